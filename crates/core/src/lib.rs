@@ -1,0 +1,64 @@
+//! Shared types of gannet: what an extracted page looks like ([`Document`]) and the
+//! [`Link`]s and [`Image`]s found in it.
+//!
+//! This crate does no I/O and has almost no dependencies, so that third-party fetchers,
+//! frontiers and sinks can depend on it alone.
+
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// One page after extraction: metadata, main content as Markdown and plain text, and the
+/// page's links and images with absolute URLs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// The page's URL (after redirects), if known.
+    pub url: Option<String>,
+    /// The headline: the page's real title, with site-name suffixes removed.
+    pub title: Option<String>,
+    /// The author line, e.g. "Jane Doe".
+    pub byline: Option<String>,
+    /// A short summary: the page's description, or the first paragraph of the content.
+    pub excerpt: Option<String>,
+    /// The site's name, e.g. "The Guardian".
+    pub site_name: Option<String>,
+    /// Publication time as given by the page (ISO 8601 where the page uses it).
+    pub published_time: Option<String>,
+    /// Language of the page (`<html lang>` or metadata), e.g. `en-GB`.
+    pub lang: Option<String>,
+    /// Text direction, `ltr` or `rtl`, when the page says.
+    pub dir: Option<String>,
+    /// Main content (or the whole page in raw mode) as GitHub-flavoured Markdown.
+    pub markdown: String,
+    /// The same content as plain text.
+    pub text: String,
+    /// Every link of the page, in document order, with absolute `href`s.
+    pub links: Vec<Link>,
+    /// Images of the main content (or of the whole page in raw mode).
+    pub images: Vec<Image>,
+    /// Number of words of `text`.
+    pub word_count: usize,
+}
+
+/// A hyperlink found in a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Absolute URL the link points to.
+    pub href: String,
+    /// The link's visible text, whitespace-normalized.
+    pub text: String,
+    /// The `rel` attribute, if any (e.g. `nofollow`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rel: Option<String>,
+    /// Whether the link stays on the page's host.
+    pub internal: bool,
+}
+
+/// An image found in a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// Absolute URL of the image.
+    pub src: String,
+    /// Its alternative text.
+    pub alt: String,
+}

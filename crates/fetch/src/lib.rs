@@ -1,0 +1,1 @@
+//! HTTP fetcher (filled in by the fetch work).

@@ -1,0 +1,1 @@
+//! Fixture web site on loopback (filled in by the fetch work).
