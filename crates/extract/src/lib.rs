@@ -3,6 +3,17 @@
 //! Pure: `extract(bytes, url, options)` does no I/O.
 
 pub mod decode;
+pub mod dom;
+mod entities;
+pub mod links;
+pub mod markdown;
+pub mod metadata;
+mod parse;
+pub mod serialize;
+pub mod tag;
+
+pub use dom::{Dom, NodeId};
+pub use tag::Tag;
 
 use gannet_core::Document;
 use url::Url;
