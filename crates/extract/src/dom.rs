@@ -380,10 +380,47 @@ impl Dom {
         }
     }
 
+    /// Create a new, detached element (no attributes).
+    pub fn create_element(&mut self, tag: Tag) -> NodeId {
+        self.nodes.push(Node {
+            data: NodeData::Element {
+                tag,
+                name: Span::default(),
+                attrs_start: 0,
+                attrs_len: 0,
+            },
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next: NONE,
+            prev: NONE,
+        });
+        NodeId(self.nodes.len() as u32 - 1)
+    }
+
+    /// Move `child` (detaching it first) to the end of `parent`'s children.
+    pub fn append_child(&mut self, parent: NodeId, child: NodeId) {
+        self.detach(child);
+        let last = self.nodes[parent.index()].last_child;
+        {
+            let c = &mut self.nodes[child.index()];
+            c.parent = parent.0;
+            c.prev = last;
+            c.next = NONE;
+        }
+        if last != NONE {
+            self.nodes[last as usize].next = child.0;
+        } else {
+            self.nodes[parent.index()].first_child = child.0;
+        }
+        self.nodes[parent.index()].last_child = child.0;
+    }
+
     /// Change an element's tag (e.g. a `<div>` holding only text becomes a `<p>`).
     pub fn set_tag(&mut self, id: NodeId, new_tag: Tag) {
-        if let NodeData::Element { tag, .. } = &mut self.nodes[id.index()].data {
+        if let NodeData::Element { tag, name, .. } = &mut self.nodes[id.index()].data {
             *tag = new_tag;
+            *name = Span::default();
         }
     }
 

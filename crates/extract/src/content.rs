@@ -1,0 +1,863 @@
+//! Main-content extraction: find the part of a page that is its content and clean it.
+//!
+//! The core is Mozilla Readability's scoring, re-done over flat arrays: paragraphs score
+//! their ancestors by length and commas; class/id names weigh candidates; the best
+//! candidate is multiplied by (1 - link density); its siblings join it when they score
+//! close to it; then boilerplate is cleaned conditionally (link-heavy, image-heavy,
+//! form-heavy blocks). Unlike Readability, every per-node measure (text length, link text,
+//! commas, paragraph/image/list counts) is computed once, bottom-up, in one reverse pass
+//! over the arena, and updated incrementally when a node is removed, so the whole
+//! extraction is linear in the page size.
+//!
+//! Beyond Readability: pages that are not one article (forum threads, listings, docs) are
+//! handled by [`widen`], which climbs from the best candidate to the ancestor that holds
+//! a run of similar content blocks.
+
+use crate::dom::{Dom, NodeId};
+use crate::tag::Tag;
+
+/// Which of Readability's heuristics are on; later attempts turn them off one by one when
+/// the result is too short.
+#[derive(Debug, Clone, Copy)]
+struct Flags {
+    strip_unlikely: bool,
+    weight_classes: bool,
+    clean_conditionally: bool,
+}
+
+/// Minimum article length (characters) before an attempt is accepted.
+const CHAR_THRESHOLD: u32 = 500;
+
+/// Per-node aggregates of the subtree.
+#[derive(Debug, Clone, Copy, Default)]
+struct Agg {
+    /// Visible characters, whitespace runs counted once.
+    text: u32,
+    /// Characters inside links.
+    link: u32,
+    commas: u32,
+    p: u32,
+    img: u32,
+    li: u32,
+    input: u32,
+    embed: u32,
+    heading: u32,
+    /// Characters inside `ul`/`ol`.
+    list_text: u32,
+    /// Whether the subtree contains a block element (Readability's DIV_TO_P_ELEMS).
+    block: bool,
+    /// Whether it contains a `table`, `pre` or `code` (never cleaned as boilerplate).
+    keep: bool,
+}
+
+impl Agg {
+    fn add(&mut self, o: &Agg) {
+        self.text += o.text;
+        self.link += o.link;
+        self.commas += o.commas;
+        self.p += o.p;
+        self.img += o.img;
+        self.li += o.li;
+        self.input += o.input;
+        self.embed += o.embed;
+        self.heading += o.heading;
+        self.list_text += o.list_text;
+    }
+
+    fn sub(&mut self, o: &Agg) {
+        self.text = self.text.saturating_sub(o.text);
+        self.link = self.link.saturating_sub(o.link);
+        self.commas = self.commas.saturating_sub(o.commas);
+        self.p = self.p.saturating_sub(o.p);
+        self.img = self.img.saturating_sub(o.img);
+        self.li = self.li.saturating_sub(o.li);
+        self.input = self.input.saturating_sub(o.input);
+        self.embed = self.embed.saturating_sub(o.embed);
+        self.heading = self.heading.saturating_sub(o.heading);
+        self.list_text = self.list_text.saturating_sub(o.list_text);
+    }
+
+    fn link_density(&self) -> f32 {
+        if self.text == 0 {
+            0.0
+        } else {
+            self.link as f32 / self.text as f32
+        }
+    }
+}
+
+/// Count visible characters (whitespace runs once) and commas of a text.
+fn measure(s: &str) -> (u32, u32) {
+    let mut chars = 0u32;
+    let mut commas = 0u32;
+    let mut in_ws = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !in_ws {
+                chars += 1;
+                in_ws = true;
+            }
+            continue;
+        }
+        in_ws = false;
+        chars += 1;
+        if matches!(
+            c,
+            ',' | '\u{060C}' | '\u{FE50}' | '\u{FE10}' | '\u{FE11}' | '\u{2E41}' | '\u{2E34}'
+                | '\u{2E32}' | '\u{FF0C}' | '、'
+        ) {
+            commas += 1;
+        }
+    }
+    (chars, commas)
+}
+
+/// Lowercased `class id` of an element, for the name heuristics.
+fn names(dom: &Dom, id: NodeId) -> String {
+    let (class, ident) = dom.class_and_id(id);
+    let mut s = String::with_capacity(class.len() + ident.len() + 1);
+    s.push_str(class);
+    s.push(' ');
+    s.push_str(ident);
+    s.make_ascii_lowercase();
+    s
+}
+
+fn has_any(haystack: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| haystack.contains(n))
+}
+
+const UNLIKELY: &[&str] = &[
+    "-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment", "community", "cover-wrap",
+    "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
+    "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
+    "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", "cookie", "consent",
+    "newsletter", "subscribe",
+];
+const MAYBE: &[&str] = &["and", "article", "body", "column", "content", "main", "mathjax", "shadow"];
+const NEGATIVE: &[&str] = &[
+    "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr",
+    "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox",
+    "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", "cookie", "newsletter",
+];
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "pagination",
+    "post", "text", "blog", "story",
+];
+const UNLIKELY_ROLES: &[&str] = &[
+    "menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog",
+];
+
+fn is_word(haystack: &str, word: &str) -> bool {
+    haystack.split(|c: char| !c.is_ascii_alphanumeric() && c != '-').any(|w| w == word)
+}
+
+fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
+    if !flags.weight_classes {
+        return 0.0;
+    }
+    let (class, ident) = dom.class_and_id(id);
+    let mut w = 0.0;
+    for s in [class, ident] {
+        if s.is_empty() {
+            continue;
+        }
+        let s = s.to_ascii_lowercase();
+        if has_any(&s, NEGATIVE) || is_word(&s, "hid") {
+            w -= 25.0;
+        }
+        if has_any(&s, POSITIVE) {
+            w += 25.0;
+        }
+    }
+    w
+}
+
+fn is_hidden(dom: &Dom, id: NodeId) -> bool {
+    for (k, v) in dom.attrs(id) {
+        match k {
+            "hidden" => return true,
+            "aria-hidden" if v == "true" => {
+                let (class, _) = dom.class_and_id(id);
+                return !class.contains("fallback-image");
+            }
+            "style" => {
+                let v = v.to_ascii_lowercase();
+                let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                if compact.contains("display:none") || compact.contains("visibility:hidden") {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Everything extraction needs from the caller.
+pub(crate) struct ContentInput<'a> {
+    pub(crate) title: Option<&'a str>,
+    pub(crate) byline_nodes: &'a [NodeId],
+}
+
+/// Extract the main content. Returns the cleaned DOM and the node to render.
+pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
+    let attempts = [
+        Flags {
+            strip_unlikely: true,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: false,
+        },
+    ];
+    let mut best: Option<(Dom, NodeId, u32)> = None;
+    for flags in attempts {
+        let mut d = dom.clone();
+        let (root, len) = Extractor::new(&mut d, flags, input).run();
+        if len >= CHAR_THRESHOLD {
+            return (d, root);
+        }
+        if best.as_ref().is_none_or(|b| len > b.2) {
+            best = Some((d, root, len));
+        }
+    }
+    match best {
+        Some((d, root, _)) => (d, root),
+        None => (dom.clone(), dom.root()),
+    }
+}
+
+struct Extractor<'d, 'i> {
+    dom: &'d mut Dom,
+    flags: Flags,
+    input: &'i ContentInput<'i>,
+    agg: Vec<Agg>,
+    score: Vec<f32>,
+    scored: Vec<bool>,
+}
+
+impl<'d, 'i> Extractor<'d, 'i> {
+    fn new(dom: &'d mut Dom, flags: Flags, input: &'i ContentInput<'i>) -> Self {
+        let n = dom.len();
+        Extractor {
+            dom,
+            flags,
+            input,
+            agg: vec![Agg::default(); n],
+            score: vec![0.0; n],
+            scored: vec![false; n],
+        }
+    }
+
+    fn run(mut self) -> (NodeId, u32) {
+        let body = self.dom.body().unwrap_or(self.dom.root());
+        self.preclean(body);
+        self.compute_aggregates();
+        let top = self.select(body);
+        let article = self.gather(top, body);
+        self.prepare(article);
+        let len = self.agg_of(article).text;
+        (article, len)
+    }
+
+    fn agg_of(&self, id: NodeId) -> Agg {
+        self.agg.get(id.index()).copied().unwrap_or_default()
+    }
+
+    /// Remove what is never content: scripts, hidden nodes, unlikely candidates (by
+    /// class/id/role), the byline and a heading that repeats the title.
+    fn preclean(&mut self, body: NodeId) {
+        let mut remove = Vec::new();
+        let mut title_heading_done = false;
+        let mut walk = self.dom.descendants(body);
+        while let Some(id) = walk.next() {
+            let Some(tag) = self.dom.tag(id) else {
+                continue;
+            };
+            use Tag::*;
+            let drop = match tag {
+                Script | Style | Noscript | Template | Head | Title | Meta | Link | Svg
+                | Canvas | Button | Input | Select | Textarea | Option | Object | Embed
+                | Iframe | Dialog | Base => true,
+                _ => {
+                    is_hidden(self.dom, id)
+                        || self
+                            .dom
+                            .attr(id, "role")
+                            .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                        || (self.flags.strip_unlikely && self.is_unlikely(id, tag))
+                        || self.input.byline_nodes.contains(&id)
+                }
+            };
+            let drop = drop
+                || (!title_heading_done
+                    && matches!(tag, H1 | H2)
+                    && self.input.title.is_some_and(|t| heading_matches_title(self.dom, id, t))
+                    && {
+                        title_heading_done = true;
+                        true
+                    });
+            if drop {
+                remove.push(id);
+                walk.skip_subtree(id);
+            }
+        }
+        for id in remove {
+            self.dom.detach(id);
+        }
+    }
+
+    fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
+        if matches!(tag, Tag::Body | Tag::A | Tag::Html | Tag::Main | Tag::Article) {
+            return false;
+        }
+        if tag == Tag::Nav {
+            return true;
+        }
+        let n = names(self.dom, id);
+        if n.len() <= 1 || !has_any(&n, UNLIKELY) || has_any(&n, MAYBE) {
+            return false;
+        }
+        // Keep anything inside a table or code block.
+        !self
+            .dom
+            .ancestors(id)
+            .any(|a| matches!(self.dom.tag(a), Some(Tag::Table | Tag::Code | Tag::Pre)))
+    }
+
+    /// One reverse pass over the arena: children come after their parents in document
+    /// order, so every child is complete before its parent reads it.
+    fn compute_aggregates(&mut self) {
+        let n = self.dom.len();
+        let mut alive = vec![false; n];
+        alive[0] = true;
+        for i in 1..n {
+            let id = NodeId(i as u32);
+            alive[i] = self.dom.parent(id).is_some_and(|p| p.index() < i && alive[p.index()]);
+        }
+        let mut agg = vec![Agg::default(); n];
+        for i in (0..n).rev() {
+            if !alive[i] {
+                continue;
+            }
+            let id = NodeId(i as u32);
+            let mut a = agg[i];
+            if let Some(t) = self.dom.text(id) {
+                let (chars, commas) = measure(t);
+                a.text = chars;
+                a.commas = commas;
+            } else if let Some(tag) = self.dom.tag(id) {
+                use Tag::*;
+                match tag {
+                    A => a.link = a.text,
+                    P => a.p += 1,
+                    Img => a.img += 1,
+                    Li => a.li += 1,
+                    Input | Select | Textarea | Button => a.input += 1,
+                    Embed | Object | Iframe => a.embed += 1,
+                    H1 | H2 | H3 | H4 | H5 | H6 => a.heading = a.text,
+                    Ul | Ol => a.list_text = a.text,
+                    _ => {}
+                }
+                if matches!(tag, Table | Pre | Code) {
+                    a.keep = true;
+                }
+            }
+            agg[i] = a;
+            if let Some(p) = self.dom.parent(id) {
+                let child = agg[i];
+                let parent = &mut agg[p.index()];
+                parent.add(&child);
+                parent.keep |= child.keep;
+                parent.block |= child.block
+                    || matches!(
+                        self.dom.tag(id),
+                        Some(
+                            Tag::Blockquote
+                                | Tag::Dl
+                                | Tag::Div
+                                | Tag::Img
+                                | Tag::Ol
+                                | Tag::P
+                                | Tag::Pre
+                                | Tag::Table
+                                | Tag::Ul
+                                | Tag::Section
+                                | Tag::Article
+                                | Tag::Figure
+                        )
+                    );
+            }
+        }
+        self.agg = agg;
+    }
+
+    fn init_score(&mut self, id: NodeId) {
+        let i = id.index();
+        if self.scored[i] {
+            return;
+        }
+        self.scored[i] = true;
+        use Tag::*;
+        let base = match self.dom.tag(id) {
+            Some(Div | Article | Main | Section) => 5.0,
+            Some(Pre | Td | Blockquote) => 3.0,
+            Some(Address | Ol | Ul | Dl | Dd | Dt | Li | Form) => -3.0,
+            Some(H1 | H2 | H3 | H4 | H5 | H6 | Th) => -5.0,
+            _ => 0.0,
+        };
+        self.score[i] = base + class_weight(self.dom, id, self.flags);
+    }
+
+    /// Score paragraphs into their ancestors and pick the best candidate.
+    fn select(&mut self, body: NodeId) -> NodeId {
+        let mut candidates: Vec<NodeId> = Vec::new();
+        let ids: Vec<NodeId> = self.dom.descendants(body).collect();
+        for id in ids {
+            let Some(tag) = self.dom.tag(id) else {
+                continue;
+            };
+            let a = self.agg_of(id);
+            let paragraph = match tag {
+                Tag::P | Tag::Td | Tag::Pre => true,
+                Tag::Div | Tag::Section | Tag::Article | Tag::Li => !a.block,
+                Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 => false,
+                _ => false,
+            };
+            let own_text;
+            let (text, commas) = if paragraph {
+                (a.text, a.commas)
+            } else if matches!(tag, Tag::Div | Tag::Section | Tag::Article) && a.block {
+                // Text that sits directly in a block container (Readability wraps it in
+                // a <p>): score it as a paragraph of this container.
+                own_text = self.inline_text(id);
+                (own_text.0, own_text.1)
+            } else {
+                continue;
+            };
+            if text < 25 {
+                continue;
+            }
+            let score = 1.0 + commas as f32 + (text / 100).min(3) as f32;
+            let mut level = 0usize;
+            let start = if paragraph { self.dom.parent(id) } else { Some(id) };
+            let mut cur = start;
+            while let Some(anc) = cur {
+                if level >= 5 || !self.dom.is_element(anc) {
+                    break;
+                }
+                if !self.scored[anc.index()] {
+                    self.init_score(anc);
+                    candidates.push(anc);
+                }
+                let divider = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    l => l as f32 * 3.0,
+                };
+                self.score[anc.index()] += score / divider;
+                level += 1;
+                cur = self.dom.parent(anc);
+            }
+        }
+        // Scale by link density.
+        let mut top: Vec<(NodeId, f32)> = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let s = self.score[c.index()] * (1.0 - self.agg_of(c).link_density());
+            self.score[c.index()] = s;
+            top.push((c, s));
+        }
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let Some(&(mut best, best_score)) = top.first() else {
+            return body;
+        };
+        if matches!(self.dom.tag(best), Some(Tag::Body | Tag::Html)) {
+            return body;
+        }
+        // Several strong candidates sharing an ancestor: that ancestor holds the content.
+        let alternatives: Vec<NodeId> = top
+            .iter()
+            .skip(1)
+            .take(4)
+            .filter(|(_, s)| *s >= best_score * 0.75)
+            .map(|(n, _)| *n)
+            .collect();
+        if alternatives.len() >= 3 {
+            let mut parent = self.dom.parent(best);
+            while let Some(p) = parent {
+                if p == body || !self.dom.is_element(p) {
+                    break;
+                }
+                let holders =
+                    alternatives.iter().filter(|&&a| self.dom.is_ancestor(p, a)).count();
+                if holders >= 3 {
+                    best = p;
+                    break;
+                }
+                parent = self.dom.parent(p);
+            }
+        }
+        self.init_score(best);
+        // Climb while the score goes up (content is spread over siblings).
+        let mut last = self.score[best.index()];
+        let threshold = last / 3.0;
+        let mut parent = self.dom.parent(best);
+        while let Some(p) = parent {
+            if p == body || !self.dom.is_element(p) {
+                break;
+            }
+            if !self.scored[p.index()] {
+                parent = self.dom.parent(p);
+                continue;
+            }
+            let s = self.score[p.index()];
+            if s < threshold {
+                break;
+            }
+            if s > last {
+                best = p;
+                break;
+            }
+            last = s;
+            parent = self.dom.parent(p);
+        }
+        // An only child stands for its parent.
+        while let Some(p) = self.dom.parent(best) {
+            if p == body || !self.dom.is_element(p) || self.dom.element_children(p).count() != 1 {
+                break;
+            }
+            best = p;
+        }
+        best
+    }
+
+    /// Characters and commas of the text directly inside `id` (text children and inline
+    /// element children).
+    fn inline_text(&self, id: NodeId) -> (u32, u32) {
+        let mut chars = 0;
+        let mut commas = 0;
+        for c in self.dom.children(id) {
+            let inline = match self.dom.tag(c) {
+                None => true,
+                Some(t) => !t.is_block() && !self.agg_of(c).block,
+            };
+            if inline {
+                let a = self.agg_of(c);
+                chars += a.text;
+                commas += a.commas;
+            }
+        }
+        (chars, commas)
+    }
+
+    /// The top candidate plus the siblings that belong with it, moved into a new `<div>`.
+    fn gather(&mut self, top: NodeId, body: NodeId) -> NodeId {
+        let article = self.dom.create_element(Tag::Div);
+        self.agg.push(Agg::default());
+        self.score.push(0.0);
+        self.scored.push(false);
+        if top == body {
+            let children: Vec<NodeId> = self.dom.children(body).collect();
+            for c in children {
+                self.move_into(article, c);
+            }
+            return article;
+        }
+        let Some(parent) = self.dom.parent(top) else {
+            self.move_into(article, top);
+            return article;
+        };
+        let top_score = self.score[top.index()];
+        let threshold = (top_score * 0.2).max(10.0);
+        let top_class = self.dom.attr(top, "class").unwrap_or("").to_string();
+        let siblings: Vec<NodeId> = self.dom.children(parent).collect();
+        for s in siblings {
+            let append = if s == top {
+                true
+            } else if !self.dom.is_element(s) {
+                false
+            } else {
+                let mut bonus = 0.0;
+                if !top_class.is_empty() && self.dom.attr(s, "class") == Some(top_class.as_str())
+                {
+                    bonus += top_score * 0.2;
+                }
+                if self.scored[s.index()] && self.score[s.index()] + bonus >= threshold {
+                    true
+                } else if self.dom.is(s, Tag::P) {
+                    let a = self.agg_of(s);
+                    let density = a.link_density();
+                    if a.text > 80 && density < 0.25 {
+                        true
+                    } else if a.text > 0 && a.text <= 80 && density == 0.0 {
+                        let t = self.dom.text_content(s);
+                        let t = t.trim_end();
+                        t.ends_with('.') || t.contains(". ")
+                    } else {
+                        false
+                    }
+                } else {
+                    false
+                }
+            };
+            if append {
+                self.move_into(article, s);
+            }
+        }
+        article
+    }
+
+    fn move_into(&mut self, article: NodeId, node: NodeId) {
+        let a = self.agg_of(node);
+        self.dom.append_child(article, node);
+        let art = &mut self.agg[article.index()];
+        art.add(&a);
+        art.keep |= a.keep;
+        art.block = true;
+    }
+
+    /// Remove a node and subtract its measures from its ancestors.
+    fn remove(&mut self, id: NodeId) {
+        let a = self.agg_of(id);
+        let ancestors: Vec<NodeId> = self.dom.ancestors(id).collect();
+        for anc in ancestors {
+            if let Some(x) = self.agg.get_mut(anc.index()) {
+                x.sub(&a);
+            }
+        }
+        self.dom.detach(id);
+    }
+
+    /// Readability's prepArticle: drop boilerplate inside the chosen content.
+    fn prepare(&mut self, article: NodeId) {
+        // Elements never content inside an article.
+        let mut always = Vec::new();
+        let mut walk = self.dom.descendants(article);
+        while let Some(id) = walk.next() {
+            if matches!(self.dom.tag(id), Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form))
+                && !self.agg_of(id).keep
+                && (self.dom.tag(id) != Some(Tag::Form) || self.agg_of(id).input > 0)
+            {
+                always.push(id);
+                walk.skip_subtree(id);
+            }
+        }
+        for id in always {
+            if self.dom.tag(id) == Some(Tag::Form) && self.agg_of(id).text > 500 {
+                continue;
+            }
+            self.remove(id);
+        }
+        // Share bars and similar short widgets.
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for &id in &ids {
+            if !self.dom.is_element(id) || !self.dom.is_attached(id) {
+                continue;
+            }
+            let n = names(self.dom, id);
+            if n.len() > 1
+                && (n.contains("share") || n.contains("sharing"))
+                && self.agg_of(id).text < 500
+            {
+                self.remove(id);
+            }
+        }
+        if self.flags.clean_conditionally {
+            // Reverse document order: inner blocks are judged before the blocks holding them.
+            for &id in ids.iter().rev() {
+                if !self.dom.is_attached_to(id, article) {
+                    continue;
+                }
+                if matches!(
+                    self.dom.tag(id),
+                    Some(
+                        Tag::Form
+                            | Tag::Fieldset
+                            | Tag::Table
+                            | Tag::Ul
+                            | Tag::Ol
+                            | Tag::Div
+                            | Tag::Section
+                            | Tag::Aside
+                            | Tag::Header
+                    )
+                ) && self.should_clean(id)
+                {
+                    self.remove(id);
+                }
+            }
+        }
+        // Headings that look like boilerplate; empty paragraphs.
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for id in ids.into_iter().rev() {
+            if !self.dom.is_attached_to(id, article) {
+                continue;
+            }
+            match self.dom.tag(id) {
+                Some(Tag::H1 | Tag::H2) if class_weight(self.dom, id, self.flags) < 0.0 => {
+                    self.remove(id)
+                }
+                Some(Tag::P | Tag::Div | Tag::Section) => {
+                    let a = self.agg_of(id);
+                    if a.text == 0 && a.img == 0 && a.embed == 0 && !a.keep && !self.has_media(id)
+                    {
+                        self.remove(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn has_media(&self, id: NodeId) -> bool {
+        self.dom.descendants(id).any(|d| {
+            matches!(
+                self.dom.tag(d),
+                Some(Tag::Img | Tag::Video | Tag::Audio | Tag::Picture | Tag::Math | Tag::Br)
+            )
+        })
+    }
+
+    /// Readability's `_cleanConditionally` test.
+    fn should_clean(&self, id: NodeId) -> bool {
+        let a = self.agg_of(id);
+        let tag = self.dom.tag(id);
+        if a.keep && tag != Some(Tag::Table) {
+            // Code blocks and tables inside are content.
+            if self.contains_code(id) {
+                return false;
+            }
+        }
+        if tag == Some(Tag::Table) && self.is_data_table(id) {
+            return false;
+        }
+        if self
+            .dom
+            .ancestors(id)
+            .any(|x| matches!(self.dom.tag(x), Some(Tag::Pre | Tag::Code)))
+        {
+            return false;
+        }
+        let mut is_list = matches!(tag, Some(Tag::Ul | Tag::Ol));
+        if !is_list && a.text > 0 && a.list_text as f32 / a.text as f32 > 0.9 {
+            is_list = true;
+        }
+        let weight = class_weight(self.dom, id, self.flags);
+        if weight < 0.0 {
+            return true;
+        }
+        if a.commas >= 10 {
+            return false;
+        }
+        let p = a.p as f32;
+        let img = a.img as f32;
+        let li = a.li as f32 - 100.0;
+        let input = a.input as f32;
+        let heading_density = if a.text == 0 {
+            0.0
+        } else {
+            a.heading as f32 / a.text as f32
+        };
+        let link_density = a.link_density();
+        let content_length = a.text;
+        let in_figure = self.dom.ancestors(id).any(|x| self.dom.is(x, Tag::Figure));
+        let remove = (img > 1.0 && p / img < 0.5 && !in_figure)
+            || (!is_list && li > p)
+            || (input > (p / 3.0).floor())
+            || (!is_list
+                && heading_density < 0.9
+                && content_length < 25
+                && (img == 0.0 || img > 2.0)
+                && link_density > 0.0)
+            || (!is_list && weight < 25.0 && link_density > 0.2)
+            || (weight >= 25.0 && link_density > 0.5)
+            || ((a.embed == 1 && content_length < 75) || a.embed > 1);
+        if is_list && remove {
+            // A list of images (a gallery) is content.
+            let all_single = self.dom.element_children(id).all(|c| {
+                self.dom.element_children(c).count() <= 1 && self.agg_of(c).img == 1
+            });
+            if all_single && a.img > 0 {
+                return false;
+            }
+        }
+        remove
+    }
+
+    fn contains_code(&self, id: NodeId) -> bool {
+        self.dom
+            .descendants(id)
+            .any(|d| matches!(self.dom.tag(d), Some(Tag::Pre | Tag::Code)))
+    }
+
+    /// Readability's data-table test: a table of data, not of layout.
+    fn is_data_table(&self, table: NodeId) -> bool {
+        if self.dom.attr(table, "role") == Some("presentation") {
+            return false;
+        }
+        if self.dom.attr(table, "datatable") == Some("0") {
+            return false;
+        }
+        if self.dom.has_attr(table, "summary") {
+            return true;
+        }
+        let mut rows = 0usize;
+        let mut cols = 0usize;
+        for d in self.dom.descendants(table) {
+            match self.dom.tag(d) {
+                Some(Tag::Caption | Tag::Thead | Tag::Tfoot | Tag::Th | Tag::Col | Tag::Colgroup) => {
+                    return true;
+                }
+                Some(Tag::Table) => return false,
+                Some(Tag::Tr) => {
+                    rows += 1;
+                    let c = self
+                        .dom
+                        .element_children(d)
+                        .filter(|&c| matches!(self.dom.tag(c), Some(Tag::Td | Tag::Th)))
+                        .count();
+                    cols = cols.max(c);
+                }
+                _ => {}
+            }
+        }
+        if rows == 1 || cols == 1 {
+            return false;
+        }
+        rows >= 10 || cols > 4 || rows * cols > 10
+    }
+}
+
+/// Whether a heading repeats the title (whitespace and case folded).
+fn heading_matches_title(dom: &Dom, heading: NodeId, title: &str) -> bool {
+    let fold = |s: &str| -> String {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let h = fold(&dom.text_content(heading));
+    let t = fold(title);
+    !h.is_empty() && (h == t || (h.len() > 15 && (t.starts_with(&h) || t.ends_with(&h))))
+}
+
+impl Dom {
+    /// Whether `id` is `ancestor` or inside it (following parent links).
+    pub(crate) fn is_attached_to(&self, id: NodeId, ancestor: NodeId) -> bool {
+        id == ancestor || self.ancestors(id).any(|a| a == ancestor)
+    }
+}
