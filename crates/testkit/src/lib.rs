@@ -36,6 +36,7 @@
 //! | `/no-content-type` | HTML (after leading whitespace) with no `Content-Type`: [`NO_CONTENT_TYPE_PHRASE`] |
 //! | `/no-content-type-binary` | PNG bytes with no `Content-Type` |
 //! | `/status/{code}` | that status with a small HTML body (`Retry-After: 1` on 429 and 503) |
+//! | `/echo-headers` | `text/plain`: the request's headers, one `name: value` per line (names lowercase) |
 //! | anything else | `404` |
 
 mod bomb;

@@ -54,6 +54,7 @@ pub(crate) fn router() -> Router {
         .route("/no-content-type", get(no_content_type))
         .route("/no-content-type-binary", get(no_content_type_binary))
         .route("/status/{code}", get(status))
+        .route("/echo-headers", get(echo_headers))
         .fallback(not_found)
 }
 
@@ -347,6 +348,17 @@ async fn status(Path(code): Path<u16>) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
+}
+
+async fn echo_headers(headers: axum::http::HeaderMap) -> Response {
+    let mut body = String::new();
+    for (name, value) in &headers {
+        body.push_str(name.as_str());
+        body.push_str(": ");
+        body.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        body.push('\n');
+    }
+    respond(StatusCode::OK, Some("text/plain; charset=utf-8"), body)
 }
 
 async fn not_found() -> Response {
