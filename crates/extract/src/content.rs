@@ -173,7 +173,10 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
     w
 }
 
-fn is_hidden(dom: &Dom, id: NodeId) -> bool {
+/// Whether an element is hidden. Hiding by inline style counts only when `style_counts`:
+/// pages that hide their whole body until scripts run (flash-of-unstyled-content guards)
+/// must not lose it.
+fn is_hidden(dom: &Dom, id: NodeId, style_counts: bool) -> bool {
     for (k, v) in dom.attrs(id) {
         match k {
             "hidden" => return true,
@@ -181,7 +184,7 @@ fn is_hidden(dom: &Dom, id: NodeId) -> bool {
                 let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image");
             }
-            "style" => {
+            "style" if style_counts => {
                 let v = v.to_ascii_lowercase();
                 let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
                 if compact.contains("display:none") || compact.contains("visibility:hidden") {
@@ -265,9 +268,23 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     fn run(mut self) -> (NodeId, u32) {
         let body = self.dom.body().unwrap_or(self.dom.root());
+        self.compute_aggregates();
         self.preclean(body);
         self.compute_aggregates();
         let top = self.select(body);
+        if std::env::var_os("GANNET_DEBUG").is_some() {
+            let path: Vec<String> = std::iter::once(top)
+                .chain(self.dom.ancestors(top))
+                .map(|n| format!("{}.{}", self.dom.tag_name(n), names(self.dom, n).trim()))
+                .collect();
+            eprintln!(
+                "flags {:?} top {} score {} text {}",
+                self.flags,
+                path.join(" < "),
+                self.score.get(top.index()).copied().unwrap_or(0.0),
+                self.agg_of(top).text
+            );
+        }
         let article = self.gather(top, body);
         self.prepare(article);
         let len = self.agg_of(article).text;
@@ -283,6 +300,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn preclean(&mut self, body: NodeId) {
         let mut remove = Vec::new();
         let mut title_heading_done = false;
+        let body_text = self.agg_of(body).text;
         let mut walk = self.dom.descendants(body);
         while let Some(id) = walk.next() {
             let Some(tag) = self.dom.tag(id) else {
@@ -290,11 +308,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
             };
             use Tag::*;
             let drop = match tag {
-                Script | Style | Noscript | Template | Head | Title | Meta | Link | Svg
-                | Canvas | Button | Input | Select | Textarea | Option | Object | Embed
+                // Scripts run in browsers, so <noscript> is not shown; keep it only when it
+                // holds most of the page (forums that serve crawlers their posts there).
+                Noscript => self.agg_of(id).text * 2 < body_text,
+                // A button that swallowed the page (an unclosed start tag) is not a button.
+                Button | Select => self.agg_of(id).text < 500,
+                Script | Style | Template | Head | Title | Meta | Link | Svg
+                | Canvas | Input | Textarea | Option | Object | Embed
                 | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(self.dom, id)
+                    is_hidden(self.dom, id, self.agg_of(id).text * 5 < body_text * 4)
                         || self
                             .dom
                             .attr(id, "role")

@@ -338,6 +338,11 @@ impl Parser<'_> {
                     self.truncate(i);
                 }
             }
+            Button => {
+                if let Some(i) = self.in_scope(&[Button], button_scope) {
+                    self.truncate(i);
+                }
+            }
             Option => {
                 if self.top().1 == Option {
                     self.truncate(self.stack.len() - 1);
