@@ -48,6 +48,9 @@ struct Agg {
     block: bool,
     /// Whether it contains a `table`, `pre` or `code` (never cleaned as boilerplate).
     keep: bool,
+    /// Characters of prose: text outside links in blocks of 25+ characters whose link
+    /// density is low. What a page's content is made of.
+    good: u32,
 }
 
 impl Agg {
@@ -62,6 +65,7 @@ impl Agg {
         self.embed += o.embed;
         self.heading += o.heading;
         self.list_text += o.list_text;
+        self.good += o.good;
     }
 
     fn sub(&mut self, o: &Agg) {
@@ -75,6 +79,7 @@ impl Agg {
         self.embed = self.embed.saturating_sub(o.embed);
         self.heading = self.heading.saturating_sub(o.heading);
         self.list_text = self.list_text.saturating_sub(o.list_text);
+        self.good = self.good.saturating_sub(o.good);
     }
 
     fn link_density(&self) -> f32 {
@@ -285,6 +290,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.agg_of(top).text
             );
         }
+        let top = self.widen(top, body);
         let article = self.gather(top, body);
         self.prepare(article);
         let len = self.agg_of(article).text;
@@ -322,7 +328,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             .dom
                             .attr(id, "role")
                             .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
-                        || (self.flags.strip_unlikely && self.is_unlikely(id, tag))
+                        || (self.flags.strip_unlikely
+                            && self.agg_of(id).text * 5 < body_text * 3
+                            && self.is_unlikely(id, tag))
                         || self.input.byline_nodes.contains(&id)
                 }
             };
@@ -427,6 +435,91 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         self.agg = agg;
+        self.compute_good(&alive);
+    }
+
+    /// Mark prose: a block (nearest block-level ancestor of a text) with 25+ characters
+    /// and link density under 1/3 contributes its non-link text to `good` of every
+    /// ancestor. One pass over text nodes plus one reverse pass to sum.
+    fn compute_good(&mut self, alive: &[bool]) {
+        let n = self.dom.len();
+        let mut own = vec![0u32; n];
+        for i in 0..n {
+            if !alive[i] {
+                continue;
+            }
+            let id = NodeId(i as u32);
+            if !self.dom.is_text(id) {
+                continue;
+            }
+            let mut in_link = false;
+            let mut block = None;
+            for a in self.dom.ancestors(id) {
+                match self.dom.tag(a) {
+                    Some(Tag::A) => in_link = true,
+                    Some(t) if t.is_block() => {
+                        block = Some(a);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if in_link {
+                continue;
+            }
+            let Some(b) = block else { continue };
+            let ba = self.agg[b.index()];
+            if ba.text >= 25 && ba.link_density() < 0.33 {
+                own[i] = self.agg[i].text;
+            }
+        }
+        for i in (0..n).rev() {
+            if !alive[i] {
+                continue;
+            }
+            let id = NodeId(i as u32);
+            let g = own[i];
+            self.agg[i].good += g;
+            if let Some(p) = self.dom.parent(id) {
+                own[p.index()] += self.agg[i].good;
+            }
+        }
+    }
+
+    /// Climb from the best candidate to the ancestor that holds the rest of the content:
+    /// forum posts, listing items, the sections of a service page. An ancestor is taken
+    /// when it adds a good share of prose without diluting it much with boilerplate.
+    fn widen(&self, top: NodeId, body: NodeId) -> NodeId {
+        let t = self.agg_of(top);
+        if t.text == 0 {
+            return top;
+        }
+        let mut best = top;
+        let mut best_good = t.good.max(1);
+        let base_ratio = t.good as f32 / t.text as f32;
+        let mut cur = self.dom.parent(top);
+        while let Some(a) = cur {
+            if !self.dom.is_element(a) {
+                break;
+            }
+            let x = self.agg_of(a);
+            if x.text == 0 {
+                break;
+            }
+            let ratio = x.good as f32 / x.text as f32;
+            if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > 0.45 {
+                break;
+            }
+            if x.good as f32 >= best_good as f32 * 1.25 {
+                best = a;
+                best_good = x.good;
+            }
+            if a == body {
+                break;
+            }
+            cur = self.dom.parent(a);
+        }
+        best
     }
 
     fn init_score(&mut self, id: NodeId) {
@@ -798,6 +891,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let link_density = a.link_density();
         let content_length = a.text;
         let in_figure = self.dom.ancestors(id).any(|x| self.dom.is(x, Tag::Figure));
+        // Items of a repeated structure (listing entries, posts) carry title links:
+        // tolerate more link text than in a lone block.
+        let modifier = if self.is_repeated(id) { 0.45 } else { 0.0 };
         let remove = (img > 1.0 && p / img < 0.5 && !in_figure)
             || (!is_list && li > p)
             || (input > (p / 3.0).floor())
@@ -806,8 +902,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 && content_length < 25
                 && (img == 0.0 || img > 2.0)
                 && link_density > 0.0)
-            || (!is_list && weight < 25.0 && link_density > 0.2)
-            || (weight >= 25.0 && link_density > 0.5)
+            || (!is_list && weight < 25.0 && link_density > 0.2 + modifier)
+            || (weight >= 25.0 && link_density > 0.5 + modifier)
             || ((a.embed == 1 && content_length < 75) || a.embed > 1);
         if is_list && remove {
             // A list of images (a gallery) is content.
@@ -819,6 +915,24 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         remove
+    }
+
+    /// Whether at least two siblings share this element's tag and class: one item of a
+    /// list of like items.
+    fn is_repeated(&self, id: NodeId) -> bool {
+        let Some(parent) = self.dom.parent(id) else {
+            return false;
+        };
+        let tag = self.dom.tag(id);
+        let class = self.dom.attr(id, "class").unwrap_or("");
+        self.dom
+            .element_children(parent)
+            .filter(|&c| {
+                c != id && self.dom.tag(c) == tag && self.dom.attr(c, "class").unwrap_or("") == class
+            })
+            .take(2)
+            .count()
+            >= 2
     }
 
     fn contains_code(&self, id: NodeId) -> bool {
