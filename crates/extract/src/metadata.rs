@@ -356,7 +356,8 @@ impl<'a> WalkAttrs<'a> {
 
 /// `display: none` or `visibility: hidden` in a style attribute.
 fn style_hides(style: &str) -> bool {
-    if style.is_empty() {
+    const VALUES: WordSet = WordSet::new(&["none", "hidden"]);
+    if style.is_empty() || !VALUES.in_str(style) {
         return false;
     }
     let compact: String = style

@@ -105,38 +105,56 @@ pub(crate) fn text_similarity(a: &str, b: &str) -> f64 {
 }
 
 /// A set of lowercase ASCII words (at most 64) searched for as substrings,
-/// case-insensitively, in one pass over the haystack: a table maps each byte to the
-/// words that start with it.
+/// case-insensitively, in one pass over the haystack: two tables map each byte to the
+/// words whose first (second) byte it is, so most positions cost two lookups and an AND.
 pub(crate) struct WordSet {
     words: &'static [&'static str],
     first: [u64; 256],
+    second: [u64; 256],
 }
 
 impl WordSet {
     /// Build the set (at compile time). Words must be non-empty lowercase ASCII.
     pub(crate) const fn new(words: &'static [&'static str]) -> WordSet {
         let mut first = [0u64; 256];
+        let mut second = [0u64; 256];
         let mut k = 0;
         while k < words.len() && k < 64 {
             let b = words[k].as_bytes();
             if !b.is_empty() {
                 first[b[0] as usize] |= 1 << k;
+                if b.len() >= 2 {
+                    second[b[1] as usize] |= 1 << k;
+                    second[b[1].to_ascii_uppercase() as usize] |= 1 << k;
+                } else {
+                    let mut c = 0;
+                    while c < 256 {
+                        second[c] |= 1 << k;
+                        c += 1;
+                    }
+                }
             }
             k += 1;
         }
-        WordSet { words, first }
+        WordSet {
+            words,
+            first,
+            second,
+        }
     }
 
     /// Whether `hay` contains one of the words, ignoring ASCII case.
     pub(crate) fn in_str(&self, hay: &str) -> bool {
         let h = hay.as_bytes();
-        for i in 0..h.len() {
-            let mut m = self.first[h[i].to_ascii_lowercase() as usize];
+        let n = h.len();
+        for i in 0..n {
+            let next = if i + 1 < n { h[i + 1] } else { 0 };
+            let mut m = self.first[h[i].to_ascii_lowercase() as usize] & self.second[next as usize];
             while m != 0 {
                 let k = m.trailing_zeros() as usize;
                 m &= m - 1;
                 let w = self.words[k].as_bytes();
-                if h.len() - i >= w.len() && h[i..i + w.len()].eq_ignore_ascii_case(w) {
+                if n - i >= w.len() && h[i..i + w.len()].eq_ignore_ascii_case(w) {
                     return true;
                 }
             }
@@ -194,6 +212,10 @@ mod tests {
         assert!(!W.in_str("autho"));
         assert!(!W.in_str(""));
         assert!(W.in_str("cab"));
+        assert!(W.in_str("cAB"));
+        const ONE: WordSet = WordSet::new(&["x"]);
+        assert!(ONE.in_str("aX"));
+        assert!(!ONE.in_str("ab"));
         assert!(is_url("https://example.com/x"));
         assert!(!is_url("Jane Doe"));
         assert!(!is_url("By: Jane"));
