@@ -112,14 +112,12 @@ impl Parser<'_> {
         let added = (self.dom.buf.len() - buf_start) as u32;
         // Merge with the previous text node if it ends where this begins.
         let last = self.dom.nodes[parent as usize].last_child;
-        if last != u32::MAX {
-            if let NodeData::Text(span) = &mut self.dom.nodes[last as usize].data {
-                if (span.start + span.len) as usize == buf_start {
+        if last != u32::MAX
+            && let NodeData::Text(span) = &mut self.dom.nodes[last as usize].data
+                && (span.start + span.len) as usize == buf_start {
                     span.len += added;
                     return;
                 }
-            }
-        }
         self.dom.append(
             parent,
             NodeData::Text(Span {
@@ -247,11 +245,10 @@ impl Parser<'_> {
     /// Pop the stack down to length `len`.
     fn truncate(&mut self, len: usize) {
         while self.stack.len() > len {
-            if let Some((_, t)) = self.stack.pop() {
-                if matches!(t, Tag::Svg | Tag::Math) {
+            if let Some((_, t)) = self.stack.pop()
+                && matches!(t, Tag::Svg | Tag::Math) {
                     self.foreign = self.foreign.saturating_sub(1);
                 }
-            }
         }
     }
 
@@ -308,11 +305,10 @@ impl Parser<'_> {
     fn implied_end_tags(&mut self, tag: Tag) {
         use Tag::*;
         let button_scope = |t: Tag| t.is_scope_boundary();
-        if tag.closes_p() {
-            if let Some(i) = self.in_scope(&[P], button_scope) {
+        if tag.closes_p()
+            && let Some(i) = self.in_scope(&[P], button_scope) {
                 self.truncate(i);
             }
-        }
         match tag {
             Li => {
                 if let Some(i) = self.in_scope(&[Li], |t| {
@@ -328,11 +324,10 @@ impl Parser<'_> {
                     self.truncate(i);
                 }
             }
-            H1 | H2 | H3 | H4 | H5 | H6 => {
-                if self.top().1.is_heading() {
+            H1 | H2 | H3 | H4 | H5 | H6
+                if self.top().1.is_heading() => {
                     self.truncate(self.stack.len() - 1);
                 }
-            }
             A => {
                 if let Some(i) = self.in_scope(&[A], button_scope) {
                     self.truncate(i);
@@ -343,11 +338,10 @@ impl Parser<'_> {
                     self.truncate(i);
                 }
             }
-            Option => {
-                if self.top().1 == Option {
+            Option
+                if self.top().1 == Option => {
                     self.truncate(self.stack.len() - 1);
                 }
-            }
             Optgroup => {
                 if let Some(i) = self.in_scope(&[Option, Optgroup], |t| t != Option) {
                     self.truncate(i);
@@ -621,12 +615,11 @@ fn reference(s: &str, start: usize, in_attribute: bool, out: &mut String) -> (us
     if end == start {
         return (0, false);
     }
-    if b.get(end) == Some(&b';') {
-        if let Some(rep) = lookup(&b[start..=end]) {
+    if b.get(end) == Some(&b';')
+        && let Some(rep) = lookup(&b[start..=end]) {
             out.push_str(rep);
             return (end + 1 - start, true);
         }
-    }
     // Legacy references without ';' (`&amp`, `&copy`, ...): longest known prefix.
     let max = (end - start).min(6);
     for len in (2..=max).rev() {
