@@ -368,10 +368,24 @@ fn style_hides(style: &str) -> bool {
     compact.contains("display:none") || compact.contains("visibility:hidden")
 }
 
-/// A valid byline element (text of 1 to 99 characters): the element, the end of its
-/// subtree, and its text (that of an `itemprop=name` inside, if any).
+/// A valid byline element (text of 1 to 99 characters, no form field inside): the
+/// element, the end of its subtree, and its text (that of an `itemprop=name` inside, if
+/// any).
 fn dom_byline(dom: &Dom, id: NodeId) -> Option<(NodeId, usize, String)> {
     let t = visible_text(dom, id, 100).filter(|t| !t.is_empty())?;
+    let has_field = dom.descendants(id).any(|d| match dom.tag(d) {
+        Some(Tag::Textarea | Tag::Select) => true,
+        Some(Tag::Input) => !dom.attr(d, "type").is_some_and(|t| {
+            matches!(
+                t.to_ascii_lowercase().as_str(),
+                "hidden" | "submit" | "button"
+            )
+        }),
+        _ => false,
+    });
+    if has_field {
+        return None;
+    }
     let named = dom
         .descendants(id)
         .find(|&d| dom.attr(d, "itemprop").is_some_and(|p| p.contains("name")))
@@ -563,10 +577,19 @@ impl<'d> Scan<'d> {
             }
             let strict = !within(pruned_end, i);
             if s.byline.is_none() && (strict || s.relaxed_byline.is_none()) {
-                let candidate = a.rel == Some("author")
+                // Beyond Readability: form fields ("Name *" of a comment form: see
+                // `dom_byline`) and "authoriz..." names are not bylines.
+                const NOT_BYLINE: WordSet = WordSet::new(&["authoriz"]);
+                let by_name = (BYLINE.in_str(a.class) || BYLINE.in_str(a.id))
+                    && !NOT_BYLINE.in_str(a.class)
+                    && !NOT_BYLINE.in_str(a.id);
+                let candidate = (a.rel == Some("author")
                     || a.itemprop.is_some_and(|p| p.contains("author"))
-                    || BYLINE.in_str(a.class)
-                    || BYLINE.in_str(a.id);
+                    || by_name)
+                    && !matches!(
+                        tag,
+                        Tag::Label | Tag::Input | Tag::Select | Tag::Option | Tag::Textarea
+                    );
                 if candidate && let Some(found) = dom_byline(dom, id) {
                     if s.relaxed_byline.is_none() {
                         s.relaxed_byline = Some(found.clone());

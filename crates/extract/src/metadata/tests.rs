@@ -278,3 +278,13 @@ fn jsonld_string_authors_come_after_the_dom() {
     );
     assert_eq!(m.byline.as_deref(), Some("user123"));
 }
+
+#[test]
+fn form_labels_and_authorization_are_not_bylines() {
+    let m = meta(
+        r#"<body><div class="authorization-box">Sign in</div>
+        <form><p class="comment-form-author"><label for="author">Name *</label><input name="author"></p></form>
+        <p>Text</p></body>"#,
+    );
+    assert_eq!(m.byline, None);
+}
