@@ -718,9 +718,7 @@ impl<'a> Renderer<'a> {
                 continue;
             }
             let prev = self.out.chars().next_back();
-            let prev_ws = prev.is_none_or(|p| p == ' ' || p == '\n');
             let next_ws = next.is_none_or(is_ws);
-            let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
             match c {
                 '\\' => {
                     if next.is_some_and(|n| n.is_ascii_punctuation()) {
@@ -731,25 +729,17 @@ impl<'a> Renderer<'a> {
                 }
                 '`' => self.out.push_str("\\`"),
                 '*' => {
-                    if !line_start && prev_ws && next_ws {
+                    if !line_start && !can_open(prev, next, false) {
                         self.out.push('*');
                     } else {
                         self.out.push_str("\\*");
                     }
                 }
-                '_' => {
-                    if alnum(prev) && alnum(next) {
-                        self.out.push('_');
-                    } else {
-                        self.out.push_str("\\_");
+                '_' | '~' => {
+                    if can_open(prev, next, true) {
+                        self.out.push('\\');
                     }
-                }
-                '~' => {
-                    if (alnum(prev) && alnum(next)) || (prev_ws && next_ws && !line_start) {
-                        self.out.push('~');
-                    } else {
-                        self.out.push_str("\\~");
-                    }
+                    self.out.push(c);
                 }
                 '[' => {
                     if self.in_link > 0 {
@@ -787,7 +777,14 @@ impl<'a> Renderer<'a> {
                         self.out.push('&');
                     }
                 }
-                '#' | '>' if line_start => {
+                '#' if line_start && {
+                    let run = s[i..].bytes().take_while(|&b| b == b'#').count();
+                    run <= 6 && s[i + run..].chars().next().is_none_or(is_ws)
+                } =>
+                {
+                    self.out.push_str("\\#");
+                }
+                '>' if line_start => {
                     self.out.push('\\');
                     self.out.push(c);
                 }
@@ -913,7 +910,7 @@ impl<'a> Renderer<'a> {
             self.out.push_str(lang);
             for line in body.split('\n') {
                 self.out.push('\n');
-                if line.is_empty() {
+                if line.trim().is_empty() {
                     self.write_blank_prefix();
                 } else {
                     self.write_prefix();
@@ -1304,6 +1301,25 @@ fn display_none(style: &str) -> bool {
     false
 }
 
+/// Whether an emphasis delimiter between `prev` and `next` (`None`: a boundary) could
+/// open emphasis. `strict` applies the `_` rule: no opening inside a word.
+fn can_open(prev: Option<char>, next: Option<char>, strict: bool) -> bool {
+    let prev_ws = prev.is_none_or(char::is_whitespace);
+    let prev_punct = prev.is_some_and(is_punct);
+    match next {
+        None => !strict || prev_ws || prev_punct,
+        Some(n) if is_ws(n) || n.is_whitespace() => false,
+        Some(n) => {
+            let left = !is_punct(n) || prev_ws || prev_punct;
+            left && (!strict || prev_ws || prev_punct)
+        }
+    }
+}
+
+fn is_punct(c: char) -> bool {
+    c.is_ascii_punctuation() || (!c.is_ascii() && !c.is_alphanumeric() && !c.is_whitespace())
+}
+
 fn looks_like_entity(rest: &str) -> bool {
     let b = rest.as_bytes();
     let mut i = 0;
@@ -1680,10 +1696,12 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(md("<p>2 * 3 = 6</p>"), "2 * 3 = 6\n");
+        assert_eq!(md("<p>*a* _b_ snake_case</p>"), "\\*a* \\_b_ snake_case\n");
         assert_eq!(
-            md("<p>*a* _b_ snake_case</p>"),
-            "\\*a\\* \\_b\\_ snake_case\n"
+            md("<p>__init__ Price* ~5 a~b 晚安~</p>"),
+            "\\_\\_init__ Price* \\~5 a~b 晚安~\n"
         );
+        assert_eq!(md("<p>#1 fan</p><p>## x</p>"), "#1 fan\n\n\\## x\n");
         assert_eq!(
             md("<p># a</p><p>> b</p><p>- c</p><p>+ d</p><p>1. e</p><p>2) f</p>"),
             "\\# a\n\n\\> b\n\n\\- c\n\n\\+ d\n\n1\\. e\n\n2\\) f\n"
