@@ -1089,7 +1089,7 @@ impl<'a> Renderer<'a> {
             total = total.saturating_add(w);
             max_width = max_width.max(w);
         }
-        if max_width <= 1 || rows.is_empty() {
+        if max_width <= 1 || rows.len() < 2 {
             return false;
         }
         let _ = total;
@@ -1179,6 +1179,22 @@ impl<'a> Renderer<'a> {
         }
         let ncols = widths.iter().copied().max().unwrap_or(0).max(1);
         let max_rows = (1_000_000 / ncols).max(2);
+        // Columns empty in every row (spacers) are dropped.
+        let mut keep = vec![false; ncols];
+        let mut at = 0usize;
+        for &w in widths.iter().take(max_rows) {
+            for (c, &(a, b)) in grid[at..at + w].iter().enumerate() {
+                if !keep[c]
+                    && tbuf
+                        .get(a as usize..b as usize)
+                        .is_some_and(|t| !t.trim().is_empty())
+                {
+                    keep[c] = true;
+                }
+            }
+            at += w;
+        }
+        let kept = keep.iter().filter(|&&k| k).count().max(1);
         self.flush(false);
         let mut at = 0usize;
         for (ri, &w) in widths.iter().enumerate().take(max_rows) {
@@ -1204,7 +1220,7 @@ impl<'a> Renderer<'a> {
                 continue;
             }
             self.out.push('|');
-            for c in 0..ncols {
+            for c in (0..ncols).filter(|&c| keep[c]) {
                 let (a, b) = row.get(c).copied().unwrap_or(EMPTY);
                 let cell = tbuf.get(a as usize..b as usize).unwrap_or("").trim();
                 self.out.push(' ');
@@ -1224,7 +1240,7 @@ impl<'a> Renderer<'a> {
                 self.out.push('\n');
                 self.write_prefix();
                 self.out.push('|');
-                for _ in 0..ncols {
+                for _ in 0..kept {
                     self.out.push_str(" --- |");
                 }
             }
@@ -1741,9 +1757,9 @@ mod tests {
         assert_eq!(md("<table><tr><td></td><td></td></tr></table>"), "");
         assert_eq!(
             md(
-                "<table><caption>Cap</caption><tr><td><a href='/x'>x</a></td><td><code>a|b</code></td></tr></table>"
+                "<table><caption>Cap</caption><tr><td><a href='/x'>x</a></td><td><code>a|b</code></td></tr><tr><td></td><td>y</td></tr></table>"
             ),
-            "Cap\n\n| [x](https://example.com/x) | `a\\|b` |\n| --- | --- |\n"
+            "Cap\n\n| [x](https://example.com/x) | `a\\|b` |\n| --- | --- |\n| | y |\n"
         );
         assert_eq!(
             txt("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>"),
@@ -1754,6 +1770,16 @@ mod tests {
     #[test]
     fn layout_tables_render_as_blocks() {
         assert_eq!(
+            md("<table><tr><td>a</td><td>b</td></tr></table>"),
+            "a\n\nb\n"
+        );
+        assert_eq!(
+            md(
+                "<table><tr><td></td><td>a</td><td> </td></tr><tr><td></td><td>b</td><td></td></tr></table>"
+            ),
+            "| a |\n| --- |\n| b |\n"
+        );
+        assert_eq!(
             md("<table><tr><td>one</td></tr><tr><td>two</td></tr></table>"),
             "one\n\ntwo\n"
         );
@@ -1763,9 +1789,9 @@ mod tests {
         );
         assert_eq!(
             md(
-                "<table><tr><td><ul><li>x</li></ul></td><td><table><tr><td>1</td><td>2</td></tr></table></td></tr></table>"
+                "<table><tr><td><ul><li>x</li></ul></td><td><table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table></td></tr></table>"
             ),
-            "- x\n\n| 1 | 2 |\n| --- | --- |\n"
+            "- x\n\n| 1 | 2 |\n| --- | --- |\n| 3 | 4 |\n"
         );
     }
 
