@@ -114,6 +114,8 @@ struct Renderer<'a> {
     segs: Vec<Seg>,
     marks: Vec<Mark>,
     urls: String,
+    /// Closers written last, contiguous up to the end of `out`: (kind, start, end).
+    closed: Vec<(MarkKind, usize, usize)>,
     lists: Vec<List>,
     frames: Vec<u8>,
     in_link: u32,
@@ -147,6 +149,7 @@ impl<'a> Renderer<'a> {
             segs: Vec::new(),
             marks: Vec::new(),
             urls: String::new(),
+            closed: Vec::new(),
             lists: Vec::new(),
             frames: Vec::new(),
             in_link: 0,
@@ -272,6 +275,10 @@ impl<'a> Renderer<'a> {
     }
 
     fn write_closer(&mut self, m: Mark) {
+        let start = self.out.len();
+        if self.closed.last().is_some_and(|c| c.2 != start) {
+            self.closed.clear();
+        }
         match m.kind {
             MarkKind::Em => self.out.push('*'),
             MarkKind::Strong => self.out.push_str("**"),
@@ -284,6 +291,7 @@ impl<'a> Renderer<'a> {
                 self.out.push(')');
             }
         }
+        self.closed.push((m.kind, start, self.out.len()));
     }
 
     fn write_paragraph_break(&mut self, blank: bool) {
@@ -347,7 +355,19 @@ impl<'a> Renderer<'a> {
             for i in self.st.floor..self.marks.len() {
                 if !self.marks[i].started {
                     self.marks[i].started = true;
-                    match self.marks[i].kind {
+                    let kind = self.marks[i].kind;
+                    // `**a****b**` → `**ab**`: reopening right after the same closer.
+                    if let Some(&(k, start, end)) = self.closed.last()
+                        && k == kind
+                        && kind != MarkKind::Link
+                        && end == self.out.len()
+                    {
+                        self.out.truncate(start);
+                        self.closed.pop();
+                        continue;
+                    }
+                    self.closed.clear();
+                    match kind {
                         MarkKind::Em => self.out.push('*'),
                         MarkKind::Strong => self.out.push_str("**"),
                         MarkKind::Del => self.out.push_str("~~"),
@@ -1173,6 +1193,7 @@ impl<'a> Renderer<'a> {
         tbuf.clear();
         tbuf.push_str(&self.out[start..]);
         self.out.truncate(start);
+        self.closed.clear();
         if !any {
             self.tbuf = tbuf;
             return true;
@@ -1541,6 +1562,9 @@ mod tests {
         assert_eq!(md("<p><b><strong>x</strong></b></p>"), "**x**\n");
         assert_eq!(md("<p><del>a</del> <s>b</s></p>"), "~~a~~ ~~b~~\n");
         assert_eq!(md("<p><b>a <i>b</i></b></p>"), "**a *b***\n");
+        assert_eq!(md("<p><b>/etc</b><b>:</b> x</p>"), "**/etc:** x\n");
+        assert_eq!(md("<p><b><i>a</i></b><b><i>b</i></b></p>"), "***ab***\n");
+        assert_eq!(md("<p><b>a</b> <b>b</b></p>"), "**a** **b**\n");
     }
 
     #[test]
