@@ -54,7 +54,12 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
     if let Some(list) = &args.files_from {
         let text = std::fs::read_to_string(list)
             .with_context(|| format!("reading file list {}", list.display()))?;
-        files.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(PathBuf::from));
+        files.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from),
+        );
     }
     if files.is_empty() {
         bail!("no input: give HTML files, `-` for standard input, or --files-from LIST");
@@ -132,10 +137,15 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
 fn read_input(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().take(max + 1).read_to_end(&mut bytes).context("reading stdin")?;
+        std::io::stdin()
+            .take(max + 1)
+            .read_to_end(&mut bytes)
+            .context("reading stdin")?;
     } else {
         let f = std::fs::File::open(path).context("cannot open")?;
-        f.take(max + 1).read_to_end(&mut bytes).context("cannot read")?;
+        f.take(max + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read")?;
     }
     if bytes.len() as u64 > max {
         bail!("input larger than --max-input {max} bytes");
@@ -157,7 +167,10 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
         let (d, h) = gannet_extract::extract_with_html(&bytes, args.url.as_ref(), &options);
         (d, Some(h))
     } else {
-        (gannet_extract::extract(&bytes, args.url.as_ref(), &options), None)
+        (
+            gannet_extract::extract(&bytes, args.url.as_ref(), &options),
+            None,
+        )
     };
     *spent += started.elapsed();
     let file = path.to_str();
@@ -169,7 +182,11 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
-            .map(|n| n.strip_suffix(".html").or(n.strip_suffix(".htm")).unwrap_or(n))
+            .map(|n| {
+                n.strip_suffix(".html")
+                    .or(n.strip_suffix(".htm"))
+                    .unwrap_or(n)
+            })
             .unwrap_or("stdin");
         let target = dir.join(format!("{stem}.{}", args.format.extension()));
         if let Err(e) = std::fs::write(&target, rendered.as_bytes()) {

@@ -49,7 +49,9 @@ pub(crate) fn render(
         Format::Markdown => doc.markdown.clone(),
         Format::Text => doc.text.clone(),
         Format::Html => html.unwrap_or_default().to_string(),
-        Format::Json => serde_json::to_string(&JsonOut { file, doc }).context("serializing JSON")?,
+        Format::Json => {
+            serde_json::to_string(&JsonOut { file, doc }).context("serializing JSON")?
+        }
     })
 }
 

@@ -70,7 +70,10 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         }
         let mut out = Vec::with_capacity(tasks.len());
         for t in tasks {
-            out.push(t.await.unwrap_or_else(|e| Err(anyhow::anyhow!("task failed: {e}"))));
+            out.push(
+                t.await
+                    .unwrap_or_else(|e| Err(anyhow::anyhow!("task failed: {e}"))),
+            );
         }
         out
     });
@@ -108,7 +111,11 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-fn render_page(page: &gannet_fetch::FetchedPage, raw: bool, format: Format) -> anyhow::Result<String> {
+fn render_page(
+    page: &gannet_fetch::FetchedPage,
+    raw: bool,
+    format: Format,
+) -> anyhow::Result<String> {
     let options = gannet_extract::Options {
         raw,
         charset: page.charset.clone(),
@@ -117,7 +124,15 @@ fn render_page(page: &gannet_fetch::FetchedPage, raw: bool, format: Format) -> a
         let (d, h) = gannet_extract::extract_with_html(&page.body, Some(&page.url), &options);
         (d, Some(h))
     } else {
-        (gannet_extract::extract(&page.body, Some(&page.url), &options), None)
+        (
+            gannet_extract::extract(&page.body, Some(&page.url), &options),
+            None,
+        )
     };
-    Ok(output::with_newline(output::render(&doc, html.as_deref(), format, None)?))
+    Ok(output::with_newline(output::render(
+        &doc,
+        html.as_deref(),
+        format,
+        None,
+    )?))
 }

@@ -45,7 +45,9 @@ fn bench<'a>(paths: impl Iterator<Item = &'a String>) {
     let mut docs = Vec::new();
     let mut bytes_total = 0usize;
     for p in paths {
-        let Ok(bytes) = std::fs::read(p) else { continue };
+        let Ok(bytes) = std::fs::read(p) else {
+            continue;
+        };
         let (html, _) = gannet_extract::decode::decode_html(&bytes, None);
         bytes_total += html.len();
         docs.push(Dom::parse(&html));

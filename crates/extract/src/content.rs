@@ -108,8 +108,15 @@ fn measure(s: &str) -> (u32, u32) {
         chars += 1;
         if matches!(
             c,
-            ',' | '\u{060C}' | '\u{FE50}' | '\u{FE10}' | '\u{FE11}' | '\u{2E41}' | '\u{2E34}'
-                | '\u{2E32}' | '\u{FF0C}' | '、'
+            ',' | '\u{060C}'
+                | '\u{FE50}'
+                | '\u{FE10}'
+                | '\u{FE11}'
+                | '\u{2E41}'
+                | '\u{2E34}'
+                | '\u{2E32}'
+                | '\u{FF0C}'
+                | '、'
         ) {
             commas += 1;
         }
@@ -133,28 +140,102 @@ fn has_any(haystack: &str, needles: &[&str]) -> bool {
 }
 
 const UNLIKELY: &[&str] = &[
-    "-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment", "community", "cover-wrap",
-    "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
-    "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
-    "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", "cookie", "consent",
-    "newsletter", "subscribe",
+    "-ad-",
+    "ai2html",
+    "banner",
+    "breadcrumbs",
+    "combx",
+    "comment",
+    "community",
+    "cover-wrap",
+    "disqus",
+    "extra",
+    "footer",
+    "gdpr",
+    "header",
+    "legends",
+    "menu",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "supplemental",
+    "ad-break",
+    "agegate",
+    "pagination",
+    "pager",
+    "popup",
+    "yom-remote",
+    "cookie",
+    "consent",
+    "newsletter",
+    "subscribe",
 ];
-const MAYBE: &[&str] = &["and", "article", "body", "column", "content", "main", "mathjax", "shadow"];
+const MAYBE: &[&str] = &[
+    "and", "article", "body", "column", "content", "main", "mathjax", "shadow",
+];
 const NEGATIVE: &[&str] = &[
-    "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr",
-    "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox",
-    "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", "cookie", "newsletter",
+    "-ad-",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "cookie",
+    "newsletter",
 ];
 const POSITIVE: &[&str] = &[
-    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "pagination",
-    "post", "text", "blog", "story",
+    "article",
+    "body",
+    "content",
+    "entry",
+    "hentry",
+    "h-entry",
+    "main",
+    "page",
+    "pagination",
+    "post",
+    "text",
+    "blog",
+    "story",
 ];
 const UNLIKELY_ROLES: &[&str] = &[
-    "menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog",
+    "menu",
+    "menubar",
+    "complementary",
+    "navigation",
+    "alert",
+    "alertdialog",
+    "dialog",
 ];
 
 fn is_word(haystack: &str, word: &str) -> bool {
-    haystack.split(|c: char| !c.is_ascii_alphanumeric() && c != '-').any(|w| w == word)
+    haystack
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .any(|w| w == word)
 }
 
 fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
@@ -202,10 +283,16 @@ fn is_hidden(dom: &Dom, id: NodeId, style_counts: bool) -> bool {
     false
 }
 
+/// `GANNET_DEBUG` set: explain choices on stderr.
+fn debug() -> bool {
+    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os("GANNET_DEBUG").is_some())
+}
+
 /// Everything extraction needs from the caller.
 pub(crate) struct ContentInput<'a> {
-    pub(crate) title: Option<&'a str>,
-    pub(crate) byline_nodes: &'a [NodeId],
+    /// Nodes that carry metadata, not content: the byline and a heading repeating the title.
+    pub(crate) skip_nodes: &'a [NodeId],
 }
 
 /// Extract the main content. Returns the cleaned DOM and the node to render.
@@ -277,7 +364,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         self.preclean(body);
         self.compute_aggregates();
         let top = self.select(body);
-        if std::env::var_os("GANNET_DEBUG").is_some() {
+        if debug() {
             let path: Vec<String> = std::iter::once(top)
                 .chain(self.dom.ancestors(top))
                 .map(|n| format!("{}.{}", self.dom.tag_name(n), names(self.dom, n).trim()))
@@ -305,7 +392,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// class/id/role), the byline and a heading that repeats the title.
     fn preclean(&mut self, body: NodeId) {
         let mut remove = Vec::new();
-        let mut title_heading_done = false;
         let body_text = self.agg_of(body).text;
         let mut walk = self.dom.descendants(body);
         while let Some(id) = walk.next() {
@@ -319,9 +405,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Noscript => self.agg_of(id).text * 2 < body_text,
                 // A button that swallowed the page (an unclosed start tag) is not a button.
                 Button | Select => self.agg_of(id).text < 500,
-                Script | Style | Template | Head | Title | Meta | Link | Svg
-                | Canvas | Input | Textarea | Option | Object | Embed
-                | Iframe | Dialog | Base => true,
+                Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
+                | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
                     is_hidden(self.dom, id, self.agg_of(id).text * 5 < body_text * 4)
                         || self
@@ -331,18 +416,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && self.is_unlikely(id, tag))
-                        || self.input.byline_nodes.contains(&id)
+                        || self.input.skip_nodes.contains(&id)
                 }
             };
-            let drop = drop
-                || (!title_heading_done
-                    && matches!(tag, H1 | H2)
-                    && self.input.title.is_some_and(|t| heading_matches_title(self.dom, id, t))
-                    && {
-                        title_heading_done = true;
-                        true
-                    });
             if drop {
+                if debug() && self.agg_of(id).text > 1000 {
+                    eprintln!(
+                        "preclean drops {}.{} with {} chars",
+                        self.dom.tag_name(id),
+                        names(self.dom, id).trim(),
+                        self.agg_of(id).text
+                    );
+                }
                 remove.push(id);
                 walk.skip_subtree(id);
             }
@@ -353,7 +438,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
-        if matches!(tag, Tag::Body | Tag::A | Tag::Html | Tag::Main | Tag::Article) {
+        if matches!(
+            tag,
+            Tag::Body | Tag::A | Tag::Html | Tag::Main | Tag::Article
+        ) {
             return false;
         }
         if tag == Tag::Nav {
@@ -378,7 +466,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
         alive[0] = true;
         for i in 1..n {
             let id = NodeId(i as u32);
-            alive[i] = self.dom.parent(id).is_some_and(|p| p.index() < i && alive[p.index()]);
+            alive[i] = self
+                .dom
+                .parent(id)
+                .is_some_and(|p| p.index() < i && alive[p.index()]);
         }
         let mut agg = vec![Agg::default(); n];
         for i in (0..n).rev() {
@@ -388,6 +479,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
             let id = NodeId(i as u32);
             let mut a = agg[i];
             if let Some(t) = self.dom.text(id) {
+                // Script data (JSON-LD, __NEXT_DATA__) is not visible text.
+                if self.dom.parent(id).is_some_and(|p| {
+                    matches!(
+                        self.dom.tag(p),
+                        Some(Tag::Script | Tag::Style | Tag::Template)
+                    )
+                }) {
+                    continue;
+                }
                 let (chars, commas) = measure(t);
                 a.text = chars;
                 a.commas = commas;
@@ -570,7 +670,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
             let score = 1.0 + commas as f32 + (text / 100).min(3) as f32;
             let mut level = 0usize;
-            let start = if paragraph { self.dom.parent(id) } else { Some(id) };
+            let start = if paragraph {
+                self.dom.parent(id)
+            } else {
+                Some(id)
+            };
             let mut cur = start;
             while let Some(anc) = cur {
                 if level >= 5 || !self.dom.is_element(anc) {
@@ -618,8 +722,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 if p == body || !self.dom.is_element(p) {
                     break;
                 }
-                let holders =
-                    alternatives.iter().filter(|&&a| self.dom.is_ancestor(p, a)).count();
+                let holders = alternatives
+                    .iter()
+                    .filter(|&&a| self.dom.is_ancestor(p, a))
+                    .count();
                 if holders >= 3 {
                     best = p;
                     break;
@@ -708,8 +814,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 false
             } else {
                 let mut bonus = 0.0;
-                if !top_class.is_empty() && self.dom.attr(s, "class") == Some(top_class.as_str())
-                {
+                if !top_class.is_empty() && self.dom.attr(s, "class") == Some(top_class.as_str()) {
                     bonus += top_score * 0.2;
                 }
                 if self.scored[s.index()] && self.score[s.index()] + bonus >= threshold {
@@ -764,8 +869,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut always = Vec::new();
         let mut walk = self.dom.descendants(article);
         while let Some(id) = walk.next() {
-            if matches!(self.dom.tag(id), Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form))
-                && !self.agg_of(id).keep
+            if matches!(
+                self.dom.tag(id),
+                Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form)
+            ) && !self.agg_of(id).keep
                 && (self.dom.tag(id) != Some(Tag::Form) || self.agg_of(id).input > 0)
             {
                 always.push(id);
@@ -829,8 +936,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
                 Some(Tag::P | Tag::Div | Tag::Section) => {
                     let a = self.agg_of(id);
-                    if a.text == 0 && a.img == 0 && a.embed == 0 && !a.keep && !self.has_media(id)
-                    {
+                    if a.text == 0 && a.img == 0 && a.embed == 0 && !a.keep && !self.has_media(id) {
                         self.remove(id);
                     }
                 }
@@ -907,9 +1013,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
             || ((a.embed == 1 && content_length < 75) || a.embed > 1);
         if is_list && remove {
             // A list of images (a gallery) is content.
-            let all_single = self.dom.element_children(id).all(|c| {
-                self.dom.element_children(c).count() <= 1 && self.agg_of(c).img == 1
-            });
+            let all_single = self
+                .dom
+                .element_children(id)
+                .all(|c| self.dom.element_children(c).count() <= 1 && self.agg_of(c).img == 1);
             if all_single && a.img > 0 {
                 return false;
             }
@@ -928,7 +1035,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         self.dom
             .element_children(parent)
             .filter(|&c| {
-                c != id && self.dom.tag(c) == tag && self.dom.attr(c, "class").unwrap_or("") == class
+                c != id
+                    && self.dom.tag(c) == tag
+                    && self.dom.attr(c, "class").unwrap_or("") == class
             })
             .take(2)
             .count()
@@ -956,7 +1065,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut cols = 0usize;
         for d in self.dom.descendants(table) {
             match self.dom.tag(d) {
-                Some(Tag::Caption | Tag::Thead | Tag::Tfoot | Tag::Th | Tag::Col | Tag::Colgroup) => {
+                Some(
+                    Tag::Caption | Tag::Thead | Tag::Tfoot | Tag::Th | Tag::Col | Tag::Colgroup,
+                ) => {
                     return true;
                 }
                 Some(Tag::Table) => return false,
@@ -977,19 +1088,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         rows >= 10 || cols > 4 || rows * cols > 10
     }
-}
-
-/// Whether a heading repeats the title (whitespace and case folded).
-fn heading_matches_title(dom: &Dom, heading: NodeId, title: &str) -> bool {
-    let fold = |s: &str| -> String {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    let h = fold(&dom.text_content(heading));
-    let t = fold(title);
-    !h.is_empty() && (h == t || (h.len() > 15 && (t.starts_with(&h) || t.ends_with(&h))))
 }
 
 impl Dom {

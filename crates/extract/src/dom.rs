@@ -313,8 +313,7 @@ impl Dom {
 
     /// The `<body>` element, if the page has one.
     pub fn body(&self) -> Option<NodeId> {
-        self.find_any(Tag::Body)
-            .filter(|&b| self.is_attached(b))
+        self.find_any(Tag::Body).filter(|&b| self.is_attached(b))
     }
 
     /// Whether the node is still connected to the document root.

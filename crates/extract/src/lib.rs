@@ -1,8 +1,17 @@
 //! gannet-extract: HTML bytes to a [`gannet_core::Document`].
 //!
-//! Pure: `extract(bytes, url, options)` does no I/O. The pipeline is
-//! decode ([`decode`]) → parse ([`Dom`]) → metadata ([`metadata`]) → main content
-//! (`content`) → Markdown and text ([`markdown`]) + links and images ([`links`]).
+//! Pure: [`extract`] does no I/O. The pipeline is
+//! decode ([`decode`]) → parse ([`Dom`], our own fast parser) → metadata ([`metadata`]) →
+//! main content (`content`, Readability-style scoring widened for multi-block pages) →
+//! Markdown and text ([`markdown`]) + links and images ([`links`]).
+//!
+//! ```
+//! let html = b"<html><head><title>Hello - Site</title></head><body><article>\
+//!     <h1>Hello</h1><p>A first paragraph of real content, long enough to count.</p>\
+//!     </article></body></html>";
+//! let doc = gannet_extract::extract(html, None, &gannet_extract::Options::default());
+//! assert!(doc.markdown.contains("A first paragraph"));
+//! ```
 
 mod content;
 pub mod decode;
@@ -31,10 +40,10 @@ pub struct Options {
     pub charset: Option<String>,
 }
 
-/// Extract a document from HTML bytes.
+/// Extract a document from HTML bytes (any charset: see [`decode`]).
 pub fn extract(html: &[u8], url: Option<&Url>, options: &Options) -> Document {
     let (text, _) = decode::decode_html(html, options.charset.as_deref());
-    extract_str(&text, url, options)
+    run(&text, url, options, false).0
 }
 
 /// Extract a document and also return the cleaned content as HTML.
@@ -50,40 +59,66 @@ pub fn extract_str(html: &str, url: Option<&Url>, options: &Options) -> Document
 
 fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Document, String) {
     let dom = Dom::parse(html);
-    let title = dom
-        .find_any(Tag::Title)
-        .map(|t| dom.text_content(t).split_whitespace().collect::<Vec<_>>().join(" "));
+    let (meta, nodes) = metadata::analyze(&dom, url, &metadata::MetadataOptions::default());
+    // Relative links resolve against <base href>, the page URL, else the canonical URL.
+    let page_url = url
+        .cloned()
+        .or_else(|| meta.canonical.as_deref().and_then(|c| Url::parse(c).ok()));
+    let base = links::base_url(&dom, page_url.as_ref()).or_else(|| page_url.clone());
+    let page_host = page_url
+        .as_ref()
+        .and_then(|u| u.host_str().map(str::to_string));
+    let all_links = links::collect_links(&dom, dom.root(), base.as_ref(), page_host.as_deref());
     let (clean, root) = if options.raw {
         let root = dom.body().unwrap_or(dom.root());
         (dom, root)
     } else {
-        let input = content::ContentInput {
-            title: title.as_deref(),
-            byline_nodes: &[],
-        };
+        let skip: Vec<NodeId> = nodes
+            .byline
+            .into_iter()
+            .chain(nodes.title_heading)
+            .collect();
+        let input = content::ContentInput { skip_nodes: &skip };
         content::extract_content(&dom, &input)
     };
-    let text = quick_text(&clean, root);
-    let html_out = if want_html { serialize::to_html(&clean, root) } else { String::new() };
+    let markdown = markdown::to_markdown(&clean, root, base.as_ref());
+    let text = markdown::to_text(&clean, root);
+    let images = links::collect_images(&clean, root, base.as_ref());
+    let html_out = if want_html {
+        serialize::to_html(&clean, root)
+    } else {
+        String::new()
+    };
+    let excerpt = meta.excerpt.or_else(|| first_paragraph(&text));
     let doc = Document {
         url: url.map(|u| u.to_string()),
-        title,
+        title: meta.title,
+        byline: meta.byline,
+        excerpt,
+        site_name: meta.site_name,
+        published_time: meta.published_time,
+        lang: meta.lang,
+        dir: meta.dir,
         word_count: text.split_whitespace().count(),
-        markdown: text.clone(),
+        markdown,
         text,
-        ..Document::default()
+        links: all_links,
+        images,
     };
     (doc, html_out)
 }
 
-fn quick_text(dom: &Dom, root: NodeId) -> String {
-    let mut out = String::new();
-    for d in dom.descendants(root) {
-        if let Some(t) = dom.text(d) {
-            out.push_str(t);
-        } else if dom.tag(d).is_some_and(|t| t.is_block() || t == Tag::Br) {
-            out.push('\n');
-        }
-    }
-    out
+/// The first paragraph of the content that reads like prose, as an excerpt.
+fn first_paragraph(text: &str) -> Option<String> {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .find(|p| p.chars().count() >= 40)
+        .map(|p| {
+            if p.chars().count() > 300 {
+                let cut: String = p.chars().take(300).collect();
+                format!("{}…", cut.trim_end())
+            } else {
+                p
+            }
+        })
 }

@@ -114,10 +114,11 @@ impl Parser<'_> {
         let last = self.dom.nodes[parent as usize].last_child;
         if last != u32::MAX
             && let NodeData::Text(span) = &mut self.dom.nodes[last as usize].data
-                && (span.start + span.len) as usize == buf_start {
-                    span.len += added;
-                    return;
-                }
+            && (span.start + span.len) as usize == buf_start
+        {
+            span.len += added;
+            return;
+        }
         self.dom.append(
             parent,
             NodeData::Text(Span {
@@ -246,9 +247,10 @@ impl Parser<'_> {
     fn truncate(&mut self, len: usize) {
         while self.stack.len() > len {
             if let Some((_, t)) = self.stack.pop()
-                && matches!(t, Tag::Svg | Tag::Math) {
-                    self.foreign = self.foreign.saturating_sub(1);
-                }
+                && matches!(t, Tag::Svg | Tag::Math)
+            {
+                self.foreign = self.foreign.saturating_sub(1);
+            }
         }
     }
 
@@ -306,14 +308,15 @@ impl Parser<'_> {
         use Tag::*;
         let button_scope = |t: Tag| t.is_scope_boundary();
         if tag.closes_p()
-            && let Some(i) = self.in_scope(&[P], button_scope) {
-                self.truncate(i);
-            }
+            && let Some(i) = self.in_scope(&[P], button_scope)
+        {
+            self.truncate(i);
+        }
         match tag {
             Li => {
-                if let Some(i) = self.in_scope(&[Li], |t| {
-                    t.is_special() && !matches!(t, Address | Div | P)
-                }) {
+                if let Some(i) =
+                    self.in_scope(&[Li], |t| t.is_special() && !matches!(t, Address | Div | P))
+                {
                     self.truncate(i);
                 }
             }
@@ -324,10 +327,9 @@ impl Parser<'_> {
                     self.truncate(i);
                 }
             }
-            H1 | H2 | H3 | H4 | H5 | H6
-                if self.top().1.is_heading() => {
-                    self.truncate(self.stack.len() - 1);
-                }
+            H1 | H2 | H3 | H4 | H5 | H6 if self.top().1.is_heading() => {
+                self.truncate(self.stack.len() - 1);
+            }
             A => {
                 if let Some(i) = self.in_scope(&[A], button_scope) {
                     self.truncate(i);
@@ -338,10 +340,9 @@ impl Parser<'_> {
                     self.truncate(i);
                 }
             }
-            Option
-                if self.top().1 == Option => {
-                    self.truncate(self.stack.len() - 1);
-                }
+            Option if self.top().1 == Option => {
+                self.truncate(self.stack.len() - 1);
+            }
             Optgroup => {
                 if let Some(i) = self.in_scope(&[Option, Optgroup], |t| t != Option) {
                     self.truncate(i);
@@ -353,8 +354,7 @@ impl Parser<'_> {
                 }
             }
             Td | Th => {
-                if let Some(i) = self.in_scope(&[Td, Th], |t| matches!(t, Table | Tr | Template))
-                {
+                if let Some(i) = self.in_scope(&[Td, Th], |t| matches!(t, Table | Tr | Template)) {
                     self.truncate(i);
                 }
             }
@@ -384,7 +384,9 @@ impl Parser<'_> {
     fn open(&mut self, tag: Tag, name: &[u8], attrs_start: u32, attrs_len: u32, leaf: bool) -> u32 {
         let name_span = if tag == Tag::Other || self.foreign > 0 {
             let start = self.dom.buf.len() as u32;
-            self.dom.buf.push_str(std::str::from_utf8(name).unwrap_or(""));
+            self.dom
+                .buf
+                .push_str(std::str::from_utf8(name).unwrap_or(""));
             Span {
                 start,
                 len: self.dom.buf.len() as u32 - start,
@@ -425,7 +427,9 @@ impl Parser<'_> {
                     let n = at + 2;
                     let matches = src.len() >= n + name.len()
                         && src[n..n + name.len()].eq_ignore_ascii_case(name)
-                        && src.get(n + name.len()).is_none_or(|&b| is_ws(b) || b == b'/' || b == b'>');
+                        && src
+                            .get(n + name.len())
+                            .is_none_or(|&b| is_ws(b) || b == b'/' || b == b'>');
                     if matches {
                         let close = memchr(b'>', &src[n..]).map_or(src.len(), |o| n + o + 1);
                         break (at, close);
@@ -437,7 +441,8 @@ impl Parser<'_> {
         let keep = match tag {
             Tag::Style => false,
             Tag::Script => {
-                let attrs = &self.dom.attrs[attrs_start as usize..(attrs_start + attrs_len) as usize];
+                let attrs =
+                    &self.dom.attrs[attrs_start as usize..(attrs_start + attrs_len) as usize];
                 attrs.iter().any(|a| {
                     self.dom.span(a.name) == "type" && self.dom.span(a.value).contains("json")
                 })
@@ -590,7 +595,9 @@ fn reference(s: &str, start: usize, in_attribute: bool, out: &mut String) -> (us
                 b'A'..=b'F' if hex => (c - b'A' + 10) as u32,
                 _ => break,
             };
-            value = value.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d);
+            value = value
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(d);
             i += 1;
         }
         if i == digits_start {
@@ -616,10 +623,11 @@ fn reference(s: &str, start: usize, in_attribute: bool, out: &mut String) -> (us
         return (0, false);
     }
     if b.get(end) == Some(&b';')
-        && let Some(rep) = lookup(&b[start..=end]) {
-            out.push_str(rep);
-            return (end + 1 - start, true);
-        }
+        && let Some(rep) = lookup(&b[start..=end])
+    {
+        out.push_str(rep);
+        return (end + 1 - start, true);
+    }
     // Legacy references without ';' (`&amp`, `&copy`, ...): longest known prefix.
     let max = (end - start).min(6);
     for len in (2..=max).rev() {

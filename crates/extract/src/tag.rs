@@ -68,8 +68,21 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            Area | Base | Br | Col | Embed | Hr | Img | Input | Keygen | Link | Meta | Param
-                | Source | Track | Wbr | Frame
+            Area | Base
+                | Br
+                | Col
+                | Embed
+                | Hr
+                | Img
+                | Input
+                | Keygen
+                | Link
+                | Meta
+                | Param
+                | Source
+                | Track
+                | Wbr
+                | Frame
         )
     }
 
@@ -98,10 +111,46 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            Address | Article | Aside | Blockquote | Center | Details | Dialog | Dir | Div | Dl
-                | Fieldset | Figcaption | Figure | Footer | Form | Header | Hgroup | Hr | Main
-                | Menu | Nav | Ol | P | Search | Section | Summary | Ul | H1 | H2 | H3 | H4
-                | H5 | H6 | Pre | Table | Xmp | Plaintext | Li | Dd | Dt
+            Address
+                | Article
+                | Aside
+                | Blockquote
+                | Center
+                | Details
+                | Dialog
+                | Dir
+                | Div
+                | Dl
+                | Fieldset
+                | Figcaption
+                | Figure
+                | Footer
+                | Form
+                | Header
+                | Hgroup
+                | Hr
+                | Main
+                | Menu
+                | Nav
+                | Ol
+                | P
+                | Search
+                | Section
+                | Summary
+                | Ul
+                | H1
+                | H2
+                | H3
+                | H4
+                | H5
+                | H6
+                | Pre
+                | Table
+                | Xmp
+                | Plaintext
+                | Li
+                | Dd
+                | Dt
         )
     }
 
@@ -110,20 +159,77 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            Address | Article | Aside | Blockquote | Body | Center | Details | Dialog | Dir | Div
-                | Dl | Dd | Dt | Fieldset | Figcaption | Figure | Footer | Form | Frameset
-                | Header | Hgroup | Hr | Html | Li | Main | Menu | Nav | Ol | P | Pre
-                | Search | Section | Summary | Table | Tbody | Thead | Tfoot | Tr | Td | Th
-                | Caption | Ul | H1 | H2 | H3 | H4 | H5 | H6 | Legend | Noscript | Xmp
-                | Plaintext | Iframe | Video | Audio | Canvas | Picture | Select | Textarea
-                | Option | Optgroup
+            Address
+                | Article
+                | Aside
+                | Blockquote
+                | Body
+                | Center
+                | Details
+                | Dialog
+                | Dir
+                | Div
+                | Dl
+                | Dd
+                | Dt
+                | Fieldset
+                | Figcaption
+                | Figure
+                | Footer
+                | Form
+                | Frameset
+                | Header
+                | Hgroup
+                | Hr
+                | Html
+                | Li
+                | Main
+                | Menu
+                | Nav
+                | Ol
+                | P
+                | Pre
+                | Search
+                | Section
+                | Summary
+                | Table
+                | Tbody
+                | Thead
+                | Tfoot
+                | Tr
+                | Td
+                | Th
+                | Caption
+                | Ul
+                | H1
+                | H2
+                | H3
+                | H4
+                | H5
+                | H6
+                | Legend
+                | Noscript
+                | Xmp
+                | Plaintext
+                | Iframe
+                | Video
+                | Audio
+                | Canvas
+                | Picture
+                | Select
+                | Textarea
+                | Option
+                | Optgroup
         )
     }
 
     /// Elements whose content the tokenizer reads as raw text up to the matching end tag.
     pub(crate) fn is_raw_text(self) -> bool {
         use Tag::*;
-        matches!(self, Script | Style | Xmp | Iframe | Noembed | Noframes | Textarea | Title)
+        matches!(
+            self,
+            Script | Style | Xmp | Iframe | Noembed | Noframes | Textarea | Title
+        )
     }
 
     /// Raw-text elements whose character references are decoded (RCDATA).
@@ -137,14 +243,85 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            Address | Applet | Area | Article | Aside | Base | Blockquote | Body | Br | Button
-                | Caption | Center | Col | Colgroup | Dd | Details | Dir | Div | Dl | Dt | Embed
-                | Fieldset | Figcaption | Figure | Footer | Form | Frame | Frameset | H1 | H2
-                | H3 | H4 | H5 | H6 | Head | Header | Hgroup | Hr | Html | Iframe | Img
-                | Input | Keygen | Li | Link | Main | Marquee | Menu | Meta | Nav | Noembed
-                | Noframes | Noscript | Object | Ol | P | Param | Plaintext | Pre | Script
-                | Search | Section | Select | Source | Style | Summary | Table | Tbody | Td
-                | Template | Textarea | Tfoot | Th | Thead | Title | Tr | Track | Ul | Wbr
+            Address
+                | Applet
+                | Area
+                | Article
+                | Aside
+                | Base
+                | Blockquote
+                | Body
+                | Br
+                | Button
+                | Caption
+                | Center
+                | Col
+                | Colgroup
+                | Dd
+                | Details
+                | Dir
+                | Div
+                | Dl
+                | Dt
+                | Embed
+                | Fieldset
+                | Figcaption
+                | Figure
+                | Footer
+                | Form
+                | Frame
+                | Frameset
+                | H1
+                | H2
+                | H3
+                | H4
+                | H5
+                | H6
+                | Head
+                | Header
+                | Hgroup
+                | Hr
+                | Html
+                | Iframe
+                | Img
+                | Input
+                | Keygen
+                | Li
+                | Link
+                | Main
+                | Marquee
+                | Menu
+                | Meta
+                | Nav
+                | Noembed
+                | Noframes
+                | Noscript
+                | Object
+                | Ol
+                | P
+                | Param
+                | Plaintext
+                | Pre
+                | Script
+                | Search
+                | Section
+                | Select
+                | Source
+                | Style
+                | Summary
+                | Table
+                | Tbody
+                | Td
+                | Template
+                | Textarea
+                | Tfoot
+                | Th
+                | Thead
+                | Title
+                | Tr
+                | Track
+                | Ul
+                | Wbr
                 | Xmp
         )
     }

@@ -11,12 +11,18 @@ fn tree(html: &str) -> String {
 #[test]
 fn implied_paragraph_and_list_ends() {
     assert_eq!(tree("<p>a<p>b<div>c</div>"), "<p>a</p><p>b</p><div>c</div>");
-    assert_eq!(tree("<ul><li>a<li>b</ul>x"), "<ul><li>a</li><li>b</li></ul>x");
+    assert_eq!(
+        tree("<ul><li>a<li>b</ul>x"),
+        "<ul><li>a</li><li>b</li></ul>x"
+    );
     assert_eq!(
         tree("<ul><li>a<ul><li>b</ul><li>c</ul>"),
         "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>"
     );
-    assert_eq!(tree("<dl><dt>a<dd>b<dt>c</dl>"), "<dl><dt>a</dt><dd>b</dd><dt>c</dt></dl>");
+    assert_eq!(
+        tree("<dl><dt>a<dd>b<dt>c</dl>"),
+        "<dl><dt>a</dt><dd>b</dd><dt>c</dt></dl>"
+    );
     assert_eq!(tree("<h1>a<h2>b</h2>"), "<h1>a</h1><h2>b</h2>");
 }
 
@@ -35,15 +41,27 @@ fn tables_close_cells_and_rows() {
 
 #[test]
 fn void_raw_text_and_comments() {
-    assert_eq!(tree("<p>a<br>b<img src=x.png>c</p>"), "<p>a<br>b<img src=\"x.png\">c</p>");
+    assert_eq!(
+        tree("<p>a<br>b<img src=x.png>c</p>"),
+        "<p>a<br>b<img src=\"x.png\">c</p>"
+    );
     assert_eq!(tree("<script>if (a<b) {}</script>x"), "<script></script>x");
     assert_eq!(
         tree("<script type=application/ld+json>{\"a\":\"</b>\"}</script>"),
         "<script type=\"application/ld+json\">{\"a\":\"</b>\"}</script>"
     );
-    assert_eq!(tree("<style>p{}</style><!-- c --><p>x<!-->y"), "<style></style><p>xy</p>");
-    assert_eq!(tree("<title>a &amp; <b></title>"), "<title>a &amp; &lt;b&gt;</title>");
-    assert_eq!(tree("<textarea><p>x</textarea>"), "<textarea>&lt;p&gt;x</textarea>");
+    assert_eq!(
+        tree("<style>p{}</style><!-- c --><p>x<!-->y"),
+        "<style></style><p>xy</p>"
+    );
+    assert_eq!(
+        tree("<title>a &amp; <b></title>"),
+        "<title>a &amp; &lt;b&gt;</title>"
+    );
+    assert_eq!(
+        tree("<textarea><p>x</textarea>"),
+        "<textarea>&lt;p&gt;x</textarea>"
+    );
 }
 
 #[test]
@@ -57,7 +75,10 @@ fn entities() {
         tree("<a href=\"?a=1&copy=2&amp;b=3\">x</a>"),
         "<a href=\"?a=1&amp;copy=2&amp;b=3\">x</a>"
     );
-    assert_eq!(tree("&#0;&#xD800;&#99999999999;&"), "\u{FFFD}\u{FFFD}\u{FFFD}&amp;");
+    assert_eq!(
+        tree("&#0;&#xD800;&#99999999999;&"),
+        "\u{FFFD}\u{FFFD}\u{FFFD}&amp;"
+    );
 }
 
 #[test]
@@ -81,9 +102,29 @@ fn foreign_self_closing() {
 #[test]
 fn malformed_input_never_panics() {
     for html in [
-        "<", "<<", "</", "</>", "<!", "<!-", "<!--", "<a", "<a href", "<a href=", "<a href='",
-        "&", "&#", "&#x", "&#xZ", "<script>", "<script></scr", "<![CDATA[", "<svg><![CDATA[x",
-        "</p></p></li></table>", "<table><td>", "\u{0}<\u{0}>", "<p>é&eacute",
+        "<",
+        "<<",
+        "</",
+        "</>",
+        "<!",
+        "<!-",
+        "<!--",
+        "<a",
+        "<a href",
+        "<a href=",
+        "<a href='",
+        "&",
+        "&#",
+        "&#x",
+        "&#xZ",
+        "<script>",
+        "<script></scr",
+        "<![CDATA[",
+        "<svg><![CDATA[x",
+        "</p></p></li></table>",
+        "<table><td>",
+        "\u{0}<\u{0}>",
+        "<p>é&eacute",
     ] {
         let _ = tree(html);
     }
