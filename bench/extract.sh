@@ -3,6 +3,8 @@
 # thread (-j 1), as the issue's target is stated. Prints pages/s and MB/s of input HTML,
 # wall and CPU, and peak RSS. Usage: bench/extract.sh [CORPUS_HTML_DIR] (default: the
 # wcxb-dev pages from ../shared, decompressed to a temp dir).
+# With ANCHORS_PY=/path/to/python (a venv with resiliparse, trafilatura, lxml_html_clean),
+# the anchors run on the same pages right after, and the ratios are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${GANNET_SHARED:-../shared}
@@ -39,3 +41,16 @@ print(f"whole process (read + extract + write JSON): wall {wall:.2f}s cpu {cpu:.
 print(f"extraction only (in-process timer):          {ext:.2f}s -> {pages/ext:.0f} pages/s, {mb/ext:.1f} MB/s")
 print(f"peak RSS {rss_kb/1024:.1f} MB")
 PY
+if [ -n "${ANCHORS_PY:-}" ]; then
+  echo "anchors on the same pages (one thread, in-process):"
+  "$ANCHORS_PY" bench/anchors_extract.py "$work/in" | tee "$work/anchors.txt"
+  python3 - "$pages" "$extract_s" "$work/anchors.txt" <<'PY'
+import sys, re
+pages, ext = int(sys.argv[1]), float(sys.argv[2])
+ours = pages / ext
+for line in open(sys.argv[3]):
+    m = re.match(r"(\S+)\s+([0-9.]+) pages/s", line)
+    if m:
+        print(f"gannet / {m.group(1)}: {ours / float(m.group(2)):.1f}x pages/s")
+PY
+fi
