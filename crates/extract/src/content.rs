@@ -343,7 +343,13 @@ struct Extractor<'d, 'i> {
     agg: Vec<Agg>,
     score: Vec<f32>,
     scored: Vec<bool>,
+    /// Per node: which containers (`IN_*` bits) are among its ancestors.
+    within: Vec<u8>,
 }
+
+const IN_CODE: u8 = 1;
+const IN_FIGURE: u8 = 2;
+const IN_TABLE: u8 = 4;
 
 impl<'d, 'i> Extractor<'d, 'i> {
     fn new(dom: &'d mut Dom, flags: Flags, input: &'i ContentInput<'i>) -> Self {
@@ -355,6 +361,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             agg: vec![Agg::default(); n],
             score: vec![0.0; n],
             scored: vec![false; n],
+            within: vec![0; n],
         }
     }
 
@@ -452,10 +459,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return false;
         }
         // Keep anything inside a table or code block.
-        !self
-            .dom
-            .ancestors(id)
-            .any(|a| matches!(self.dom.tag(a), Some(Tag::Table | Tag::Code | Tag::Pre)))
+        self.within[id.index()] & (IN_CODE | IN_TABLE) == 0
     }
 
     /// One reverse pass over the arena: children come after their parents in document
@@ -470,6 +474,19 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .dom
                 .parent(id)
                 .is_some_and(|p| p.index() < i && alive[p.index()]);
+        }
+        // Forward pass: parents come before children in document order.
+        for i in 1..n {
+            let id = NodeId(i as u32);
+            if let Some(p) = self.dom.parent(id).filter(|p| p.index() < i) {
+                let bit = match self.dom.tag(p) {
+                    Some(Tag::Pre | Tag::Code) => IN_CODE,
+                    Some(Tag::Figure) => IN_FIGURE,
+                    Some(Tag::Table) => IN_TABLE,
+                    _ => 0,
+                };
+                self.within[i] = self.within[p.index()] | bit;
+            }
         }
         let mut agg = vec![Agg::default(); n];
         for i in (0..n).rev() {
@@ -792,6 +809,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         self.agg.push(Agg::default());
         self.score.push(0.0);
         self.scored.push(false);
+        self.within.push(0);
         if top == body {
             let children: Vec<NodeId> = self.dom.children(body).collect();
             for c in children {
@@ -854,10 +872,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove a node and subtract its measures from its ancestors.
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);
-        let ancestors: Vec<NodeId> = self.dom.ancestors(id).collect();
-        for anc in ancestors {
-            if let Some(x) = self.agg.get_mut(anc.index()) {
-                x.sub(&a);
+        // Empty nodes (the common case in hostile, deeply nested pages) change no measure:
+        // skip the walk to the root.
+        if a.text > 0 || a.p > 0 || a.img > 0 || a.li > 0 || a.input > 0 || a.embed > 0 {
+            let mut cur = self.dom.parent(id);
+            while let Some(anc) = cur {
+                if let Some(x) = self.agg.get_mut(anc.index()) {
+                    x.sub(&a);
+                }
+                cur = self.dom.parent(anc);
             }
         }
         self.dom.detach(id);
@@ -886,9 +909,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             self.remove(id);
         }
         // Share bars and similar short widgets.
+        // Reverse document order throughout: a node is visited before its ancestors, so
+        // nothing visited can sit in a subtree removed earlier in the same loop, and no
+        // attachment check (a walk to the root) is needed.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
-        for &id in &ids {
-            if !self.dom.is_element(id) || !self.dom.is_attached(id) {
+        for &id in ids.iter().rev() {
+            if !self.dom.is_element(id) {
                 continue;
             }
             let n = names(self.dom, id);
@@ -901,10 +927,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         if self.flags.clean_conditionally {
             // Reverse document order: inner blocks are judged before the blocks holding them.
+            let ids: Vec<NodeId> = self.dom.descendants(article).collect();
             for &id in ids.iter().rev() {
-                if !self.dom.is_attached_to(id, article) {
-                    continue;
-                }
                 if matches!(
                     self.dom.tag(id),
                     Some(
@@ -927,9 +951,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Headings that look like boilerplate; empty paragraphs.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
-            if !self.dom.is_attached_to(id, article) {
-                continue;
-            }
             match self.dom.tag(id) {
                 Some(Tag::H1 | Tag::H2) if class_weight(self.dom, id, self.flags) < 0.0 => {
                     self.remove(id)
@@ -967,11 +988,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if tag == Some(Tag::Table) && self.is_data_table(id) {
             return false;
         }
-        if self
-            .dom
-            .ancestors(id)
-            .any(|x| matches!(self.dom.tag(x), Some(Tag::Pre | Tag::Code)))
-        {
+        if self.within[id.index()] & IN_CODE != 0 {
             return false;
         }
         let mut is_list = matches!(tag, Some(Tag::Ul | Tag::Ol));
@@ -996,7 +1013,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         };
         let link_density = a.link_density();
         let content_length = a.text;
-        let in_figure = self.dom.ancestors(id).any(|x| self.dom.is(x, Tag::Figure));
+        let in_figure = self.within[id.index()] & IN_FIGURE != 0;
         // Items of a repeated structure (listing entries, posts) carry title links:
         // tolerate more link text than in a lone block.
         let modifier = if self.is_repeated(id) { 0.45 } else { 0.0 };
@@ -1087,12 +1104,5 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return false;
         }
         rows >= 10 || cols > 4 || rows * cols > 10
-    }
-}
-
-impl Dom {
-    /// Whether `id` is `ancestor` or inside it (following parent links).
-    pub(crate) fn is_attached_to(&self, id: NodeId, ancestor: NodeId) -> bool {
-        id == ancestor || self.ancestors(id).any(|a| a == ancestor)
     }
 }
