@@ -14,6 +14,8 @@
 //! a run of similar content blocks.
 
 use crate::dom::{Dom, NodeId};
+use crate::metadata::text::WordSet;
+use crate::metadata::{OK_MAYBE, UNLIKELY, UNLIKELY_ROLES};
 use crate::tag::Tag;
 
 /// Which of Readability's heuristics are on; later attempts turn them off one by one when
@@ -135,51 +137,11 @@ fn names(dom: &Dom, id: NodeId) -> String {
     s
 }
 
-fn has_any(haystack: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| haystack.contains(n))
-}
-
-const UNLIKELY: &[&str] = &[
-    "-ad-",
-    "ai2html",
-    "banner",
-    "breadcrumbs",
-    "combx",
-    "comment",
-    "community",
-    "cover-wrap",
-    "disqus",
-    "extra",
-    "footer",
-    "gdpr",
-    "header",
-    "legends",
-    "menu",
-    "related",
-    "remark",
-    "replies",
-    "rss",
-    "shoutbox",
-    "sidebar",
-    "skyscraper",
-    "social",
-    "sponsor",
-    "supplemental",
-    "ad-break",
-    "agegate",
-    "pagination",
-    "pager",
-    "popup",
-    "yom-remote",
-    "cookie",
-    "consent",
-    "newsletter",
-    "subscribe",
-];
-const MAYBE: &[&str] = &[
-    "and", "article", "body", "column", "content", "main", "mathjax", "shadow",
-];
-const NEGATIVE: &[&str] = &[
+/// Beyond Readability's list: consent and subscription overlays.
+const UNLIKELY_EXTRA: WordSet = WordSet::new(&["cookie", "consent", "newsletter", "subscribe"]);
+/// Readability 0.5's addition to `okMaybeItsACandidate`: MathJax containers are content.
+const OK_MAYBE_EXTRA: WordSet = WordSet::new(&["mathjax"]);
+const NEGATIVE: WordSet = WordSet::new(&[
     "-ad-",
     "hidden",
     "banner",
@@ -206,8 +168,8 @@ const NEGATIVE: &[&str] = &[
     "widget",
     "cookie",
     "newsletter",
-];
-const POSITIVE: &[&str] = &[
+]);
+const POSITIVE: WordSet = WordSet::new(&[
     "article",
     "body",
     "content",
@@ -221,16 +183,7 @@ const POSITIVE: &[&str] = &[
     "text",
     "blog",
     "story",
-];
-const UNLIKELY_ROLES: &[&str] = &[
-    "menu",
-    "menubar",
-    "complementary",
-    "navigation",
-    "alert",
-    "alertdialog",
-    "dialog",
-];
+]);
 
 fn is_word(haystack: &str, word: &str) -> bool {
     haystack
@@ -248,11 +201,10 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         if s.is_empty() {
             continue;
         }
-        let s = s.to_ascii_lowercase();
-        if has_any(&s, NEGATIVE) || is_word(&s, "hid") {
+        if NEGATIVE.in_str(s) || is_word(&s.to_ascii_lowercase(), "hid") {
             w -= 25.0;
         }
-        if has_any(&s, POSITIVE) {
+        if POSITIVE.in_str(s) {
             w += 25.0;
         }
     }
@@ -454,8 +406,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if tag == Tag::Nav {
             return true;
         }
-        let n = names(self.dom, id);
-        if n.len() <= 1 || !has_any(&n, UNLIKELY) || has_any(&n, MAYBE) {
+        let (class, ident) = self.dom.class_and_id(id);
+        let unlikely = |s: &str| UNLIKELY.in_str(s) || UNLIKELY_EXTRA.in_str(s);
+        let maybe = |s: &str| OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s);
+        if !(unlikely(class) || unlikely(ident)) || maybe(class) || maybe(ident) {
             return false;
         }
         // Keep anything inside a table or code block.

@@ -26,7 +26,7 @@
 //! `&quot;`, `&#39;`, ...), since pages often escape them twice.
 
 mod jsonld;
-mod text;
+pub(crate) mod text;
 mod title;
 
 use crate::dom::{Dom, NodeId};
@@ -167,8 +167,8 @@ pub fn analyze(
     scan.finish(dom, url, options)
 }
 
-/// Readability's `unlikelyCandidates`.
-const UNLIKELY: WordSet = WordSet::new(&[
+/// Readability's `unlikelyCandidates` (also used by main-content extraction).
+pub(crate) const UNLIKELY: WordSet = WordSet::new(&[
     "-ad-",
     "ai2html",
     "banner",
@@ -202,12 +202,13 @@ const UNLIKELY: WordSet = WordSet::new(&[
     "yom-remote",
 ]);
 /// Readability's `okMaybeItsACandidate`.
-const OK_MAYBE: WordSet = WordSet::new(&[
+pub(crate) const OK_MAYBE: WordSet = WordSet::new(&[
     "and", "article", "body", "column", "content", "main", "shadow",
 ]);
 /// Readability's `byline`.
 const BYLINE: WordSet = WordSet::new(&["byline", "author", "dateline", "writtenby", "p-author"]);
-const UNLIKELY_ROLES: &[&str] = &[
+/// ARIA roles of navigation and dialogs.
+pub(crate) const UNLIKELY_ROLES: &[&str] = &[
     "menu",
     "menubar",
     "complementary",
