@@ -211,10 +211,37 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
     w
 }
 
+/// Class/id words of containers that hide content until a click.
+const COLLAPSED: WordSet = WordSet::new(&[
+    "tab",
+    "panel",
+    "accordion",
+    "collaps",
+    "expand",
+    "faq",
+    "answer",
+    "toggle",
+    "readmore",
+    "read-more",
+    "spoiler",
+]);
+
+fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
+    if matches!(dom.attr(id, "role"), Some("tabpanel" | "region")) || dom.is(id, Tag::Details) {
+        return true;
+    }
+    let (class, ident) = dom.class_and_id(id);
+    COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
+}
+
 /// Whether an element is hidden. Hiding by inline style counts only when `style_counts`:
 /// pages that hide their whole body until scripts run (flash-of-unstyled-content guards)
 /// must not lose it.
 fn is_hidden(dom: &Dom, id: NodeId, style_counts: bool) -> bool {
+    // Collapsed tabs, accordions and FAQ answers are content a click away.
+    if is_collapsed_content(dom, id) {
+        return false;
+    }
     for (k, v) in dom.attrs(id) {
         match k {
             "hidden" => return true,

@@ -81,8 +81,17 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
         let input = content::ContentInput { skip_nodes: &skip };
         content::extract_content(&dom, &input)
     };
-    let markdown = markdown::to_markdown(&clean, root, base.as_ref());
-    let text = markdown::to_text(&clean, root);
+    let (markdown, text) = if options.raw {
+        (
+            markdown::to_markdown(&clean, root, base.as_ref()),
+            markdown::to_text(&clean, root),
+        )
+    } else {
+        (
+            markdown::to_markdown_cleaned(&clean, root, base.as_ref()),
+            markdown::to_text_cleaned(&clean, root),
+        )
+    };
     let images = links::collect_images(&clean, root, base.as_ref());
     let html_out = if want_html {
         serialize::to_html(&clean, root)

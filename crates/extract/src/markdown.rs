@@ -18,6 +18,24 @@ pub fn to_markdown(dom: &Dom, root: NodeId, base: Option<&Url>) -> String {
     r.finish()
 }
 
+/// Like [`to_markdown`], for a subtree main-content extraction has already cleaned: it
+/// decided which hidden elements (collapsed tabs, accordions) are content, so the
+/// renderer does not skip elements for being hidden.
+pub(crate) fn to_markdown_cleaned(dom: &Dom, root: NodeId, base: Option<&Url>) -> String {
+    let mut r = Renderer::new(dom, base, false);
+    r.keep_hidden = true;
+    r.walk(root);
+    r.finish()
+}
+
+/// Like [`to_text`], for a subtree main-content extraction has already cleaned.
+pub(crate) fn to_text_cleaned(dom: &Dom, root: NodeId) -> String {
+    let mut r = Renderer::new(dom, None, true);
+    r.keep_hidden = true;
+    r.walk(root);
+    r.finish()
+}
+
 /// Render the subtree at `root` as plain text: blocks separated by blank lines, list items
 /// on their own lines, table cells separated by `" | "`, no Markdown syntax.
 pub fn to_text(dom: &Dom, root: NodeId) -> String {
@@ -109,6 +127,8 @@ struct Renderer<'a> {
     dom: &'a Dom,
     base: Option<&'a Url>,
     plain: bool,
+    /// Render hidden elements too (extraction already judged them).
+    keep_hidden: bool,
     out: String,
     st: State,
     segs: Vec<Seg>,
@@ -133,6 +153,7 @@ impl<'a> Renderer<'a> {
             dom,
             base,
             plain,
+            keep_hidden: false,
             out: String::with_capacity(4096),
             st: State {
                 pending: Break::None,
@@ -456,6 +477,9 @@ impl<'a> Renderer<'a> {
                 | Rp
         ) {
             return true;
+        }
+        if self.keep_hidden {
+            return false;
         }
         for (name, value) in self.dom.attrs(id) {
             match name {
