@@ -324,6 +324,8 @@ struct Extractor<'d, 'i> {
     scored: Vec<bool>,
     /// Per node: which containers (`IN_*` bits) are among its ancestors.
     within: Vec<u8>,
+    /// The content is a run of like items (cards): cleaning keeps link-heavy items.
+    listing: bool,
 }
 
 const IN_CODE: u8 = 1;
@@ -341,6 +343,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             score: vec![0.0; n],
             scored: vec![false; n],
             within: vec![0; n],
+            listing: false,
         }
     }
 
@@ -363,7 +366,31 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.agg_of(top).text
             );
         }
-        let top = self.widen(top, body);
+        let mut top = self.widen(top, body);
+        if let Some(list) = self.best_listing(body) {
+            let l = self.agg_of(list);
+            let t = self.agg_of(top);
+            // Pages made of cards (listings, shops, news indexes) have little prose for the
+            // paragraph scores; take the run of like items when it carries more text than the
+            // best prose block and is not its descendant.
+            if list != body
+                && l.text > t.text.saturating_mul(2)
+                && !self.dom.is_ancestor(top, list)
+            {
+                if debug() {
+                    eprintln!(
+                        "listing {}.{} text {} beats top text {} good {}",
+                        self.dom.tag_name(list),
+                        names(self.dom, list).trim(),
+                        l.text,
+                        t.text,
+                        t.good
+                    );
+                }
+                self.listing = true;
+                top = self.widen(list, body);
+            }
+        }
         let article = self.gather(top, body);
         self.prepare(article);
         let len = self.agg_of(article).text;
@@ -997,7 +1024,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let in_figure = self.within[id.index()] & IN_FIGURE != 0;
         // Items of a repeated structure (listing entries, posts) carry title links:
         // tolerate more link text than in a lone block.
-        let modifier = if self.is_repeated(id) { 0.45 } else { 0.0 };
+        let modifier = if self.listing {
+            0.7
+        } else if self.is_repeated(id) {
+            0.45
+        } else {
+            0.0
+        };
         let remove = (img > 1.0 && p / img < 0.5 && !in_figure)
             || (!is_list && li > p)
             || (input > (p / 3.0).floor())
@@ -1020,6 +1053,48 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         remove
+    }
+
+    /// The element whose children include the largest run (by text) of at least four
+    /// items with the same tag and class: the item list of a listing page.
+    fn best_listing(&self, body: NodeId) -> Option<NodeId> {
+        let mut best: Option<(NodeId, u32)> = None;
+        let mut groups: Vec<(Option<Tag>, &str, u32, u32, u32)> = Vec::new();
+        for id in std::iter::once(body).chain(self.dom.descendants(body)) {
+            if !self.dom.is_element(id) || self.agg_of(id).text < 200 {
+                continue;
+            }
+            groups.clear();
+            for c in self.dom.element_children(id) {
+                let tag = self.dom.tag(c);
+                let class = self.dom.attr(c, "class").unwrap_or("");
+                let a = self.agg_of(c);
+                match groups.iter_mut().find(|g| g.0 == tag && g.1 == class) {
+                    Some(g) => {
+                        g.2 += 1;
+                        g.3 += a.text;
+                        g.4 += a.link;
+                    }
+                    None => groups.push((tag, class, 1, a.text, a.link)),
+                }
+                if groups.len() > 32 {
+                    break;
+                }
+            }
+            for &(tag, _, count, text, link) in &groups {
+                if count < 4 || matches!(tag, Some(Tag::Option | Tag::Tr | Tag::Td | Tag::Th)) {
+                    continue;
+                }
+                // Navigation menus are runs of links; items carry text besides their link.
+                if text == 0 || link as f32 / text as f32 > 0.85 || text / count < 20 {
+                    continue;
+                }
+                if best.is_none_or(|(_, t)| text > t) {
+                    best = Some((id, text));
+                }
+            }
+        }
+        best.map(|(id, _)| id)
     }
 
     /// Whether at least two siblings share this element's tag and class: one item of a
