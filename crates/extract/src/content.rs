@@ -211,6 +211,14 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
     w
 }
 
+/// What items of one list share in their class: the first class name without digits
+/// (`post-26729` and `post-26730` are both `post-`).
+fn item_signature(class: &str) -> &str {
+    let first = class.split_ascii_whitespace().next().unwrap_or("");
+    let end = first.find(|c: char| c.is_ascii_digit()).unwrap_or(first.len());
+    &first[..end]
+}
+
 /// Class/id words of containers that hide content until a click.
 const COLLAPSED: WordSet = WordSet::new(&[
     "tab",
@@ -1067,7 +1075,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             groups.clear();
             for c in self.dom.element_children(id) {
                 let tag = self.dom.tag(c);
-                let class = self.dom.attr(c, "class").unwrap_or("");
+                let class = item_signature(self.dom.attr(c, "class").unwrap_or(""));
                 let a = self.agg_of(c);
                 match groups.iter_mut().find(|g| g.0 == tag && g.1 == class) {
                     Some(g) => {
