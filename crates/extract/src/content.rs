@@ -25,6 +25,9 @@ struct Flags {
     strip_unlikely: bool,
     weight_classes: bool,
     clean_conditionally: bool,
+    /// The page is a discussion (forum thread, Q&A): replies are content, so "comment"
+    /// class names neither strip nor weigh down a block.
+    forum: bool,
 }
 
 /// Minimum article length (characters) before an attempt is accepted.
@@ -201,6 +204,9 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         if s.is_empty() {
             continue;
         }
+        if flags.forum && REPLY.in_str(s) {
+            continue;
+        }
         if NEGATIVE.in_str(s) || is_word(&s.to_ascii_lowercase(), "hid") {
             w -= 25.0;
         }
@@ -218,6 +224,34 @@ fn item_signature(class: &str) -> &str {
     let end = first.find(|c: char| c.is_ascii_digit()).unwrap_or(first.len());
     &first[..end]
 }
+
+/// Path words of discussion pages.
+const DISCUSSION_PATH: WordSet = WordSet::new(&[
+    "/forum", "/thread", "/t/", "/topic", "/discussion", "/questions/", "/community", "/board",
+    "showthread", "viewtopic", "/comments/",
+]);
+/// Class words of discussion markup (on `html`, `body` or `article`/`main` elements).
+const DISCUSSION_CLASS: WordSet =
+    WordSet::new(&["forum", "thread", "topic", "discussion", "question", "bbpress", "phpbb"]);
+
+/// Whether the page is a discussion: replies there are content, not boilerplate.
+fn is_discussion(dom: &Dom, url_path: Option<&str>) -> bool {
+    if url_path.is_some_and(|p| DISCUSSION_PATH.in_str(p)) {
+        return true;
+    }
+    dom.ids().take(20_000).any(|id| {
+        matches!(
+            dom.tag(id),
+            Some(Tag::Html | Tag::Body | Tag::Article | Tag::Main)
+        ) && {
+            let (class, ident) = dom.class_and_id(id);
+            DISCUSSION_CLASS.in_str(class) || DISCUSSION_CLASS.in_str(ident)
+        }
+    })
+}
+
+/// Class/id words of replies in discussions.
+const REPLY: WordSet = WordSet::new(&["comment", "repl", "answer"]);
 
 /// Class/id words of containers that hide content until a click.
 const COLLAPSED: WordSet = WordSet::new(&[
@@ -278,32 +312,39 @@ fn debug() -> bool {
 
 /// Everything extraction needs from the caller.
 pub(crate) struct ContentInput<'a> {
+    /// Path of the page's URL (or canonical URL), when known.
+    pub(crate) url_path: Option<&'a str>,
     /// Nodes that carry metadata, not content: the byline and a heading repeating the title.
     pub(crate) skip_nodes: &'a [NodeId],
 }
 
 /// Extract the main content. Returns the cleaned DOM and the node to render.
 pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
+    let forum = is_discussion(dom, input.url_path);
     let attempts = [
         Flags {
             strip_unlikely: true,
             weight_classes: true,
             clean_conditionally: true,
+            forum,
         },
         Flags {
             strip_unlikely: false,
             weight_classes: true,
             clean_conditionally: true,
+            forum,
         },
         Flags {
             strip_unlikely: false,
             weight_classes: false,
             clean_conditionally: true,
+            forum,
         },
         Flags {
             strip_unlikely: false,
             weight_classes: false,
             clean_conditionally: false,
+            forum,
         },
     ];
     let mut best: Option<(Dom, NodeId, u32)> = None;
@@ -470,7 +511,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         let (class, ident) = self.dom.class_and_id(id);
         let unlikely = |s: &str| UNLIKELY.in_str(s) || UNLIKELY_EXTRA.in_str(s);
-        let maybe = |s: &str| OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s);
+        let maybe = |s: &str| {
+            OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
+        };
         if !(unlikely(class) || unlikely(ident)) || maybe(class) || maybe(ident) {
             return false;
         }

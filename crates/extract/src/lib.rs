@@ -78,7 +78,10 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
             .into_iter()
             .chain(nodes.title_heading)
             .collect();
-        let input = content::ContentInput { skip_nodes: &skip };
+        let input = content::ContentInput {
+            url_path: page_url.as_ref().map(Url::path),
+            skip_nodes: &skip,
+        };
         content::extract_content(&dom, &input)
     };
     let (markdown, text) = if options.raw {
