@@ -188,12 +188,6 @@ const POSITIVE: WordSet = WordSet::new(&[
     "story",
 ]);
 
-fn is_word(haystack: &str, word: &str) -> bool {
-    haystack
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-        .any(|w| w == word)
-}
-
 fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
     if !flags.weight_classes {
         return 0.0;
@@ -207,32 +201,147 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         if flags.forum && REPLY.in_str(s) {
             continue;
         }
-        if NEGATIVE.in_str(s) || is_word(&s.to_ascii_lowercase(), "hid") {
+        // Judge semantic class names only: utility-CSS classes (`overflow-hidden`,
+        // `text-center`, `md:grid`) say nothing about content.
+        let mut neg = false;
+        let mut pos = false;
+        for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
+            neg |= NEGATIVE.in_str(token) || token.eq_ignore_ascii_case("hid");
+            pos |= POSITIVE.in_str(token);
+        }
+        if neg {
             w -= 25.0;
         }
-        if POSITIVE.in_str(s) {
+        if pos {
             w += 25.0;
         }
     }
     w
 }
 
+/// Utility-CSS class names (Tailwind, Bootstrap helpers): layout, not meaning.
+fn is_utility_class(token: &str) -> bool {
+    const LAYOUT: &[&str] = &[
+        "overflow-",
+        "font-",
+        "leading-",
+        "tracking-",
+        "max-",
+        "min-",
+        "flex",
+        "grid",
+        "col-",
+        "row-",
+        "gap-",
+        "space-",
+        "justify-",
+        "items-",
+        "align-",
+        "rounded",
+        "shadow",
+        "opacity-",
+        "z-",
+        "w-",
+        "h-",
+        "p-",
+        "px-",
+        "py-",
+        "pt-",
+        "pb-",
+        "m-",
+        "mx-",
+        "my-",
+        "mt-",
+        "mb-",
+        "d-",
+        "position-",
+    ];
+    // `text-center`, `bg-gray-100`, `border-t`: utilities; `text-wrapper`: a name.
+    const STYLE_WORDS: &[&str] = &[
+        "left",
+        "right",
+        "center",
+        "justify",
+        "xs",
+        "sm",
+        "base",
+        "lg",
+        "xl",
+        "2xl",
+        "3xl",
+        "white",
+        "black",
+        "gray",
+        "grey",
+        "slate",
+        "zinc",
+        "neutral",
+        "red",
+        "blue",
+        "green",
+        "yellow",
+        "primary",
+        "secondary",
+        "muted",
+        "dark",
+        "light",
+        "transparent",
+        "t",
+        "b",
+        "l",
+        "r",
+        "x",
+        "y",
+        "none",
+        "gradient",
+        "opacity",
+        "brand",
+    ];
+    if token.contains(':') || token.contains('[') || LAYOUT.iter().any(|p| token.starts_with(p)) {
+        return true;
+    }
+    ["text-", "bg-", "border-"].iter().any(|p| {
+        token.strip_prefix(p).is_some_and(|rest| {
+            let word = rest.split('-').next().unwrap_or("");
+            word.starts_with(|c: char| c.is_ascii_digit()) || STYLE_WORDS.contains(&word)
+        })
+    })
+}
+
 /// What items of one list share in their class: the first class name without digits
 /// (`post-26729` and `post-26730` are both `post-`).
 fn item_signature(class: &str) -> &str {
     let first = class.split_ascii_whitespace().next().unwrap_or("");
-    let end = first.find(|c: char| c.is_ascii_digit()).unwrap_or(first.len());
+    let end = first
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(first.len());
     &first[..end]
 }
 
 /// Path words of discussion pages.
 const DISCUSSION_PATH: WordSet = WordSet::new(&[
-    "/forum", "/thread", "/t/", "/topic", "/discussion", "/questions/", "/community", "/board",
-    "showthread", "viewtopic", "/comments/",
+    "/forum",
+    "/thread",
+    "/t/",
+    "/topic",
+    "/discussion",
+    "/questions/",
+    "/community",
+    "/board",
+    "showthread",
+    "viewtopic",
+    "/comments/",
 ]);
 /// Class words of discussion markup (on `html`, `body` or `article`/`main` elements).
-const DISCUSSION_CLASS: WordSet =
-    WordSet::new(&["forum", "thread", "topic", "discussion", "question", "bbpress", "phpbb"]);
+const DISCUSSION_CLASS: WordSet = WordSet::new(&[
+    "forum",
+    "thread",
+    "topic",
+    "discussion",
+    "question",
+    "bbpress",
+    "phpbb",
+]);
 
 /// Whether the page is a discussion: replies there are content, not boilerplate.
 fn is_discussion(dom: &Dom, url_path: Option<&str>) -> bool {
@@ -422,9 +531,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             // Pages made of cards (listings, shops, news indexes) have little prose for the
             // paragraph scores; take the run of like items when it carries more text than the
             // best prose block and is not its descendant.
-            if list != body
-                && l.text > t.text.saturating_mul(2)
-                && !self.dom.is_ancestor(top, list)
+            if list != body && l.text > t.text.saturating_mul(2) && !self.dom.is_ancestor(top, list)
             {
                 if debug() {
                     eprintln!(
@@ -683,6 +790,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 break;
             }
             let ratio = x.good as f32 / x.text as f32;
+            if debug() {
+                eprintln!(
+                    "widen? {}.{} good {} text {} ratio {:.2} (base {:.2}) links {:.2}",
+                    self.dom.tag_name(a),
+                    names(self.dom, a).trim(),
+                    x.good,
+                    x.text,
+                    ratio,
+                    base_ratio,
+                    x.link_density()
+                );
+            }
             if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > 0.45 {
                 break;
             }
@@ -931,6 +1050,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove a node and subtract its measures from its ancestors.
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);
+        if debug() && a.text > 200 {
+            eprintln!(
+                "clean removes {}.{} text {} links {:.2} p {} li {} img {}",
+                self.dom.tag_name(id),
+                names(self.dom, id).trim(),
+                a.text,
+                a.link_density(),
+                a.p,
+                a.li,
+                a.img
+            );
+        }
         // Empty nodes (the common case in hostile, deeply nested pages) change no measure:
         // skip the walk to the root.
         if a.text > 0 || a.p > 0 || a.img > 0 || a.li > 0 || a.input > 0 || a.embed > 0 {
