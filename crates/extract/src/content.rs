@@ -206,7 +206,11 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         let mut neg = false;
         let mut pos = false;
         for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
-            neg |= NEGATIVE.in_str(token) || token.eq_ignore_ascii_case("hid");
+            // `hidden` as a whole name (not Drupal's `field--label-hidden`).
+            neg |= NEGATIVE.in_str(token)
+                || ["hid", "hidden", "hide", "is-hidden"]
+                    .iter()
+                    .any(|w| token.eq_ignore_ascii_case(w));
             pos |= POSITIVE.in_str(token);
         }
         if neg {
@@ -1186,7 +1190,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             is_list = true;
         }
         let weight = class_weight(self.dom, id, self.flags);
-        if weight < 0.0 {
+        // A negative name does not outweigh a block of real prose.
+        if weight < 0.0 && !(a.good >= 400 && a.link_density() < 0.15) {
             return true;
         }
         if a.commas >= 10 {
