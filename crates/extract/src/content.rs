@@ -1197,6 +1197,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if a.commas >= 10 {
             return false;
         }
+        // Count-based rules (images per paragraph, list items per paragraph) are for
+        // widgets; a block that carries real prose is content whatever its markup
+        // (forum posts written with <br> instead of <p>, feature lists).
+        if a.good >= 500 && a.link_density() < 0.2 {
+            return false;
+        }
         let p = a.p as f32;
         let img = a.img as f32;
         let li = a.li as f32 - 100.0;
