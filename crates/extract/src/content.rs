@@ -1191,8 +1191,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         let weight = class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
-        if weight < 0.0 && !(a.good >= 400 && a.link_density() < 0.15) {
-            return true;
+        if weight < 0.0 {
+            let prose = a.good >= 400 && a.link_density() < 0.15;
+            // One entry of a list of like entries (a listing's `div.meta`).
+            let entry = a.text >= 100
+                && a.link_density() < 0.5
+                && (self.is_repeated(id) || self.dom.parent(id).is_some_and(|p| self.is_repeated(p)));
+            if !(prose || entry) {
+                return true;
+            }
         }
         if a.commas >= 10 {
             return false;
