@@ -40,6 +40,8 @@ struct Agg {
     text: u32,
     /// Characters inside links.
     link: u32,
+    /// Characters inside card links (links wrapping paragraphs).
+    card_link: u32,
     commas: u32,
     p: u32,
     img: u32,
@@ -62,6 +64,7 @@ impl Agg {
     fn add(&mut self, o: &Agg) {
         self.text += o.text;
         self.link += o.link;
+        self.card_link += o.card_link;
         self.commas += o.commas;
         self.p += o.p;
         self.img += o.img;
@@ -76,6 +79,7 @@ impl Agg {
     fn sub(&mut self, o: &Agg) {
         self.text = self.text.saturating_sub(o.text);
         self.link = self.link.saturating_sub(o.link);
+        self.card_link = self.card_link.saturating_sub(o.card_link);
         self.commas = self.commas.saturating_sub(o.commas);
         self.p = self.p.saturating_sub(o.p);
         self.img = self.img.saturating_sub(o.img);
@@ -85,6 +89,15 @@ impl Agg {
         self.heading = self.heading.saturating_sub(o.heading);
         self.list_text = self.list_text.saturating_sub(o.list_text);
         self.good = self.good.saturating_sub(o.good);
+    }
+
+    /// Link density not counting card links (a listing's cards are its content).
+    fn item_link_density(&self) -> f32 {
+        if self.text == 0 {
+            0.0
+        } else {
+            self.link.saturating_sub(self.card_link) as f32 / self.text as f32
+        }
     }
 
     fn link_density(&self) -> f32 {
@@ -681,7 +694,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             } else if let Some(tag) = self.dom.tag(id) {
                 use Tag::*;
                 match tag {
-                    A => a.link = a.text,
+                    A => {
+                        a.link = a.text;
+                        if a.p > 0 {
+                            a.card_link = a.text;
+                        }
+                    }
                     P => a.p += 1,
                     Img => a.img += 1,
                     Li => a.li += 1,
@@ -1196,7 +1214,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             // One entry of a list of like entries (a listing's `div.meta`).
             let entry = a.text >= 100
                 && a.link_density() < 0.5
-                && (self.is_repeated(id) || self.dom.parent(id).is_some_and(|p| self.is_repeated(p)));
+                && (self.is_repeated(id)
+                    || self.dom.parent(id).is_some_and(|p| self.is_repeated(p)));
             if !(prose || entry) {
                 return true;
             }
@@ -1219,7 +1238,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         } else {
             a.heading as f32 / a.text as f32
         };
-        let link_density = a.link_density();
+        let link_density = if self.listing {
+            a.item_link_density()
+        } else {
+            a.link_density()
+        };
         let content_length = a.text;
         let in_figure = self.within[id.index()] & IN_FIGURE != 0;
         // Items of a repeated structure (listing entries, posts) carry title links:
@@ -1260,6 +1283,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn best_listing(&self, body: NodeId) -> Option<NodeId> {
         let mut best: Option<(NodeId, u32)> = None;
         let mut groups: Vec<(Option<Tag>, &str, u32, u32, u32)> = Vec::new();
+        // (tag, signature, count, text, link text outside cards)
         for id in std::iter::once(body).chain(self.dom.descendants(body)) {
             if !self.dom.is_element(id) || self.agg_of(id).text < 200 {
                 continue;
@@ -1273,9 +1297,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     Some(g) => {
                         g.2 += 1;
                         g.3 += a.text;
-                        g.4 += a.link;
+                        g.4 += a.link.saturating_sub(a.card_link);
                     }
-                    None => groups.push((tag, class, 1, a.text, a.link)),
+                    None => {
+                        groups.push((tag, class, 1, a.text, a.link.saturating_sub(a.card_link)))
+                    }
                 }
                 if groups.len() > 32 {
                     break;
