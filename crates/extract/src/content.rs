@@ -562,6 +562,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
                 self.listing = true;
                 top = self.widen(list, body);
+            } else if self.dom.is_ancestor(top, list)
+                && l.text * 3 > t.text * 2
+                && t.good.saturating_sub(l.good) < 500
+            {
+                // The content is mostly a list of cards: clean it as a listing.
+                self.listing = true;
             }
         }
         let article = self.gather(top, body);
