@@ -561,7 +561,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     );
                 }
                 self.listing = true;
-                top = self.widen(list, body);
+                // Keep the prose block too when both sit in one content container (a
+                // category intro above its products).
+                let lca = self.common_ancestor(top, list);
+                top = match lca {
+                    Some(c) if c != body && self.agg_of(c).link_density() < 0.7 => c,
+                    _ => self.widen(list, body),
+                };
             } else if self.dom.is_ancestor(top, list)
                 && l.text * 3 > t.text * 2
                 && t.good.saturating_sub(l.good) < 500
@@ -1282,6 +1288,14 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         remove
+    }
+
+    /// The lowest common ancestor of two nodes.
+    fn common_ancestor(&self, a: NodeId, b: NodeId) -> Option<NodeId> {
+        let chain: Vec<NodeId> = std::iter::once(a).chain(self.dom.ancestors(a)).collect();
+        std::iter::once(b)
+            .chain(self.dom.ancestors(b))
+            .find(|x| chain.contains(x))
     }
 
     /// The element whose children include the largest run (by text) of at least four
