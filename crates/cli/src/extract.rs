@@ -3,6 +3,7 @@
 //! Batch mode runs every file in one process over a small thread pool, so measuring
 //! extraction over a corpus pays process start-up once, not per file.
 
+use crate::UsageError;
 use crate::output::{self, Format};
 use anyhow::{Context, bail};
 use std::io::{Read, Write};
@@ -62,14 +63,18 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
         );
     }
     if files.is_empty() {
-        bail!("no input: give HTML files, `-` for standard input, or --files-from LIST");
+        return Err(UsageError(
+            "no input: give HTML files, `-` for standard input, or --files-from LIST".into(),
+        )
+        .into());
     }
     if files.len() > 1 && args.format != Format::Json && args.out.is_none() {
-        bail!(
+        return Err(UsageError(format!(
             "{} inputs with --format {}: add --out DIR to write one file per input, or use --format json for JSON Lines",
             files.len(),
             args.format.extension()
-        );
+        ))
+        .into());
     }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)

@@ -25,7 +25,20 @@ enum Command {
     Scrape(scrape_cmd::ScrapeArgs),
 }
 
+/// A mistake in how the command was called (exit 64, EX_USAGE).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 /// sysexits-style exit codes.
+const EX_USAGE: u8 = 64;
 /// Some input failed (a page could not be fetched or a file read); the others were done.
 const EX_UNAVAILABLE_OR_DATAERR: u8 = 69;
 const EX_SOFTWARE: u8 = 70;
@@ -40,8 +53,20 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EX_UNAVAILABLE_OR_DATAERR),
         Err(e) => {
+            // A closed stdout (`gannet extract … | head`) is a normal end, not an error.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
-            ExitCode::from(EX_SOFTWARE)
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EX_USAGE)
+            } else {
+                ExitCode::from(EX_SOFTWARE)
+            }
         }
     }
 }

@@ -37,7 +37,9 @@ pub(crate) struct ScrapeArgs {
 
 pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!("--timeout must be a positive number of seconds");
+        return Err(
+            crate::UsageError("--timeout must be a positive number of seconds".into()).into(),
+        );
     }
     let config = FetchConfig {
         timeout: Duration::from_secs_f64(args.timeout),

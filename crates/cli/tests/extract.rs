@@ -134,7 +134,7 @@ fn several_files_as_json_lines_and_into_a_directory() {
 
     // Several inputs to stdout in a non-JSON format is a usage error with the fix.
     let out = gannet(&[path(&a), path(&b)], None);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(64), "usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out DIR"));
 }
 
@@ -164,4 +164,11 @@ fn missing_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/gannet/page.html"), "{err}");
     assert!(err.contains("cannot open"), "{err}");
+}
+
+#[test]
+fn no_input_is_a_usage_error() {
+    let out = gannet(&[], None);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: no input"));
 }
