@@ -154,7 +154,9 @@ fn names(dom: &Dom, id: NodeId) -> String {
 }
 
 /// Beyond Readability's list: consent and subscription overlays.
-const UNLIKELY_EXTRA: WordSet = WordSet::new(&["cookie", "consent", "newsletter", "subscribe"]);
+const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
+    "cookie", "consent", "newsletter", "subscribe", "reviews", "ratings",
+]);
 /// Readability 0.5's addition to `okMaybeItsACandidate`: MathJax containers are content.
 const OK_MAYBE_EXTRA: WordSet = WordSet::new(&["mathjax"]);
 const NEGATIVE: WordSet = WordSet::new(&[
