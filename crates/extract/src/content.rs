@@ -155,7 +155,12 @@ fn names(dom: &Dom, id: NodeId) -> String {
 
 /// Beyond Readability's list: consent and subscription overlays.
 const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
-    "cookie", "consent", "newsletter", "subscribe", "reviews", "ratings",
+    "cookie",
+    "consent",
+    "newsletter",
+    "subscribe",
+    "reviews",
+    "ratings",
 ]);
 /// Readability 0.5's addition to `okMaybeItsACandidate`: MathJax containers are content.
 const OK_MAYBE_EXTRA: WordSet = WordSet::new(&["mathjax"]);
