@@ -161,7 +161,30 @@ const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
     "subscribe",
     "reviews",
     "ratings",
+    "facet",
+    "filters",
+    "filter-",
+    "refine",
 ]);
+/// Consent and cookie overlays: never content, whatever the attempt's flags.
+const OVERLAY: WordSet = WordSet::new(&[
+    "consent",
+    "cookie-banner",
+    "cookie-notice",
+    "cookie-bar",
+    "cookiebar",
+    "cookie-law",
+    "cookie-policy-banner",
+    "gdpr",
+    "onetrust",
+    "usercentrics",
+    "didomi",
+]);
+
+fn is_overlay(dom: &Dom, id: NodeId) -> bool {
+    let (class, ident) = dom.class_and_id(id);
+    OVERLAY.in_str(class) || OVERLAY.in_str(ident)
+}
 /// Readability 0.5's addition to `okMaybeItsACandidate`: MathJax containers are content.
 const OK_MAYBE_EXTRA: WordSet = WordSet::new(&["mathjax"]);
 const NEGATIVE: WordSet = WordSet::new(&[
@@ -621,6 +644,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && self.is_unlikely(id, tag))
+                        || (self.agg_of(id).text * 2 < body_text && is_overlay(self.dom, id))
                         || self.input.skip_nodes.contains(&id)
                 }
             };
