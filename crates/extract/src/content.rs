@@ -55,6 +55,8 @@ struct Agg {
     block: bool,
     /// Whether it contains a `table`, `pre` or `code` (never cleaned as boilerplate).
     keep: bool,
+    /// Whether it contains a block element other than an image (a card's layout).
+    structured: bool,
     /// Characters of prose: text outside links in blocks of 25+ characters whose link
     /// density is low. What a page's content is made of.
     good: u32,
@@ -578,7 +580,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
             // Pages made of cards (listings, shops, news indexes) have little prose for the
             // paragraph scores; take the run of like items when it carries more text than the
             // best prose block and is not its descendant.
-            if list != body && l.text > t.text.saturating_mul(2) && !self.dom.is_ancestor(top, list)
+            // A long article keeps its place, whatever lists the page also has.
+            if list != body
+                && l.text > t.text.saturating_mul(2)
+                && t.good < 2500
+                && !self.dom.is_ancestor(top, list)
             {
                 if debug() {
                     eprintln!(
@@ -739,7 +745,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 match tag {
                     A => {
                         a.link = a.text;
-                        if a.p > 0 {
+                        if a.p > 0 || a.structured {
                             a.card_link = a.text;
                         }
                     }
@@ -762,6 +768,21 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 let parent = &mut agg[p.index()];
                 parent.add(&child);
                 parent.keep |= child.keep;
+                parent.structured |= child.structured
+                    || matches!(
+                        self.dom.tag(id),
+                        Some(
+                            Tag::Div
+                                | Tag::P
+                                | Tag::H2
+                                | Tag::H3
+                                | Tag::H4
+                                | Tag::H5
+                                | Tag::H6
+                                | Tag::Figure
+                                | Tag::Section
+                        )
+                    );
                 parent.block |= child.block
                     || matches!(
                         self.dom.tag(id),
