@@ -774,6 +774,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         Some(
                             Tag::Div
                                 | Tag::P
+                                | Tag::Span
                                 | Tag::H2
                                 | Tag::H3
                                 | Tag::H4
