@@ -434,12 +434,15 @@ fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
     COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
 }
 
-/// Whether an element is hidden. Hiding by inline style counts only when `style_counts`:
-/// pages that hide their whole body until scripts run (flash-of-unstyled-content guards)
+/// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
+/// `visibility:hidden`). Not when it holds most of the page (`holds_most`): pages that hide
+/// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
 /// must not lose it.
-fn is_hidden(dom: &Dom, id: NodeId, style_counts: bool) -> bool {
-    // Collapsed tabs, accordions and FAQ answers are content a click away.
-    if is_collapsed_content(dom, id) {
+fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
+    // Collapsed tabs, accordions and FAQ answers are content a click away; a hidden node
+    // holding most of the page is hidden by a script's state (a modal open, hydration
+    // pending), not because it is boilerplate.
+    if holds_most || is_collapsed_content(dom, id) {
         return false;
     }
     for (k, v) in dom.attrs(id) {
@@ -449,7 +452,7 @@ fn is_hidden(dom: &Dom, id: NodeId, style_counts: bool) -> bool {
                 let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image");
             }
-            "style" if style_counts => {
+            "style" => {
                 let v = v.to_ascii_lowercase();
                 let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
                 if compact.contains("display:none") || compact.contains("visibility:hidden") {
@@ -642,7 +645,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(self.dom, id, self.agg_of(id).text * 5 < body_text * 4)
+                    is_hidden(self.dom, id, self.agg_of(id).text * 5 >= body_text * 4)
                         || self
                             .dom
                             .attr(id, "role")
