@@ -584,7 +584,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
             // paragraph scores; take the run of like items when it carries more text than the
             // best prose block and is not its descendant.
             // A long article keeps its place, whatever lists the page also has.
-            if list != body
+            // The items may sit right in <body> (a shop whose list escaped its container);
+            // take that only when no real prose block competes.
+            if (list != body || t.good < 300)
                 && l.text > t.text.saturating_mul(2)
                 && t.good < 2500
                 && !self.dom.is_ancestor(top, list)
