@@ -511,8 +511,11 @@ pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, Node
     let mut best: Option<(Dom, NodeId, u32)> = None;
     for flags in attempts {
         let mut d = dom.clone();
-        let (root, len) = Extractor::new(&mut d, flags, input).run();
-        if len >= CHAR_THRESHOLD {
+        let (root, len, page_good) = Extractor::new(&mut d, flags, input).run();
+        // Readability accepts 500 characters; a page with much more prose than that
+        // (its sections all named "…headerWrapper", say) deserves a retry first.
+        let threshold = CHAR_THRESHOLD.max((page_good / 5).min(1000));
+        if len >= threshold {
             return (d, root);
         }
         if best.as_ref().is_none_or(|b| len > b.2) {
@@ -557,9 +560,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
     }
 
-    fn run(mut self) -> (NodeId, u32) {
+    /// Extract: the content root, its length in characters, and how much prose the whole
+    /// page has.
+    fn run(mut self) -> (NodeId, u32, u32) {
         let body = self.dom.body().unwrap_or(self.dom.root());
         self.compute_aggregates();
+        let page_good = self.agg_of(body).good;
         self.preclean(body);
         self.compute_aggregates();
         let top = self.select(body);
@@ -620,7 +626,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let article = self.gather(top, body);
         self.prepare(article);
         let len = self.agg_of(article).text;
-        (article, len)
+        (article, len, page_good)
     }
 
     fn agg_of(&self, id: NodeId) -> Agg {
