@@ -445,6 +445,11 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     if holds_most || is_collapsed_content(dom, id) {
         return false;
     }
+    // React's streamed server rendering parks finished Suspense boundaries in
+    // `<div hidden id="S:n">` until a script moves them in place: that is the content.
+    if dom.attr(id, "id").is_some_and(|i| i.starts_with("S:")) {
+        return false;
+    }
     for (k, v) in dom.attrs(id) {
         match k {
             "hidden" => return true,
@@ -1391,8 +1396,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     break;
                 }
             }
-            for &(tag, _, count, text, link) in &groups {
+            for &(tag, class, count, text, link) in &groups {
                 if count < 4 || matches!(tag, Some(Tag::Option | Tag::Tr | Tag::Td | Tag::Th)) {
+                    continue;
+                }
+                // Right under <body>, unnamed blocks are page regions, not list items.
+                if id == body && class.is_empty() {
                     continue;
                 }
                 // Navigation menus are runs of links; items carry text besides their link.
