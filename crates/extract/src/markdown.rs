@@ -528,8 +528,10 @@ impl<'a> Renderer<'a> {
             Img => self.image(id),
             A => {
                 let href = dom.attr(id, "href").unwrap_or("");
-                if self.st.heading_ctx() && href.trim_start().starts_with('#') && is_anchor(dom, id)
-                {
+                let permalink = href.trim_start().starts_with('#')
+                    && is_anchor(dom, id)
+                    && (self.st.heading_ctx() || is_pilcrow(dom, id));
+                if permalink {
                     descend = false;
                 } else if self.in_link == 0
                     && let Some(url) = links::resolve(self.base, href)
@@ -1346,6 +1348,15 @@ fn is_anchor(dom: &Dom, a: NodeId) -> bool {
     t.is_empty() || t.chars().count() <= 2 && !t.chars().any(char::is_alphanumeric)
 }
 
+/// A permalink marker outside headings (Sphinx's `¶` after a definition term).
+fn is_pilcrow(dom: &Dom, a: NodeId) -> bool {
+    let t = dom.text_content(a);
+    matches!(t.trim(), "¶" | "§" | "#" | "🔗")
+        || dom
+            .attr(a, "class")
+            .is_some_and(|c| c.contains("headerlink"))
+}
+
 fn display_none(style: &str) -> bool {
     let mut rest = style;
     while let Some(i) = rest.find("display") {
@@ -1913,6 +1924,10 @@ mod tests {
     #[test]
     fn heading_permalinks_dropped() {
         assert_eq!(md("<h2 id='x'>Intro<a href='#x'>¶</a></h2>"), "## Intro\n");
+        assert_eq!(
+            md("<dl><dt>f(x)<a class='headerlink' href='#f'>¶</a></dt><dd>Does f.</dd></dl>"),
+            "**f(x)**\n\nDoes f.\n"
+        );
         assert_eq!(
             md("<h2><a href='#x'>Intro</a></h2>"),
             "## [Intro](https://example.com/dir/page.html#x)\n"
