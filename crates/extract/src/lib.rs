@@ -59,7 +59,13 @@ pub fn extract_str(html: &str, url: Option<&Url>, options: &Options) -> Document
 
 fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Document, String) {
     let dom = Dom::parse(html);
-    let (meta, nodes) = metadata::analyze(&dom, url, &metadata::MetadataOptions::default());
+    let (meta, nodes) = metadata::analyze(
+        &dom,
+        url,
+        &metadata::MetadataOptions {
+            title: metadata::TitleStyle::Auto,
+        },
+    );
     // Relative links resolve against <base href>, the page URL, else the canonical URL.
     let page_url = url
         .cloned()

@@ -80,6 +80,9 @@ pub enum TitleStyle {
     /// cut off its start or end. Closer to what a reader sees as the title (and to the
     /// WCXB truth), further from Readability.
     Headline,
+    /// `Readability` for pages that say they are articles (OpenGraph type, publication
+    /// time, a JSON-LD author), `Headline` for the others.
+    Auto,
 }
 
 /// Options of [`extract_metadata_with`].
@@ -747,7 +750,21 @@ impl<'d> Scan<'d> {
             .into_iter()
             .flatten()
             .collect();
-        let headline_style = options.title == TitleStyle::Headline;
+        let headline_style = match options.title {
+            TitleStyle::Readability => false,
+            TitleStyle::Headline => true,
+            // Articles keep Readability's metadata title; other pages (products, docs,
+            // listings, forums) are titled by their visible headline.
+            TitleStyle::Auto => {
+                let article = self
+                    .r("og:type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("article"))
+                    || self.r("article:published_time").is_some()
+                    || self.r("author").is_some()
+                    || ld.byline.is_some();
+                !article
+            }
+        };
         let strip = |t: String| {
             if !headline_style {
                 return t;
