@@ -1307,7 +1307,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Count-based rules (images per paragraph, list items per paragraph) are for
         // widgets; a block that carries real prose is content whatever its markup
         // (forum posts written with <br> instead of <p>, feature lists).
-        if a.good >= 500 && a.link_density() < 0.2 {
+        let entry =
+            || self.is_repeated(id) || self.dom.parent(id).is_some_and(|p| self.is_repeated(p));
+        if a.link_density() < 0.2 && (a.good >= 500 || (a.good >= 100 && entry())) {
             return false;
         }
         let p = a.p as f32;
