@@ -544,6 +544,8 @@ struct Extractor<'d, 'i> {
     within: Vec<u8>,
     /// The content is a run of like items (cards): cleaning keeps link-heavy items.
     listing: bool,
+    /// Per node: at least two siblings share its tag and class.
+    repeated: Vec<bool>,
 }
 
 const IN_CODE: u8 = 1;
@@ -562,6 +564,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             scored: vec![false; n],
             within: vec![0; n],
             listing: false,
+            repeated: Vec::new(),
         }
     }
 
@@ -822,6 +825,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         self.agg = agg;
         self.compute_good(&alive);
+        if self.repeated.is_empty() {
+            // First pass (before preclean) only sizes nodes; structure comes after.
+            self.repeated = vec![false; n];
+        } else {
+            self.compute_repeated(&alive);
+        }
     }
 
     /// Mark prose: a block (nearest block-level ancestor of a text) with 25+ characters
@@ -1421,21 +1430,62 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Whether at least two siblings share this element's tag and class: one item of a
     /// list of like items.
     fn is_repeated(&self, id: NodeId) -> bool {
-        let Some(parent) = self.dom.parent(id) else {
-            return false;
-        };
-        let tag = self.dom.tag(id);
-        let class = self.dom.attr(id, "class").unwrap_or("");
-        self.dom
-            .element_children(parent)
-            .filter(|&c| {
-                c != id
-                    && self.dom.tag(c) == tag
-                    && self.dom.attr(c, "class").unwrap_or("") == class
-            })
-            .take(2)
-            .count()
-            >= 2
+        self.repeated.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Mark every element that has at least two siblings with its tag and class. One pass
+    /// over each parent's children (a map per parent), so a parent with 100,000 unlike
+    /// children costs linear time, not quadratic.
+    fn compute_repeated(&mut self, alive: &[bool]) {
+        let n = self.dom.len();
+        let mut repeated = vec![false; n];
+        // Few distinct kinds of children is the rule: a small vector searched linearly,
+        // with a map only for parents whose children are very varied.
+        let mut small: Vec<(Option<Tag>, &str, u32)> = Vec::new();
+        let mut large: std::collections::HashMap<(Option<Tag>, &str), u32> =
+            std::collections::HashMap::new();
+        for i in 0..n {
+            let parent = NodeId(i as u32);
+            if !alive[i] || !self.dom.is_element(parent) {
+                continue;
+            }
+            if self.dom.element_children(parent).nth(2).is_none() {
+                continue;
+            }
+            small.clear();
+            large.clear();
+            for c in self.dom.element_children(parent) {
+                let key = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                if large.is_empty() {
+                    match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
+                        Some(k) => small[k].2 += 1,
+                        None if small.len() < 16 => small.push((key.0, key.1, 1)),
+                        None => {
+                            large.extend(small.iter().map(|g| ((g.0, g.1), g.2)));
+                            *large.entry(key).or_insert(0) += 1;
+                        }
+                    }
+                } else {
+                    *large.entry(key).or_insert(0) += 1;
+                }
+            }
+            if large.is_empty() && small.iter().all(|g| g.2 < 3) {
+                continue;
+            }
+            for c in self.dom.element_children(parent) {
+                let (tag, class) = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                let count = if large.is_empty() {
+                    small
+                        .iter()
+                        .find(|g| g.0 == tag && g.1 == class)
+                        .map_or(0, |g| g.2)
+                } else {
+                    large.get(&(tag, class)).copied().unwrap_or(0)
+                };
+                repeated[c.index()] = count >= 3;
+            }
+        }
+        self.repeated = repeated;
     }
 
     fn contains_code(&self, id: NodeId) -> bool {

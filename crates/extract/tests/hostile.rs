@@ -114,3 +114,18 @@ fn large_page_extracts() {
     let doc = extract(html.as_bytes(), None, &Options::default());
     assert!(doc.word_count > 500_000);
 }
+
+#[test]
+fn wide_pages_of_unlike_siblings_are_linear() {
+    // 100,000 siblings, each with its own class: sibling comparisons must not be quadratic
+    // (this finishes in well under a second; a quadratic pass would take minutes).
+    let mut html = String::from("<div>");
+    for i in 0..100_000 {
+        html.push_str(&format!(
+            "<div class=\"c{i}\"><p>text {i} with a few words</p></div>"
+        ));
+    }
+    html.push_str("</div>");
+    let doc = extract(html.as_bytes(), None, &Options::default());
+    assert!(doc.word_count > 100_000);
+}
