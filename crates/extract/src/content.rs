@@ -1444,9 +1444,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut small: Vec<(Option<Tag>, &str, u32)> = Vec::new();
         let mut large: std::collections::HashMap<(Option<Tag>, &str), u32> =
             std::collections::HashMap::new();
-        for i in 0..n {
+        for (i, &is_alive) in alive.iter().enumerate().take(n) {
             let parent = NodeId(i as u32);
-            if !alive[i] || !self.dom.is_element(parent) {
+            if !is_alive || !self.dom.is_element(parent) {
                 continue;
             }
             if self.dom.element_children(parent).nth(2).is_none() {
