@@ -191,7 +191,6 @@ fn is_overlay(dom: &Dom, id: NodeId) -> bool {
 const OK_MAYBE_EXTRA: WordSet = WordSet::new(&["mathjax"]);
 const NEGATIVE: WordSet = WordSet::new(&[
     "-ad-",
-    "hidden",
     "banner",
     "combx",
     "comment",
@@ -1164,14 +1163,17 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let a = self.agg_of(id);
         if debug() && a.text > 200 {
             eprintln!(
-                "clean removes {}.{} text {} links {:.2} p {} li {} img {}",
+                "clean removes {}.{} text {} links {:.2} p {} li {} img {} input {} embed {} good {}",
                 self.dom.tag_name(id),
                 names(self.dom, id).trim(),
                 a.text,
                 a.link_density(),
                 a.p,
                 a.li,
-                a.img
+                a.img,
+                a.input,
+                a.embed,
+                a.good
             );
         }
         // Empty nodes (the common case in hostile, deeply nested pages) change no measure:
