@@ -1302,7 +1302,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let weight = class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
         if weight < 0.0 {
-            let prose = a.good >= 400 && a.link_density() < 0.15;
+            let prose = a.good >= 400 && a.link_density() < 0.2;
             // One entry of a list of like entries (a listing's `div.meta`).
             let entry = a.text >= 100
                 && a.link_density() < 0.5
