@@ -913,7 +913,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     x.link_density()
                 );
             }
-            if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > 0.45 {
+            // Much more prose above tolerates more links around it.
+            let link_cap = if x.good > best_good.saturating_mul(3) {
+                0.55
+            } else {
+                0.45
+            };
+            if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > link_cap {
                 break;
             }
             if x.good as f32 >= best_good as f32 * 1.25 {
