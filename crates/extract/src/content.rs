@@ -922,7 +922,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > link_cap {
                 break;
             }
-            if x.good as f32 >= best_good as f32 * 1.25 {
+            if x.good as f32 >= best_good as f32 * 1.4 {
                 best = a;
                 best_good = x.good;
             }
