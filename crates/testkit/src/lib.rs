@@ -63,6 +63,21 @@ pub struct FixtureSite {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Bind a free loopback port.
+///
+/// # Panics
+///
+/// If no loopback port can be bound (a broken test machine).
+async fn bind_loopback() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port for the fixture site");
+    let addr = listener
+        .local_addr()
+        .expect("local address of the fixture site");
+    (listener, addr)
+}
+
 impl FixtureSite {
     /// Starts the site on the current tokio runtime.
     ///
@@ -70,12 +85,7 @@ impl FixtureSite {
     ///
     /// If no loopback port can be bound (a broken test machine).
     pub async fn start() -> FixtureSite {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port for the fixture site");
-        let addr = listener
-            .local_addr()
-            .expect("local address of the fixture site");
+        let (listener, addr) = bind_loopback().await;
         let (shutdown, stop) = oneshot::channel();
         tokio::spawn(run(listener, stop));
         FixtureSite {
@@ -101,12 +111,7 @@ impl FixtureSite {
                     .build()
                     .expect("build the fixture site's runtime");
                 runtime.block_on(async move {
-                    let listener = TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .expect("bind a loopback port for the fixture site");
-                    let addr = listener
-                        .local_addr()
-                        .expect("local address of the fixture site");
+                    let (listener, addr) = bind_loopback().await;
                     if ready.send(addr).is_ok() {
                         run(listener, stop).await;
                     }

@@ -13,10 +13,15 @@ pub(crate) fn js_trim(s: &str) -> &str {
 
 /// Collapse every run of white space into one space and trim.
 pub(crate) fn normalize_ws(s: &str) -> String {
+    collapse(s, is_js_space)
+}
+
+/// Collapse runs of characters for which `is_space` holds into one space, and trim.
+fn collapse(s: &str, is_space: impl Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending = false;
     for c in s.chars() {
-        if is_js_space(c) {
+        if is_space(c) {
             pending = !out.is_empty();
         } else {
             if pending {
@@ -37,21 +42,7 @@ pub(crate) fn clean(s: &str) -> Option<String> {
 
 /// `document.title` semantics: strip and collapse ASCII white space.
 pub(crate) fn collapse_ascii_ws(s: &str) -> String {
-    let is_ascii_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c');
-    let mut out = String::with_capacity(s.len());
-    let mut pending = false;
-    for c in s.chars() {
-        if is_ascii_ws(c) {
-            pending = !out.is_empty();
-        } else {
-            if pending {
-                out.push(' ');
-                pending = false;
-            }
-            out.push(c);
-        }
-    }
-    out
+    collapse(s, |c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c'))
 }
 
 /// `str.split(/\s+/).length` in JavaScript: runs of white space plus one.
