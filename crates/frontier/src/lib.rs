@@ -1,0 +1,1 @@
+//! The embedded crawl frontier of gannet.
