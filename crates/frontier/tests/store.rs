@@ -6,7 +6,7 @@ use gannet_frontier::{
 
 fn new(url: &str, depth: u32) -> NewUrl {
     NewUrl {
-        url: canonicalize_str(url).unwrap(),
+        url: canonicalize_str(url).expect("test URL"),
         depth,
         referrer: None,
     }
@@ -176,7 +176,7 @@ fn failed_and_skipped_reasons_are_counted() {
     .unwrap();
     let (host, _) = f.due_hosts(0, 1).unwrap()[0].clone();
     let t = f.take(host, 3).unwrap();
-    let mut fail = |id, state, reason: &str| PageUpdate {
+    let fail = |id, state, reason: &str| PageUpdate {
         id,
         state,
         status: 0,
