@@ -38,13 +38,13 @@ pub struct FetchedPage {
 /// An HTTP fetcher: build it once, clone it freely (clones share one connection pool).
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    client: reqwest::Client,
-    config: FetchConfig,
+pub(crate) struct Inner {
+    pub(crate) client: reqwest::Client,
+    pub(crate) config: FetchConfig,
 }
 
 impl Fetcher {
@@ -131,7 +131,7 @@ impl Fetcher {
     }
 
     /// Checks the content type and reads the body with the size cap, until `deadline`.
-    async fn read_page(
+    pub(crate) async fn read_page(
         &self,
         url: Url,
         mut response: reqwest::Response,
@@ -212,7 +212,7 @@ fn not_html() -> FetchErrorKind {
 }
 
 /// Only http and https URLs are fetched.
-fn check_scheme(url: &Url) -> Result<(), FetchErrorKind> {
+pub(crate) fn check_scheme(url: &Url) -> Result<(), FetchErrorKind> {
     match url.scheme() {
         "http" | "https" => Ok(()),
         other => Err(FetchErrorKind::UnsupportedScheme(other.to_owned())),
@@ -220,7 +220,7 @@ fn check_scheme(url: &Url) -> Result<(), FetchErrorKind> {
 }
 
 /// Resolves a `Location` header against the URL that sent it.
-fn resolve_location(base: &Url, location: &HeaderValue) -> Result<Url, FetchErrorKind> {
+pub(crate) fn resolve_location(base: &Url, location: &HeaderValue) -> Result<Url, FetchErrorKind> {
     let text = String::from_utf8_lossy(location.as_bytes());
     let next = base
         .join(text.trim())

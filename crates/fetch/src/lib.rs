@@ -20,8 +20,10 @@
 
 mod config;
 mod error;
+mod exchange;
 mod fetcher;
 
 pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
+pub use exchange::{Conditional, Exchange, parse_retry_after};
 pub use fetcher::{ACCEPT, FetchedPage, Fetcher};
