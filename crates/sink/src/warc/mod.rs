@@ -5,6 +5,39 @@
 //! bounded: each record is compressed straight from the caller's slices, nothing buffers a
 //! whole file.
 //!
+//! ```
+//! use std::time::SystemTime;
+//! use gannet_sink::warc::{Exchange, WarcConfig, WarcWriter};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! # let dir = std::env::temp_dir().join(format!("gannet-warc-doc-{}", std::process::id()));
+//! # let _ = std::fs::remove_dir_all(&dir);
+//! let mut config = WarcConfig::new(dir.join("crawl")); // dir/crawl-00000.warc.gz, …
+//! config.extra_info.push(("robots".into(), "obey".into()));
+//! let mut warc = WarcWriter::create(config.clone())?;
+//! let request = vec![("Host".to_string(), "example.com".to_string())];
+//! let response = vec![("content-type".to_string(), "text/html".to_string())];
+//! warc.write_exchange(&Exchange {
+//!     url: "https://example.com/",
+//!     date: SystemTime::now(),
+//!     ip: None,
+//!     http_version: "HTTP/2.0",
+//!     request_headers: &request,
+//!     status: 200,
+//!     reason: "",
+//!     response_headers: &response,
+//!     body: b"<p>Hello</p>",
+//! })?;
+//! let committed = warc.flush()?; // store this with the crawl state
+//! drop(warc);
+//! // After a crash: continue exactly after the last committed record.
+//! let warc = WarcWriter::resume(config, committed)?;
+//! # drop(warc);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Files
 //!
 //! A crawl with [`WarcConfig::prefix`] `out/crawl` writes `out/crawl-00000.warc.gz`,
