@@ -12,9 +12,11 @@
 
 mod jsonl;
 mod tree;
+pub mod warc;
 
 pub use jsonl::JsonlSink;
 pub use tree::{TreeSink, tree_path};
+pub use warc::{Exchange, NotModified, WarcConfig, WarcPosition, WarcWriter};
 
 use gannet_core::Document;
 use serde::Serialize;
@@ -110,6 +112,8 @@ pub enum SinkWriter {
     Jsonl(JsonlSink),
     /// Markdown tree.
     Tree(TreeSink),
+    /// WARC files.
+    Warc(WarcWriter),
 }
 
 impl SinkWriter {
@@ -120,10 +124,20 @@ impl SinkWriter {
         match format {
             Format::Jsonl => JsonlSink::open(path, position).map(SinkWriter::Jsonl),
             Format::Markdown => TreeSink::open(path, position).map(SinkWriter::Tree),
-            Format::Warc => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "WARC output is not available in this build",
-            )),
+            Format::Warc => {
+                let config = WarcConfig::new(warc_prefix(path));
+                match position {
+                    Some(p) => {
+                        let pos: WarcPosition =
+                            serde_json::from_str(p).map_err(|_| bad_position(p))?;
+                        WarcWriter::resume(config, pos).map(SinkWriter::Warc)
+                    }
+                    None => {
+                        remove_warc_files(&config.prefix)?;
+                        WarcWriter::create(config).map(SinkWriter::Warc)
+                    }
+                }
+            }
         }
     }
 
@@ -132,6 +146,7 @@ impl SinkWriter {
         match (self, prepared) {
             (SinkWriter::Jsonl(sink), Prepared::Line(line)) => sink.write(&line),
             (SinkWriter::Tree(sink), Prepared::File(path, bytes)) => sink.write(&path, &bytes),
+            (SinkWriter::Warc(sink), Prepared::Record(page)) => write_warc(sink, &page),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "page prepared for another sink format",
@@ -144,6 +159,7 @@ impl SinkWriter {
         match self {
             SinkWriter::Jsonl(sink) => sink.checkpoint(),
             SinkWriter::Tree(sink) => sink.checkpoint(),
+            SinkWriter::Warc(sink) => position_string(sink.flush()?),
         }
     }
 
@@ -152,8 +168,82 @@ impl SinkWriter {
         match self {
             SinkWriter::Jsonl(sink) => sink.finish(),
             SinkWriter::Tree(sink) => sink.checkpoint(),
+            SinkWriter::Warc(sink) => position_string(sink.sync()?),
         }
     }
+}
+
+/// `out.warc.gz` → files `out-00000.warc.gz`, ...; any other name is used as the prefix.
+fn warc_prefix(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let stem = name
+        .strip_suffix(".warc.gz")
+        .or_else(|| name.strip_suffix(".warc"))
+        .unwrap_or(&name);
+    path.with_file_name(stem)
+}
+
+/// A fresh crawl replaces the WARC files of an earlier one with the same prefix.
+fn remove_warc_files(prefix: &Path) -> io::Result<()> {
+    let Some(dir) = prefix.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
+        return Ok(());
+    };
+    let stem = prefix
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let numbered = name
+            .strip_prefix(&format!("{stem}-"))
+            .and_then(|rest| rest.strip_suffix(".warc.gz"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if numbered {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn position_string(position: WarcPosition) -> io::Result<String> {
+    serde_json::to_string(&position).map_err(io::Error::other)
+}
+
+fn write_warc(sink: &mut WarcWriter, page: &PageRecord) -> io::Result<()> {
+    let url = page.document.url.as_deref().unwrap_or_default();
+    let http = &page.http;
+    if page.meta.status == 304 {
+        return sink.write_revisit_not_modified(&NotModified {
+            url,
+            date: http.date,
+            ip: http.ip,
+            http_version: http.version,
+            request_headers: &http.request_headers,
+            response_headers: &http.response_headers,
+            refers_to_date: None,
+        });
+    }
+    sink.write_exchange(&Exchange {
+        url,
+        date: http.date,
+        ip: http.ip,
+        http_version: http.version,
+        request_headers: &http.request_headers,
+        status: page.meta.status,
+        reason: "",
+        response_headers: &http.response_headers,
+        body: &http.body,
+    })
 }
 
 /// The JSON object of a page in JSONL output: the extract JSON plus crawl facts.
