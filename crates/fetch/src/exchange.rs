@@ -4,7 +4,9 @@
 //! request headers as sent, the HTTP version and the peer's IP address.
 
 use crate::error::{FetchError, FetchErrorKind, TimeoutPhase, classify};
-use crate::fetcher::{ACCEPT, FetchedPage, Fetcher, check_scheme, resolve_location};
+use crate::fetcher::{
+    ACCEPT, FetchedPage, Fetcher, RequestOptions, check_scheme, resolve_location,
+};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::net::IpAddr;
@@ -119,7 +121,13 @@ impl Fetcher {
         };
         let remote_ip = response.remote_addr().map(|a| a.ip());
         let page = if response.status().is_success() {
-            self.read_page(url.clone(), response, Vec::new(), deadline)
+            let options = RequestOptions {
+                gate: &config.accept_content,
+                max_body_bytes: config.max_body_bytes,
+                truncate_body: false,
+                max_redirects: 0,
+            };
+            self.read_page(url.clone(), response, Vec::new(), deadline, &options)
                 .await?
         } else {
             FetchedPage {

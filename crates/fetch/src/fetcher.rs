@@ -2,7 +2,7 @@
 //! http/https only), a deadline over the whole fetch, and a streamed body with a running cap
 //! on decoded bytes.
 
-use crate::config::{FetchConfig, Sniff, parse_content_type, sniff_html};
+use crate::config::{ContentGate, FetchConfig, Sniff, parse_content_type, sniff_html};
 use crate::error::{FetchError, FetchErrorKind, TimeoutPhase, classify};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -33,6 +33,21 @@ pub struct FetchedPage {
     /// Every URL the fetch was redirected to, in order; the last one equals `url`. Empty when
     /// there was no redirect.
     pub redirects: Vec<Url>,
+}
+
+/// Limits of one fetch. [`Fetcher::fetch`] takes them from the [`FetchConfig`]; robots.txt and
+/// sitemap fetches choose their own.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestOptions<'a> {
+    /// Which content types are accepted.
+    pub(crate) gate: &'a ContentGate,
+    /// The cap on the decoded body, in bytes.
+    pub(crate) max_body_bytes: u64,
+    /// At the cap: `true` keeps the first `max_body_bytes` bytes and stops reading, `false`
+    /// fails with [`FetchErrorKind::BodyTooLarge`].
+    pub(crate) truncate_body: bool,
+    /// How many redirects are followed.
+    pub(crate) max_redirects: usize,
 }
 
 /// An HTTP fetcher: build it once, clone it freely (clones share one connection pool).
@@ -79,6 +94,23 @@ impl Fetcher {
     /// timeout passes (which covers every hop and the body).
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, FetchError> {
         let config = &self.inner.config;
+        let options = RequestOptions {
+            gate: &config.accept_content,
+            max_body_bytes: config.max_body_bytes,
+            truncate_body: false,
+            max_redirects: config.max_redirects,
+        };
+        self.fetch_with(url, &options).await
+    }
+
+    /// [`Fetcher::fetch`] with per-request limits in place of the configured ones (robots.txt
+    /// and sitemap fetches); the client, its pool and the total timeout are shared.
+    pub(crate) async fn fetch_with(
+        &self,
+        url: &Url,
+        options: &RequestOptions<'_>,
+    ) -> Result<FetchedPage, FetchError> {
+        let config = &self.inner.config;
         let deadline = Instant::now() + config.timeout;
         check_scheme(url).map_err(|kind| FetchError::new(url.clone(), kind))?;
         let mut current = url.clone();
@@ -97,8 +129,10 @@ impl Fetcher {
                 if seen.into_iter().any(|u| same_resource(u, &next)) {
                     return Err(fail(FetchErrorKind::RedirectLoop(next)));
                 }
-                if redirects.len() >= config.max_redirects {
-                    return Err(fail(FetchErrorKind::TooManyRedirects(config.max_redirects)));
+                if redirects.len() >= options.max_redirects {
+                    return Err(fail(FetchErrorKind::TooManyRedirects(
+                        options.max_redirects,
+                    )));
                 }
                 redirects.push(next.clone());
                 current = next;
@@ -110,7 +144,9 @@ impl Fetcher {
                     FetchErrorKind::HttpStatus(status.as_u16()),
                 ));
             }
-            return self.read_page(current, response, redirects, deadline).await;
+            return self
+                .read_page(current, response, redirects, deadline, options)
+                .await;
         }
     }
 
@@ -137,8 +173,8 @@ impl Fetcher {
         mut response: reqwest::Response,
         redirects: Vec<Url>,
         deadline: Instant,
+        options: &RequestOptions<'_>,
     ) -> Result<FetchedPage, FetchError> {
-        let config = &self.inner.config;
         let fail = |kind| FetchError::new(url.clone(), kind);
         let (content_type, charset) = response
             .headers()
@@ -146,15 +182,15 @@ impl Fetcher {
             .map(|v| parse_content_type(&String::from_utf8_lossy(v.as_bytes())))
             .unwrap_or_default();
         if let Some(essence) = &content_type
-            && !config.accept_content.allows(essence)
+            && !options.gate.allows(essence)
         {
             return Err(fail(FetchErrorKind::UnsupportedContentType(
                 essence.clone(),
             )));
         }
-        let limit = config.max_body_bytes;
+        let limit = options.max_body_bytes;
         // reqwest reports no length when it decompresses, so this is the decoded size.
-        if response.content_length().is_some_and(|len| len > limit) {
+        if !options.truncate_body && response.content_length().is_some_and(|len| len > limit) {
             return Err(fail(FetchErrorKind::BodyTooLarge { limit }));
         }
         let status = response.status().as_u16();
@@ -169,7 +205,7 @@ impl Fetcher {
             })
             .collect();
 
-        let mut must_sniff = content_type.is_none() && config.accept_content.sniffs_missing_type();
+        let mut must_sniff = content_type.is_none() && options.gate.sniffs_missing_type();
         let capacity = response.content_length().unwrap_or(0).min(limit);
         let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
@@ -180,7 +216,12 @@ impl Fetcher {
                 Ok(Ok(Some(chunk))) => chunk,
             };
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(fail(FetchErrorKind::BodyTooLarge { limit }));
+                if !options.truncate_body {
+                    return Err(fail(FetchErrorKind::BodyTooLarge { limit }));
+                }
+                let room = usize::try_from(limit).unwrap_or(usize::MAX) - body.len();
+                body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+                break;
             }
             body.extend_from_slice(&chunk);
             if must_sniff {

@@ -27,3 +27,15 @@ pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
 pub use exchange::{Conditional, Exchange, parse_retry_after};
 pub use fetcher::{ACCEPT, FetchedPage, Fetcher};
+mod robots;
+mod sitemap;
+
+pub use robots::{
+    MAX_ROBOTS_BYTES, PRODUCT_TOKEN, ROBOTS_MAX_REDIRECTS, Robots, RobotsOutcome,
+    robots_from_response, robots_url,
+};
+pub use sitemap::{
+    MAX_SITEMAP_BYTES, MAX_SITEMAP_DEPTH, MAX_SITEMAP_ENTRIES, MAX_SITEMAP_FETCHES, ParsedSitemap,
+    SITEMAP_CONTENT_TYPES, Sitemap, SitemapError, SitemapFetchError, SitemapUrl, SitemapUrls,
+    parse_sitemap,
+};

@@ -38,16 +38,20 @@
 //! | `/status/{code}` | that status with a small HTML body (`Retry-After: 1` on 429 and 503) |
 //! | `/echo-headers` | `text/plain`: the request's headers, one `name: value` per line (names lowercase) |
 //! | anything else | `404` |
+//!
+//! For sites shaped by the test (chosen routes, a request log), see [`SiteBuilder`].
 
 mod bomb;
 mod content;
 mod routes;
+mod site;
 
 pub use bomb::GZIP_BOMB_DECODED_BYTES;
 pub use content::*;
 pub use routes::{
     HUGE_BYTES, MAX_REDIRECT_CHAIN, SLOW_BODY_CHUNKS, SLOW_BODY_INTERVAL, SLOW_HEADERS_DELAY,
 };
+pub use site::{LoggedRequest, Response, Site, SiteBuilder};
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
