@@ -254,11 +254,9 @@ fn parse_xml<R: BufRead>(reader: R, base: &Url) -> Result<ParsedSitemap, Sitemap
                     Some(_) => {}
                 }
             }
-            Event::Empty(empty) => {
-                if collector.is_none() {
-                    let name = empty.local_name();
-                    collector = Some(root_collector(name.as_ref(), base)?);
-                }
+            Event::Empty(empty) if collector.is_none() => {
+                let name = empty.local_name();
+                collector = Some(root_collector(name.as_ref(), base)?);
             }
             Event::End(_) => {
                 if entry.is_some_and(|d| depth == d + 1) {
