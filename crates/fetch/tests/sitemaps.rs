@@ -176,3 +176,38 @@ async fn plain_text_sitemap() {
         .await;
     assert_eq!(paths(&found), ["/t/1", "/t/2"]);
 }
+
+#[tokio::test]
+async fn indexes_are_followed_two_levels_deep() {
+    let site = SiteBuilder::new().start().await;
+    let index = |child: &str| {
+        Response::typed(
+            "application/xml",
+            format!(
+                "<sitemapindex><sitemap><loc>{}</loc></sitemap></sitemapindex>",
+                site.url(child)
+            ),
+        )
+    };
+    // /i0 → /i1 → /u: the urlset is at depth 2, within reach.
+    site.set_response("/i0", index("/i1"));
+    site.set_response("/i1", index("/u"));
+    site.set_response(
+        "/u",
+        Response::typed("application/xml", urlset(&["/deep".into()])),
+    );
+    // /j0 → /j1 → /j2 → /u: the urlset would be at depth 3.
+    site.set_response("/j0", index("/j1"));
+    site.set_response("/j1", index("/j2"));
+    site.set_response("/j2", index("/u"));
+    let fetcher = fetcher();
+    let found = fetcher.fetch_sitemaps(&[site.url("/i0")], 10).await;
+    assert_eq!(paths(&found), ["/deep"]);
+    assert!(!found.truncated);
+    let hits_before = site.hits("/u");
+    let found = fetcher.fetch_sitemaps(&[site.url("/j0")], 10).await;
+    assert!(found.urls.is_empty());
+    assert!(found.truncated);
+    assert_eq!(site.hits("/u"), hits_before, "depth 3 is not fetched");
+    assert_eq!(site.hits("/j2"), 1);
+}
