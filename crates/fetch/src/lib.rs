@@ -17,6 +17,11 @@
 //!
 //! Charset decoding is not done here: the body is handed to
 //! `gannet_extract::decode::decode_html` with [`FetchedPage::charset`].
+//!
+//! robots.txt ([`Fetcher::fetch_robots`], [`Robots`]) follows RFC 9309, status rules
+//! included; sitemaps ([`parse_sitemap`], [`Fetcher::fetch_sitemaps`]) are parsed as a stream
+//! with the protocol's size and entry caps. Both fetch with their own limits (content types,
+//! body cap, redirects) on the same client; page fetches keep the configured ones.
 
 mod config;
 mod error;

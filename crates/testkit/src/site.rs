@@ -270,6 +270,26 @@ impl Site {
         Url::parse(&format!("http://{}{}", self.addr, path)).expect("site URL is valid")
     }
 
+    /// Adds or replaces the route `path` of the running site, serving `response` every time;
+    /// for bodies that must name the site's own URLs (known only once it listens).
+    pub fn set_response(&self, path: &str, response: Response) {
+        self.set_sequence(path, vec![response]);
+    }
+
+    /// Adds or replaces the route `path` of the running site, serving `responses` in turn as
+    /// [`SiteBuilder::sequence`] does; the turn starts over.
+    pub fn set_sequence(&self, path: &str, responses: Vec<Response>) {
+        let mut routes = self
+            .state
+            .0
+            .routes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        routes.insert(path.to_owned(), responses);
+        let mut hits = self.state.0.hits.lock().unwrap_or_else(|e| e.into_inner());
+        hits.remove(path);
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.state.log().clone()
@@ -322,7 +342,7 @@ struct Shared(Arc<SharedInner>);
 
 #[derive(Debug)]
 struct SharedInner {
-    routes: HashMap<String, Vec<Response>>,
+    routes: Mutex<HashMap<String, Vec<Response>>>,
     hits: Mutex<HashMap<String, usize>>,
     log: Mutex<Vec<LoggedRequest>>,
 }
@@ -330,7 +350,7 @@ struct SharedInner {
 impl Shared {
     fn new(routes: HashMap<String, Vec<Response>>) -> Shared {
         Shared(Arc::new(SharedInner {
-            routes,
+            routes: Mutex::new(routes),
             hits: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
         }))
@@ -355,11 +375,10 @@ impl Shared {
                 .collect(),
         });
         let path = path_and_query.split('?').next().unwrap_or(path_and_query);
-        let (key, responses) = self
-            .0
-            .routes
+        let routes = self.0.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let (key, responses) = routes
             .get_key_value(path_and_query)
-            .or_else(|| self.0.routes.get_key_value(path))?;
+            .or_else(|| routes.get_key_value(path))?;
         let mut hits = self.0.hits.lock().unwrap_or_else(|e| e.into_inner());
         let hit = hits.entry(key.clone()).or_insert(0);
         let response = responses.get(*hit).or_else(|| responses.last()).cloned();
@@ -495,6 +514,18 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(100));
         assert!(get_text(&site, "/s").await.ends_with("ok"));
         assert_eq!(site.hits("/s"), 3);
+    }
+
+    #[tokio::test]
+    async fn routes_can_be_set_on_a_running_site() {
+        let site = SiteBuilder::new().start().await;
+        assert!(get_text(&site, "/late").await.starts_with("HTTP/1.1 404"));
+        let own = site.url("/x");
+        site.set_response("/late", Response::text(own.as_str()));
+        assert!(get_text(&site, "/late").await.ends_with(own.as_str()));
+        site.set_sequence("/late", vec![Response::new(503), Response::text("up")]);
+        assert!(get_text(&site, "/late").await.starts_with("HTTP/1.1 503"));
+        assert!(get_text(&site, "/late").await.ends_with("up"));
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! Unit tests of the sitemap parser.
 
+use super::parse::parse_capped;
 use super::*;
 use std::io::Write;
 

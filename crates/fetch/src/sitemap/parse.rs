@@ -1,127 +1,11 @@
-//! Sitemaps (sitemaps.org protocol): a streaming parser for `<urlset>` and `<sitemapindex>`
-//! files, gzipped or not, and plain-text sitemaps; and [`Fetcher::fetch_sitemaps`], which
-//! follows indexes and collects page URLs within limits.
-//!
-//! The parser never builds a tree: a `quick-xml` reader walks the (decompressed) bytes, and a
-//! size cap on the decompressed stream stops a gzip bomb at [`MAX_SITEMAP_BYTES`] with an error,
-//! before anything that large is allocated. At most [`MAX_SITEMAP_ENTRIES`] entries are kept.
-//! Namespace prefixes, CDATA, entity and character references, and surrounding whitespace are
-//! all accepted; entries without a usable http(s) `<loc>` are skipped and counted.
+//! The sitemap parser: gzip detection and a size cap on the decompressed stream, then a
+//! streaming XML walk or a line reader for text sitemaps.
 
-use crate::config::ContentGate;
-use crate::error::FetchError;
-use crate::fetcher::{Fetcher, RequestOptions};
+use super::{MAX_FIELD_CHARS, MAX_SITEMAP_BYTES, MAX_SITEMAP_ENTRIES};
+use super::{ParsedSitemap, Sitemap, SitemapError, SitemapUrl};
 use quick_xml::events::Event;
-use std::collections::{HashSet, VecDeque};
 use std::io::{self, BufRead, BufReader, Read};
 use url::Url;
-
-/// The largest sitemap read, after decompression: 50 MiB (52,428,800 bytes), the protocol's
-/// limit.
-pub const MAX_SITEMAP_BYTES: u64 = 52_428_800;
-
-/// The most entries (URLs, or sitemaps of an index) kept from one file: the protocol's limit.
-pub const MAX_SITEMAP_ENTRIES: usize = 50_000;
-
-/// How deep [`Fetcher::fetch_sitemaps`] follows indexes: a root is depth 0, the sitemaps it
-/// lists depth 1, and (indexes of indexes, which the protocol forbids but sites publish) their
-/// sitemaps depth 2.
-pub const MAX_SITEMAP_DEPTH: usize = 2;
-
-/// The most sitemap files one [`Fetcher::fetch_sitemaps`] call fetches.
-pub const MAX_SITEMAP_FETCHES: usize = 1_000;
-
-/// The content types accepted for sitemap fetches (page fetches keep their own gate).
-pub const SITEMAP_CONTENT_TYPES: &[&str] = &[
-    "application/xml",
-    "text/xml",
-    "application/gzip",
-    "application/x-gzip",
-    "application/octet-stream",
-    "text/plain",
-];
-
-/// The longest `<loc>` or `<lastmod>` text kept; longer ones make their entry skipped (the
-/// protocol allows 2,048 characters for a URL).
-const MAX_FIELD_CHARS: usize = 8 * 1024;
-
-/// One page of a `<urlset>` (or one line of a text sitemap).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SitemapUrl {
-    /// The page URL.
-    pub loc: Url,
-    /// The `<lastmod>` text as written (W3C datetime, unchecked), if any.
-    pub lastmod: Option<String>,
-}
-
-/// What a sitemap file lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sitemap {
-    /// A `<urlset>` or a text sitemap: pages.
-    Urls(Vec<SitemapUrl>),
-    /// A `<sitemapindex>`: more sitemaps, all on the scheme and host of the index.
-    Index(Vec<Url>),
-}
-
-impl Sitemap {
-    /// How many entries it holds.
-    pub fn len(&self) -> usize {
-        match self {
-            Sitemap::Urls(urls) => urls.len(),
-            Sitemap::Index(sitemaps) => sitemaps.len(),
-        }
-    }
-
-    /// True when it holds no entry.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// A parsed sitemap and what was left out of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedSitemap {
-    /// The entries kept.
-    pub sitemap: Sitemap,
-    /// True when the file had more than [`MAX_SITEMAP_ENTRIES`] entries (the rest were not
-    /// read).
-    pub truncated: bool,
-    /// Entries dropped: no `<loc>`, an invalid or non-http(s) URL, or (in an index) a sitemap
-    /// on another scheme or host.
-    pub skipped: usize,
-    /// When the file broke off (malformed XML, corrupt gzip) after some entries were read: why.
-    /// The entries before the break are kept.
-    pub error: Option<SitemapError>,
-}
-
-/// Why a sitemap could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SitemapError {
-    /// The decompressed file is larger than the limit.
-    #[error("sitemap larger than {limit} bytes after decompression")]
-    TooLarge {
-        /// The limit, in bytes.
-        limit: u64,
-    },
-    /// The gzip data is corrupt.
-    #[error("could not decompress the sitemap: {0}")]
-    Decompression(String),
-    /// The XML is malformed.
-    #[error("malformed sitemap XML at byte {position}: {message}")]
-    Xml {
-        /// The byte offset (in the decompressed file) where the error was found.
-        position: u64,
-        /// What the XML reader reported.
-        message: String,
-    },
-    /// The root element is neither `<urlset>` nor `<sitemapindex>` (an HTML page, a feed).
-    #[error("not a sitemap: the root element is <{0}>")]
-    NotASitemap(String),
-    /// The parsing task ended without a result (a bug: the parser panicked).
-    #[error("the sitemap parsing task failed")]
-    Aborted,
-}
 
 /// Parses a sitemap: XML (`<urlset>`, `<sitemapindex>`) or plain text (one URL per line),
 /// gzip-compressed or not (recognised by the gzip magic bytes).
@@ -135,7 +19,11 @@ pub fn parse_sitemap(bytes: &[u8], base: &Url) -> Result<ParsedSitemap, SitemapE
 }
 
 /// [`parse_sitemap`] with a size cap of `limit` decompressed bytes.
-fn parse_capped(bytes: &[u8], base: &Url, limit: u64) -> Result<ParsedSitemap, SitemapError> {
+pub(crate) fn parse_capped(
+    bytes: &[u8],
+    base: &Url,
+    limit: u64,
+) -> Result<ParsedSitemap, SitemapError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let decoder = flate2::read::MultiGzDecoder::new(bytes);
         parse_reader(BufReader::new(Capped::new(decoder, limit)), base)
@@ -254,11 +142,9 @@ fn parse_xml<R: BufRead>(reader: R, base: &Url) -> Result<ParsedSitemap, Sitemap
                     Some(_) => {}
                 }
             }
-            Event::Empty(empty) => {
-                if collector.is_none() {
-                    let name = empty.local_name();
-                    collector = Some(root_collector(name.as_ref(), base)?);
-                }
+            Event::Empty(empty) if collector.is_none() => {
+                let name = empty.local_name();
+                collector = Some(root_collector(name.as_ref(), base)?);
             }
             Event::End(_) => {
                 if entry.is_some_and(|d| depth == d + 1) {
@@ -512,120 +398,3 @@ fn xml_error(error: &quick_xml::Error, position: u64) -> SitemapError {
         },
     }
 }
-
-/// What [`Fetcher::fetch_sitemaps`] gathered.
-#[derive(Debug, Default)]
-pub struct SitemapUrls {
-    /// The page URLs, each once, in the order found.
-    pub urls: Vec<SitemapUrl>,
-    /// The sitemap files fetched and parsed, in order.
-    pub sitemaps: Vec<Url>,
-    /// The sitemaps that failed, with why; the others were still used.
-    pub errors: Vec<(Url, SitemapFetchError)>,
-    /// True when a limit cut the walk short: the URL cap, [`MAX_SITEMAP_FETCHES`],
-    /// [`MAX_SITEMAP_DEPTH`], or a file over [`MAX_SITEMAP_ENTRIES`].
-    pub truncated: bool,
-}
-
-/// Why one sitemap of [`Fetcher::fetch_sitemaps`] was not used.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum SitemapFetchError {
-    /// Fetching it failed.
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    /// It was fetched but could not be parsed.
-    #[error(transparent)]
-    Parse(#[from] SitemapError),
-}
-
-impl Fetcher {
-    /// Fetches one sitemap and parses it. The content gate is widened to
-    /// [`SITEMAP_CONTENT_TYPES`] and the body cap raised to [`MAX_SITEMAP_BYTES`] for this
-    /// request only; everything else (client, timeout, redirects) is the fetcher's.
-    pub async fn fetch_sitemap(&self, url: &Url) -> Result<ParsedSitemap, SitemapFetchError> {
-        let gate = ContentGate::Only(SITEMAP_CONTENT_TYPES.iter().map(|&t| t.into()).collect());
-        let options = RequestOptions {
-            gate: &gate,
-            max_body_bytes: MAX_SITEMAP_BYTES,
-            truncate_body: false,
-            max_redirects: self.config().max_redirects,
-        };
-        let page = self.fetch_with(url, &options).await?;
-        let base = page.url.clone();
-        // Parsing up to 50 MB is CPU work: keep it off the async workers.
-        let parsed = tokio::task::spawn_blocking(move || parse_sitemap(&page.body, &base))
-            .await
-            .unwrap_or(Err(SitemapError::Aborted))?;
-        Ok(parsed)
-    }
-
-    /// Fetches the sitemaps `roots` (from robots.txt `Sitemap:` lines, say) one after the
-    /// other, follows indexes breadth-first up to [`MAX_SITEMAP_DEPTH`], and collects up to
-    /// `max_urls` distinct page URLs. Each sitemap is fetched at most once, and at most
-    /// [`MAX_SITEMAP_FETCHES`] are fetched in all. Failures are recorded, never fatal.
-    ///
-    /// Page URLs are not scoped here (a sitemap may list another host's pages): the caller
-    /// applies its scope and robots rules.
-    pub async fn fetch_sitemaps(&self, roots: &[Url], max_urls: usize) -> SitemapUrls {
-        let mut out = SitemapUrls::default();
-        let mut queue: VecDeque<(Url, usize)> = roots.iter().map(|u| (u.clone(), 0)).collect();
-        let mut queued: HashSet<String> = HashSet::new();
-        queue.retain(|(u, _)| queued.insert(without_fragment(u)));
-        let mut seen_pages: HashSet<String> = HashSet::new();
-        while let Some((url, depth)) = queue.pop_front() {
-            if out.urls.len() >= max_urls {
-                out.truncated = true;
-                break;
-            }
-            if out.sitemaps.len() + out.errors.len() >= MAX_SITEMAP_FETCHES {
-                out.truncated = true;
-                break;
-            }
-            let parsed = match self.fetch_sitemap(&url).await {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    out.errors.push((url, error));
-                    continue;
-                }
-            };
-            out.truncated |= parsed.truncated;
-            if let Some(error) = parsed.error {
-                out.errors.push((url.clone(), error.into()));
-            }
-            out.sitemaps.push(url);
-            match parsed.sitemap {
-                Sitemap::Index(children) => {
-                    if depth + 1 > MAX_SITEMAP_DEPTH {
-                        out.truncated |= !children.is_empty();
-                        continue;
-                    }
-                    for child in children {
-                        if queued.insert(without_fragment(&child)) {
-                            queue.push_back((child, depth + 1));
-                        }
-                    }
-                }
-                Sitemap::Urls(urls) => {
-                    for page in urls {
-                        if out.urls.len() >= max_urls {
-                            out.truncated = true;
-                            break;
-                        }
-                        if seen_pages.insert(without_fragment(&page.loc)) {
-                            out.urls.push(page);
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-fn without_fragment(url: &Url) -> String {
-    url[..url::Position::AfterQuery].to_owned()
-}
-
-#[cfg(test)]
-mod tests;
