@@ -1,6 +1,7 @@
 //! The `gannet` binary: flags → validated options → the library crates. No extraction or
 //! fetching logic lives here.
 
+mod crawl_cmd;
 mod extract;
 mod output;
 mod scrape;
@@ -23,6 +24,8 @@ enum Command {
     Extract(extract::ExtractArgs),
     /// Fetch web pages and print them as Markdown, text, HTML or JSON.
     Scrape(scrape_cmd::ScrapeArgs),
+    /// Crawl sites politely into JSONL, a Markdown tree or WARC; resumable after a crash.
+    Crawl(crawl_cmd::CrawlArgs),
 }
 
 /// A mistake in how the command was called (exit 64, EX_USAGE).
@@ -42,12 +45,19 @@ const EX_USAGE: u8 = 64;
 /// Some input failed (a page could not be fetched or a file read); the others were done.
 const EX_UNAVAILABLE_OR_DATAERR: u8 = 69;
 const EX_SOFTWARE: u8 = 70;
+/// Stopped by SIGINT/SIGTERM (128 + 2, as shells report it).
+const EX_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Extract(args) => extract::run(args),
         Command::Scrape(args) => scrape_cmd::run(args),
+        Command::Crawl(args) => match crawl_cmd::run(args) {
+            Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
+            Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

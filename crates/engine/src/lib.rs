@@ -1,1 +1,246 @@
-//! The crawl engine of gannet.
+//! The crawl engine of gannet: it owns the data flow of a crawl.
+//!
+//! ```text
+//! seeds, sitemaps ──► frontier (SQLite, store thread) ──► scheduler (per-host politeness,
+//!   robots.txt, global + per-host limits) ──► worker: HTTP exchange ──► extract (CPU pool)
+//!   ──► outlinks (seen screen, canonicalize, scope) + page output ──► store thread:
+//!   sink write, then one commit of outcomes + links + sink position
+//! ```
+//!
+//! [`Crawl::open`] prepares a crawl (state directory, frontier, sink, seeds),
+//! [`Crawl::run`] runs it to the end, a limit, or a stop signal, and returns a [`Summary`].
+//! [`Crawl::stats`] gives live counters for progress displays.
+
+mod config;
+mod crawl;
+mod politeness;
+mod stats;
+mod store;
+mod time;
+mod worker;
+
+pub use config::CrawlConfig;
+pub use crawl::StopReason;
+pub use stats::Stats;
+pub use store::StoreFailure;
+
+use crate::crawl::Scheduler;
+use crate::store::StoreHandle;
+use crate::worker::Shared;
+use gannet_fetch::Fetcher;
+use gannet_frontier::{Counts, Frontier, NewUrl, Scope, SeenCache, StoreConfig, canonicalize};
+use gannet_sink::SinkWriter;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+
+/// Why a crawl could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    /// Bad settings (no seeds, bad pattern, nothing to resume...).
+    #[error("{0}")]
+    Config(String),
+    /// The state directory or output could not be opened.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being opened.
+        what: &'static str,
+        /// Which path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The frontier or the sink failed during the crawl.
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Why it ended.
+    pub stop: StopReason,
+    /// Pages written in this run.
+    pub written: u64,
+    /// URLs that failed in this run.
+    pub failed: u64,
+    /// URLs skipped in this run (robots.txt, redirects, non-documents).
+    pub skipped: u64,
+    /// Of those, blocked by robots.txt.
+    pub robots_blocked: u64,
+    /// 304 answers in a `--refresh` run.
+    pub not_modified: u64,
+    /// Retries after transient failures.
+    pub retries: u64,
+    /// Links dropped as already seen by the in-memory screen.
+    pub duplicate_links: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Failure and skip reasons of this run, most frequent first.
+    pub reasons: Vec<(String, u64)>,
+    /// URLs by state in the whole frontier (all runs of this state directory).
+    pub frontier: Counts,
+    /// Wall time of this run.
+    pub elapsed: Duration,
+}
+
+/// A crawl ready to run.
+pub struct Crawl {
+    scheduler: Scheduler,
+    shared: Arc<Shared>,
+    stats: Arc<Stats>,
+    sitemap_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Crawl {
+    /// Opens the state directory (fresh, or resumed with `config.resume`), the frontier and
+    /// the sink, and enqueues the seeds. Must be called inside a tokio runtime.
+    pub async fn open(config: CrawlConfig) -> Result<Crawl, CrawlError> {
+        let state = config.state_dir();
+        let io = |what, path: &PathBuf| {
+            let path = path.clone();
+            move |source| CrawlError::Io { what, path, source }
+        };
+        if config.resume {
+            if !state.join("frontier.sqlite").exists() {
+                return Err(CrawlError::Config(format!(
+                    "nothing to resume: {} holds no crawl state (run without --resume first)",
+                    state.display()
+                )));
+            }
+        } else if state.exists() {
+            std::fs::remove_dir_all(&state).map_err(io("removing the old state", &state))?;
+        }
+        std::fs::create_dir_all(&state).map_err(io("creating the state directory", &state))?;
+        let store_config = StoreConfig {
+            max_pages_per_host: config.max_pages_per_host,
+            ..StoreConfig::default()
+        };
+        let frontier_err = |e: gannet_frontier::StoreError| StoreFailure::Frontier(e.to_string());
+        let mut frontier = Frontier::open(&state, store_config).map_err(frontier_err)?;
+        let position = if config.resume {
+            frontier.recover().map_err(frontier_err)?;
+            if config.refresh {
+                frontier.requeue_done().map_err(frontier_err)?;
+            }
+            frontier.meta("sink_position").map_err(frontier_err)?
+        } else {
+            None
+        };
+        // Seeds: given again, or those of the crawl being resumed.
+        let mut seeds: Vec<url::Url> = config
+            .seeds
+            .iter()
+            .cloned()
+            .filter_map(canonicalize)
+            .collect();
+        if seeds.is_empty() && config.resume {
+            let stored = frontier
+                .meta("seeds")
+                .map_err(frontier_err)?
+                .unwrap_or_default();
+            seeds = stored
+                .lines()
+                .filter_map(gannet_frontier::canonicalize_str)
+                .collect();
+        }
+        if seeds.is_empty() {
+            return Err(CrawlError::Config(
+                "no seed URL (give at least one http or https URL)".into(),
+            ));
+        }
+        let joined: Vec<&str> = seeds.iter().map(url::Url::as_str).collect();
+        frontier
+            .set_meta("seeds", &joined.join("\n"))
+            .map_err(frontier_err)?;
+        let seed_urls: Vec<NewUrl> = seeds
+            .iter()
+            .map(|url| NewUrl {
+                url: url.clone(),
+                depth: 0,
+                referrer: None,
+            })
+            .collect();
+        frontier.enqueue(&seed_urls).map_err(frontier_err)?;
+        let counts = frontier.counts().map_err(frontier_err)?;
+
+        let sink = SinkWriter::open(config.format, &config.out, position.as_deref())
+            .map_err(io("opening the output", &config.out))?;
+        let scope =
+            Scope::new(&seeds, &config.scope).map_err(|e| CrawlError::Config(e.to_string()))?;
+        let fetcher = Fetcher::new(config.fetch.clone())
+            .map_err(|e| CrawlError::Config(format!("HTTP client: {e}")))?;
+        let store =
+            StoreHandle::spawn(frontier, sink).map_err(io("starting the store thread", &state))?;
+        let stats = Arc::new(Stats::default());
+        Stats::add(&stats.queued, counts.queued);
+        let shared = Arc::new(Shared {
+            fetcher,
+            store,
+            scope,
+            seen: Mutex::new(SeenCache::new(20)),
+            format: config.format,
+            stats: Arc::clone(&stats),
+            max_attempts: config.max_attempts.max(1),
+            cpu: Semaphore::new(config.extract_threads.max(1)),
+        });
+        let sitemap_task = (config.sitemaps && !config.resume).then(|| {
+            let shared = Arc::clone(&shared);
+            let ignore_robots = config.ignore_robots;
+            let max = config.max_sitemap_urls;
+            tokio::spawn(async move {
+                let urls =
+                    crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, ignore_robots, max)
+                        .await;
+                if !urls.is_empty() {
+                    let _ = shared.store.enqueue(urls).await;
+                }
+            })
+        });
+        Ok(Crawl {
+            scheduler: Scheduler::new(config, Arc::clone(&shared)),
+            shared,
+            stats,
+            sitemap_task,
+        })
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Runs the crawl until nothing is left, a limit is reached, or `stop` turns true
+    /// (then in-flight pages finish and everything is committed; `--resume` continues).
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Result<Summary, CrawlError> {
+        let started = Instant::now();
+        // Sitemaps first: a site's sitemap may list pages no link reaches.
+        if let Some(task) = self.sitemap_task.take() {
+            tokio::select! {
+                _ = task => {}
+                _ = stop.changed() => {}
+            }
+        }
+        let result = self.scheduler.run(&mut stop).await;
+        let stopped = self.shared.store.stop().await;
+        let stop_reason = result?;
+        let (frontier, _) = stopped?;
+        let s = &self.stats;
+        Ok(Summary {
+            stop: stop_reason,
+            written: Stats::get(&s.written),
+            failed: Stats::get(&s.failed),
+            skipped: Stats::get(&s.skipped),
+            robots_blocked: Stats::get(&s.robots_blocked),
+            not_modified: Stats::get(&s.not_modified),
+            retries: Stats::get(&s.retries),
+            duplicate_links: Stats::get(&s.duplicate_links),
+            bytes: Stats::get(&s.bytes),
+            reasons: s.reasons(),
+            frontier,
+            elapsed: started.elapsed(),
+        })
+    }
+}

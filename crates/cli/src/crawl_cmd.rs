@@ -1,0 +1,508 @@
+//! `gannet crawl SEED... --out PATH`: a polite, resumable site crawl. Flags become a
+//! [`CrawlConfig`]; the engine does the rest. Progress goes to stderr: a bar on a
+//! terminal, a line every few seconds otherwise, JSON lines with `--log-format json`.
+
+use crate::UsageError;
+use anyhow::Context;
+use gannet_crawl::{Crawl, CrawlConfig, CrawlError, Stats, StopReason, Summary};
+use gannet_fetch::FetchConfig;
+use gannet_frontier::{ScopeConfig, ScopeKind};
+use gannet_sink::Format;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Output formats of `gannet crawl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CrawlFormat {
+    /// One JSON object per page (the extract JSON plus crawl facts) in one file.
+    Jsonl,
+    /// One Markdown file per page under the --out directory, with YAML front matter.
+    Markdown,
+    /// WARC 1.1 (gzip per record), rotated by size: OUT-00000.warc.gz, ...
+    Warc,
+}
+
+/// Scope of a crawl around its seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ScopeArg {
+    /// The seeds' hosts (www. ignored).
+    Host,
+    /// The seeds' registrable domains (subdomains included).
+    Domain,
+    /// URLs under a seed's directory.
+    Prefix,
+    /// Everything reachable.
+    Any,
+}
+
+/// How progress and the summary are logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// For people: a progress bar on a terminal, plain lines otherwise.
+    Text,
+    /// One JSON object per line, for machines.
+    Json,
+}
+
+/// Arguments of `gannet crawl`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CrawlArgs {
+    /// Where the crawl starts (http:// or https:// URLs). May be left out with --resume.
+    #[arg(value_name = "SEED")]
+    seeds: Vec<String>,
+    /// Output: a file for jsonl, a directory for markdown, a file prefix for warc.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    out: PathBuf,
+    /// Output format [default: from --out: .jsonl → jsonl, .warc/.warc.gz → warc, else markdown].
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<CrawlFormat>,
+    /// Stop after this many pages written.
+    #[arg(long, value_name = "N")]
+    max_pages: Option<u64>,
+    /// Follow links at most this deep (seeds are depth 0).
+    #[arg(long, value_name = "D")]
+    max_depth: Option<u32>,
+    /// Which discovered URLs are followed.
+    #[arg(long, value_enum, default_value = "host")]
+    scope: ScopeArg,
+    /// Follow only URLs matching one of these regexes (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    include: Vec<String>,
+    /// Never follow URLs matching one of these regexes (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    exclude: Vec<String>,
+    /// Crawl state directory (frontier, position) [default: OUT.state beside the output].
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Continue an interrupted crawl from its state directory.
+    #[arg(long)]
+    resume: bool,
+    /// With --resume of a finished crawl: fetch every page again with If-None-Match /
+    /// If-Modified-Since, recording 304s.
+    #[arg(long, requires = "resume")]
+    refresh: bool,
+    /// Requests in flight in all.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    concurrency: usize,
+    /// Requests in flight per host.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    per_host: usize,
+    /// Least delay between two requests to one host, in milliseconds (robots.txt
+    /// Crawl-delay and slow responses raise it).
+    #[arg(long, default_value_t = 250, value_name = "MS")]
+    delay: u64,
+    /// Keep the delay fixed instead of adapting it to the host's latency.
+    #[arg(long)]
+    no_auto_throttle: bool,
+    /// Do not fetch or obey robots.txt. Only for sites you are allowed to crawl this way.
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Do not read the seeds' sitemaps.
+    #[arg(long)]
+    no_sitemaps: bool,
+    /// Stop starting new fetches after this long (e.g. 90s, 15m, 2h, 1h30m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    max_time: Option<Duration>,
+    /// Most URLs taken from one host (a guard against traps).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    max_pages_per_host: u64,
+    /// Total time allowed per request, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    timeout: f64,
+    /// Largest decoded body accepted, in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    max_body: u64,
+    /// Attempts per URL on transient failures (timeouts, resets, 5xx, 429).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    max_attempts: u32,
+    /// Progress and summary format on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// No progress output (the summary is still printed).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`, `1h30m`, `500ms`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs))
+            .ok_or_else(|| format!("'{s}' is not a duration"));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(|| format!("'{s}': a number needs a unit (ms, s, m, h, d)"))?;
+        let (number, tail) = rest.split_at(digits);
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("'{s}' is not a duration (try 90s, 15m, 1h30m)"))?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let secs = match unit {
+            "ms" => value / 1000.0,
+            "s" => value,
+            "m" => value * 60.0,
+            "h" => value * 3600.0,
+            "d" => value * 86_400.0,
+            _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m, h, d)")),
+        };
+        total += Duration::from_secs_f64(secs);
+        rest = next;
+    }
+    Ok(total)
+}
+
+fn infer_format(out: &Path) -> CrawlFormat {
+    let name = out.to_string_lossy();
+    if name.ends_with(".warc.gz") || name.ends_with(".warc") {
+        CrawlFormat::Warc
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+        CrawlFormat::Jsonl
+    } else {
+        CrawlFormat::Markdown
+    }
+}
+
+fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
+    let mut seeds = Vec::new();
+    for seed in &args.seeds {
+        let url = crate::scrape::parse_url(seed).map_err(|e| UsageError(e.to_string()))?;
+        seeds.push(url);
+    }
+    if seeds.is_empty() && !args.resume {
+        return Err(UsageError("give at least one SEED URL (or --resume a crawl)".into()).into());
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(UsageError("--timeout must be a positive number of seconds".into()).into());
+    }
+    if args.concurrency == 0 || args.per_host == 0 {
+        return Err(UsageError("--concurrency and --per-host must be at least 1".into()).into());
+    }
+    let format = match args.format.unwrap_or_else(|| infer_format(&args.out)) {
+        CrawlFormat::Jsonl => Format::Jsonl,
+        CrawlFormat::Markdown => Format::Markdown,
+        CrawlFormat::Warc => Format::Warc,
+    };
+    let mut config = CrawlConfig::new(seeds, args.out.clone(), format);
+    config.state_dir = args.state.clone();
+    config.resume = args.resume;
+    config.refresh = args.refresh;
+    config.max_pages = args.max_pages;
+    config.max_time = args.max_time;
+    config.scope = ScopeConfig {
+        kind: match args.scope {
+            ScopeArg::Host => ScopeKind::Host,
+            ScopeArg::Domain => ScopeKind::Domain,
+            ScopeArg::Prefix => ScopeKind::Prefix,
+            ScopeArg::Any => ScopeKind::Any,
+        },
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        max_depth: args.max_depth,
+        ..ScopeConfig::default()
+    };
+    config.max_pages_per_host = Some(args.max_pages_per_host);
+    config.concurrency = args.concurrency.min(4096);
+    config.per_host = args.per_host.min(1024);
+    config.min_delay = Duration::from_millis(args.delay);
+    config.auto_throttle = !args.no_auto_throttle;
+    config.ignore_robots = args.ignore_robots;
+    config.sitemaps = !args.no_sitemaps;
+    config.max_attempts = args.max_attempts.max(1);
+    config.fetch = FetchConfig {
+        timeout: Duration::from_secs_f64(args.timeout),
+        connect_timeout: Duration::from_secs_f64(args.timeout.min(10.0)),
+        max_body_bytes: args.max_body,
+        ..FetchConfig::default()
+    };
+    Ok(config)
+}
+
+/// Runs the crawl; `Ok(false)` when it was interrupted (exit 130 is chosen by the caller).
+pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
+    let config = config(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let log = args.log_format;
+    let quiet = args.quiet;
+    runtime.block_on(async move {
+        let crawl = match Crawl::open(config).await {
+            Ok(crawl) => crawl,
+            Err(CrawlError::Config(message)) => return Err(UsageError(message).into()),
+            Err(e) => return Err(e.into()),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!("gannet: stopping: finishing pages in flight (signal again to quit now)");
+            let _ = stop_tx.send(true);
+            wait_for_signal().await;
+            std::process::exit(130);
+        });
+        let progress = (!quiet).then(|| Progress::start(crawl.stats(), log));
+        let summary = crawl.run(stop_rx).await;
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+        let summary = summary?;
+        print_summary(&summary, log);
+        Ok(if summary.stop == StopReason::Interrupted {
+            CrawlExit::Interrupted
+        } else {
+            CrawlExit::Done
+        })
+    })
+}
+
+/// How a crawl ended, for the exit code.
+pub(crate) enum CrawlExit {
+    Done,
+    Interrupted,
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The progress display: a bar on a terminal, periodic lines otherwise.
+struct Progress {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Progress {
+    fn start(stats: Arc<Stats>, log: LogFormat) -> Progress {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let tty = std::io::stderr().is_terminal() && log == LogFormat::Text;
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let bar = tty.then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bar
+            });
+            let period = if tty {
+                Duration::from_millis(250)
+            } else {
+                Duration::from_secs(5)
+            };
+            let mut ticker = tokio::time::interval(period);
+            ticker.tick().await;
+            let mut last = (Instant::now(), 0u64);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = &mut stopped => break,
+                }
+                let written = Stats::get(&stats.written);
+                let now = Instant::now();
+                let rate =
+                    (written - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
+                if !tty {
+                    last = (now, written);
+                }
+                let line = ProgressLine {
+                    elapsed: started.elapsed().as_secs_f64(),
+                    pages: written,
+                    queued: Stats::get(&stats.queued),
+                    in_flight: Stats::get(&stats.in_flight),
+                    pages_per_sec: if tty {
+                        written as f64 / started.elapsed().as_secs_f64().max(1e-3)
+                    } else {
+                        rate
+                    },
+                    failed: Stats::get(&stats.failed),
+                    skipped: Stats::get(&stats.skipped),
+                    bytes: Stats::get(&stats.bytes),
+                };
+                match (&bar, log) {
+                    (Some(bar), _) => bar.set_message(line.text()),
+                    (None, LogFormat::Text) => eprintln!("progress: {}", line.text()),
+                    (None, LogFormat::Json) => eprintln!("{}", line.json()),
+                }
+            }
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+        });
+        Progress { stop, task }
+    }
+
+    fn finish(self) {
+        let _ = self.stop.send(());
+        self.task.abort();
+    }
+}
+
+struct ProgressLine {
+    elapsed: f64,
+    pages: u64,
+    queued: u64,
+    in_flight: u64,
+    pages_per_sec: f64,
+    failed: u64,
+    skipped: u64,
+    bytes: u64,
+}
+
+impl ProgressLine {
+    fn text(&self) -> String {
+        format!(
+            "pages {} | queued {} | in flight {} | {:.0} pages/s | failed {} | skipped {} | {}",
+            self.pages,
+            self.queued,
+            self.in_flight,
+            self.pages_per_sec,
+            self.failed,
+            self.skipped,
+            human_bytes(self.bytes)
+        )
+    }
+
+    fn json(&self) -> String {
+        serde_json::json!({
+            "event": "progress",
+            "elapsed_s": (self.elapsed * 10.0).round() / 10.0,
+            "pages": self.pages,
+            "queued": self.queued,
+            "in_flight": self.in_flight,
+            "pages_per_s": (self.pages_per_sec * 10.0).round() / 10.0,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "bytes": self.bytes,
+        })
+        .to_string()
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.2} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} MB", n / 1e6)
+    } else {
+        format!("{:.0} kB", n / 1e3)
+    }
+}
+
+fn print_summary(s: &Summary, log: LogFormat) {
+    let secs = s.elapsed.as_secs_f64();
+    let rate = s.written as f64 / secs.max(1e-3);
+    let stop = match s.stop {
+        StopReason::Finished => "finished",
+        StopReason::MaxPages => "max pages reached",
+        StopReason::MaxTime => "max time reached",
+        StopReason::Interrupted => "interrupted (continue with --resume)",
+    };
+    match log {
+        LogFormat::Json => {
+            let reasons: serde_json::Map<String, serde_json::Value> = s
+                .reasons
+                .iter()
+                .map(|(r, n)| (r.clone(), serde_json::Value::from(*n)))
+                .collect();
+            let line = serde_json::json!({
+                "event": "summary",
+                "stop": stop,
+                "pages": s.written,
+                "failed": s.failed,
+                "skipped": s.skipped,
+                "robots_blocked": s.robots_blocked,
+                "not_modified": s.not_modified,
+                "retries": s.retries,
+                "duplicate_links": s.duplicate_links,
+                "bytes": s.bytes,
+                "reasons": reasons,
+                "elapsed_s": (secs * 1000.0).round() / 1000.0,
+                "pages_per_s": (rate * 10.0).round() / 10.0,
+                "frontier": {
+                    "queued": s.frontier.queued,
+                    "done": s.frontier.done,
+                    "failed": s.frontier.failed,
+                    "skipped": s.frontier.skipped,
+                },
+            });
+            eprintln!("{line}");
+        }
+        LogFormat::Text => {
+            eprintln!(
+                "crawl {stop}: {} pages in {secs:.1} s ({rate:.1} pages/s), {} failed, {} skipped \
+                 ({} by robots.txt), {} retries, {} duplicate links dropped, {} received",
+                s.written,
+                s.failed,
+                s.skipped,
+                s.robots_blocked,
+                s.retries,
+                s.duplicate_links,
+                human_bytes(s.bytes)
+            );
+            if s.not_modified > 0 {
+                eprintln!("  {} not modified (304)", s.not_modified);
+            }
+            for (reason, n) in &s.reasons {
+                eprintln!("  {n:>8}  {reason}");
+            }
+            if s.frontier.queued > 0 {
+                eprintln!("  {} URLs still queued", s.frontier.queued);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("-3").is_err());
+    }
+
+    #[test]
+    fn formats_follow_the_output_name() {
+        assert_eq!(infer_format(Path::new("out.jsonl")), CrawlFormat::Jsonl);
+        assert_eq!(infer_format(Path::new("a/b.warc.gz")), CrawlFormat::Warc);
+        assert_eq!(infer_format(Path::new("site")), CrawlFormat::Markdown);
+    }
+}

@@ -1,0 +1,98 @@
+//! What a crawl does: seeds, output, limits, politeness. Every field has a documented
+//! default ([`CrawlConfig::new`]).
+
+use gannet_fetch::FetchConfig;
+use gannet_frontier::ScopeConfig;
+use gannet_sink::Format;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// The settings of one crawl.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// Where the crawl starts (canonicalized by the engine).
+    pub seeds: Vec<Url>,
+    /// Output file (JSONL), directory (Markdown) or file prefix (WARC).
+    pub out: PathBuf,
+    /// Output format.
+    pub format: Format,
+    /// Directory of the frontier and crawl state. Default: `<out>.state`.
+    pub state_dir: Option<PathBuf>,
+    /// Continue the crawl in `state_dir` instead of starting over.
+    pub resume: bool,
+    /// With `resume` of a finished crawl: fetch every page again, conditionally
+    /// (`If-None-Match` / `If-Modified-Since`), recording 304s.
+    pub refresh: bool,
+    /// Stop after this many pages written. Default: none.
+    pub max_pages: Option<u64>,
+    /// Stop dispatching after this long; in-flight pages finish. Default: none.
+    pub max_time: Option<Duration>,
+    /// Scope, include/exclude, depth, trap guards.
+    pub scope: ScopeConfig,
+    /// Most URLs enqueued per host. Default 100,000.
+    pub max_pages_per_host: Option<u64>,
+    /// Requests in flight in all. Default 64.
+    pub concurrency: usize,
+    /// Requests in flight per host. Default 2.
+    pub per_host: usize,
+    /// Least time between two requests to a host. Default 250 ms.
+    pub min_delay: Duration,
+    /// Most time between two requests to a host when it is slow or failing. Default 60 s.
+    pub max_delay: Duration,
+    /// Longest `Crawl-delay` honoured; above it the cap applies. Default 30 s.
+    pub max_crawl_delay: Duration,
+    /// Adapt the delay per host to its latency (AutoThrottle). Default on.
+    pub auto_throttle: bool,
+    /// Do not fetch or obey robots.txt. Default off.
+    pub ignore_robots: bool,
+    /// Read the seeds' sitemaps (from robots.txt and `/sitemap.xml`). Default on.
+    pub sitemaps: bool,
+    /// Most URLs taken from sitemaps. Default 1,000,000.
+    pub max_sitemap_urls: usize,
+    /// Attempts per URL on transient failures (timeouts, resets, 5xx). Default 3.
+    pub max_attempts: u32,
+    /// HTTP client settings (timeouts, body cap, user agent).
+    pub fetch: FetchConfig,
+    /// Threads for extraction. Default: the available cores.
+    pub extract_threads: usize,
+}
+
+impl CrawlConfig {
+    /// A crawl of `seeds` into `out` with every default.
+    pub fn new(seeds: Vec<Url>, out: PathBuf, format: Format) -> CrawlConfig {
+        CrawlConfig {
+            seeds,
+            out,
+            format,
+            state_dir: None,
+            resume: false,
+            refresh: false,
+            max_pages: None,
+            max_time: None,
+            scope: ScopeConfig::default(),
+            max_pages_per_host: Some(100_000),
+            concurrency: 64,
+            per_host: 2,
+            min_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(60),
+            max_crawl_delay: Duration::from_secs(30),
+            auto_throttle: true,
+            ignore_robots: false,
+            sitemaps: true,
+            max_sitemap_urls: 1_000_000,
+            max_attempts: 3,
+            fetch: FetchConfig::default(),
+            extract_threads: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+
+    /// The state directory: `state_dir`, else `<out>.state` beside the output.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| {
+            let mut name = self.out.file_name().unwrap_or_default().to_os_string();
+            name.push(".state");
+            self.out.with_file_name(name)
+        })
+    }
+}

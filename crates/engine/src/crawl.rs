@@ -1,0 +1,474 @@
+//! The crawl loop: leases due hosts from the frontier, keeps per-host politeness, runs
+//! workers within the global and per-host limits, and ends when nothing is left (or a
+//! limit or a signal says stop).
+
+use crate::config::CrawlConfig;
+use crate::politeness::{Signal, Throttle};
+use crate::stats::Stats;
+use crate::store::{StoreFailure, StoreHandle};
+use crate::worker::{self, Job, Shared, Verdict};
+use gannet_fetch::{Fetcher, Robots};
+use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use url::Url;
+
+/// How long a robots.txt is trusted (RFC 9309 §2.4: at most 24 hours).
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Robots files kept in memory.
+const ROBOTS_CACHE_MAX: usize = 10_000;
+/// How often the frontier is asked for due hosts while others are active.
+const DUE_POLL: Duration = Duration::from_millis(100);
+
+/// Why a crawl stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Nothing left to fetch.
+    Finished,
+    /// `--max-pages` reached.
+    MaxPages,
+    /// `--max-time` passed.
+    MaxTime,
+    /// Interrupted (SIGINT/SIGTERM); resume with `--resume`.
+    Interrupted,
+}
+
+enum Event {
+    Taken {
+        host: i64,
+        result: Result<Vec<Claimed>, StoreFailure>,
+    },
+    Robots {
+        host: i64,
+        robots: Arc<Robots>,
+    },
+    Done {
+        host: i64,
+        started: Instant,
+        verdict: Verdict,
+    },
+    /// A job whose retry delay passed.
+    Retry {
+        host: i64,
+        job: Job,
+    },
+}
+
+struct Host {
+    origin: String,
+    queue: VecDeque<Job>,
+    /// The last take found the host's queue empty (reset when one of its pages finishes).
+    exhausted: bool,
+    taking: bool,
+    in_flight: usize,
+    next_at: Instant,
+    throttle: Throttle,
+    robots: Option<Arc<Robots>>,
+    robots_loading: bool,
+    /// Jobs sleeping before a retry: the host is kept until they are back.
+    retrying: usize,
+}
+
+pub(crate) struct Scheduler {
+    config: CrawlConfig,
+    shared: Arc<Shared>,
+    store: StoreHandle,
+    hosts: HashMap<i64, Host>,
+    robots_cache: HashMap<String, (Arc<Robots>, Instant)>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    events: mpsc::UnboundedReceiver<Event>,
+    in_flight: usize,
+    pending: usize,
+    started_pages: u64,
+    next_due_poll: Instant,
+    fatal: Option<StoreFailure>,
+}
+
+impl Scheduler {
+    pub(crate) fn new(config: CrawlConfig, shared: Arc<Shared>) -> Scheduler {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        Scheduler {
+            store: shared.store.clone(),
+            config,
+            shared,
+            hosts: HashMap::new(),
+            robots_cache: HashMap::new(),
+            events_tx,
+            events,
+            in_flight: 0,
+            pending: 0,
+            started_pages: 0,
+            next_due_poll: Instant::now(),
+            fatal: None,
+        }
+    }
+
+    /// Runs until the frontier is drained, a limit is reached, or `stop` fires.
+    pub(crate) async fn run(
+        &mut self,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<StopReason, StoreFailure> {
+        let deadline = self.config.max_time.map(|t| Instant::now() + t);
+        let mut reason = None;
+        loop {
+            if let Some(fatal) = self.fatal.take() {
+                self.drain().await;
+                return Err(fatal);
+            }
+            let now = Instant::now();
+            if reason.is_none() {
+                if *stop.borrow() {
+                    reason = Some(StopReason::Interrupted);
+                } else if deadline.is_some_and(|d| now >= d) {
+                    reason = Some(StopReason::MaxTime);
+                } else if self
+                    .config
+                    .max_pages
+                    .is_some_and(|max| Stats::get(&self.shared.stats.written) >= max)
+                {
+                    reason = Some(StopReason::MaxPages);
+                }
+            }
+            if let Some(reason) = reason {
+                self.drain().await;
+                if let Some(fatal) = self.fatal.take() {
+                    return Err(fatal);
+                }
+                return Ok(reason);
+            }
+            if now >= self.next_due_poll {
+                self.admit_hosts().await?;
+            }
+            self.dispatch();
+            if self.hosts.is_empty() && self.in_flight == 0 && self.pending == 0 {
+                match self.store.next_ready().await? {
+                    None => return Ok(StopReason::Finished),
+                    Some(at_ms) => {
+                        let wait =
+                            Duration::from_millis(u64::try_from(at_ms - now_ms()).unwrap_or(0));
+                        self.next_due_poll = Instant::now() + wait;
+                    }
+                }
+            }
+            let wake = self.next_wake(deadline);
+            tokio::select! {
+                event = self.events.recv() => {
+                    if let Some(event) = event {
+                        self.handle(event);
+                        // Take every event that is already there before the next round.
+                        while let Ok(event) = self.events.try_recv() {
+                            self.handle(event);
+                        }
+                    }
+                }
+                () = sleep_until(wake) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// The earliest moment something may become possible.
+    fn next_wake(&self, deadline: Option<Instant>) -> Instant {
+        let mut wake = self.next_due_poll;
+        for host in self.hosts.values() {
+            if !host.queue.is_empty()
+                && host.in_flight < self.config.per_host
+                && host.robots.is_some()
+            {
+                wake = wake.min(host.next_at);
+            }
+        }
+        if let Some(d) = deadline {
+            wake = wake.min(d);
+        }
+        wake.max(Instant::now())
+    }
+
+    /// Leases due hosts from the frontier while there is room for more.
+    async fn admit_hosts(&mut self) -> Result<(), StoreFailure> {
+        let room = (self.config.concurrency * 2)
+            .max(16)
+            .saturating_sub(self.hosts.len());
+        self.next_due_poll = Instant::now() + DUE_POLL;
+        if room == 0 {
+            return Ok(());
+        }
+        let due = self.store.due_hosts(now_ms(), room).await?;
+        for (id, origin) in due {
+            let mut host = Host {
+                origin: origin.clone(),
+                queue: VecDeque::new(),
+                exhausted: false,
+                taking: false,
+                in_flight: 0,
+                next_at: Instant::now(),
+                throttle: Throttle::new(
+                    self.config.min_delay,
+                    self.config.max_delay,
+                    self.config.per_host,
+                    self.config.auto_throttle,
+                ),
+                robots: None,
+                robots_loading: false,
+                retrying: 0,
+            };
+            if self.config.ignore_robots {
+                host.robots = Some(Arc::new(Robots::allow_all()));
+            } else if let Some((robots, at)) = self.robots_cache.get(&origin)
+                && at.elapsed() < ROBOTS_TTL
+            {
+                host.robots = Some(Arc::clone(robots));
+                apply_crawl_delay(&mut host, robots, &self.config);
+            }
+            self.hosts.insert(id, host);
+        }
+        Ok(())
+    }
+
+    /// Starts what the limits allow: robots.txt fetches, queue refills, page fetches.
+    fn dispatch(&mut self) {
+        let now = Instant::now();
+        let max_pages = self.config.max_pages;
+        let written = Stats::get(&self.shared.stats.written);
+        let mut release = Vec::new();
+        for (&id, host) in &mut self.hosts {
+            if host.robots.is_none() {
+                if !host.robots_loading {
+                    host.robots_loading = true;
+                    self.pending += 1;
+                    spawn_robots(&self.shared.fetcher, id, &host.origin, &self.events_tx);
+                }
+                continue;
+            }
+            while self.in_flight < self.config.concurrency
+                && host.in_flight < self.config.per_host
+                && host.next_at <= now
+                && max_pages.is_none_or(|max| written + self.started_pages < max)
+            {
+                let Some(job) = host.queue.pop_front() else {
+                    break;
+                };
+                let robots = host
+                    .robots
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(Robots::allow_all()));
+                host.in_flight += 1;
+                host.next_at = now + host.throttle.delay();
+                self.in_flight += 1;
+                self.started_pages += 1;
+                Stats::add(&self.shared.stats.in_flight, 1);
+                let shared = Arc::clone(&self.shared);
+                let events = self.events_tx.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let verdict = worker::run(shared, robots, job).await;
+                    let _ = events.send(Event::Done {
+                        host: id,
+                        started,
+                        verdict,
+                    });
+                });
+            }
+            let low = host.queue.len() < self.config.per_host.max(8);
+            if low && !host.exhausted && !host.taking {
+                host.taking = true;
+                self.pending += 1;
+                let store = self.store.clone();
+                let events = self.events_tx.clone();
+                let limit = (self.config.per_host * 8).clamp(64, 1024);
+                tokio::spawn(async move {
+                    let result = store.take(id, limit).await;
+                    let _ = events.send(Event::Taken { host: id, result });
+                });
+            }
+            if host.queue.is_empty()
+                && host.exhausted
+                && !host.taking
+                && host.in_flight == 0
+                && host.retrying == 0
+            {
+                release.push(id);
+            }
+        }
+        for id in release {
+            if let Some(host) = self.hosts.remove(&id) {
+                self.store.release(id, instant_to_ms(host.next_at));
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Taken { host, result } => {
+                self.pending -= 1;
+                let Some(h) = self.hosts.get_mut(&host) else {
+                    return;
+                };
+                h.taking = false;
+                match result {
+                    Ok(claimed) => {
+                        h.exhausted = claimed.is_empty();
+                        h.queue.extend(claimed.into_iter().map(|claimed| Job {
+                            claimed,
+                            attempt: 0,
+                        }));
+                    }
+                    Err(e) => self.fatal = Some(e),
+                }
+            }
+            Event::Robots { host, robots } => {
+                self.pending -= 1;
+                if let Some(h) = self.hosts.get_mut(&host) {
+                    h.robots_loading = false;
+                    apply_crawl_delay(h, &robots, &self.config);
+                    // The robots.txt request counts against the host's politeness.
+                    h.next_at = Instant::now() + h.throttle.delay();
+                    if self.robots_cache.len() >= ROBOTS_CACHE_MAX {
+                        self.robots_cache.clear();
+                    }
+                    self.robots_cache
+                        .insert(h.origin.clone(), (Arc::clone(&robots), Instant::now()));
+                    h.robots = Some(robots);
+                }
+            }
+            Event::Done {
+                host,
+                started,
+                verdict,
+            } => {
+                self.in_flight -= 1;
+                self.started_pages = self.started_pages.saturating_sub(1);
+                self.shared
+                    .stats
+                    .in_flight
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                let latency = started.elapsed();
+                let Some(h) = self.hosts.get_mut(&host) else {
+                    return;
+                };
+                h.in_flight -= 1;
+                // Its links may have refilled the host's queue.
+                h.exhausted = false;
+                match verdict {
+                    Verdict::Finished { signal, contacted } => {
+                        if contacted {
+                            h.throttle.observe(latency, signal);
+                        }
+                    }
+                    Verdict::Retry { job, after, signal } => {
+                        let backoff = h.throttle.observe(latency, signal);
+                        if signal == Signal::Overloaded {
+                            // The whole host waits: Retry-After or the backoff, whichever is longer.
+                            h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
+                            h.queue.push_front(job);
+                        } else {
+                            let events = self.events_tx.clone();
+                            h.retrying += 1;
+                            let id = host;
+                            tokio::spawn(async move {
+                                tokio::time::sleep(after).await;
+                                let _ = events.send(Event::Retry { host: id, job });
+                            });
+                        }
+                    }
+                    Verdict::Fatal(e) => self.fatal = Some(e),
+                }
+            }
+            Event::Retry { host, job } => {
+                if let Some(h) = self.hosts.get_mut(&host) {
+                    h.retrying -= 1;
+                    h.queue.push_front(job);
+                }
+            }
+        }
+    }
+
+    /// Waits for the requests in flight to finish (stop, limits, errors). Jobs waiting for
+    /// a retry are left: they are still "in flight" in the frontier, and a resume fetches
+    /// them again.
+    async fn drain(&mut self) {
+        while self.in_flight > 0 || self.pending > 0 {
+            match self.events.recv().await {
+                Some(Event::Retry { .. }) => {}
+                Some(event) => self.handle(event),
+                None => break,
+            }
+        }
+    }
+}
+
+fn apply_crawl_delay(host: &mut Host, robots: &Robots, config: &CrawlConfig) {
+    if let Some(delay) = robots.crawl_delay() {
+        host.throttle.set_crawl_delay(delay, config.max_crawl_delay);
+    }
+}
+
+fn spawn_robots(fetcher: &Fetcher, host: i64, origin: &str, events: &mpsc::UnboundedSender<Event>) {
+    let fetcher = fetcher.clone();
+    let events = events.clone();
+    let origin = Url::parse(origin).ok();
+    tokio::spawn(async move {
+        let robots = match origin {
+            Some(origin) => fetcher.fetch_robots(&origin).await,
+            None => Robots::allow_all(),
+        };
+        let _ = events.send(Event::Robots {
+            host,
+            robots: Arc::new(robots),
+        });
+    });
+}
+
+/// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries.
+pub(crate) async fn sitemap_urls(
+    fetcher: &Fetcher,
+    seeds: &[Url],
+    scope: &Scope,
+    ignore_robots: bool,
+    max_urls: usize,
+) -> Vec<NewUrl> {
+    let mut roots: Vec<Url> = Vec::new();
+    let mut origins: Vec<Url> = seeds
+        .iter()
+        .filter_map(|s| Url::parse(&s.origin().ascii_serialization()).ok())
+        .collect();
+    origins.dedup();
+    for origin in &origins {
+        if !ignore_robots {
+            let robots = fetcher.fetch_robots(origin).await;
+            roots.extend(robots.sitemaps().iter().cloned());
+        }
+        if let Ok(default) = origin.join("/sitemap.xml") {
+            roots.push(default);
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    let found = fetcher.fetch_sitemaps(&roots, max_urls).await;
+    found
+        .urls
+        .into_iter()
+        .filter_map(|entry| canonicalize(entry.loc))
+        .filter(|u| scope.check(u, 1).is_ok())
+        .map(|url| NewUrl {
+            url,
+            depth: 1,
+            referrer: Some("sitemap".into()),
+        })
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn instant_to_ms(at: Instant) -> i64 {
+    let now = Instant::now();
+    let ahead = at.saturating_duration_since(now);
+    now_ms() + i64::try_from(ahead.as_millis()).unwrap_or(0)
+}

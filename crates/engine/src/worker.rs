@@ -1,0 +1,339 @@
+//! One URL's trip: robots check, HTTP exchange, the verdict on its status, extraction,
+//! outlinks, and the hand-over to the store thread.
+
+use crate::politeness::Signal;
+use crate::stats::Stats;
+use crate::store::{StoreFailure, StoreHandle};
+use crate::time::rfc3339;
+use bytes::Bytes;
+use gannet_extract::Options;
+use gannet_fetch::{Conditional, Exchange, FetchErrorKind, Fetcher, Robots};
+use gannet_frontier::{
+    Claimed, NewUrl, PageUpdate, Scope, SeenCache, UrlState, canonicalize, canonicalize_str,
+    fingerprint,
+};
+use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// What every worker shares.
+pub(crate) struct Shared {
+    pub(crate) fetcher: Fetcher,
+    pub(crate) store: StoreHandle,
+    pub(crate) scope: Scope,
+    pub(crate) seen: Mutex<SeenCache>,
+    pub(crate) format: Format,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) max_attempts: u32,
+    /// Bounds extraction to the cores (it is CPU work on the blocking pool).
+    pub(crate) cpu: Semaphore,
+}
+
+/// A URL to fetch, with its attempt number.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) claimed: Claimed,
+    pub(crate) attempt: u32,
+}
+
+/// How a job ended, for the scheduler.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Handed to the store (written, failed or skipped); `contacted` when a request went out.
+    Finished { signal: Signal, contacted: bool },
+    /// Try again after `after` (the whole host waits that long when `signal` is Overloaded).
+    Retry {
+        job: Job,
+        after: Duration,
+        signal: Signal,
+    },
+    /// The store failed: the crawl must stop.
+    Fatal(StoreFailure),
+}
+
+/// Runs one job to its verdict; the latency is measured by the caller.
+pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> Verdict {
+    let Some(url) = canonicalize_str(&job.claimed.url) else {
+        return finish(&shared, &job, UrlState::Skipped, 0, "invalid URL", false).await;
+    };
+    if !robots.allowed(&url) {
+        Stats::add(&shared.stats.robots_blocked, 1);
+        return finish(&shared, &job, UrlState::Skipped, 0, "robots.txt", false).await;
+    }
+    let conditional = Conditional {
+        etag: job.claimed.etag.as_deref(),
+        last_modified: job.claimed.last_modified.as_deref(),
+    };
+    let exchange = match shared.fetcher.exchange(&url, conditional).await {
+        Ok(exchange) => exchange,
+        Err(error) => {
+            let kind = error.kind();
+            if kind.is_retryable() && job.attempt + 1 < shared.max_attempts {
+                return retry(&shared, job, backoff(0), Signal::Error);
+            }
+            let (state, reason) = match kind {
+                FetchErrorKind::UnsupportedContentType(t) => {
+                    (UrlState::Skipped, format!("not a document ({t})"))
+                }
+                other => (UrlState::Failed, short_reason(other)),
+            };
+            return finish(&shared, &job, state, 0, &reason, true).await;
+        }
+    };
+    let status = exchange.page.status;
+    match status {
+        200..=299 => page(&shared, job, &url, exchange).await,
+        304 => {
+            Stats::add(&shared.stats.not_modified, 1);
+            let update = update(&job, UrlState::Done, 304, None, &exchange);
+            handover(&shared, None, update, Vec::new(), Signal::Ok).await
+        }
+        300..=399 => {
+            let target = exchange
+                .location()
+                .and_then(Result::ok)
+                .and_then(canonicalize);
+            let links = target
+                .filter(|t| shared.scope.check(t, job.claimed.depth).is_ok())
+                .map(|t| NewUrl {
+                    url: t,
+                    depth: job.claimed.depth,
+                    referrer: Some(job.claimed.url.clone()),
+                })
+                .into_iter()
+                .collect();
+            shared.stats.reason("redirect");
+            Stats::add(&shared.stats.skipped, 1);
+            let mut update = update(&job, UrlState::Skipped, status, Some("redirect"), &exchange);
+            update.reason = Some("redirect".into());
+            handover(&shared, None, update, links, Signal::Ok).await
+        }
+        429 | 503 if job.attempt + 1 < shared.max_attempts => {
+            let after = exchange
+                .retry_after(SystemTime::now())
+                .unwrap_or_else(|| backoff(job.attempt));
+            retry(&shared, job, after, Signal::Overloaded)
+        }
+        408 | 425 | 500..=599 if job.attempt + 1 < shared.max_attempts => {
+            let after = backoff(job.attempt);
+            retry(&shared, job, after, Signal::Error)
+        }
+        _ => {
+            let reason = short_reason(&FetchErrorKind::HttpStatus(status));
+            let signal = if status >= 500 || status == 429 {
+                Signal::Overloaded
+            } else {
+                Signal::Ok
+            };
+            Stats::add(&shared.stats.failed, 1);
+            shared.stats.reason(&reason);
+            let update = update(&job, UrlState::Failed, status, Some(&reason), &exchange);
+            handover(&shared, None, update, Vec::new(), signal).await
+        }
+    }
+}
+
+/// 1 s, 2 s, 4 s ... for the `attempt`-th retry.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1) * 2u32.saturating_pow(attempt.min(6))
+}
+
+fn retry(shared: &Shared, mut job: Job, after: Duration, signal: Signal) -> Verdict {
+    Stats::add(&shared.stats.retries, 1);
+    job.attempt += 1;
+    Verdict::Retry { job, after, signal }
+}
+
+/// A short, stable reason for summaries ("HTTP 404 Not Found", "timed out").
+fn short_reason(kind: &FetchErrorKind) -> String {
+    match kind {
+        FetchErrorKind::Dns(_) => "DNS lookup failed".into(),
+        FetchErrorKind::Connect(_) => "connection failed".into(),
+        FetchErrorKind::Tls(_) => "TLS error".into(),
+        FetchErrorKind::Io(_) => "I/O error".into(),
+        FetchErrorKind::Decompression(_) => "bad compressed body".into(),
+        FetchErrorKind::InvalidUrl(_) => "invalid URL".into(),
+        other => other.to_string(),
+    }
+}
+
+fn update(
+    job: &Job,
+    state: UrlState,
+    status: u16,
+    reason: Option<&str>,
+    exchange: &Exchange,
+) -> PageUpdate {
+    PageUpdate {
+        id: job.claimed.id,
+        state,
+        status,
+        reason: reason.map(str::to_owned),
+        etag: exchange.header("etag").map(str::to_owned),
+        last_modified: exchange.header("last-modified").map(str::to_owned),
+    }
+}
+
+/// Records a URL that produced no page.
+async fn finish(
+    shared: &Shared,
+    job: &Job,
+    state: UrlState,
+    status: u16,
+    reason: &str,
+    contacted: bool,
+) -> Verdict {
+    match state {
+        UrlState::Failed => Stats::add(&shared.stats.failed, 1),
+        _ => Stats::add(&shared.stats.skipped, 1),
+    }
+    shared.stats.reason(reason);
+    let update = PageUpdate {
+        id: job.claimed.id,
+        state,
+        status,
+        reason: Some(reason.to_owned()),
+        etag: None,
+        last_modified: None,
+    };
+    match shared.store.page(None, update, Vec::new()).await {
+        Ok(()) => Verdict::Finished {
+            signal: if contacted { Signal::Error } else { Signal::Ok },
+            contacted,
+        },
+        Err(e) => Verdict::Fatal(e),
+    }
+}
+
+async fn handover(
+    shared: &Shared,
+    prepared: Option<gannet_sink::Prepared>,
+    update: PageUpdate,
+    links: Vec<NewUrl>,
+    signal: Signal,
+) -> Verdict {
+    match shared.store.page(prepared, update, links).await {
+        Ok(()) => Verdict::Finished {
+            signal,
+            contacted: true,
+        },
+        Err(e) => Verdict::Fatal(e),
+    }
+}
+
+/// A 2xx page: extract it on the CPU pool, collect its new links, prepare its output.
+async fn page(shared: &Arc<Shared>, job: Job, url: &Url, exchange: Exchange) -> Verdict {
+    Stats::add(&shared.stats.bytes, exchange.page.body.len() as u64);
+    let fetched_at = SystemTime::now();
+    let Ok(_permit) = shared.cpu.acquire().await else {
+        return Verdict::Fatal(StoreFailure::Gone);
+    };
+    let work = {
+        let shared = Arc::clone(shared);
+        let url = url.clone();
+        let job = job.clone();
+        tokio::task::spawn_blocking(move || process(&shared, &job, &url, exchange, fetched_at))
+    };
+    let (prepared, update, links) = match work.await {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => return Verdict::Fatal(StoreFailure::Sink(e.to_string())),
+        Err(_) => {
+            // Extraction panicked: a bug, but one page must not end the crawl.
+            return finish(shared, &job, UrlState::Failed, 0, "extraction failed", true).await;
+        }
+    };
+    drop(_permit);
+    Stats::add(&shared.stats.written, 1);
+    handover(shared, Some(prepared), update, links, Signal::Ok).await
+}
+
+type Processed = (gannet_sink::Prepared, PageUpdate, Vec<NewUrl>);
+
+fn process(
+    shared: &Shared,
+    job: &Job,
+    url: &Url,
+    exchange: Exchange,
+    fetched_at: SystemTime,
+) -> std::io::Result<Processed> {
+    let started = Instant::now();
+    let body: Bytes = exchange.page.body.clone();
+    let options = Options {
+        raw: false,
+        charset: exchange.page.charset.clone(),
+    };
+    let document = gannet_extract::extract(&body, Some(url), &options);
+    let links = new_links(shared, &document.links, job);
+    let update = update(job, UrlState::Done, exchange.page.status, None, &exchange);
+    let meta = PageMeta {
+        depth: job.claimed.depth,
+        referrer: job.claimed.referrer.clone(),
+        status: exchange.page.status,
+        fetched_at: rfc3339(fetched_at),
+        content_type: exchange.page.content_type.clone(),
+        etag: update.etag.clone(),
+        last_modified: update.last_modified.clone(),
+        sha256: hex(&Sha256::digest(&body)),
+    };
+    let record = PageRecord {
+        document,
+        meta,
+        http: HttpParts {
+            date: fetched_at,
+            ip: exchange.remote_ip,
+            version: exchange.version,
+            request_headers: exchange.request_headers,
+            response_headers: exchange.page.headers,
+            body,
+        },
+    };
+    let prepared = prepare(shared.format, record)?;
+    let _ = started;
+    Ok((prepared, update, links))
+}
+
+/// The page's links that may be new: screened by the in-memory seen cache, then
+/// canonicalized and checked against the scope.
+fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<NewUrl> {
+    let depth = job.claimed.depth + 1;
+    let mut fresh: Vec<&str> = Vec::new();
+    {
+        let Ok(mut seen) = shared.seen.lock() else {
+            return Vec::new();
+        };
+        for link in links {
+            let href = link.href.split('#').next().unwrap_or_default();
+            if !(href.starts_with("http://") || href.starts_with("https://")) {
+                continue;
+            }
+            if seen.check_and_insert(fingerprint(href)) {
+                Stats::add(&shared.stats.duplicate_links, 1);
+            } else {
+                fresh.push(href);
+            }
+        }
+    }
+    fresh
+        .into_iter()
+        .filter_map(canonicalize_str)
+        .filter(|u| shared.scope.check(u, depth).is_ok())
+        .map(|url| NewUrl {
+            url,
+            depth,
+            referrer: Some(job.claimed.url.clone()),
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
