@@ -551,6 +551,14 @@ const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
 
+/// An array of `n` copies of `value`, with room for the few nodes extraction creates (the
+/// article wrapper), so that a push never doubles the array of a million-node page.
+fn per_node<T: Clone>(n: usize, value: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(n + 64);
+    v.resize(n, value);
+    v
+}
+
 impl<'d, 'i> Extractor<'d, 'i> {
     fn new(dom: &'d mut Dom, flags: Flags, input: &'i ContentInput<'i>) -> Self {
         let n = dom.len();
@@ -558,10 +566,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
             dom,
             flags,
             input,
-            agg: vec![Agg::default(); n],
-            score: vec![0.0; n],
-            scored: vec![false; n],
-            within: vec![0; n],
+            agg: per_node(n, Agg::default()),
+            score: per_node(n, 0.0),
+            scored: per_node(n, false),
+            within: per_node(n, 0),
             listing: false,
             repeated: Vec::new(),
         }
@@ -738,7 +746,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.within[i] = self.within[p.index()] | bit;
             }
         }
-        let mut agg = vec![Agg::default(); n];
+        // Reuse the array (and its spare room) rather than hold two.
+        let mut agg = std::mem::take(&mut self.agg);
+        agg.clear();
+        agg.resize(n, Agg::default());
         for i in (0..n).rev() {
             if !alive[i] {
                 continue;

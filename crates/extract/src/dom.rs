@@ -77,9 +77,14 @@ impl Dom {
         crate::parse::parse(html)
     }
 
-    pub(crate) fn with_capacity(html_len: usize) -> Dom {
+    pub(crate) fn with_capacity(html: &str) -> Dom {
+        let html_len = html.len();
+        // About one node per `<` (an element and the text after it; end tags add none).
+        // Sizing the arena once avoids the doubling that would hold 1.5× the nodes at the
+        // moment of a reallocation, which matters on multi-megabyte pages.
+        let tags = memchr::memchr_iter(b'<', html.as_bytes()).count();
         let mut dom = Dom {
-            nodes: Vec::with_capacity(html_len / 40 + 16),
+            nodes: Vec::with_capacity(tags.min(html_len / 3) + 16),
             attrs: Vec::with_capacity(html_len / 60 + 16),
             buf: String::with_capacity(html_len / 2 + 64),
         };

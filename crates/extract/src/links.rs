@@ -281,7 +281,9 @@ fn strip_www(host: &str) -> &str {
 /// href, whitespace-normalized text (falling back to `title`, `aria-label`, then the alt
 /// text of an image inside), `rel`, and whether it stays on `page_host` (ignoring a leading
 /// `www.`; when `page_host` is `None` the base URL's host is used). Links that resolve to
-/// nothing (`javascript:`, `#`) are left out.
+/// nothing (`javascript:`, `#`) are left out, and so are in-page anchors (`href="#..."`):
+/// they name no other resource, and a source listing with one per line would otherwise
+/// bring 100,000 of them.
 pub fn collect_links(
     dom: &Dom,
     root: NodeId,
@@ -296,7 +298,13 @@ pub fn collect_links(
         if !dom.is(id, Tag::A) {
             continue;
         }
-        let Some(href) = dom.attr(id, "href").and_then(|h| resolve(base, h)) else {
+        let Some(raw) = dom.attr(id, "href") else {
+            continue;
+        };
+        if raw.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some(href) = resolve(base, raw) else {
             continue;
         };
         let mut text = normalized_text(dom, id);

@@ -27,7 +27,7 @@ pub(crate) fn parse(html: &str) -> Dom {
         src: html.as_bytes(),
         html,
         pos: 0,
-        dom: Dom::with_capacity(html.len()),
+        dom: Dom::with_capacity(html),
         stack: vec![(0, Tag::Other)],
         foreign: 0,
         seen_html: false,
