@@ -1,6 +1,7 @@
 //! The `gannet` binary: flags → validated options → the library crates. No extraction or
 //! fetching logic lives here.
 
+mod alloc;
 mod crawl_cmd;
 mod extract;
 mod output;
@@ -49,6 +50,7 @@ const EX_SOFTWARE: u8 = 70;
 const EX_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    alloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Extract(args) => extract::run(args),

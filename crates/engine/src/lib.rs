@@ -14,6 +14,7 @@
 mod config;
 mod crawl;
 mod politeness;
+mod pool;
 mod stats;
 mod store;
 mod time;
@@ -25,6 +26,7 @@ pub use stats::Stats;
 pub use store::StoreFailure;
 
 use crate::crawl::Scheduler;
+use crate::pool::CpuPool;
 use crate::store::StoreHandle;
 use crate::worker::Shared;
 use gannet_fetch::Fetcher;
@@ -184,7 +186,10 @@ impl Crawl {
             format: config.format,
             stats: Arc::clone(&stats),
             max_attempts: config.max_attempts.max(1),
-            cpu: Semaphore::new(config.extract_threads.max(1)),
+            cpu: CpuPool::new(config.extract_threads)
+                .map_err(io("starting extraction threads", &state))?,
+            memory: Semaphore::new(config.extract_memory_kib.max(64) as usize),
+            memory_kib: config.extract_memory_kib.max(64),
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {
             let shared = Arc::clone(&shared);

@@ -2,12 +2,13 @@
 //! outlinks, and the hand-over to the store thread.
 
 use crate::politeness::Signal;
+use crate::pool::CpuPool;
 use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
 use crate::time::rfc3339;
 use bytes::Bytes;
 use gannet_extract::Options;
-use gannet_fetch::{Conditional, Exchange, FetchErrorKind, Fetcher, Robots};
+use gannet_fetch::{Conditional, Exchange, ExchangeHead, FetchErrorKind, Fetcher, Robots};
 use gannet_frontier::{
     Claimed, NewUrl, PageUpdate, Scope, SeenCache, UrlState, canonicalize, canonicalize_str,
     fingerprint,
@@ -16,7 +17,7 @@ use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 /// What every worker shares.
@@ -28,8 +29,22 @@ pub(crate) struct Shared {
     pub(crate) format: Format,
     pub(crate) stats: Arc<Stats>,
     pub(crate) max_attempts: u32,
-    /// Bounds extraction to the cores (it is CPU work on the blocking pool).
-    pub(crate) cpu: Semaphore,
+    /// The extraction threads (one per core).
+    pub(crate) cpu: CpuPool,
+    /// Bounds the memory extraction may use at once, in KiB of estimated peak (see
+    /// [`extraction_cost_kib`]): a multi-megabyte page waits until it can run alone
+    /// instead of stacking with others.
+    pub(crate) memory: Semaphore,
+    /// The capacity of `memory`, in KiB.
+    pub(crate) memory_kib: u32,
+}
+
+/// Estimated peak memory of extracting a body of `len` bytes, in KiB: the DOM arena, its
+/// text buffer, the Markdown, the text and the serialized output come to about 8 bytes
+/// per input byte on real pages (measured on the rustdoc site's largest pages, 8 MB).
+pub(crate) fn extraction_cost_kib(len: usize, budget_kib: u32) -> u32 {
+    let kib = u32::try_from(len.saturating_mul(8) / 1024).unwrap_or(u32::MAX);
+    kib.clamp(64, budget_kib.max(64))
 }
 
 /// A URL to fetch, with its attempt number.
@@ -67,8 +82,32 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
         etag: job.claimed.etag.as_deref(),
         last_modified: job.claimed.last_modified.as_deref(),
     };
-    let exchange = match shared.fetcher.exchange(&url, conditional).await {
-        Ok(exchange) => exchange,
+    let fetched = match shared.fetcher.exchange_head(&url, conditional).await {
+        Ok(head) => {
+            // Reserve memory for the body and its extraction before reading the body, so
+            // that big pages queue here instead of piling up in memory.
+            let reserve = (200..300).contains(&head.status()).then(|| {
+                let announced = head.content_length().map_or(256 * 1024, |len| {
+                    let compressed = head_is_compressed(&head);
+                    usize::try_from(len)
+                        .unwrap_or(usize::MAX)
+                        .saturating_mul(if compressed { 5 } else { 1 })
+                });
+                extraction_cost_kib(announced, shared.memory_kib)
+            });
+            let permit = match reserve {
+                Some(cost) => match shared.memory.acquire_many(cost).await {
+                    Ok(permit) => Some(permit),
+                    Err(_) => return Verdict::Fatal(StoreFailure::Gone),
+                },
+                None => None,
+            };
+            head.finish().await.map(|exchange| (exchange, permit))
+        }
+        Err(error) => Err(error),
+    };
+    let (exchange, permit) = match fetched {
+        Ok(done) => done,
         Err(error) => {
             let kind = error.kind();
             if kind.is_retryable() && job.attempt + 1 < shared.max_attempts {
@@ -85,7 +124,7 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
     };
     let status = exchange.page.status;
     match status {
-        200..=299 => page(&shared, job, &url, exchange).await,
+        200..=299 => page(&shared, job, &url, exchange, permit).await,
         304 => {
             Stats::add(&shared.stats.not_modified, 1);
             let update = update(&job, UrlState::Done, 304, None, &exchange);
@@ -134,6 +173,12 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
             handover(&shared, None, update, Vec::new(), signal).await
         }
     }
+}
+
+/// Whether the body comes compressed (its decoded size is then unknown).
+fn head_is_compressed(head: &ExchangeHead) -> bool {
+    head.header("content-encoding")
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"))
 }
 
 /// 1 s, 2 s, 4 s ... for the `attempt`-th retry.
@@ -225,29 +270,47 @@ async fn handover(
 }
 
 /// A 2xx page: extract it on the CPU pool, collect its new links, prepare its output.
-async fn page(shared: &Arc<Shared>, job: Job, url: &Url, exchange: Exchange) -> Verdict {
+async fn page(
+    shared: &Arc<Shared>,
+    job: Job,
+    url: &Url,
+    exchange: Exchange,
+    reserved: Option<SemaphorePermit<'_>>,
+) -> Verdict {
     Stats::add(&shared.stats.bytes, exchange.page.body.len() as u64);
     let fetched_at = SystemTime::now();
-    let Ok(_permit) = shared.cpu.acquire().await else {
-        return Verdict::Fatal(StoreFailure::Gone);
+    // The body may be larger than announced (no Content-Length, compression).
+    let cost = extraction_cost_kib(exchange.page.body.len(), shared.memory_kib);
+    let held = reserved.as_ref().map_or(0, SemaphorePermit::num_permits);
+    let held = u32::try_from(held).unwrap_or(u32::MAX);
+    let extra = if cost > held {
+        match shared.memory.acquire_many(cost - held).await {
+            Ok(permit) => Some(permit),
+            Err(_) => return Verdict::Fatal(StoreFailure::Gone),
+        }
+    } else {
+        None
     };
+    let _memory = (reserved, extra);
     let work = {
         let shared = Arc::clone(shared);
         let url = url.clone();
         let job = job.clone();
-        tokio::task::spawn_blocking(move || process(&shared, &job, &url, exchange, fetched_at))
+        move || process(&shared, &job, &url, exchange, fetched_at)
     };
-    let (prepared, update, links) = match work.await {
-        Ok(Ok(done)) => done,
-        Ok(Err(e)) => return Verdict::Fatal(StoreFailure::Sink(e.to_string())),
-        Err(_) => {
+    let (prepared, update, links) = match shared.cpu.run(work).await {
+        Some(Ok(done)) => done,
+        Some(Err(e)) => return Verdict::Fatal(StoreFailure::Sink(e.to_string())),
+        None => {
             // Extraction panicked: a bug, but one page must not end the crawl.
             return finish(shared, &job, UrlState::Failed, 0, "extraction failed", true).await;
         }
     };
-    drop(_permit);
     Stats::add(&shared.stats.written, 1);
-    handover(shared, Some(prepared), update, links, Signal::Ok).await
+    // The output stays charged to the budget until the store thread has written it.
+    let verdict = handover(shared, Some(prepared), update, links, Signal::Ok).await;
+    drop(_memory);
+    verdict
 }
 
 type Processed = (gannet_sink::Prepared, PageUpdate, Vec<NewUrl>);

@@ -82,6 +82,17 @@ impl Fetcher {
         url: &Url,
         conditional: Conditional<'_>,
     ) -> Result<Exchange, FetchError> {
+        self.exchange_head(url, conditional).await?.finish().await
+    }
+
+    /// Sends the request and returns once the response headers are in, before any of the
+    /// body is read: a caller can look at the status and `Content-Length` first (the crawl
+    /// engine reserves memory for the body there). [`ExchangeHead::finish`] reads the body.
+    pub async fn exchange_head(
+        &self,
+        url: &Url,
+        conditional: Conditional<'_>,
+    ) -> Result<ExchangeHead, FetchError> {
         let config = &self.inner.config;
         let deadline = Instant::now() + config.timeout;
         check_scheme(url).map_err(|kind| FetchError::new(url.clone(), kind))?;
@@ -119,32 +130,82 @@ impl Fetcher {
             reqwest::Version::HTTP_3 => "HTTP/3.0",
             _ => "HTTP/1.1",
         };
-        let remote_ip = response.remote_addr().map(|a| a.ip());
-        let page = if response.status().is_success() {
+        Ok(ExchangeHead {
+            fetcher: self.clone(),
+            url: url.clone(),
+            remote_ip: response.remote_addr().map(|a| a.ip()),
+            response,
+            version,
+            request_headers,
+        })
+    }
+}
+
+/// A response whose headers are in and whose body is not read yet.
+#[derive(Debug)]
+pub struct ExchangeHead {
+    fetcher: Fetcher,
+    url: Url,
+    response: reqwest::Response,
+    version: &'static str,
+    remote_ip: Option<IpAddr>,
+    request_headers: Vec<(String, String)>,
+}
+
+impl ExchangeHead {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.response.status().as_u16()
+    }
+
+    /// The first value of a response header (name in lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The length the server announced for the body (before decompression), if any.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Reads the body (2xx only; gated by content type and size) within a fresh total
+    /// timeout, and returns the whole exchange.
+    pub async fn finish(self) -> Result<Exchange, FetchError> {
+        let config = &self.fetcher.inner.config;
+        let deadline = Instant::now() + config.timeout;
+        let page = if self.response.status().is_success() {
             let options = RequestOptions {
                 gate: &config.accept_content,
                 max_body_bytes: config.max_body_bytes,
                 truncate_body: false,
                 max_redirects: 0,
             };
-            self.read_page(url.clone(), response, Vec::new(), deadline, &options)
+            self.fetcher
+                .read_page(self.url, self.response, Vec::new(), deadline, &options)
                 .await?
         } else {
             FetchedPage {
-                url: url.clone(),
-                status: response.status().as_u16(),
+                url: self.url,
+                status: self.response.status().as_u16(),
                 content_type: None,
                 charset: None,
-                headers: header_pairs(response.headers()),
+                headers: header_pairs(self.response.headers()),
                 body: Bytes::new(),
                 redirects: Vec::new(),
             }
         };
         Ok(Exchange {
             page,
-            version,
-            remote_ip,
-            request_headers,
+            version: self.version,
+            remote_ip: self.remote_ip,
+            request_headers: self.request_headers,
         })
     }
 }

@@ -30,7 +30,7 @@ mod fetcher;
 
 pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
-pub use exchange::{Conditional, Exchange, parse_retry_after};
+pub use exchange::{Conditional, Exchange, ExchangeHead, parse_retry_after};
 pub use fetcher::{ACCEPT, FetchedPage, Fetcher};
 mod robots;
 mod sitemap;

@@ -122,7 +122,7 @@ pub struct Counts {
 pub struct StoreConfig {
     /// Most URLs enqueued per host (a trap guard); `None`: no limit.
     pub max_pages_per_host: Option<u64>,
-    /// SQLite page cache, in KiB (default 16 MiB). Bounds the store's memory.
+    /// SQLite page cache, in KiB (default 8 MiB). Bounds the store's memory.
     pub cache_kib: u32,
 }
 
@@ -130,7 +130,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             max_pages_per_host: None,
-            cache_kib: 16 * 1024,
+            cache_kib: 8 * 1024,
         }
     }
 }

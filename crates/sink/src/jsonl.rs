@@ -14,7 +14,15 @@ pub struct JsonlSink {
 
 /// The line of a page (ends with `\n`).
 pub(crate) fn line(page: &PageRecord) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(page.document.markdown.len() * 2 + 1024);
+    // Sized once: a reallocation of a multi-megabyte line would briefly hold it twice.
+    let doc = &page.document;
+    let links: usize = doc
+        .links
+        .iter()
+        .map(|l| l.href.len() + l.text.len() + 48)
+        .sum();
+    let estimate = (doc.markdown.len() + doc.text.len() + links) / 16 * 17 + 2048;
+    let mut bytes = Vec::with_capacity(estimate);
     serde_json::to_writer(
         &mut bytes,
         &JsonRecord {
