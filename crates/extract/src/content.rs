@@ -483,9 +483,14 @@ pub(crate) struct ContentInput<'a> {
     pub(crate) skip_nodes: &'a [NodeId],
 }
 
-/// Extract the main content. Returns the cleaned DOM and the node to render.
-pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
-    let forum = is_discussion(dom, input.url_path);
+/// Extract the main content from `dom`, the parse of `html`. Returns the cleaned DOM and
+/// the node to render.
+///
+/// The first attempt works on `dom` itself; the rare retries parse `html` again (parsing
+/// is deterministic, so node ids, like `input.skip_nodes`, stay valid). That saves a copy
+/// of the whole DOM on every page that the first attempt settles.
+pub(crate) fn extract_content(dom: Dom, html: &str, input: &ContentInput<'_>) -> (Dom, NodeId) {
+    let forum = is_discussion(&dom, input.url_path);
     let attempts = [
         Flags {
             strip_unlikely: true,
@@ -513,8 +518,9 @@ pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, Node
         },
     ];
     let mut best: Option<(Dom, NodeId, u32)> = None;
+    let mut first = Some(dom);
     for flags in attempts {
-        let mut d = dom.clone();
+        let mut d = first.take().unwrap_or_else(|| Dom::parse(html));
         let (root, len, page_good) = Extractor::new(&mut d, flags, input).run();
         // Readability accepts 500 characters; a page with much more prose than that
         // (its sections all named "…headerWrapper", say) deserves a retry first.
@@ -528,7 +534,11 @@ pub(crate) fn extract_content(dom: &Dom, input: &ContentInput<'_>) -> (Dom, Node
     }
     match best {
         Some((d, root, _)) => (d, root),
-        None => (dom.clone(), dom.root()),
+        None => {
+            let d = Dom::parse(html);
+            let root = d.root();
+            (d, root)
+        }
     }
 }
 
