@@ -272,6 +272,21 @@ fn normalized_text(dom: &Dom, id: NodeId) -> String {
     out
 }
 
+/// The host of an absolute URL as the URL parser serializes it (`scheme://[user@]host[:port]/…`),
+/// read off the string instead of parsing it again; `None` without an authority
+/// (`mailto:`).
+fn serialized_host(href: &str) -> Option<&str> {
+    let rest = &href[href.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_port.starts_with('[') {
+        &host_port[..host_port.find(']').map_or(host_port.len(), |i| i + 1)]
+    } else {
+        host_port.split(':').next().unwrap_or(host_port)
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 /// The host without a leading `www.`, lowercased by the URL parser already.
 fn strip_www(host: &str) -> &str {
     host.strip_prefix("www.").unwrap_or(host)
@@ -322,13 +337,13 @@ pub fn collect_links(
                 push_collapsed(&mut text, f);
             }
         }
-        let internal = match Url::parse(&href) {
-            Ok(u) => match (u.host_str(), &host) {
+        let internal = match scheme_of(&href) {
+            Some(_) => match (serialized_host(&href), &host) {
                 (Some(h), Some(page)) => strip_www(&h.to_ascii_lowercase()) == page.as_str(),
                 _ => false,
             },
             // Unresolvable without a base: a relative link stays on the site.
-            Err(_) => true,
+            None => true,
         };
         let rel = dom
             .attr(id, "rel")
@@ -384,6 +399,18 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn hosts_read_off_serialized_urls() {
+        assert_eq!(
+            serialized_host("https://a.example:8080/x"),
+            Some("a.example")
+        );
+        assert_eq!(serialized_host("http://u:p@h/x?y#z"), Some("h"));
+        assert_eq!(serialized_host("http://[::1]:80/"), Some("[::1]"));
+        assert_eq!(serialized_host("http://h"), Some("h"));
+        assert_eq!(serialized_host("mailto:a@b"), None);
     }
 
     #[test]

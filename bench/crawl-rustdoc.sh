@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Whole-site crawl benchmark: the Rust documentation that rustup installs (~31.8k pages
+# reachable from /, 521 MB of HTML, its own robots.txt), served by nginx on loopback by
+# ../shared/bench/serve-rustdoc.sh. gannet crawls it with full extraction to JSONL,
+# robots.txt on, per-host concurrency raised for loopback, and this prints pages, wall
+# time, pages/s, CPU seconds, peak RSS, and the crawl rate in the first and last tenth
+# (from the pages' fetched_at stamps) to show that throughput does not decay.
+#
+# usage: bench/crawl-rustdoc.sh [PORT]            (default 8088)
+# env:   PER_HOST (32), CONCURRENCY (64), OUT (a temp dir), SHARED (../shared),
+#        SPIDER_BIN: a spider_cli binary to run side by side (`cargo install spider_cli`),
+#        if set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${1:-8088}
+SHARED=${SHARED:-../shared}
+PER_HOST=${PER_HOST:-32}
+CONCURRENCY=${CONCURRENCY:-64}
+OUT=${OUT:-$(mktemp -d)}
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
+bash "$SHARED/bench/serve-rustdoc.sh" "$PORT" >/dev/null
+cargo build --release --locked -q -p gannet
+BIN=$(pwd)/target/release/gannet
+SITE=http://127.0.0.1:$PORT/
+
+nginx_cpu() { # user+sys clock ticks of the nginx processes serving PORT
+  local total=0
+  for pid in $(pgrep -f "nginx: worker" || true); do
+    total=$((total + $(awk '{print $14 + $15}' /proc/$pid/stat)))
+  done
+  echo $total
+}
+
+echo "gannet crawl $SITE (per-host $PER_HOST, concurrency $CONCURRENCY, robots on, JSONL with full extraction)"
+rm -rf "$OUT/rustdoc.jsonl" "$OUT/rustdoc.jsonl.state"
+n0=$(nginx_cpu)
+/usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" \
+  "$BIN" crawl "$SITE" --out "$OUT/rustdoc.jsonl" --delay 0 --per-host "$PER_HOST" \
+  --concurrency "$CONCURRENCY" --log-format json -q 2>"$OUT/crawl.log"
+n1=$(nginx_cpu)
+python3 - "$OUT" "$(( n1 - n0 ))" <<'PY'
+import json, sys, datetime
+out, nginx_ticks = sys.argv[1], int(sys.argv[2])
+wall, user, sys_, rss = open(f"{out}/time.txt").read().split()
+stamps, urls = [], set()
+dups = 0
+with open(f"{out}/rustdoc.jsonl") as f:
+    for line in f:
+        page = json.loads(line)
+        if page["url"] in urls:
+            dups += 1
+        urls.add(page["url"])
+        stamps.append(datetime.datetime.fromisoformat(page["fetched_at"].replace("Z", "+00:00")).timestamp())
+stamps.sort()
+n = len(stamps)
+tenth = max(n // 10, 2)
+def rate(chunk):
+    span = chunk[-1] - chunk[0]
+    return (len(chunk) - 1) / span if span > 0 else float("inf")
+first, last = rate(stamps[:tenth]), rate(stamps[-tenth:])
+summary = [json.loads(l) for l in open(f"{out}/crawl.log") if '"summary"' in l][-1]
+wall = float(wall)
+print(f"pages {n} (duplicates {dups}, failed {summary['failed']}, skipped {summary['skipped']}, robots-blocked {summary['robots_blocked']})")
+print(f"wall {wall:.2f} s | {n / wall:.0f} pages/s | CPU {float(user) + float(sys_):.1f} s (user {user}, sys {sys_}) | nginx CPU {nginx_ticks / 100:.1f} s | peak RSS {int(rss) / 1024:.0f} MB")
+print(f"rate first tenth {first:.0f} pages/s, last tenth {last:.0f} pages/s (last/first {last / first:.2f})")
+PY
+
+if [ -n "${SPIDER_BIN:-}" ]; then
+  echo "spider_cli ($SPIDER_BIN) on the same site, side by side"
+  /usr/bin/time -f "%e %U %S %M" -o "$OUT/spider-time.txt" "$SPIDER_BIN" --url "$SITE" crawl >/dev/null 2>&1 || true
+  read -r w u s m < "$OUT/spider-time.txt"
+  echo "spider: wall $w s | CPU $(python3 -c "print(round($u + $s, 1))") s | peak RSS $((m / 1024)) MB"
+fi
