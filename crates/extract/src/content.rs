@@ -561,6 +561,19 @@ const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
 
+/// A child's kind for [`Extractor::compute_repeated`]: tag, class hash, class.
+fn child_kind(dom: &Dom, c: NodeId) -> (Option<Tag>, u64, &str) {
+    let class = dom.attr(c, "class").unwrap_or("");
+    (dom.tag(c), fnv1a(class), class)
+}
+
+/// FNV-1a: a cheap hash to tell short strings apart before comparing them.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// An array of `n` copies of `value`, with room for the few nodes extraction creates (the
 /// article wrapper), so that a push never doubles the array of a million-node page.
 fn per_node<T: Clone>(n: usize, value: T) -> Vec<T> {
@@ -1470,9 +1483,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut repeated = vec![false; n];
         // Few distinct kinds of children is the rule: a small vector searched linearly,
         // with a map only for parents whose children are very varied.
-        let mut small: Vec<(Option<Tag>, &str, u32)> = Vec::new();
+        let mut small: Vec<(Option<Tag>, u64, &str, u32)> = Vec::new();
         let mut large: std::collections::HashMap<(Option<Tag>, &str), u32> =
             std::collections::HashMap::new();
+        // A child's kind: its tag and class, with a hash of the class so that unlike kinds
+        // are told apart without comparing strings (siblings' classes are often the same
+        // length, which makes every string comparison a full `memcmp`).
         for (i, &is_alive) in alive.iter().enumerate().take(n) {
             let parent = NodeId(i as u32);
             if !is_alive || !self.dom.is_element(parent) {
@@ -1484,30 +1500,33 @@ impl<'d, 'i> Extractor<'d, 'i> {
             small.clear();
             large.clear();
             for c in self.dom.element_children(parent) {
-                let key = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                let (tag, hash, class) = child_kind(self.dom, c);
                 if large.is_empty() {
-                    match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
-                        Some(k) => small[k].2 += 1,
-                        None if small.len() < 16 => small.push((key.0, key.1, 1)),
+                    match small
+                        .iter()
+                        .position(|g| g.1 == hash && g.0 == tag && g.2 == class)
+                    {
+                        Some(k) => small[k].3 += 1,
+                        None if small.len() < 16 => small.push((tag, hash, class, 1)),
                         None => {
-                            large.extend(small.iter().map(|g| ((g.0, g.1), g.2)));
-                            *large.entry(key).or_insert(0) += 1;
+                            large.extend(small.iter().map(|g| ((g.0, g.2), g.3)));
+                            *large.entry((tag, class)).or_insert(0) += 1;
                         }
                     }
                 } else {
-                    *large.entry(key).or_insert(0) += 1;
+                    *large.entry((tag, class)).or_insert(0) += 1;
                 }
             }
-            if large.is_empty() && small.iter().all(|g| g.2 < 3) {
+            if large.is_empty() && small.iter().all(|g| g.3 < 3) {
                 continue;
             }
             for c in self.dom.element_children(parent) {
-                let (tag, class) = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                let (tag, hash, class) = child_kind(self.dom, c);
                 let count = if large.is_empty() {
                     small
                         .iter()
-                        .find(|g| g.0 == tag && g.1 == class)
-                        .map_or(0, |g| g.2)
+                        .find(|g| g.1 == hash && g.0 == tag && g.2 == class)
+                        .map_or(0, |g| g.3)
                 } else {
                     large.get(&(tag, class)).copied().unwrap_or(0)
                 };
