@@ -57,8 +57,8 @@ async fn crawl(config: CrawlConfig) -> Summary {
 
 /// The objects of a JSONL output.
 fn jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     text.lines()
         .map(|line| {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSONL line ({e}): {line}"))
@@ -80,7 +80,11 @@ fn written_paths(pages: &[Value]) -> Vec<String> {
         .collect();
     paths.sort();
     let unique: BTreeSet<&String> = paths.iter().collect();
-    assert_eq!(unique.len(), paths.len(), "a page was written twice: {paths:?}");
+    assert_eq!(
+        unique.len(),
+        paths.len(),
+        "a page was written twice: {paths:?}"
+    );
     paths
 }
 
@@ -141,7 +145,10 @@ async fn small_site(other: &Site) -> Site {
                 format!("t{}", (j + 2) % 4),
                 localhost_url(other, &format!("/ext/{k}{j}")),
             ];
-            builder = builder.page(&format!("/s{k}/t{j}"), html(&format!("Leaf {k}.{j}"), &links));
+            builder = builder.page(
+                &format!("/s{k}/t{j}"),
+                html(&format!("Leaf {k}.{j}"), &links),
+            );
         }
     }
     builder.start().await
@@ -207,7 +214,10 @@ async fn small_site_every_page_once_with_all_fields() {
             "{sha}"
         );
         let at = page["fetched_at"].as_str().unwrap_or_default();
-        assert!(at.len() >= 20 && at.ends_with('Z') && at.contains('T'), "{at}");
+        assert!(
+            at.len() >= 20 && at.ends_with('Z') && at.contains('T'),
+            "{at}"
+        );
         let url = Url::parse(page["url"].as_str().unwrap_or_default()).expect("url");
         let path = url.path();
         let depth = page["depth"].as_u64().expect("depth is a number");
@@ -217,7 +227,10 @@ async fn small_site_every_page_once_with_all_fields() {
         match path.matches('/').count() {
             1 if path == "/" => {
                 assert_eq!(depth, 0);
-                assert!(page["referrer"].is_null(), "the seed has no referrer: {page}");
+                assert!(
+                    page["referrer"].is_null(),
+                    "the seed has no referrer: {page}"
+                );
                 assert_eq!(title, "Home");
             }
             1 => {
@@ -386,7 +399,12 @@ async fn robots_txt_500_means_nothing_but_robots_txt() {
     assert_eq!(paths, vec!["/robots.txt".to_owned()], "{summary:?}");
     assert_eq!(summary.written, 0);
     assert_eq!(summary.robots_blocked, 1);
-    assert_eq!(std::fs::read(dir.join("out.jsonl")).unwrap_or_default().len(), 0);
+    assert_eq!(
+        std::fs::read(dir.join("out.jsonl"))
+            .unwrap_or_default()
+            .len(),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -511,7 +529,11 @@ async fn sitemaps_from_robots_txt_reach_unlinked_pages() {
     assert_eq!(site.hits("/maps/index.xml"), 1);
     assert_eq!(site.hits("/maps/pages.xml.gz"), 1);
     for page in &pages {
-        if page["url"].as_str().unwrap_or_default().contains("/hidden/") {
+        if page["url"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/hidden/")
+        {
             assert_eq!(page["referrer"], "sitemap", "{page}");
         }
     }
@@ -540,7 +562,10 @@ async fn default_sitemap_xml_is_found_without_robots_txt() {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_sitemaps_skips_them() {
     let site = sitemap_site().await;
-    site.set_response("/sitemap.xml", Response::typed("application/xml", "<urlset/>"));
+    site.set_response(
+        "/sitemap.xml",
+        Response::typed("application/xml", "<urlset/>"),
+    );
     let dir = test_dir("sitemaps-off");
     let mut config = config(&[site.origin()], &dir);
     config.sitemaps = false;
@@ -550,7 +575,12 @@ async fn no_sitemaps_skips_them() {
         written_paths(&jsonl(&dir.join("out.jsonl"))),
         sorted(&["/", "/linked"])
     );
-    for path in ["/maps/index.xml", "/maps/pages.xml.gz", "/sitemap.xml", "/hidden/1"] {
+    for path in [
+        "/maps/index.xml",
+        "/maps/pages.xml.gz",
+        "/sitemap.xml",
+        "/hidden/1",
+    ] {
         assert_eq!(site.hits(path), 0, "{path} was requested");
     }
 }
@@ -632,7 +662,10 @@ async fn redirect_loop_terminates() {
         .redirect("/self", 301, "/self")
         .start()
         .await;
-    site.set_response("/", Response::html(html("Home", &["/loop/a".into(), "/self".into()])));
+    site.set_response(
+        "/",
+        Response::html(html("Home", &["/loop/a".into(), "/self".into()])),
+    );
     let dir = test_dir("redirect-loop");
     let summary = crawl(config(&[site.origin()], &dir)).await;
     assert_eq!(summary.stop, StopReason::Finished);
@@ -692,9 +725,7 @@ async fn retry_after_429_makes_the_whole_host_wait() {
         .map(|r| (r.path, r.at.duration_since(first)))
         .collect();
     assert!(during.is_empty(), "requested during the wait: {during:?}");
-    assert!(
-        written_paths(&jsonl(&dir.join("out.jsonl"))).contains(&"/limited".to_owned())
-    );
+    assert!(written_paths(&jsonl(&dir.join("out.jsonl"))).contains(&"/limited".to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -764,7 +795,13 @@ async fn slow_host_does_not_block_a_fast_host() {
     }
     let fast = builder.start().await;
     let dir = test_dir("slow-host");
-    let mut config = config(&[localhost_url(&slow, "/").parse().expect("url"), fast.origin()], &dir);
+    let mut config = config(
+        &[
+            localhost_url(&slow, "/").parse().expect("url"),
+            fast.origin(),
+        ],
+        &dir,
+    );
     config.scope.kind = ScopeKind::Host;
     let summary = crawl(config).await;
     assert_eq!(summary.written, 12, "{summary:?}");
@@ -827,7 +864,10 @@ async fn relative_link_loop_is_cut_by_the_repeated_segment_guard() {
     assert_eq!(summary.stop, StopReason::Finished);
     let mut requested = page_requests(&site);
     requested.sort();
-    assert_eq!(requested, sorted(&["/", "/a/", "/a/b/", "/a/b/a/", "/a/b/a/b/"]));
+    assert_eq!(
+        requested,
+        sorted(&["/", "/a/", "/a/b/", "/a/b/a/", "/a/b/a/b/"])
+    );
     assert_eq!(summary.written, 5);
 }
 
@@ -842,12 +882,26 @@ async fn non_documents_are_skipped_and_not_written() {
             "/",
             html(
                 "Home",
-                &["/image.png".into(), "/file.pdf".into(), "/data.json".into(), "/doc".into()],
+                &[
+                    "/image.png".into(),
+                    "/file.pdf".into(),
+                    "/data.json".into(),
+                    "/doc".into(),
+                ],
             ),
         )
-        .response("/image.png", Response::typed("image/png", b"\x89PNG\r\n\x1a\n".to_vec()))
-        .response("/file.pdf", Response::typed("application/pdf", b"%PDF-1.4".to_vec()))
-        .response("/data.json", Response::typed("application/json", b"{\"a\":1}".to_vec()))
+        .response(
+            "/image.png",
+            Response::typed("image/png", b"\x89PNG\r\n\x1a\n".to_vec()),
+        )
+        .response(
+            "/file.pdf",
+            Response::typed("application/pdf", b"%PDF-1.4".to_vec()),
+        )
+        .response(
+            "/data.json",
+            Response::typed("application/json", b"{\"a\":1}".to_vec()),
+        )
         .page("/doc", html("Doc", &[]))
         .start()
         .await;
@@ -875,7 +929,10 @@ async fn non_documents_are_skipped_and_not_written() {
 
 async fn three_page_site() -> Site {
     SiteBuilder::new()
-        .page("/", html("Home", &["/docs/intro.html".into(), "/about".into()]))
+        .page(
+            "/",
+            html("Home", &["/docs/intro.html".into(), "/about".into()]),
+        )
         .page("/docs/intro.html", html("Intro", &[]))
         .page("/about", html("About", &[]))
         .start()
@@ -891,7 +948,9 @@ async fn markdown_tree_has_one_file_per_page_with_front_matter() {
     config.out = dir.join("tree");
     let summary = crawl(config).await;
     assert_eq!(summary.written, 3);
-    let host = dir.join("tree").join(format!("127.0.0.1_{}", site.addr().port()));
+    let host = dir
+        .join("tree")
+        .join(format!("127.0.0.1_{}", site.addr().port()));
     let mut files: Vec<String> = Vec::new();
     let mut stack = vec![host.clone()];
     while let Some(d) = stack.pop() {
@@ -900,7 +959,12 @@ async fn markdown_tree_has_one_file_per_page_with_front_matter() {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                files.push(path.strip_prefix(&host).expect("in host dir").display().to_string());
+                files.push(
+                    path.strip_prefix(&host)
+                        .expect("in host dir")
+                        .display()
+                        .to_string(),
+                );
             }
         }
     }
@@ -921,7 +985,10 @@ async fn markdown_tree_has_one_file_per_page_with_front_matter() {
             front.contains(&format!("url: \"{}\"", site.url(path))),
             "{file}: {front}"
         );
-        assert!(front.contains(&format!("title: \"{title}\"")), "{file}: {front}");
+        assert!(
+            front.contains(&format!("title: \"{title}\"")),
+            "{file}: {front}"
+        );
         assert!(front.contains("fetched_at: \""), "{file}: {front}");
         assert!(text.contains("This is the page called"), "{file}: {text}");
     }
@@ -974,12 +1041,21 @@ async fn warc_output_passes_warcio_and_holds_the_pages() {
             .arg(file)
             .output()
             .expect("run warcio index");
-        assert!(index.status.success(), "{}", String::from_utf8_lossy(&index.stderr));
+        assert!(
+            index.status.success(),
+            "{}",
+            String::from_utf8_lossy(&index.stderr)
+        );
         for line in String::from_utf8_lossy(&index.stdout).lines() {
             let record: Value = serde_json::from_str(line).expect("index line is JSON");
             if record["warc-type"] == "response" {
                 assert_eq!(record["http:status"], "200", "{record}");
-                targets.push(record["warc-target-uri"].as_str().unwrap_or_default().to_owned());
+                targets.push(
+                    record["warc-target-uri"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
             }
         }
     }
@@ -1014,7 +1090,10 @@ async fn resume_completes_a_crawl_stopped_by_max_pages() {
     assert_eq!(summary.stop, StopReason::Finished);
     assert_eq!(summary.written, 13, "{summary:?}");
     // Every page once in the output, and asked for once over both runs.
-    assert_eq!(written_paths(&jsonl(&dir.join("out.jsonl"))), all_small_site_paths());
+    assert_eq!(
+        written_paths(&jsonl(&dir.join("out.jsonl"))),
+        all_small_site_paths()
+    );
     let mut requested = page_requests(&site);
     requested.sort();
     assert_eq!(requested, all_small_site_paths());
@@ -1026,7 +1105,11 @@ async fn refresh_sends_if_none_match_and_counts_304() {
     let etag = |p: &str| format!("\"v1-{}\"", p.trim_start_matches('/'));
     let mut builder = SiteBuilder::new();
     for p in paths {
-        let links = if p == "/" { vec!["/a".into(), "/b".into()] } else { vec![] };
+        let links = if p == "/" {
+            vec!["/a".into(), "/b".into()]
+        } else {
+            vec![]
+        };
         builder = builder.response(p, Response::html(html(p, &links)).header("ETag", &etag(p)));
     }
     let site = builder.start().await;
@@ -1050,9 +1133,16 @@ async fn refresh_sends_if_none_match_and_counts_304() {
         let asked = site.requests_for(p);
         assert_eq!(asked.len(), 2, "{p}: {asked:?}");
         assert_eq!(asked[0].header("if-none-match"), None);
-        assert_eq!(asked[1].header("if-none-match"), Some(etag(p).as_str()), "{p}");
+        assert_eq!(
+            asked[1].header("if-none-match"),
+            Some(etag(p).as_str()),
+            "{p}"
+        );
     }
-    assert_eq!(std::fs::read(dir.join("out.jsonl")).expect("output"), before);
+    assert_eq!(
+        std::fs::read(dir.join("out.jsonl")).expect("output"),
+        before
+    );
 }
 
 // ---------------------------------------------------------------------------------------
