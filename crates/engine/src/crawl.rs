@@ -8,7 +8,7 @@ use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
 use crate::worker::{self, Job, Shared, Verdict};
 use gannet_fetch::{Fetcher, Robots};
-use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize};
+use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize, origin_key};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -103,6 +103,14 @@ impl Scheduler {
             started_pages: 0,
             next_due_poll: Instant::now(),
             fatal: None,
+        }
+    }
+
+    /// Takes robots.txt files fetched before the crawl (by the sitemap pass) into the cache.
+    pub(crate) fn prime_robots(&mut self, fetched: FetchedRobots) {
+        let now = Instant::now();
+        for (origin, robots) in fetched {
+            self.robots_cache.insert(origin, (robots, now));
         }
     }
 
@@ -422,33 +430,42 @@ fn spawn_robots(fetcher: &Fetcher, host: i64, origin: &str, events: &mpsc::Unbou
     });
 }
 
-/// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries.
+/// The robots.txt files fetched while looking for sitemaps, by origin: the scheduler
+/// reuses them, so that a host's robots.txt is asked for once.
+pub(crate) type FetchedRobots = Vec<(String, Arc<Robots>)>;
+
+/// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries, and the robots.txt
+/// files read to find them. `/sitemap.xml` is only asked for where robots.txt allows it.
 pub(crate) async fn sitemap_urls(
     fetcher: &Fetcher,
     seeds: &[Url],
     scope: &Scope,
     ignore_robots: bool,
     max_urls: usize,
-) -> Vec<NewUrl> {
+) -> (Vec<NewUrl>, FetchedRobots) {
     let mut roots: Vec<Url> = Vec::new();
+    let mut fetched: FetchedRobots = Vec::new();
     let mut origins: Vec<Url> = seeds
         .iter()
         .filter_map(|s| Url::parse(&s.origin().ascii_serialization()).ok())
         .collect();
+    origins.sort();
     origins.dedup();
     for origin in &origins {
-        if !ignore_robots {
-            let robots = fetcher.fetch_robots(origin).await;
-            roots.extend(robots.sitemaps().iter().cloned());
+        let default = origin.join("/sitemap.xml").ok();
+        if ignore_robots {
+            roots.extend(default);
+            continue;
         }
-        if let Ok(default) = origin.join("/sitemap.xml") {
-            roots.push(default);
-        }
+        let robots = fetcher.fetch_robots(origin).await;
+        roots.extend(robots.sitemaps().iter().cloned());
+        roots.extend(default.filter(|url| robots.allowed(url)));
+        fetched.push((origin_key(origin), Arc::new(robots)));
     }
     roots.sort();
     roots.dedup();
     let found = fetcher.fetch_sitemaps(&roots, max_urls).await;
-    found
+    let urls = found
         .urls
         .into_iter()
         .filter_map(|entry| canonicalize(entry.loc))
@@ -458,7 +475,8 @@ pub(crate) async fn sitemap_urls(
             depth: 1,
             referrer: Some("sitemap".into()),
         })
-        .collect()
+        .collect();
+    (urls, fetched)
 }
 
 fn now_ms() -> i64 {

@@ -93,7 +93,7 @@ pub struct Crawl {
     scheduler: Scheduler,
     shared: Arc<Shared>,
     stats: Arc<Stats>,
-    sitemap_task: Option<tokio::task::JoinHandle<()>>,
+    sitemap_task: Option<tokio::task::JoinHandle<crawl::FetchedRobots>>,
 }
 
 impl Crawl {
@@ -196,12 +196,13 @@ impl Crawl {
             let ignore_robots = config.ignore_robots;
             let max = config.max_sitemap_urls;
             tokio::spawn(async move {
-                let urls =
+                let (urls, robots) =
                     crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, ignore_robots, max)
                         .await;
                 if !urls.is_empty() {
                     let _ = shared.store.enqueue(urls).await;
                 }
+                robots
             })
         });
         Ok(Crawl {
@@ -224,7 +225,11 @@ impl Crawl {
         // Sitemaps first: a site's sitemap may list pages no link reaches.
         if let Some(task) = self.sitemap_task.take() {
             tokio::select! {
-                _ = task => {}
+                fetched = task => {
+                    if let Ok(robots) = fetched {
+                        self.scheduler.prime_robots(robots);
+                    }
+                }
                 _ = stop.changed() => {}
             }
         }
