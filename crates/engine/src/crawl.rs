@@ -173,7 +173,7 @@ impl Scheduler {
                     }
                 }
                 () = sleep_until(wake) => {}
-                _ = stop.changed() => {}
+                () = stop_changed(stop) => {}
             }
         }
     }
@@ -405,6 +405,14 @@ impl Scheduler {
                 None => break,
             }
         }
+    }
+}
+
+/// Resolves when `stop` changes. A dropped sender can no longer stop the crawl: then this
+/// never resolves (instead of at once, which would spin the loop and skip the sitemaps).
+pub(crate) async fn stop_changed(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.changed().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

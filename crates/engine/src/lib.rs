@@ -230,7 +230,7 @@ impl Crawl {
                         self.scheduler.prime_robots(robots);
                     }
                 }
-                _ = stop.changed() => {}
+                () = crawl::stop_changed(&mut stop) => {}
             }
         }
         let result = self.scheduler.run(&mut stop).await;
