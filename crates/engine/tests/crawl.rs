@@ -1203,6 +1203,18 @@ async fn dropped_stop_sender_means_never_stop() {
     // A caller with no use for the stop signal may drop its sender: the crawl must still
     // read the sitemaps and run to its end (a closed channel is not a stop).
     let site = sitemap_site().await;
+    // A slow sitemap: the crawl must wait for it, not end before its pages are known.
+    let index = site.requests_for("/maps/index.xml");
+    assert!(index.is_empty());
+    let body = format!(
+        "<?xml version=\"1.0\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+         <sitemap><loc>{}</loc></sitemap></sitemapindex>",
+        site.url("/maps/pages.xml.gz")
+    );
+    site.set_response(
+        "/maps/index.xml",
+        Response::typed("application/xml", body).delay(Duration::from_millis(700)),
+    );
     let dir = test_dir("dropped-stop-sender");
     let mut config = config(&[site.origin()], &dir);
     config.sitemaps = true;
