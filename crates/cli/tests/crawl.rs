@@ -93,7 +93,10 @@ fn crawl_exits_0_with_a_summary_line() {
     assert_eq!(summary.len(), 1, "{err}");
     assert!(summary[0].starts_with("crawl finished: 3 pages"), "{err}");
     assert!(summary[0].contains("1 by robots.txt"), "{err}");
-    let mut want: Vec<String> = ["/", "/a", "/b"].iter().map(|p| site.url(p).to_string()).collect();
+    let mut want: Vec<String> = ["/", "/a", "/b"]
+        .iter()
+        .map(|p| site.url(p).to_string())
+        .collect();
     want.sort();
     assert_eq!(urls_in(&out), want);
     assert_eq!(site.hits("/private"), 0);
@@ -136,7 +139,11 @@ fn usage_error(args: &[&str], keyword: &str) {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(64), "{args:?}: {err}");
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "want one line on stderr for {args:?}, got: {err}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "want one line on stderr for {args:?}, got: {err}"
+    );
     assert!(lines[0].starts_with("error: "), "{err}");
     assert!(
         lines[0].to_lowercase().contains(&keyword.to_lowercase()),
@@ -154,4 +161,124 @@ fn bad_invocations_exit_64_with_one_line() {
     usage_error(&[seed, "--out", out, "--include", "("], "--include");
     usage_error(&["--out", out], "seed");
     usage_error(&[seed, "--out", out, "--timeout", "0"], "--timeout");
+}
+
+/// A site of 30 pages that answer after 100 ms each: a crawl of it lasts long enough to be
+/// interrupted.
+fn slow_site() -> Site {
+    let links: String = (0..30)
+        .map(|i| format!("<a href=/p{i}>p{i}</a> "))
+        .collect();
+    let mut builder = SiteBuilder::new().page("/", format!("<title>Home</title><p>{links}</p>"));
+    for i in 0..30 {
+        builder = builder.response(
+            &format!("/p{i}"),
+            gannet_testkit::Response::html(format!("<title>P{i}</title><p>Page {i}.</p>"))
+                .delay(Duration::from_millis(100)),
+        );
+    }
+    builder.start_blocking()
+}
+
+/// Waits outside any async runtime (these tests are plain threads).
+#[allow(clippy::disallowed_methods)] // No runtime here: a blocking sleep is what we want.
+fn pause(d: Duration) {
+    std::thread::sleep(d);
+}
+
+fn lines_of(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+/// Starts a crawl of `site` into `out` in the background; returns the child.
+fn spawn_crawl(site: &Site, out: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_gannet"))
+        .arg("crawl")
+        .arg(site.origin().as_str())
+        .arg("--out")
+        .arg(out)
+        .args(["--delay", "0", "--no-sitemaps", "--per-host", "2", "-q"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the gannet binary")
+}
+
+/// Waits until `out` holds at least `n` lines (at most 20 s).
+fn wait_for_lines(out: &Path, n: usize) {
+    let started = std::time::Instant::now();
+    while lines_of(out) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the crawl wrote nothing"
+        );
+        pause(Duration::from_millis(20));
+    }
+}
+
+fn assert_complete_once(site: &Site, out: &Path) {
+    let mut want: Vec<String> = std::iter::once(site.url("/").to_string())
+        .chain((0..30).map(|i| site.url(&format!("/p{i}")).to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(urls_in(out), want, "every page exactly once");
+}
+
+#[test]
+fn kill_9_then_resume_loses_nothing_and_repeats_nothing() {
+    let site = slow_site();
+    let dir = test_dir("kill9");
+    let out = dir.join("out.jsonl");
+    let mut child = spawn_crawl(&site, &out);
+    wait_for_lines(&out, 5);
+    // End the child we started, by its id, without a chance to clean up.
+    let killed = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait for the killed crawl");
+    assert!(!status.success());
+    assert!(lines_of(&out) < 31, "the crawl finished before the kill");
+
+    let output = gannet_crawl(&[
+        "--resume",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--delay",
+        "0",
+        "--no-sitemaps",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_complete_once(&site, &out);
+}
+
+#[test]
+fn sigterm_finishes_in_flight_pages_exits_130_and_resumes() {
+    let site = slow_site();
+    let dir = test_dir("sigterm");
+    let out = dir.join("out.jsonl");
+    let child = spawn_crawl(&site, &out);
+    wait_for_lines(&out, 3);
+    let termed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(termed.success());
+    let output = child.wait_with_output().expect("wait for the crawl");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(lines_of(&out) < 31, "the crawl finished before the signal");
+
+    let output = gannet_crawl(&[
+        "--resume",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--delay",
+        "0",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_complete_once(&site, &out);
 }
