@@ -230,6 +230,9 @@ impl Scheduler {
             {
                 host.robots = Some(Arc::clone(robots));
                 apply_crawl_delay(&mut host, robots, &self.config);
+                // A robots.txt fetched a moment ago (by the sitemap pass) counts against
+                // the host's politeness, as the scheduler's own fetch does.
+                host.next_at = *at + host.throttle.delay();
             }
             self.hosts.insert(id, host);
         }
@@ -443,16 +446,17 @@ fn spawn_robots(fetcher: &Fetcher, host: i64, origin: &str, events: &mpsc::Unbou
 pub(crate) type FetchedRobots = Vec<(String, Arc<Robots>)>;
 
 /// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries, and the robots.txt
-/// files read to find them. `/sitemap.xml` is only asked for where robots.txt allows it.
+/// files read to find them. `/sitemap.xml` is only asked for where robots.txt allows it, and
+/// a host's sitemap requests are spaced by its politeness delay (`min_delay`, raised to its
+/// capped `Crawl-delay`), the robots.txt request included.
 pub(crate) async fn sitemap_urls(
     fetcher: &Fetcher,
     seeds: &[Url],
     scope: &Scope,
-    ignore_robots: bool,
-    max_urls: usize,
+    config: &CrawlConfig,
 ) -> (Vec<NewUrl>, FetchedRobots) {
-    let mut roots: Vec<Url> = Vec::new();
     let mut fetched: FetchedRobots = Vec::new();
+    let mut urls: Vec<NewUrl> = Vec::new();
     let mut origins: Vec<Url> = seeds
         .iter()
         .filter_map(|s| Url::parse(&s.origin().ascii_serialization()).ok())
@@ -461,29 +465,39 @@ pub(crate) async fn sitemap_urls(
     origins.dedup();
     for origin in &origins {
         let default = origin.join("/sitemap.xml").ok();
-        if ignore_robots {
+        let mut roots: Vec<Url> = Vec::new();
+        let mut pace = config.min_delay;
+        if config.ignore_robots {
             roots.extend(default);
-            continue;
+        } else {
+            let robots = fetcher.fetch_robots(origin).await;
+            if let Some(delay) = robots.crawl_delay() {
+                pace = pace.max(delay.min(config.max_crawl_delay));
+            }
+            roots.extend(robots.sitemaps().iter().cloned());
+            roots.extend(default.filter(|url| robots.allowed(url)));
+            fetched.push((origin_key(origin), Arc::new(robots)));
+            if !roots.is_empty() {
+                tokio::time::sleep(pace).await;
+            }
         }
-        let robots = fetcher.fetch_robots(origin).await;
-        roots.extend(robots.sitemaps().iter().cloned());
-        roots.extend(default.filter(|url| robots.allowed(url)));
-        fetched.push((origin_key(origin), Arc::new(robots)));
+        roots.sort();
+        roots.dedup();
+        let room = config.max_sitemap_urls.saturating_sub(urls.len());
+        let found = fetcher.fetch_sitemaps_paced(&roots, room, pace).await;
+        urls.extend(
+            found
+                .urls
+                .into_iter()
+                .filter_map(|entry| canonicalize(entry.loc))
+                .filter(|u| scope.check(u, 1).is_ok())
+                .map(|url| NewUrl {
+                    url,
+                    depth: 1,
+                    referrer: Some("sitemap".into()),
+                }),
+        );
     }
-    roots.sort();
-    roots.dedup();
-    let found = fetcher.fetch_sitemaps(&roots, max_urls).await;
-    let urls = found
-        .urls
-        .into_iter()
-        .filter_map(|entry| canonicalize(entry.loc))
-        .filter(|u| scope.check(u, 1).is_ok())
-        .map(|url| NewUrl {
-            url,
-            depth: 1,
-            referrer: Some("sitemap".into()),
-        })
-        .collect();
     (urls, fetched)
 }
 

@@ -193,12 +193,10 @@ impl Crawl {
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {
             let shared = Arc::clone(&shared);
-            let ignore_robots = config.ignore_robots;
-            let max = config.max_sitemap_urls;
+            let config = config.clone();
             tokio::spawn(async move {
                 let (urls, robots) =
-                    crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, ignore_robots, max)
-                        .await;
+                    crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, &config).await;
                 if !urls.is_empty() {
                     let _ = shared.store.enqueue(urls).await;
                 }
