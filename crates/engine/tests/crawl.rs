@@ -436,6 +436,27 @@ fn gaps(requests: &[LoggedRequest]) -> Vec<Duration> {
         .collect()
 }
 
+/// Asserts that requests arrived `delay` apart. The engine spaces request *starts*; on a
+/// loaded machine (this file runs ~30 crawls at once on two cores) one request may reach
+/// the server up to ~100 ms after it started, which shortens the next measured gap by as
+/// much; the whole span, from the first to the last request, must still be full.
+fn assert_spaced(requests: &[LoggedRequest], delay: Duration) {
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    let all = gaps(requests);
+    for &gap in &all {
+        assert!(
+            gap + Duration::from_millis(100) >= delay,
+            "requests {gap:?} apart, want {delay:?}: {paths:?} {all:?}"
+        );
+    }
+    let span: Duration = all.iter().sum();
+    let want = delay * u32::try_from(all.len()).unwrap_or(u32::MAX);
+    assert!(
+        span + Duration::from_millis(100) >= want,
+        "{span:?} from first to last request, want {want:?}: {paths:?} {all:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn crawl_delay_spaces_requests_to_a_host() {
     let site = SiteBuilder::new()
@@ -451,13 +472,7 @@ async fn crawl_delay_spaces_requests_to_a_host() {
     assert_eq!(summary.written, 3);
     let requests = site.requests();
     assert_eq!(requests.len(), 4, "{requests:?}");
-    for gap in gaps(&requests) {
-        assert!(
-            gap >= Duration::from_millis(950),
-            "requests {gap:?} apart with Crawl-delay: 1: {:?}",
-            gaps(&requests)
-        );
-    }
+    assert_spaced(&requests, Duration::from_secs(1));
     assert!(started.elapsed() >= Duration::from_secs(3));
 }
 
@@ -1233,9 +1248,6 @@ async fn dropped_stop_sender_means_never_stop() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "engine bug: the sitemap pass (robots.txt, /sitemap.xml, index children) and the \
-            first page request go out back to back, ignoring Crawl-delay; needs a paced \
-            sitemap walk in gannet-fetch"]
 async fn crawl_delay_also_spaces_the_sitemap_requests() {
     let site = SiteBuilder::new()
         .robots("User-agent: *\nCrawl-delay: 1\n")
@@ -1252,14 +1264,12 @@ async fn crawl_delay_also_spaces_the_sitemap_requests() {
     assert_eq!(summary.written, 2);
     let requests = site.requests();
     let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(paths.len(), 4, "{paths:?}");
-    for gap in gaps(&requests) {
-        assert!(
-            gap >= Duration::from_millis(950),
-            "requests {gap:?} apart with Crawl-delay: 1: {paths:?} {:?}",
-            gaps(&requests)
-        );
-    }
+    assert_eq!(
+        paths,
+        vec!["/robots.txt", "/sitemap.xml", "/", "/listed"],
+        "robots.txt once, then the sitemap, then the pages"
+    );
+    assert_spaced(&requests, Duration::from_secs(1));
 }
 
 #[tokio::test(flavor = "multi_thread")]
