@@ -94,7 +94,8 @@ impl Fetcher {
                 out.truncated = true;
                 break;
             }
-            if !pace.is_zero() && !(out.sitemaps.is_empty() && out.errors.is_empty()) {
+            let first = out.sitemaps.is_empty() && out.errors.is_empty();
+            if !first && !pace.is_zero() {
                 tokio::time::sleep(pace).await;
             }
             let parsed = match self.fetch_sitemap(&url).await {
