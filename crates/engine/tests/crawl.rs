@@ -1339,3 +1339,106 @@ async fn sitemap_urls_still_obey_scope_and_robots() {
     assert_eq!(summary.robots_blocked, 1);
     assert!(other.requests().is_empty(), "{:?}", other.requests());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_sends_if_modified_since_and_rewrites_changed_pages() {
+    let date = "Sun, 01 Nov 2026 10:00:00 GMT";
+    let site = SiteBuilder::new()
+        .response(
+            "/",
+            Response::html(html("Home", &["/changed".into()])).header("Last-Modified", date),
+        )
+        .page("/changed", html("Old", &[]))
+        .start()
+        .await;
+    let dir = test_dir("refresh-modified");
+    assert_eq!(crawl(config(&[site.origin()], &dir)).await.written, 2);
+
+    site.set_response("/", Response::new(304).header("Last-Modified", date));
+    site.set_response("/changed", Response::html(html("New", &[])));
+    let mut again = config(&[], &dir);
+    again.resume = true;
+    again.refresh = true;
+    let summary = crawl(again).await;
+    assert_eq!(summary.not_modified, 1, "{summary:?}");
+    assert_eq!(summary.written, 1, "{summary:?}");
+    let home = site.requests_for("/");
+    assert_eq!(home.len(), 2);
+    assert_eq!(home[1].header("if-modified-since"), Some(date));
+    let pages = jsonl(&dir.join("out.jsonl"));
+    let titles: Vec<&str> = pages.iter().filter_map(|p| p["title"].as_str()).collect();
+    assert_eq!(titles, vec!["Home", "Old", "New"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_time_stops_dispatching_and_resume_finishes() {
+    let links: Vec<String> = (0..10).map(|i| format!("/p{i}")).collect();
+    let mut builder = SiteBuilder::new().page("/", html("Home", &links));
+    for link in &links {
+        builder = builder.response(
+            link,
+            Response::html(html(link, &[])).delay(Duration::from_millis(200)),
+        );
+    }
+    let site = builder.start().await;
+    let dir = test_dir("max-time");
+    let mut first = config(&[site.origin()], &dir);
+    first.per_host = 1;
+    first.max_time = Some(Duration::from_millis(500));
+    let started = Instant::now();
+    let summary = crawl(first).await;
+    assert_eq!(summary.stop, StopReason::MaxTime);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(summary.written < 11, "{summary:?}");
+    assert_eq!(summary.frontier.queued, 11 - summary.written, "{summary:?}");
+    let mut again = config(&[], &dir);
+    again.resume = true;
+    assert_eq!(crawl(again).await.stop, StopReason::Finished);
+    let mut want = vec!["/".to_owned()];
+    want.extend(links);
+    want.sort();
+    assert_eq!(written_paths(&jsonl(&dir.join("out.jsonl"))), want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_429_fails_after_max_attempts() {
+    let site = SiteBuilder::new()
+        .page("/", html("Home", &["/busy".into()]))
+        .response("/busy", Response::new(429).header("Retry-After", "0"))
+        .start()
+        .await;
+    let dir = test_dir("persistent-429");
+    let mut config = config(&[site.origin()], &dir);
+    config.max_attempts = 2;
+    let summary = crawl(config).await;
+    assert_eq!(site.hits("/busy"), 2);
+    assert_eq!(summary.failed, 1, "{summary:?}");
+    assert!(
+        summary.reasons.iter().any(|(r, _)| r.contains("429")),
+        "{:?}",
+        summary.reasons
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn robots_group_matching_is_case_insensitive() {
+    let site = SiteBuilder::new()
+        .robots("User-agent: *\nDisallow:\n\nUser-agent: GANNET\nDisallow: /no\n")
+        .page("/", html("Home", &["/no".into(), "/yes".into()]))
+        .page("/no", html("No", &[]))
+        .page("/yes", html("Yes", &[]))
+        .start()
+        .await;
+    let dir = test_dir("robots-case");
+    let summary = crawl(config(&[site.origin()], &dir)).await;
+    assert_eq!(site.hits("/no"), 0);
+    assert_eq!(summary.robots_blocked, 1);
+    assert_eq!(
+        written_paths(&jsonl(&dir.join("out.jsonl"))),
+        sorted(&["/", "/yes"])
+    );
+}
