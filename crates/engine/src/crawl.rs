@@ -371,6 +371,9 @@ impl Scheduler {
                     }
                     Verdict::Retry { job, after, signal } => {
                         let backoff = h.throttle.observe(latency, signal);
+                        // Retry-After is honoured up to max_delay, the longest a host waits
+                        // (an hour-long Retry-After would otherwise stall the crawl).
+                        let after = after.min(self.config.max_delay);
                         if signal == Signal::Overloaded {
                             // The whole host waits: Retry-After or the backoff, whichever is longer.
                             h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
