@@ -1442,3 +1442,32 @@ async fn robots_group_matching_is_case_insensitive() {
         sorted(&["/", "/yes"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_capped_by_max_delay() {
+    // `max_delay` is the longest a host waits between two requests, even when its
+    // Retry-After asks for an hour.
+    let site = SiteBuilder::new()
+        .page("/", html("Home", &["/later".into()]))
+        .sequence(
+            "/later",
+            vec![
+                Response::new(503).header("Retry-After", "3600"),
+                Response::html(html("Later", &[])),
+            ],
+        )
+        .start()
+        .await;
+    let dir = test_dir("retry-after-cap");
+    let mut config = config(&[site.origin()], &dir);
+    config.max_delay = Duration::from_secs(2);
+    let summary = crawl(config).await;
+    assert_eq!(summary.written, 2, "{summary:?}");
+    let asked = site.requests_for("/later");
+    assert_eq!(asked.len(), 2);
+    let waited = asked[1].at.duration_since(asked[0].at);
+    assert!(
+        waited >= Duration::from_millis(990) && waited < Duration::from_millis(2500),
+        "waited {waited:?}"
+    );
+}
