@@ -1471,3 +1471,79 @@ async fn retry_after_is_capped_by_max_delay() {
         "waited {waited:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warc_refresh_records_304_as_revisits() {
+    let warcio = warcio();
+    let etag = "\"v1\"";
+    let site = SiteBuilder::new()
+        .response(
+            "/",
+            Response::html(html("Home", &["/a".into()])).header("ETag", etag),
+        )
+        .response("/a", Response::html(html("A", &[])).header("ETag", etag))
+        .start()
+        .await;
+    let dir = test_dir("warc-refresh");
+    let mut first = config(&[site.origin()], &dir);
+    first.format = Format::Warc;
+    first.out = dir.join("crawl.warc.gz");
+    assert_eq!(crawl(first.clone()).await.written, 2);
+    for path in ["/", "/a"] {
+        site.set_response(path, Response::new(304).header("ETag", etag));
+    }
+    let mut again = first;
+    again.seeds = Vec::new();
+    again.resume = true;
+    again.refresh = true;
+    let summary = crawl(again).await;
+    assert_eq!(summary.not_modified, 2, "{summary:?}");
+
+    let mut revisits = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read the test dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
+        .collect();
+    files.sort();
+    for file in &files {
+        let check = Command::new(&warcio)
+            .args(["check", "-v"])
+            .arg(file)
+            .output()
+            .expect("run warcio check");
+        assert!(
+            check.status.success(),
+            "warcio check {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&check.stdout)
+        );
+        let index = Command::new(&warcio)
+            .args(["index", "-f", "warc-type,warc-target-uri,warc-profile"])
+            .arg(file)
+            .output()
+            .expect("run warcio index");
+        for line in String::from_utf8_lossy(&index.stdout).lines() {
+            let record: Value = serde_json::from_str(line).expect("index line is JSON");
+            if record["warc-type"] == "revisit" {
+                assert!(
+                    record["warc-profile"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with("server-not-modified"),
+                    "{record}"
+                );
+                revisits.push(
+                    record["warc-target-uri"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    revisits.sort();
+    let mut want = vec![site.url("/").to_string(), site.url("/a").to_string()];
+    want.sort();
+    assert_eq!(revisits, want, "one revisit record per 304");
+}
