@@ -1547,3 +1547,118 @@ async fn warc_refresh_records_304_as_revisits() {
     want.sort();
     assert_eq!(revisits, want, "one revisit record per 304");
 }
+
+/// The WARC files of `dir`, each checked by `warcio check`, and the target URIs of their
+/// response records.
+fn warc_responses(dir: &Path) -> Vec<String> {
+    let warcio = warcio();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read the test dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
+        .collect();
+    files.sort();
+    let mut targets = Vec::new();
+    for file in &files {
+        let check = Command::new(&warcio)
+            .args(["check", "-v"])
+            .arg(file)
+            .output()
+            .expect("run warcio check");
+        assert!(
+            check.status.success(),
+            "warcio check {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&check.stdout)
+        );
+        let index = Command::new(&warcio)
+            .args(["index", "-f", "warc-type,warc-target-uri"])
+            .arg(file)
+            .output()
+            .expect("run warcio index");
+        assert!(
+            index.status.success(),
+            "{}",
+            String::from_utf8_lossy(&index.stderr)
+        );
+        for line in String::from_utf8_lossy(&index.stdout).lines() {
+            let record: Value = serde_json::from_str(line).expect("index line is JSON");
+            if record["warc-type"] == "response" {
+                targets.push(
+                    record["warc-target-uri"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    targets.sort();
+    targets
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warc_resume_appends_valid_records_once() {
+    let other = SiteBuilder::new().start().await;
+    let site = small_site(&other).await;
+    let dir = test_dir("warc-resume");
+    let mut first = config(&[site.origin()], &dir);
+    first.format = Format::Warc;
+    first.out = dir.join("crawl.warc.gz");
+    first.max_pages = Some(5);
+    assert_eq!(crawl(first.clone()).await.stop, StopReason::MaxPages);
+    assert_eq!(warc_responses(&dir).len(), 5);
+    let mut again = first;
+    again.seeds = Vec::new();
+    again.max_pages = None;
+    again.resume = true;
+    assert_eq!(crawl(again).await.stop, StopReason::Finished);
+    let want: Vec<String> = all_small_site_paths()
+        .iter()
+        .map(|p| site.url(p).to_string())
+        .collect();
+    let mut want = want;
+    want.sort();
+    assert_eq!(warc_responses(&dir), want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_limits_requests_in_flight_across_hosts() {
+    let mut sites = Vec::new();
+    for _ in 0..2 {
+        let links: Vec<String> = (0..3).map(|i| format!("/p{i}")).collect();
+        let mut builder = SiteBuilder::new().response(
+            "/",
+            Response::html(html("Home", &links)).delay(Duration::from_millis(150)),
+        );
+        for link in &links {
+            builder = builder.response(
+                link,
+                Response::html(html(link, &[])).delay(Duration::from_millis(150)),
+            );
+        }
+        sites.push(builder.start().await);
+    }
+    let dir = test_dir("concurrency");
+    let seeds = vec![
+        sites[0].origin(),
+        localhost_url(&sites[1], "/").parse().expect("url"),
+    ];
+    let mut config = config(&seeds, &dir);
+    config.concurrency = 1;
+    let summary = crawl(config).await;
+    assert_eq!(summary.written, 8, "{summary:?}");
+    // Every page takes 150 ms: with one request in flight, page requests start at least
+    // that far apart, whatever their host.
+    let mut starts: Vec<Instant> = sites
+        .iter()
+        .flat_map(|s| s.requests())
+        .filter(|r| r.path != "/robots.txt")
+        .map(|r| r.at)
+        .collect();
+    starts.sort();
+    for pair in starts.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(gap >= Duration::from_millis(140), "two pages {gap:?} apart");
+    }
+}
