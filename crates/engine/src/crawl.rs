@@ -8,7 +8,7 @@ use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
 use crate::worker::{self, Job, Shared, Verdict};
 use gannet_fetch::{Fetcher, Robots};
-use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize};
+use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize, origin_key};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -106,6 +106,14 @@ impl Scheduler {
         }
     }
 
+    /// Takes robots.txt files fetched before the crawl (by the sitemap pass) into the cache.
+    pub(crate) fn prime_robots(&mut self, fetched: FetchedRobots) {
+        let now = Instant::now();
+        for (origin, robots) in fetched {
+            self.robots_cache.insert(origin, (robots, now));
+        }
+    }
+
     /// Runs until the frontier is drained, a limit is reached, or `stop` fires.
     pub(crate) async fn run(
         &mut self,
@@ -165,7 +173,7 @@ impl Scheduler {
                     }
                 }
                 () = sleep_until(wake) => {}
-                _ = stop.changed() => {}
+                () = stop_changed(stop) => {}
             }
         }
     }
@@ -222,6 +230,9 @@ impl Scheduler {
             {
                 host.robots = Some(Arc::clone(robots));
                 apply_crawl_delay(&mut host, robots, &self.config);
+                // A robots.txt fetched a moment ago (by the sitemap pass) counts against
+                // the host's politeness, as the scheduler's own fetch does.
+                host.next_at = *at + host.throttle.delay();
             }
             self.hosts.insert(id, host);
         }
@@ -360,6 +371,9 @@ impl Scheduler {
                     }
                     Verdict::Retry { job, after, signal } => {
                         let backoff = h.throttle.observe(latency, signal);
+                        // Retry-After is honoured up to max_delay, the longest a host waits
+                        // (an hour-long Retry-After would otherwise stall the crawl).
+                        let after = after.min(self.config.max_delay);
                         if signal == Signal::Overloaded {
                             // The whole host waits: Retry-After or the backoff, whichever is longer.
                             h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
@@ -400,6 +414,14 @@ impl Scheduler {
     }
 }
 
+/// Resolves when `stop` changes. A dropped sender can no longer stop the crawl: then this
+/// never resolves (instead of at once, which would spin the loop and skip the sitemaps).
+pub(crate) async fn stop_changed(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 fn apply_crawl_delay(host: &mut Host, robots: &Robots, config: &CrawlConfig) {
     if let Some(delay) = robots.crawl_delay() {
         host.throttle.set_crawl_delay(delay, config.max_crawl_delay);
@@ -422,43 +444,64 @@ fn spawn_robots(fetcher: &Fetcher, host: i64, origin: &str, events: &mpsc::Unbou
     });
 }
 
-/// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries.
+/// The robots.txt files fetched while looking for sitemaps, by origin: the scheduler
+/// reuses them, so that a host's robots.txt is asked for once.
+pub(crate) type FetchedRobots = Vec<(String, Arc<Robots>)>;
+
+/// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries, and the robots.txt
+/// files read to find them. `/sitemap.xml` is only asked for where robots.txt allows it, and
+/// a host's sitemap requests are spaced by its politeness delay (`min_delay`, raised to its
+/// capped `Crawl-delay`), the robots.txt request included.
 pub(crate) async fn sitemap_urls(
     fetcher: &Fetcher,
     seeds: &[Url],
     scope: &Scope,
-    ignore_robots: bool,
-    max_urls: usize,
-) -> Vec<NewUrl> {
-    let mut roots: Vec<Url> = Vec::new();
+    config: &CrawlConfig,
+) -> (Vec<NewUrl>, FetchedRobots) {
+    let mut fetched: FetchedRobots = Vec::new();
+    let mut urls: Vec<NewUrl> = Vec::new();
     let mut origins: Vec<Url> = seeds
         .iter()
         .filter_map(|s| Url::parse(&s.origin().ascii_serialization()).ok())
         .collect();
+    origins.sort();
     origins.dedup();
     for origin in &origins {
-        if !ignore_robots {
+        let default = origin.join("/sitemap.xml").ok();
+        let mut roots: Vec<Url> = Vec::new();
+        let mut pace = config.min_delay;
+        if config.ignore_robots {
+            roots.extend(default);
+        } else {
             let robots = fetcher.fetch_robots(origin).await;
+            if let Some(delay) = robots.crawl_delay() {
+                pace = pace.max(delay.min(config.max_crawl_delay));
+            }
             roots.extend(robots.sitemaps().iter().cloned());
+            roots.extend(default.filter(|url| robots.allowed(url)));
+            fetched.push((origin_key(origin), Arc::new(robots)));
+            if !roots.is_empty() {
+                tokio::time::sleep(pace).await;
+            }
         }
-        if let Ok(default) = origin.join("/sitemap.xml") {
-            roots.push(default);
-        }
+        roots.sort();
+        roots.dedup();
+        let room = config.max_sitemap_urls.saturating_sub(urls.len());
+        let found = fetcher.fetch_sitemaps_paced(&roots, room, pace).await;
+        urls.extend(
+            found
+                .urls
+                .into_iter()
+                .filter_map(|entry| canonicalize(entry.loc))
+                .filter(|u| scope.check(u, 1).is_ok())
+                .map(|url| NewUrl {
+                    url,
+                    depth: 1,
+                    referrer: Some("sitemap".into()),
+                }),
+        );
     }
-    roots.sort();
-    roots.dedup();
-    let found = fetcher.fetch_sitemaps(&roots, max_urls).await;
-    found
-        .urls
-        .into_iter()
-        .filter_map(|entry| canonicalize(entry.loc))
-        .filter(|u| scope.check(u, 1).is_ok())
-        .map(|url| NewUrl {
-            url,
-            depth: 1,
-            referrer: Some("sitemap".into()),
-        })
-        .collect()
+    (urls, fetched)
 }
 
 fn now_ms() -> i64 {

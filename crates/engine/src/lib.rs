@@ -93,7 +93,7 @@ pub struct Crawl {
     scheduler: Scheduler,
     shared: Arc<Shared>,
     stats: Arc<Stats>,
-    sitemap_task: Option<tokio::task::JoinHandle<()>>,
+    sitemap_task: Option<tokio::task::JoinHandle<crawl::FetchedRobots>>,
 }
 
 impl Crawl {
@@ -193,15 +193,14 @@ impl Crawl {
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {
             let shared = Arc::clone(&shared);
-            let ignore_robots = config.ignore_robots;
-            let max = config.max_sitemap_urls;
+            let config = config.clone();
             tokio::spawn(async move {
-                let urls =
-                    crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, ignore_robots, max)
-                        .await;
+                let (urls, robots) =
+                    crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, &config).await;
                 if !urls.is_empty() {
                     let _ = shared.store.enqueue(urls).await;
                 }
+                robots
             })
         });
         Ok(Crawl {
@@ -224,8 +223,12 @@ impl Crawl {
         // Sitemaps first: a site's sitemap may list pages no link reaches.
         if let Some(task) = self.sitemap_task.take() {
             tokio::select! {
-                _ = task => {}
-                _ = stop.changed() => {}
+                fetched = task => {
+                    if let Ok(robots) = fetched {
+                        self.scheduler.prime_robots(robots);
+                    }
+                }
+                () = crawl::stop_changed(&mut stop) => {}
             }
         }
         let result = self.scheduler.run(&mut stop).await;

@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn overload_backs_off_exponentially_and_resets() {
-        let mut t = Throttle::new(0 * MS, 60_000 * MS, 2, false);
+        let mut t = Throttle::new(Duration::ZERO, 60_000 * MS, 2, false);
         assert_eq!(t.observe(MS, Signal::Overloaded), 1_000 * MS);
         assert_eq!(t.observe(MS, Signal::Overloaded), 2_000 * MS);
         assert_eq!(t.observe(MS, Signal::Overloaded), 4_000 * MS);

@@ -287,6 +287,10 @@ impl Store {
         self.frontier
             .set_meta("sink_position", &position)
             .map_err(db)?;
+        // Nothing is fetched any more: URLs taken but not done (queued in memory when a
+        // limit or a stop came, or waiting for a retry) go back to their queues, so that
+        // the final counts show them as queued.
+        self.frontier.recover().map_err(db)?;
         let counts = self.frontier.counts().map_err(db)?;
         let reasons = self.frontier.reasons().map_err(db)?;
         Ok((counts, reasons))

@@ -128,7 +128,15 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
         304 => {
             Stats::add(&shared.stats.not_modified, 1);
             let update = update(&job, UrlState::Done, 304, None, &exchange);
-            handover(&shared, None, update, Vec::new(), Signal::Ok).await
+            // WARC keeps the 304 as a revisit record; other formats have nothing to write.
+            let prepared = match shared.format {
+                Format::Warc => match prepare(Format::Warc, not_modified(&job, exchange)) {
+                    Ok(prepared) => Some(prepared),
+                    Err(e) => return Verdict::Fatal(StoreFailure::Sink(e.to_string())),
+                },
+                _ => None,
+            };
+            handover(&shared, prepared, update, Vec::new(), Signal::Ok).await
         }
         300..=399 => {
             let target = exchange
@@ -172,6 +180,36 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
             let update = update(&job, UrlState::Failed, status, Some(&reason), &exchange);
             handover(&shared, None, update, Vec::new(), signal).await
         }
+    }
+}
+
+/// A 304 answer as a record for the sink (a WARC revisit): no document, the exchange's
+/// headers.
+fn not_modified(job: &Job, exchange: Exchange) -> PageRecord {
+    let date = SystemTime::now();
+    PageRecord {
+        document: gannet_core::Document {
+            url: Some(job.claimed.url.clone()),
+            ..gannet_core::Document::default()
+        },
+        meta: PageMeta {
+            depth: job.claimed.depth,
+            referrer: job.claimed.referrer.clone(),
+            status: 304,
+            fetched_at: rfc3339(date),
+            content_type: None,
+            etag: exchange.header("etag").map(str::to_owned),
+            last_modified: exchange.header("last-modified").map(str::to_owned),
+            sha256: String::new(),
+        },
+        http: HttpParts {
+            date,
+            ip: exchange.remote_ip,
+            version: exchange.version,
+            request_headers: exchange.request_headers,
+            response_headers: exchange.page.headers,
+            body: Bytes::new(),
+        },
     }
 }
 

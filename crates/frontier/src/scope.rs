@@ -88,13 +88,31 @@ impl fmt::Display for Reject {
     }
 }
 
-/// A bad `--include`/`--exclude` pattern.
+/// A bad `--include`/`--exclude` pattern. Its message is one line (`invalid --include
+/// pattern '(': unclosed group`), fit for a command-line error.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid {flag} pattern: {source}")]
+#[error("invalid {flag} pattern{}", one_line(.source))]
 pub struct ScopeError {
     flag: &'static str,
     #[source]
     source: regex::Error,
+}
+
+/// A regex error on one line: its syntax errors draw the pattern and a caret over several
+/// lines (`regex parse error:\n    (\n    ^\nerror: unclosed group`); keep the pattern's
+/// first line and what is wrong.
+fn one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let what = lines.iter().rev().find_map(|l| l.strip_prefix("error: "));
+    match (lines.get(1), what) {
+        (Some(pattern), Some(what)) if lines.len() > 2 => format!(" '{pattern}': {what}"),
+        _ => format!(": {}", lines.join(" ")),
+    }
 }
 
 /// The compiled scope of one crawl.
@@ -303,7 +321,7 @@ mod tests {
             ..ScopeConfig::default()
         };
         let err = Scope::new(&seeds, &bad).unwrap_err().to_string();
-        assert!(err.starts_with("invalid --include pattern"), "{err}");
+        assert_eq!(err, "invalid --include pattern '(': unclosed group");
     }
 
     #[test]

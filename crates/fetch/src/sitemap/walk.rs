@@ -68,6 +68,18 @@ impl Fetcher {
     /// Page URLs are not scoped here (a sitemap may list another host's pages): the caller
     /// applies its scope and robots rules.
     pub async fn fetch_sitemaps(&self, roots: &[Url], max_urls: usize) -> SitemapUrls {
+        self.fetch_sitemaps_paced(roots, max_urls, std::time::Duration::ZERO)
+            .await
+    }
+
+    /// [`Fetcher::fetch_sitemaps`], waiting `pace` between two sitemap requests (a host's
+    /// politeness delay, e.g. its robots.txt `Crawl-delay`).
+    pub async fn fetch_sitemaps_paced(
+        &self,
+        roots: &[Url],
+        max_urls: usize,
+        pace: std::time::Duration,
+    ) -> SitemapUrls {
         let mut out = SitemapUrls::default();
         let mut queue: VecDeque<(Url, usize)> = roots.iter().map(|u| (u.clone(), 0)).collect();
         let mut queued: HashSet<String> = HashSet::new();
@@ -81,6 +93,10 @@ impl Fetcher {
             if out.sitemaps.len() + out.errors.len() >= MAX_SITEMAP_FETCHES {
                 out.truncated = true;
                 break;
+            }
+            let first = out.sitemaps.is_empty() && out.errors.is_empty();
+            if !first && !pace.is_zero() {
+                tokio::time::sleep(pace).await;
             }
             let parsed = match self.fetch_sitemap(&url).await {
                 Ok(parsed) => parsed,
