@@ -205,7 +205,8 @@ impl Target {
             .arg("--state")
             .arg(&self.state)
             .args(["--delay", "0", "--no-auto-throttle", "--per-host", "8"])
-            .args(["--concurrency", "16", "--no-sitemaps", "-q"]);
+            .args(["--concurrency", "16", "--no-sitemaps", "-q"])
+            .args(["--log-format", "json"]);
         if resume {
             command.arg("--resume");
         }
@@ -427,6 +428,17 @@ fn distinct(pages: Vec<Page>, what: &str) -> BTreeMap<String, String> {
     pages.into_iter().collect()
 }
 
+/// The frontier's counts by state (`queued`, `done`, `failed`, `skipped`) from the JSON
+/// summary a finished run prints last on stderr.
+fn frontier_counts(stderr: &str) -> serde_json::Value {
+    stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|v| v["event"] == "summary")
+        .map(|v| v["frontier"].clone())
+        .unwrap_or_else(|| panic!("no JSON summary on stderr: {stderr}"))
+}
+
 // ---------------------------------------------------------------------------------------
 // The harness
 
@@ -463,25 +475,39 @@ fn expected_pages() -> BTreeSet<String> {
 }
 
 /// A clean crawl: the reference output of `format`, and how long it took.
-fn clean_crawl(dir: &Path, format: Format) -> (BTreeMap<String, String>, Duration) {
+/// What a clean crawl gives: its pages, its frontier counts, and how long it took.
+struct Reference {
+    pages: BTreeMap<String, String>,
+    counts: serde_json::Value,
+    took: Duration,
+}
+
+fn clean_crawl(dir: &Path, format: Format) -> Reference {
     let target = Target::new(dir, format, "clean");
     let started = Instant::now();
     let ended = run_until(target.spawn(false), None);
     let took = started.elapsed();
-    match ended {
+    let counts = match ended {
         Ended::Exited(status, stderr) => {
             assert!(status.success(), "clean crawl failed ({status}): {stderr}");
+            frontier_counts(&stderr)
         }
         Ended::Killed => unreachable!("a clean crawl is not killed"),
-    }
-    let reference = distinct(output_pages(&target), "clean crawl");
+    };
+    let pages = distinct(output_pages(&target), "clean crawl");
     assert_eq!(
-        reference.keys().cloned().collect::<BTreeSet<_>>(),
+        pages.keys().cloned().collect::<BTreeSet<_>>(),
         expected_pages(),
         "the clean {} crawl did not write exactly the site's pages",
         format.name()
     );
-    (reference, took)
+    assert_eq!(counts["done"], pages.len(), "{counts}");
+    assert_eq!(counts["queued"], 0, "{counts}");
+    Reference {
+        pages,
+        counts,
+        took,
+    }
 }
 
 /// Kills and resumes crawls of `format` until `kills` kills have landed, checking the
@@ -492,14 +518,17 @@ fn crash_and_resume(format: Format, kills: usize) {
     eprintln!("crash harness ({name}): seed {seed} (replay with GANNET_CRASH_SEED={seed})");
     let mut rng = Rng(seed);
     let dir = scratch_named(format.name());
-    let (reference, clean) = clean_crawl(&dir, format);
+    let clean = clean_crawl(&dir, format);
     eprintln!(
-        "crash harness ({name}): clean crawl {clean:?}, {} pages",
-        reference.len()
+        "crash harness ({name}): clean crawl {:?}, {} pages, frontier {}",
+        clean.took,
+        clean.pages.len(),
+        clean.counts
     );
+    let reference = &clean.pages;
     // Kill moments: a third in start-up (20-150 ms), the rest spread up to a bit beyond
     // the clean crawl's duration (every run has less left to do than the clean one).
-    let longest = clean.mul_f64(1.2).max(Duration::from_millis(300));
+    let longest = clean.took.mul_f64(1.2).max(Duration::from_millis(300));
     let started = Instant::now();
     let mut landed = 0;
     let mut round = 0;
@@ -508,7 +537,7 @@ fn crash_and_resume(format: Format, kills: usize) {
         let target = Target::new(&dir, format, &format!("round{round}"));
         let mut resume = false;
         let mut runs = 0;
-        loop {
+        let counts = loop {
             runs += 1;
             assert!(runs < 500, "seed {seed}: round {round} never finished");
             let kill_after = (landed < kills).then(|| {
@@ -523,7 +552,9 @@ fn crash_and_resume(format: Format, kills: usize) {
                     landed += 1;
                     resume = true;
                 }
-                Ended::Exited(status, _) if status.success() => break,
+                Ended::Exited(status, stderr) if status.success() => {
+                    break frontier_counts(&stderr);
+                }
                 Ended::Exited(status, stderr) if resume && stderr.contains("nothing to resume") => {
                     // Killed before the state directory held a frontier: the documented
                     // answer is to start over.
@@ -537,7 +568,13 @@ fn crash_and_resume(format: Format, kills: usize) {
                     );
                 }
             }
-        }
+        };
+        // The frontier agrees with the output: the same URLs done, failed and skipped
+        // as in the clean crawl, nothing left queued.
+        assert_eq!(
+            counts, clean.counts,
+            "seed {seed}, {name} round {round}: frontier counts differ from the clean crawl's"
+        );
         let got = distinct(
             output_pages(&target),
             &format!("seed {seed}, {name} round {round}"),
