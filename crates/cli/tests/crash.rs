@@ -8,7 +8,8 @@
 //! failure. `GANNET_CRASH_KILLS=<n>` asks for more kills per format (a longer soak).
 //!
 //! One loopback site (a few hundred pages: a tree plus cross links, some pages with several
-//! KB of text, a few slow responses, 404s, a robots.txt with a disallowed section) is crawled
+//! KB of text, a few slow responses, 404s, redirects, a robots.txt with a disallowed
+//! section) is crawled
 //! per output format:
 //!
 //! 1. a clean crawl gives the reference: the set of pages (and it must hold each page once);
@@ -91,7 +92,7 @@ fn page_path(i: usize) -> String {
 }
 
 /// The links of page `i` (0 is `/`): its children in a 4-ary tree, two cross links, the
-/// home page, and now and then a missing page or a disallowed one.
+/// home page, and now and then a missing page, a disallowed one, or a redirect to a page.
 fn links_of(i: usize) -> Vec<String> {
     let mut links: Vec<String> = (1..=4)
         .map(|k| i * 4 + k)
@@ -107,6 +108,9 @@ fn links_of(i: usize) -> Vec<String> {
     }
     if i % 50 == 9 {
         links.push(format!("/private/{i}"));
+    }
+    if i % 60 == 11 {
+        links.push(format!("/old/{i}"));
     }
     links
 }
@@ -145,6 +149,9 @@ fn site() -> &'static Site {
                 response = response.delay(Duration::from_millis(250));
             }
             site = site.response(&page_path(i), response);
+            if i % 60 == 11 {
+                site = site.redirect(&format!("/old/{i}"), 301, &page_path(i + 1));
+            }
         }
         site.start_blocking()
     })
@@ -191,11 +198,12 @@ impl Target {
         }
     }
 
-    /// Starts `gannet crawl` (fresh, or `--resume` without the seed: the state has it).
-    fn spawn(&self, resume: bool) -> Child {
+    /// Starts `gannet crawl`: fresh, or `--resume` with or without the seed (the state
+    /// has it).
+    fn spawn(&self, run: Run) -> Child {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gannet"));
         command.arg("crawl");
-        if !resume {
+        if run != (Run::Resume { with_seed: false }) {
             command.arg(site().origin().as_str());
         }
         command
@@ -207,7 +215,7 @@ impl Target {
             .args(["--delay", "0", "--no-auto-throttle", "--per-host", "8"])
             .args(["--concurrency", "16", "--no-sitemaps", "-q"])
             .args(["--log-format", "json"]);
-        if resume {
+        if run != Run::Fresh {
             command.arg("--resume");
         }
         command
@@ -217,6 +225,15 @@ impl Target {
             .spawn()
             .expect("start the gannet binary")
     }
+}
+
+/// How a crawl is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// A new crawl, replacing any state and output.
+    Fresh,
+    /// `--resume`, with the seed given again or not.
+    Resume { with_seed: bool },
 }
 
 /// How a run ended.
@@ -485,7 +502,7 @@ struct Reference {
 fn clean_crawl(dir: &Path, format: Format) -> Reference {
     let target = Target::new(dir, format, "clean");
     let started = Instant::now();
-    let ended = run_until(target.spawn(false), None);
+    let ended = run_until(target.spawn(Run::Fresh), None);
     let took = started.elapsed();
     let counts = match ended {
         Ended::Exited(status, stderr) => {
@@ -535,7 +552,7 @@ fn crash_and_resume(format: Format, kills: usize) {
     while landed < kills {
         round += 1;
         let target = Target::new(&dir, format, &format!("round{round}"));
-        let mut resume = false;
+        let mut run = Run::Fresh;
         let mut runs = 0;
         let counts = loop {
             runs += 1;
@@ -547,23 +564,27 @@ fn crash_and_resume(format: Format, kills: usize) {
                     rng.between(Duration::from_millis(20), longest)
                 }
             });
-            match run_until(target.spawn(resume), kill_after) {
+            match run_until(target.spawn(run), kill_after) {
                 Ended::Killed => {
                     landed += 1;
-                    resume = true;
+                    run = Run::Resume {
+                        with_seed: rng.below(2) == 0,
+                    };
                 }
                 Ended::Exited(status, stderr) if status.success() => {
                     break frontier_counts(&stderr);
                 }
-                Ended::Exited(status, stderr) if resume && stderr.contains("nothing to resume") => {
+                Ended::Exited(status, stderr)
+                    if run != Run::Fresh && stderr.contains("nothing to resume") =>
+                {
                     // Killed before the state directory held a frontier: the documented
                     // answer is to start over.
                     assert_eq!(status.code(), Some(64), "seed {seed}: {stderr}");
-                    resume = false;
+                    run = Run::Fresh;
                 }
                 Ended::Exited(status, stderr) => {
                     panic!(
-                        "seed {seed}: round {round}, run {runs} (resume: {resume}) failed \
+                        "seed {seed}: round {round}, run {runs} ({run:?}) failed \
                          ({status}): {stderr}"
                     );
                 }
@@ -591,6 +612,21 @@ fn crash_and_resume(format: Format, kills: usize) {
             assert!(
                 reference[url] == *text,
                 "seed {seed}, {name} round {round}: {url} differs from the clean crawl's"
+            );
+        }
+        if round == 1 {
+            // A resume of a finished crawl has nothing to do and changes nothing.
+            match run_until(target.spawn(Run::Resume { with_seed: false }), None) {
+                Ended::Exited(status, stderr) => {
+                    assert!(status.success(), "resume of a finished crawl: {stderr}");
+                    assert_eq!(frontier_counts(&stderr), clean.counts, "{stderr}");
+                }
+                Ended::Killed => unreachable!("not killed"),
+            }
+            let again = distinct(output_pages(&target), "resume of a finished crawl");
+            assert!(
+                again == got,
+                "a resume of a finished crawl changed the output"
             );
         }
         eprintln!("crash harness ({name}): round {round}: {runs} runs, output checked");
@@ -626,7 +662,7 @@ fn resume_of_a_state_killed_before_its_seeds_were_stored() {
     let target = Target::new(&dir, Format::Jsonl, "early");
     std::fs::create_dir_all(&target.state).expect("create the state directory");
     std::fs::write(target.state.join("frontier.sqlite"), b"").expect("create the frontier");
-    match run_until(target.spawn(true), None) {
+    match run_until(target.spawn(Run::Resume { with_seed: false }), None) {
         Ended::Exited(status, stderr) => {
             assert_eq!(status.code(), Some(64), "{stderr}");
             assert!(stderr.contains("nothing to resume"), "{stderr}");
