@@ -9,15 +9,22 @@
 //!
 //! One loopback site (a few hundred pages: a tree plus cross links, some pages with several
 //! KB of text, a few slow responses, 404s, redirects, a robots.txt with a disallowed
-//! section) is crawled
-//! per output format:
+//! section) is crawled per output format (JSONL, WARC, Markdown tree):
 //!
-//! 1. a clean crawl gives the reference: the set of pages (and it must hold each page once);
-//! 2. rounds of: a fresh crawl, then `--resume` runs, each killed after a random delay
-//!    (from start-up to beyond the clean crawl's duration, so kills land in start-up, in
-//!    the middle of fetches and commits, and near the end), until a run finishes by
-//!    itself; then the output is checked against the reference. Rounds repeat until
-//!    enough kills have landed.
+//! 1. a clean crawl gives the reference: its pages (each exactly once, all of the site's)
+//!    and its frontier counts (done, failed, skipped, queued);
+//! 2. rounds of: a fresh crawl, then `--resume` runs (with the seed given again or not),
+//!    each killed with SIGKILL after a random delay (a third in start-up, the rest spread
+//!    up to beyond the clean crawl's duration, so kills land in start-up, in the middle of
+//!    fetches, writes and commits, and near the end), until a run finishes by itself. A
+//!    kill before the state held a frontier makes the next `--resume` say "nothing to
+//!    resume" (exit 64), and the harness starts over, as documented. Then every record must
+//!    be whole (each JSONL line parses; each WARC member inflates and each record is as
+//!    long as its `Content-Length`, and `warcio check` passes when `scripts/py-tools`
+//!    installed it; each Markdown file is complete), every page appears exactly once with
+//!    the clean crawl's content, and the frontier counts equal the clean crawl's. The
+//!    first round also checks that a resume of a finished crawl changes nothing. Rounds
+//!    repeat until enough kills have landed.
 
 use gannet_testkit::{Response, Site, SiteBuilder};
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,7 +124,10 @@ fn links_of(i: usize) -> Vec<String> {
 
 fn page_html(i: usize, rng: &mut Rng) -> String {
     // Every fifth page carries several KB of text, so its write takes a while.
-    let words = if i % 5 == 0 { 1500 } else { 60 };
+    let words = match i % 5 {
+        0 => 1500,
+        _ => 60,
+    };
     let mut html = format!(
         "<!doctype html><html><head><title>Page {i}</title></head><body><article>\
          <h1>Page {i}</h1><p>{}</p><ul>",
@@ -266,6 +276,8 @@ fn run_until(mut child: Child, kill_after: Option<Duration>) -> Ended {
             );
             return Ended::Killed;
         }
+        // Not async code: the test thread has nothing else to do while the crawl runs.
+        #[allow(clippy::disallowed_methods)]
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -393,6 +405,33 @@ fn warc_pages(out: &Path) -> Vec<Page> {
     pages
 }
 
+/// Runs `warcio check` (block and payload digests of every record) on the WARC files of
+/// `out`, when `scripts/py-tools` has installed it; the record walk above runs regardless.
+fn warcio_check(out: &Path) {
+    let warcio = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-tools/bin/warcio");
+    if !warcio.exists() {
+        eprintln!(
+            "crash harness: no {} (scripts/py-tools), skipping warcio check",
+            warcio.display()
+        );
+        return;
+    }
+    for file in warc_files(out) {
+        let output = Command::new(&warcio)
+            .arg("check")
+            .arg(&file)
+            .output()
+            .expect("run warcio");
+        assert!(
+            output.status.success(),
+            "warcio check {} failed: {}{}",
+            file.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -478,7 +517,7 @@ fn kills_wanted(default: usize) -> usize {
 }
 
 fn scratch_named(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gannet-crash-{}-{name}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crash-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the scratch directory");
     dir
@@ -543,11 +582,12 @@ fn crash_and_resume(format: Format, kills: usize) {
         clean.counts
     );
     let reference = &clean.pages;
-    // Kill moments: a third in start-up (20-150 ms), the rest spread up to a bit beyond
+    // Kill moments: a third in start-up (5-150 ms), the rest spread up to a bit beyond
     // the clean crawl's duration (every run has less left to do than the clean one).
     let longest = clean.took.mul_f64(1.2).max(Duration::from_millis(300));
     let started = Instant::now();
     let mut landed = 0;
+    let mut started_over = 0;
     let mut round = 0;
     while landed < kills {
         round += 1;
@@ -559,7 +599,7 @@ fn crash_and_resume(format: Format, kills: usize) {
             assert!(runs < 500, "seed {seed}: round {round} never finished");
             let kill_after = (landed < kills).then(|| {
                 if rng.below(3) == 0 {
-                    rng.between(Duration::from_millis(20), Duration::from_millis(150))
+                    rng.between(Duration::from_millis(5), Duration::from_millis(150))
                 } else {
                     rng.between(Duration::from_millis(20), longest)
                 }
@@ -581,6 +621,7 @@ fn crash_and_resume(format: Format, kills: usize) {
                     // answer is to start over.
                     assert_eq!(status.code(), Some(64), "seed {seed}: {stderr}");
                     run = Run::Fresh;
+                    started_over += 1;
                 }
                 Ended::Exited(status, stderr) => {
                     panic!(
@@ -614,6 +655,9 @@ fn crash_and_resume(format: Format, kills: usize) {
                 "seed {seed}, {name} round {round}: {url} differs from the clean crawl's"
             );
         }
+        if format == Format::Warc {
+            warcio_check(&target.out);
+        }
         if round == 1 {
             // A resume of a finished crawl has nothing to do and changes nothing.
             match run_until(target.spawn(Run::Resume { with_seed: false }), None) {
@@ -632,7 +676,8 @@ fn crash_and_resume(format: Format, kills: usize) {
         eprintln!("crash harness ({name}): round {round}: {runs} runs, output checked");
     }
     eprintln!(
-        "crash harness ({name}): {landed} kills in {round} rounds, {:?}; every page once",
+        "crash harness ({name}): {landed} kills ({started_over} before the state held a \
+         frontier) in {round} rounds, {:?}; every page once",
         started.elapsed()
     );
     let _ = std::fs::remove_dir_all(&dir);
