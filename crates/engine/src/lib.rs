@@ -139,10 +139,18 @@ impl Crawl {
             .filter_map(canonicalize)
             .collect();
         if seeds.is_empty() && config.resume {
+            // The frontier file is created before the seeds are stored: a crawl killed in
+            // between left a state with nothing in it, which is nothing to resume.
             let stored = frontier
                 .meta("seeds")
                 .map_err(frontier_err)?
-                .unwrap_or_default();
+                .ok_or_else(|| {
+                    CrawlError::Config(format!(
+                        "nothing to resume: {} holds no crawl state (the crawl stopped before \
+                     it started; run without --resume)",
+                        state.display()
+                    ))
+                })?;
             seeds = stored
                 .lines()
                 .filter_map(gannet_frontier::canonicalize_str)
