@@ -448,6 +448,12 @@ fn markdown_pages(root: &Path) -> Vec<Page> {
                 dirs.push(path);
                 continue;
             }
+            // The tree's journal of uncommitted files (empty after a finished crawl).
+            if path.file_name().is_some_and(|n| n == ".gannet-uncommitted") {
+                let len = std::fs::metadata(&path).expect("journal").len();
+                assert_eq!(len, 0, "a finished crawl leaves an empty journal");
+                continue;
+            }
             let text = std::fs::read_to_string(&path).expect("read a Markdown file");
             let url = text
                 .strip_prefix("---\nurl: ")

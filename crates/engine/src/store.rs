@@ -273,6 +273,8 @@ impl Store {
         let batch = std::mem::take(&mut self.batch);
         if let Err(e) = self.frontier.commit(&batch) {
             self.failed = Some(db(e));
+        } else if let Err(e) = self.sink.committed() {
+            self.failed = Some(StoreFailure::Sink(e.to_string()));
         }
     }
 

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use gannet_extract::Options;
 use gannet_fetch::{Conditional, Exchange, ExchangeHead, FetchErrorKind, Fetcher, Robots};
 use gannet_frontier::{
-    Claimed, NewUrl, PageUpdate, Scope, SeenCache, UrlState, canonicalize, canonicalize_str,
-    fingerprint,
+    Claimed, NewUrl, PageUpdate, Reject, Scope, SeenCache, UrlState, canonicalize,
+    canonicalize_str, fingerprint,
 };
 use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare};
 use sha2::{Digest, Sha256};
@@ -400,7 +400,7 @@ fn process(
 /// canonicalized and checked against the scope.
 fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<NewUrl> {
     let depth = job.claimed.depth + 1;
-    let mut fresh: Vec<&str> = Vec::new();
+    let mut fresh: Vec<(&str, i64)> = Vec::new();
     {
         let Ok(mut seen) = shared.seen.lock() else {
             return Vec::new();
@@ -410,23 +410,42 @@ fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<New
             if !(href.starts_with("http://") || href.starts_with("https://")) {
                 continue;
             }
-            if seen.check_and_insert(fingerprint(href)) {
+            let fp = fingerprint(href);
+            if seen.check_and_insert(fp) {
                 Stats::add(&shared.stats.duplicate_links, 1);
             } else {
-                fresh.push(href);
+                fresh.push((href, fp));
             }
         }
     }
-    fresh
+    let mut too_deep = Vec::new();
+    let links = fresh
         .into_iter()
-        .filter_map(canonicalize_str)
-        .filter(|u| shared.scope.check(u, depth).is_ok())
-        .map(|url| NewUrl {
-            url,
-            depth,
-            referrer: Some(job.claimed.url.clone()),
+        .filter_map(|(href, fp)| {
+            let url = canonicalize_str(href)?;
+            match shared.scope.check(&url, depth) {
+                Ok(()) => Some(NewUrl {
+                    url,
+                    depth,
+                    referrer: Some(job.claimed.url.clone()),
+                }),
+                // Found too deep here, it may be found shallower elsewhere: not "seen".
+                Err(Reject::TooDeep) => {
+                    too_deep.push(fp);
+                    None
+                }
+                Err(_) => None,
+            }
         })
-        .collect()
+        .collect();
+    if !too_deep.is_empty()
+        && let Ok(mut seen) = shared.seen.lock()
+    {
+        for fp in too_deep {
+            seen.forget(fp);
+        }
+    }
+    links
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -27,14 +27,27 @@ impl SeenCache {
 
     /// Whether `fp` was inserted and not forgotten since; inserts it either way.
     pub fn check_and_insert(&mut self, fp: i64) -> bool {
-        let fp = u64::from_ne_bytes(fp.to_ne_bytes()) | 1; // 0 marks an empty slot
-        // The low bits of xxh3 are well mixed; fold the high half in anyway.
-        let slot = ((fp ^ (fp >> 32)) as usize) & self.mask;
+        let (slot, fp) = self.slot(fp);
         if self.slots[slot] == fp {
             return true;
         }
         self.slots[slot] = fp;
         false
+    }
+
+    /// Forgets `fp` (a URL turned away for now, e.g. found deeper than `--max-depth`,
+    /// that may be welcome when found again).
+    pub fn forget(&mut self, fp: i64) {
+        let (slot, fp) = self.slot(fp);
+        if self.slots[slot] == fp {
+            self.slots[slot] = 0;
+        }
+    }
+
+    fn slot(&self, fp: i64) -> (usize, u64) {
+        let fp = u64::from_ne_bytes(fp.to_ne_bytes()) | 1; // 0 marks an empty slot
+        // The low bits of xxh3 are well mixed; fold the high half in anyway.
+        (((fp ^ (fp >> 32)) as usize) & self.mask, fp)
     }
 }
 
@@ -51,8 +64,9 @@ mod tests {
         for fp in 1000..1100 {
             cache.check_and_insert(fp);
         }
-        let again = cache.check_and_insert(42);
+        cache.check_and_insert(42);
         assert!(cache.check_and_insert(42));
-        let _ = again;
+        cache.forget(42);
+        assert!(!cache.check_and_insert(42));
     }
 }

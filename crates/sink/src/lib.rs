@@ -119,7 +119,8 @@ pub enum SinkWriter {
 impl SinkWriter {
     /// Opens the sink at `path` (a file for JSONL, a directory for Markdown, a file prefix
     /// for WARC). `position` is the last checkpoint of an interrupted crawl (`--resume`):
-    /// output after it is cut off. Without it, existing output is replaced.
+    /// output after it is cut off. Without it, JSONL and WARC output is replaced and a
+    /// Markdown tree is written into (files of an earlier crawl stay unless rewritten).
     pub fn open(format: Format, path: &Path, position: Option<&str>) -> io::Result<SinkWriter> {
         match format {
             Format::Jsonl => JsonlSink::open(path, position).map(SinkWriter::Jsonl),
@@ -160,6 +161,15 @@ impl SinkWriter {
             SinkWriter::Jsonl(sink) => sink.checkpoint(),
             SinkWriter::Tree(sink) => sink.checkpoint(),
             SinkWriter::Warc(sink) => position_string(sink.flush()?),
+        }
+    }
+
+    /// Called once the frontier has committed the last checkpoint (the Markdown tree
+    /// empties its journal of uncommitted files).
+    pub fn committed(&mut self) -> io::Result<()> {
+        match self {
+            SinkWriter::Tree(sink) => sink.committed(),
+            SinkWriter::Jsonl(_) | SinkWriter::Warc(_) => Ok(()),
         }
     }
 

@@ -1,12 +1,19 @@
 //! A tree of Markdown files, one per page, the path mirroring the URL:
 //! `https://example.com/docs/intro.html?x=1` → `example.com/docs/intro@<hash>.md`.
-//! Each file starts with YAML front matter (url, title, fetched_at). A page written again
-//! after a resume overwrites its own file, so the tree needs no truncation; the position
-//! is the number of pages written.
+//! Each file starts with YAML front matter (url, title, fetched_at). The position is the
+//! number of pages written.
+//!
+//! Files cannot be "truncated" like a JSONL stream, so the tree keeps a journal,
+//! `.gannet-uncommitted` in its root: the path of every file written since the last
+//! commit, appended before the file is written and emptied once the frontier has
+//! committed ([`TreeSink::committed`]). A resume deletes the files the journal names:
+//! their pages are fetched again, and a page that now fails or redirects leaves no stale
+//! file behind. A fresh crawl writes into the directory as it is; files of an earlier
+//! crawl stay unless the same URL is written again.
 
 use crate::{PageRecord, Prepared, bad_position};
-use std::fs;
-use std::io;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -15,7 +22,11 @@ use url::Url;
 pub struct TreeSink {
     root: PathBuf,
     pages: u64,
+    journal: File,
 }
+
+/// The journal of files written since the last commit.
+const JOURNAL: &str = ".gannet-uncommitted";
 
 /// The file of a page.
 pub(crate) fn file(page: &PageRecord) -> Prepared {
@@ -114,14 +125,43 @@ impl TreeSink {
             None => 0,
         };
         fs::create_dir_all(root)?;
+        let journal_path = root.join(JOURNAL);
+        if position.is_some() && journal_path.exists() {
+            // Written after the last commit: those pages will be fetched again.
+            for line in io::BufReader::new(File::open(&journal_path)?).lines() {
+                let rel = PathBuf::from(line?);
+                if rel.is_relative() && !rel.components().any(|c| c.as_os_str() == "..") {
+                    match fs::remove_file(root.join(&rel)) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let journal = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&journal_path)?;
         Ok(TreeSink {
             root: root.to_owned(),
             pages,
+            journal,
         })
+    }
+
+    /// The frontier committed everything written so far: empty the journal.
+    pub fn committed(&mut self) -> io::Result<()> {
+        self.journal.set_len(0)?;
+        io::Seek::seek(&mut self.journal, io::SeekFrom::Start(0))?;
+        Ok(())
     }
 
     /// Writes one page's file (replacing an earlier version).
     pub fn write(&mut self, rel: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut line = rel.to_string_lossy().into_owned();
+        line.push('\n');
+        self.journal.write_all(line.as_bytes())?;
         let path = self.root.join(rel);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
@@ -140,6 +180,23 @@ impl TreeSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resume_removes_files_written_after_the_last_commit() {
+        let root = std::env::temp_dir().join(format!("gannet-tree-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let mut sink = TreeSink::open(&root, None).unwrap();
+        sink.write(Path::new("h/a.md"), b"a").unwrap();
+        let position = sink.checkpoint().unwrap();
+        sink.committed().unwrap();
+        sink.write(Path::new("h/b.md"), b"b").unwrap();
+        drop(sink); // killed before the commit of b
+        let sink = TreeSink::open(&root, Some(&position)).unwrap();
+        assert!(root.join("h/a.md").exists());
+        assert!(!root.join("h/b.md").exists());
+        drop(sink);
+        fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn paths_mirror_urls() {
