@@ -30,10 +30,10 @@ use crate::pool::CpuPool;
 use crate::store::StoreHandle;
 use crate::worker::Shared;
 use gannet_fetch::Fetcher;
-use gannet_frontier::{Counts, Frontier, NewUrl, Scope, SeenCache, StoreConfig, canonicalize};
+use gannet_frontier::{Counts, Frontier, NewUrl, Scope, StoreConfig, canonicalize};
 use gannet_sink::SinkWriter;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
@@ -190,13 +190,12 @@ impl Crawl {
             fetcher,
             store,
             scope,
-            seen: Mutex::new(SeenCache::new(20)),
             format: config.format,
             stats: Arc::clone(&stats),
             max_attempts: config.max_attempts.max(1),
             cpu: CpuPool::new(config.extract_threads)
                 .map_err(io("starting extraction threads", &state))?,
-            memory: Semaphore::new(config.extract_memory_kib.max(64) as usize),
+            memory: Arc::new(Semaphore::new(config.extract_memory_kib.max(64) as usize)),
             memory_kib: config.extract_memory_kib.max(64),
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {

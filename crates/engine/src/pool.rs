@@ -6,8 +6,7 @@
 //! the rustdoc crawl, that is the difference between ~160 MB and ~430 MB peak RSS. A
 //! fixed pool also bounds the CPU work to the cores without a semaphore.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use crossbeam_channel::{Receiver, Sender, unbounded};
 use tokio::sync::oneshot;
 
 type Task = Box<dyn FnOnce() + Send>;
@@ -21,10 +20,11 @@ pub(crate) struct CpuPool {
 impl CpuPool {
     /// Starts `threads` threads (at least one).
     pub(crate) fn new(threads: usize) -> std::io::Result<CpuPool> {
-        let (tx, rx) = channel::<Task>();
-        let rx = Arc::new(Mutex::new(rx));
+        // A multi-consumer channel: idle threads wait on it directly (a mutex around a
+        // single-consumer receiver would make every hand-off a contended lock).
+        let (tx, rx) = unbounded::<Task>();
         for i in 0..threads.max(1) {
-            let rx = Arc::clone(&rx);
+            let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("gannet-extract-{i}"))
                 .spawn(move || work(&rx))?;
@@ -47,15 +47,8 @@ impl CpuPool {
     }
 }
 
-fn work(rx: &Mutex<Receiver<Task>>) {
-    loop {
-        let task = match rx.lock() {
-            Ok(guard) => match guard.recv() {
-                Ok(task) => task,
-                Err(_) => return,
-            },
-            Err(_) => return,
-        };
+fn work(rx: &Receiver<Task>) {
+    while let Ok(task) = rx.recv() {
         task();
     }
 }

@@ -11,9 +11,10 @@
 
 use gannet_frontier::{Claimed, CommitBatch, Counts, Frontier, NewUrl, PageUpdate};
 use gannet_sink::{Prepared, SinkWriter};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// Longest time written pages wait for their commit.
 pub(crate) const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
@@ -64,17 +65,30 @@ pub(crate) enum Command {
         prepared: Option<Prepared>,
         update: PageUpdate,
         links: Vec<NewUrl>,
-        ack: Reply<()>,
+        /// Permits released once the page is written: a slot of the channel and the
+        /// page's memory reservation.
+        hold: Hold,
     },
     Stop {
         reply: Reply<(Counts, Vec<(String, u64)>)>,
     },
 }
 
+/// What a page in the channel holds until the store thread has written it.
+pub(crate) struct Hold {
+    _slot: OwnedSemaphorePermit,
+    _memory: Vec<OwnedSemaphorePermit>,
+}
+
+/// Pages that may wait in the channel: enough to keep the store thread busy, few enough
+/// that their output stays small.
+const PAGE_SLOTS: usize = 256;
+
 /// The async side's handle.
 #[derive(Clone)]
 pub(crate) struct StoreHandle {
     tx: Sender<Command>,
+    slots: Arc<Semaphore>,
 }
 
 impl StoreHandle {
@@ -84,7 +98,10 @@ impl StoreHandle {
         std::thread::Builder::new()
             .name("gannet-store".into())
             .spawn(move || run(frontier, sink, &rx))?;
-        Ok(StoreHandle { tx })
+        Ok(StoreHandle {
+            tx,
+            slots: Arc::new(Semaphore::new(PAGE_SLOTS)),
+        })
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, StoreFailure> {
@@ -122,21 +139,33 @@ impl StoreHandle {
         self.ask(|reply| Command::Enqueue { urls, reply }).await
     }
 
-    /// Hands over a finished URL; returns once its output is written (not yet committed),
-    /// which bounds the pages waiting in the channel by the fetch concurrency.
+    /// Hands over a finished URL without waiting for the write (no thread round trip per
+    /// page): it waits only for one of [`PAGE_SLOTS`] slots, and the page keeps its
+    /// `memory` permits until written. A failure of the store shows at the next request
+    /// that waits for an answer.
     pub(crate) async fn page(
         &self,
         prepared: Option<Prepared>,
         update: PageUpdate,
         links: Vec<NewUrl>,
+        memory: Vec<OwnedSemaphorePermit>,
     ) -> Result<(), StoreFailure> {
-        self.ask(|ack| Command::Page {
-            prepared,
-            update,
-            links,
-            ack,
-        })
-        .await
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreFailure::Gone)?;
+        let hold = Hold {
+            _slot: slot,
+            _memory: memory,
+        };
+        self.tx
+            .send(Command::Page {
+                prepared,
+                update,
+                links,
+                hold,
+            })
+            .map_err(|_| StoreFailure::Gone)
     }
 
     /// Commits everything, syncs the sink, and ends the thread; returns the final counts.
@@ -232,19 +261,17 @@ impl Store {
                 prepared,
                 update,
                 links,
-                ack,
+                hold,
             } => {
                 if let Some(prepared) = prepared
                     && let Err(e) = self.sink.write(prepared)
                 {
-                    let failure = StoreFailure::Sink(e.to_string());
-                    self.failed = Some(failure.clone());
-                    let _ = ack.send(Err(failure));
+                    self.failed = Some(StoreFailure::Sink(e.to_string()));
                     return;
                 }
+                drop(hold);
                 self.batch.pages.push(update);
                 self.batch.links.extend(links);
-                let _ = ack.send(Ok(()));
             }
             Command::Stop { .. } => {}
         }
@@ -310,7 +337,7 @@ fn fail_command(command: Command, failure: &StoreFailure) {
         Command::Take { reply, .. } => drop(reply.send(Err(e))),
         Command::NextReady { reply, .. } => drop(reply.send(Err(e))),
         Command::Enqueue { reply, .. } => drop(reply.send(Err(e))),
-        Command::Page { ack, .. } => drop(ack.send(Err(e))),
+        Command::Page { .. } => {}
         Command::Stop { reply } => drop(reply.send(Err(e))),
         Command::Release { .. } => {}
     }

@@ -15,9 +15,9 @@ use gannet_frontier::{
 };
 use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// What every worker shares.
@@ -25,7 +25,6 @@ pub(crate) struct Shared {
     pub(crate) fetcher: Fetcher,
     pub(crate) store: StoreHandle,
     pub(crate) scope: Scope,
-    pub(crate) seen: Mutex<SeenCache>,
     pub(crate) format: Format,
     pub(crate) stats: Arc<Stats>,
     pub(crate) max_attempts: u32,
@@ -34,7 +33,7 @@ pub(crate) struct Shared {
     /// Bounds the memory extraction may use at once, in KiB of estimated peak (see
     /// [`extraction_cost_kib`]): a multi-megabyte page waits until it can run alone
     /// instead of stacking with others.
-    pub(crate) memory: Semaphore,
+    pub(crate) memory: Arc<Semaphore>,
     /// The capacity of `memory`, in KiB.
     pub(crate) memory_kib: u32,
 }
@@ -96,7 +95,7 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
                 extraction_cost_kib(announced, shared.memory_kib)
             });
             let permit = match reserve {
-                Some(cost) => match shared.memory.acquire_many(cost).await {
+                Some(cost) => match Arc::clone(&shared.memory).acquire_many_owned(cost).await {
                     Ok(permit) => Some(permit),
                     Err(_) => return Verdict::Fatal(StoreFailure::Gone),
                 },
@@ -282,7 +281,11 @@ async fn finish(
         etag: None,
         last_modified: None,
     };
-    match shared.store.page(None, update, Vec::new()).await {
+    match shared
+        .store
+        .page(None, update, Vec::new(), Vec::new())
+        .await
+    {
         Ok(()) => Verdict::Finished {
             signal: if contacted { Signal::Error } else { Signal::Ok },
             contacted,
@@ -298,7 +301,19 @@ async fn handover(
     links: Vec<NewUrl>,
     signal: Signal,
 ) -> Verdict {
-    match shared.store.page(prepared, update, links).await {
+    handover_holding(shared, prepared, update, links, signal, Vec::new()).await
+}
+
+/// [`handover`] of a page whose memory reservation lasts until the store has written it.
+async fn handover_holding(
+    shared: &Shared,
+    prepared: Option<gannet_sink::Prepared>,
+    update: PageUpdate,
+    links: Vec<NewUrl>,
+    signal: Signal,
+    memory: Vec<OwnedSemaphorePermit>,
+) -> Verdict {
+    match shared.store.page(prepared, update, links, memory).await {
         Ok(()) => Verdict::Finished {
             signal,
             contacted: true,
@@ -313,23 +328,28 @@ async fn page(
     job: Job,
     url: &Url,
     exchange: Exchange,
-    reserved: Option<SemaphorePermit<'_>>,
+    reserved: Option<OwnedSemaphorePermit>,
 ) -> Verdict {
     Stats::add(&shared.stats.bytes, exchange.page.body.len() as u64);
     let fetched_at = SystemTime::now();
     // The body may be larger than announced (no Content-Length, compression).
     let cost = extraction_cost_kib(exchange.page.body.len(), shared.memory_kib);
-    let held = reserved.as_ref().map_or(0, SemaphorePermit::num_permits);
+    let held = reserved
+        .as_ref()
+        .map_or(0, OwnedSemaphorePermit::num_permits);
     let held = u32::try_from(held).unwrap_or(u32::MAX);
     let extra = if cost > held {
-        match shared.memory.acquire_many(cost - held).await {
+        match Arc::clone(&shared.memory)
+            .acquire_many_owned(cost - held)
+            .await
+        {
             Ok(permit) => Some(permit),
             Err(_) => return Verdict::Fatal(StoreFailure::Gone),
         }
     } else {
         None
     };
-    let _memory = (reserved, extra);
+    let memory: Vec<OwnedSemaphorePermit> = reserved.into_iter().chain(extra).collect();
     let work = {
         let shared = Arc::clone(shared);
         let url = url.clone();
@@ -346,9 +366,7 @@ async fn page(
     };
     Stats::add(&shared.stats.written, 1);
     // The output stays charged to the budget until the store thread has written it.
-    let verdict = handover(shared, Some(prepared), update, links, Signal::Ok).await;
-    drop(_memory);
-    verdict
+    handover_holding(shared, Some(prepared), update, links, Signal::Ok, memory).await
 }
 
 type Processed = (gannet_sink::Prepared, PageUpdate, Vec<NewUrl>);
@@ -396,15 +414,18 @@ fn process(
     Ok((prepared, update, links))
 }
 
+thread_local! {
+    /// The seen screen of this extraction thread (4 MiB). One per thread, so no lock: a
+    /// link new to one thread but known to another is dropped by the frontier instead.
+    static SEEN: std::cell::RefCell<SeenCache> = std::cell::RefCell::new(SeenCache::new(19));
+}
+
 /// The page's links that may be new: screened by the in-memory seen cache, then
 /// canonicalized and checked against the scope.
 fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<NewUrl> {
     let depth = job.claimed.depth + 1;
     let mut fresh: Vec<(&str, i64)> = Vec::new();
-    {
-        let Ok(mut seen) = shared.seen.lock() else {
-            return Vec::new();
-        };
+    SEEN.with_borrow_mut(|seen| {
         for link in links {
             let href = link.href.split('#').next().unwrap_or_default();
             if !(href.starts_with("http://") || href.starts_with("https://")) {
@@ -417,7 +438,7 @@ fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<New
                 fresh.push((href, fp));
             }
         }
-    }
+    });
     let mut too_deep = Vec::new();
     let links = fresh
         .into_iter()
@@ -438,12 +459,8 @@ fn new_links(shared: &Shared, links: &[gannet_core::Link], job: &Job) -> Vec<New
             }
         })
         .collect();
-    if !too_deep.is_empty()
-        && let Ok(mut seen) = shared.seen.lock()
-    {
-        for fp in too_deep {
-            seen.forget(fp);
-        }
+    if !too_deep.is_empty() {
+        SEEN.with_borrow_mut(|seen| too_deep.into_iter().for_each(|fp| seen.forget(fp)));
     }
     links
 }
