@@ -46,6 +46,11 @@ pub struct CrawlConfig {
     pub auto_throttle: bool,
     /// Do not fetch or obey robots.txt. Default off.
     pub ignore_robots: bool,
+    /// Fetches of an unreachable robots.txt (5xx, 429, network error) before the host's
+    /// URLs are skipped; between them the host waits `robots_retry`, doubling. Default 3.
+    pub robots_attempts: u32,
+    /// First wait before fetching an unreachable robots.txt again. Default 30 s.
+    pub robots_retry: Duration,
     /// Read the seeds' sitemaps (from robots.txt and `/sitemap.xml`). Default on.
     pub sitemaps: bool,
     /// Most URLs taken from sitemaps. Default 1,000,000.
@@ -82,6 +87,8 @@ impl CrawlConfig {
             max_crawl_delay: Duration::from_secs(30),
             auto_throttle: true,
             ignore_robots: false,
+            robots_attempts: 3,
+            robots_retry: Duration::from_secs(30),
             sitemaps: true,
             max_sitemap_urls: 1_000_000,
             max_attempts: 3,

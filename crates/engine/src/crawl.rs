@@ -78,6 +78,8 @@ pub(crate) struct Scheduler {
     store: StoreHandle,
     hosts: HashMap<i64, Host>,
     robots_cache: HashMap<String, (Arc<Robots>, Instant)>,
+    /// Failed robots.txt fetches per origin in this run.
+    robots_failures: HashMap<String, u32>,
     events_tx: mpsc::UnboundedSender<Event>,
     events: mpsc::UnboundedReceiver<Event>,
     in_flight: usize,
@@ -96,6 +98,7 @@ impl Scheduler {
             shared,
             hosts: HashMap::new(),
             robots_cache: HashMap::new(),
+            robots_failures: HashMap::new(),
             events_tx,
             events,
             in_flight: 0,
@@ -110,7 +113,10 @@ impl Scheduler {
     pub(crate) fn prime_robots(&mut self, fetched: FetchedRobots) {
         let now = Instant::now();
         for (origin, robots) in fetched {
-            self.robots_cache.insert(origin, (robots, now));
+            // An unreachable robots.txt is not cached: the scheduler tries it again.
+            if !robots.is_disallow_all() {
+                self.robots_cache.insert(origin, (robots, now));
+            }
         }
     }
 
@@ -332,6 +338,9 @@ impl Scheduler {
             }
             Event::Robots { host, robots } => {
                 self.pending -= 1;
+                if robots.is_disallow_all() && self.retry_robots_later(host) {
+                    return;
+                }
                 if let Some(h) = self.hosts.get_mut(&host) {
                     h.robots_loading = false;
                     apply_crawl_delay(h, &robots, &self.config);
@@ -398,6 +407,27 @@ impl Scheduler {
                 }
             }
         }
+    }
+
+    /// robots.txt was unreachable (5xx, 429, network error): RFC 9309 says disallow all,
+    /// but a transient failure must not end a site's crawl. The host goes back to the
+    /// frontier until the next attempt (`robots_retry`, doubling), and only after
+    /// `robots_attempts` failures its URLs are skipped. Returns whether it was put back.
+    fn retry_robots_later(&mut self, host: i64) -> bool {
+        let Some(h) = self.hosts.get(&host) else {
+            return false;
+        };
+        let failures = self.robots_failures.entry(h.origin.clone()).or_insert(0);
+        *failures += 1;
+        if *failures >= self.config.robots_attempts.max(1) {
+            return false;
+        }
+        let wait = self.config.robots_retry * 2u32.saturating_pow(*failures - 1);
+        if let Some(h) = self.hosts.remove(&host) {
+            let at = h.next_at.max(Instant::now() + wait);
+            self.store.release(host, instant_to_ms(at));
+        }
+        true
     }
 
     /// Waits for the requests in flight to finish (stop, limits, errors). Jobs waiting for

@@ -40,6 +40,7 @@ fn config(seeds: &[Url], dir: &Path) -> CrawlConfig {
     config.sitemaps = false;
     config.extract_threads = 2;
     config.fetch.timeout = Duration::from_secs(10);
+    config.robots_retry = Duration::from_millis(20);
     config
 }
 
@@ -396,9 +397,13 @@ async fn robots_txt_500_means_nothing_but_robots_txt() {
     let mut config = config(&[site.origin()], &dir);
     // Sitemaps on: /sitemap.xml is a path like any other, disallowed too.
     config.sitemaps = true;
+    let attempts = config.robots_attempts;
     let summary = crawl(config).await;
     let paths: Vec<String> = site.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, vec!["/robots.txt".to_owned()], "{summary:?}");
+    // Once by the sitemap pass, then `robots_attempts` times by the scheduler, which
+    // retries an unreachable robots.txt before giving up on the host.
+    let expected = vec!["/robots.txt".to_owned(); 1 + attempts as usize];
+    assert_eq!(paths, expected, "{summary:?}");
     assert_eq!(summary.written, 0);
     assert_eq!(summary.robots_blocked, 1);
     assert_eq!(
@@ -407,6 +412,29 @@ async fn robots_txt_500_means_nothing_but_robots_txt() {
             .len(),
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn robots_txt_503_once_is_retried_and_the_crawl_goes_on() {
+    let site = SiteBuilder::new()
+        .sequence(
+            "/robots.txt",
+            vec![
+                Response::new(503),
+                Response::text("User-agent: *\nDisallow: /private\n"),
+            ],
+        )
+        .page("/", html("Home", &["/a".into(), "/private".into()]))
+        .page("/a", html("A", &[]))
+        .page("/private", html("Private", &[]))
+        .start()
+        .await;
+    let dir = test_dir("robots-503-once");
+    let summary = crawl(config(&[site.origin()], &dir)).await;
+    assert_eq!(site.hits("/robots.txt"), 2, "{summary:?}");
+    assert_eq!(summary.written, 2, "{summary:?}");
+    assert_eq!(site.hits("/private"), 0);
+    assert_eq!(summary.robots_blocked, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
