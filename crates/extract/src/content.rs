@@ -366,6 +366,20 @@ fn item_signature(class: &str) -> &str {
     &first[..end]
 }
 
+/// What like items share in their class attribute: its tokens without the ones carrying
+/// digits (`comment id-t1_o8oqlp9` and `comment id-t1_o8prfyw` are alike), hashed.
+fn class_signature(class: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for token in class
+        .split_ascii_whitespace()
+        .filter(|t| !t.bytes().any(|b| b.is_ascii_digit()))
+    {
+        token.hash(&mut h);
+    }
+    h.finish()
+}
+
 /// Path words of discussion pages.
 const DISCUSSION_PATH: WordSet = WordSet::new(&[
     "/forum",
@@ -1449,8 +1463,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut repeated = vec![false; n];
         // Few distinct kinds of children is the rule: a small vector searched linearly,
         // with a map only for parents whose children are very varied.
-        let mut small: Vec<(Option<Tag>, &str, u32)> = Vec::new();
-        let mut large: std::collections::HashMap<(Option<Tag>, &str), u32> =
+        let mut small: Vec<(Option<Tag>, u64, u32)> = Vec::new();
+        let mut large: std::collections::HashMap<(Option<Tag>, u64), u32> =
             std::collections::HashMap::new();
         for (i, &is_alive) in alive.iter().enumerate().take(n) {
             let parent = NodeId(i as u32);
@@ -1463,7 +1477,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
             small.clear();
             large.clear();
             for c in self.dom.element_children(parent) {
-                let key = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                let key = (
+                    self.dom.tag(c),
+                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
+                );
                 if large.is_empty() {
                     match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
                         Some(k) => small[k].2 += 1,
@@ -1481,7 +1498,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             for c in self.dom.element_children(parent) {
-                let (tag, class) = (self.dom.tag(c), self.dom.attr(c, "class").unwrap_or(""));
+                let (tag, class) = (
+                    self.dom.tag(c),
+                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
+                );
                 let count = if large.is_empty() {
                     small
                         .iter()
