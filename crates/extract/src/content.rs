@@ -659,6 +659,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn preclean(&mut self, body: NodeId) {
         let mut remove = Vec::new();
         let body_text = self.agg_of(body).text;
+        let body_good = self.agg_of(body).good;
         let mut walk = self.dom.descendants(body);
         while let Some(id) = walk.next() {
             let Some(tag) = self.dom.tag(id) else {
@@ -674,7 +675,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(self.dom, id, self.agg_of(id).text * 5 >= body_text * 4)
+                    is_hidden(
+                        self.dom,
+                        id,
+                        self.agg_of(id).text * 5 >= body_text * 4
+                            || (self.agg_of(id).good >= 500
+                                && self.agg_of(id).good * 2 > body_good),
+                    )
                         || self
                             .dom
                             .attr(id, "role")
