@@ -380,6 +380,117 @@ fn class_signature(class: &str) -> u64 {
     h.finish()
 }
 
+/// Rank of a heading element (1 for `h1`).
+fn heading_rank(dom: &Dom, id: NodeId) -> Option<u8> {
+    match dom.tag(id)? {
+        Tag::H1 => Some(1),
+        Tag::H2 => Some(2),
+        Tag::H3 => Some(3),
+        Tag::H4 => Some(4),
+        Tag::H5 => Some(5),
+        Tag::H6 => Some(6),
+        _ => None,
+    }
+}
+
+/// How headings of sections about other pages begin (lowercase): related stories,
+/// recommendations, shop cross-sells, reply forms.
+const ASIDE_HEADINGS: &[&str] = &[
+    "more related",
+    "you may also",
+    "you might also",
+    "you may like",
+    "you might like",
+    "you'll also like",
+    "you will also like",
+    "we think you",
+    "recommended for you",
+    "recommended articles",
+    "recommended posts",
+    "recommended stories",
+    "recommended reading",
+    "recommended products",
+    "read next",
+    "read this next",
+    "what to read next",
+    "up next",
+    "more from",
+    "more stories",
+    "more articles",
+    "more like this",
+    "most popular",
+    "most read",
+    "popular posts",
+    "popular articles",
+    "popular stories",
+    "trending",
+    "recently viewed",
+    "people who viewed",
+    "people who bought",
+    "people also",
+    "customers who viewed",
+    "customers who bought",
+    "customers also",
+    "frequently bought together",
+    "similar items",
+    "similar products",
+    "similar articles",
+    "similar posts",
+    "explore related",
+    "leave a reply",
+    "leave a comment",
+    "post a comment",
+    "add a comment",
+    "your answer",
+    "post as a guest",
+    "sign in to comment",
+    "create an account or sign in",
+    "top posters in this topic",
+    "most popular posts",
+];
+/// What a heading `Related …` may name to be about other pages ("Related work" and
+/// "Related expert advice" are sections of the page itself).
+const RELATED_WHAT: &[&str] = &[
+    "articles",
+    "posts",
+    "stories",
+    "content",
+    "coverage",
+    "topics",
+    "videos",
+    "items",
+    "products",
+    "links",
+    "reading",
+    "reads",
+    "discussions",
+    "questions",
+    "threads",
+    "news",
+    "pages",
+    "searches",
+];
+
+/// Whether a heading names a section about other pages ([`ASIDE_HEADINGS`]).
+fn is_aside_heading(text: &str) -> bool {
+    let t = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .replace('\u{2019}', "'");
+    let t = t.trim_matches(|c: char| !c.is_alphanumeric());
+    let starts = |p: &str| {
+        t.strip_prefix(p)
+            .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    };
+    if let Some(rest) = t.strip_prefix("related") {
+        let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
+        return rest.is_empty() || RELATED_WHAT.contains(&rest);
+    }
+    ASIDE_HEADINGS.iter().any(|p| starts(p))
+}
+
 /// Path words of discussion pages.
 const DISCUSSION_PATH: WordSet = WordSet::new(&[
     "/forum",
@@ -1256,6 +1367,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.remove(id);
             }
         }
+        if !self.listing {
+            self.remove_aside_sections(article);
+        }
         if self.flags.clean_conditionally {
             // Reverse document order: inner blocks are judged before the blocks holding them.
             let ids: Vec<NodeId> = self.dom.descendants(article).collect();
@@ -1293,6 +1407,72 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Remove the sections that a heading names as being about other pages: related
+    /// stories, recommendations, "people also viewed", reply forms. The section is the
+    /// block the heading opens (climbing while it is the first element), or, in flat
+    /// markup, the heading and its siblings up to the next heading of its rank.
+    fn remove_aside_sections(&mut self, article: NodeId) {
+        let total = self.agg_of(article).text;
+        let headings: Vec<NodeId> = self
+            .dom
+            .descendants(article)
+            .filter(|&d| heading_rank(self.dom, d).is_some())
+            .collect();
+        for h in headings {
+            if self.agg_of(h).text > 80 || !self.dom.is_ancestor(article, h) {
+                continue;
+            }
+            if !is_aside_heading(&self.dom.text_content(h)) {
+                continue;
+            }
+            let mut s = h;
+            while let Some(p) = self.dom.parent(s) {
+                if p == article
+                    || self.dom.element_children(p).next() != Some(s)
+                    || self.agg_of(p).text * 2 > total
+                {
+                    break;
+                }
+                s = p;
+            }
+            if debug() {
+                eprintln!(
+                    "aside section {:?} removes {}.{} text {}",
+                    self.dom.text_content(h).trim(),
+                    self.dom.tag_name(s),
+                    names(self.dom, s).trim(),
+                    self.agg_of(s).text
+                );
+            }
+            if s != h {
+                self.remove(s);
+                continue;
+            }
+            // Flat markup: the heading and what follows it, up to the next heading of its
+            // rank or above.
+            let rank = heading_rank(self.dom, h).unwrap_or(1);
+            let mut run = vec![h];
+            let mut size = self.agg_of(h).text;
+            let mut cur = self.dom.next_element_sibling(h);
+            while let Some(c) = cur {
+                if heading_rank(self.dom, c).is_some_and(|r| r <= rank) {
+                    break;
+                }
+                size += self.agg_of(c).text;
+                run.push(c);
+                cur = self.dom.next_element_sibling(c);
+            }
+            // Without a block of its own, the section must look like one: mostly links.
+            let links: u32 = run.iter().map(|&r| self.agg_of(r).link).sum();
+            if size * 2 > total || links * 2 < size {
+                continue;
+            }
+            for r in run {
+                self.remove(r);
             }
         }
     }
