@@ -600,6 +600,18 @@ fn debug() -> bool {
     *DEBUG.get_or_init(|| std::env::var_os("GANNET_DEBUG").is_some())
 }
 
+/// Smallest removal (characters) that `GANNET_DEBUG` reports (`GANNET_DEBUG=all`: 30).
+fn debug_min() -> u32 {
+    static MIN: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MIN.get_or_init(|| {
+        if std::env::var_os("GANNET_DEBUG").is_some_and(|v| v == "all") {
+            30
+        } else {
+            200
+        }
+    })
+}
+
 /// Everything extraction needs from the caller.
 pub(crate) struct ContentInput<'a> {
     /// Path of the page's URL (or canonical URL), when known.
@@ -1299,7 +1311,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove a node and subtract its measures from its ancestors.
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);
-        if debug() && a.text > 200 {
+        if debug() && a.text > debug_min() {
             eprintln!(
                 "clean removes {}.{} text {} links {:.2} p {} li {} img {} input {} embed {} good {}",
                 self.dom.tag_name(id),
