@@ -251,11 +251,14 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         let mut pos = false;
         for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
             // `hidden` as a whole name (not Drupal's `field--label-hidden`).
-            neg |= NEGATIVE.in_str(token)
+            // A BEM modifier (`animation--effect-2-scroll`, `card--media-left`) styles a
+            // block; its name is before the `--`.
+            let base = token.split("--").next().unwrap_or(token);
+            neg |= NEGATIVE.in_str(base)
                 || ["hid", "hidden", "hide", "is-hidden"]
                     .iter()
                     .any(|w| token.eq_ignore_ascii_case(w));
-            pos |= POSITIVE.in_str(token);
+            pos |= POSITIVE.in_str(base);
         }
         if neg {
             w -= 25.0;
