@@ -1069,7 +1069,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > link_cap {
                 break;
             }
-            if x.good as f32 >= best_good as f32 * 1.4 {
+            if x.good as f32 >= best_good as f32 * 1.6 {
                 best = a;
                 best_good = x.good;
             }
