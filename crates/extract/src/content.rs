@@ -167,6 +167,9 @@ const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
     "filters",
     "filter-",
     "refine",
+    // Forum signatures and the user cards of Q&A posts.
+    "signature",
+    "user-info",
 ]);
 /// Consent and cookie overlays: never content, whatever the attempt's flags.
 const OVERLAY: WordSet = WordSet::new(&[
@@ -255,6 +258,8 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
             // block; its name is before the `--`.
             let base = token.split("--").next().unwrap_or(token);
             neg |= NEGATIVE.in_str(base)
+                || std::env::var("GANNET_ADD_NEG")
+                    .is_ok_and(|w| base.to_ascii_lowercase().contains(&w))
                 || ["hid", "hidden", "hide", "is-hidden"]
                     .iter()
                     .any(|w| token.eq_ignore_ascii_case(w));
@@ -848,7 +853,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return true;
         }
         let (class, ident) = self.dom.class_and_id(id);
-        let unlikely = |s: &str| UNLIKELY.in_str(s) || UNLIKELY_EXTRA.in_str(s);
+        let unlikely = |s: &str| {
+            UNLIKELY.in_str(s)
+                || UNLIKELY_EXTRA.in_str(s)
+                || std::env::var("GANNET_ADD_UNL")
+                    .is_ok_and(|w| s.to_ascii_lowercase().contains(&w))
+        };
         let maybe = |s: &str| {
             OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
         };
