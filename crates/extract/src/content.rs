@@ -1418,6 +1418,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
             }
         }
+        self.remove_duplicates(article);
         // Headings that look like boilerplate; empty paragraphs.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
@@ -1500,6 +1501,94 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.remove(r);
             }
         }
+    }
+
+    /// Remove blocks that repeat an earlier block word for word: pages built for several
+    /// screen sizes carry their content once per layout, all but one hidden by CSS.
+    /// Large sections only (blocks of blocks), and not quotes or code (a paragraph said
+    /// twice, a reply quoting a post, an example shown twice are content).
+    fn remove_duplicates(&mut self, article: NodeId) {
+        const MIN: u32 = 500;
+        let hashes = self.text_hashes(article);
+        let mut seen: std::collections::HashMap<u64, NodeId> = std::collections::HashMap::new();
+        let mut dups = Vec::new();
+        let mut walk = self.dom.descendants(article);
+        while let Some(id) = walk.next() {
+            if !self.dom.is_element(id) {
+                continue;
+            }
+            let a = self.agg_of(id);
+            if a.text < MIN {
+                walk.skip_subtree(id);
+                continue;
+            }
+            if matches!(
+                self.dom.tag(id),
+                Some(Tag::Blockquote | Tag::Pre | Tag::Code | Tag::Table)
+            ) {
+                walk.skip_subtree(id);
+                continue;
+            }
+            // Sections, not paragraphs: a text may say the same thing twice.
+            if !a.block {
+                continue;
+            }
+            let h = hashes.get(id.index()).copied().unwrap_or(0);
+            match seen.get(&h) {
+                // A block and its only child have the same words: not a repeat.
+                Some(&first) if !self.dom.is_ancestor(first, id) => {
+                    dups.push(id);
+                    walk.skip_subtree(id);
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(h, id);
+                }
+            }
+        }
+        for id in dups {
+            if debug() {
+                eprintln!(
+                    "duplicate removes {}.{} text {}",
+                    self.dom.tag_name(id),
+                    names(self.dom, id).trim(),
+                    self.agg_of(id).text
+                );
+            }
+            self.remove(id);
+        }
+    }
+
+    /// Per node, a hash of its words in order, whatever elements they sit in: a
+    /// polynomial hash, so a parent's is composed from its children's in one bottom-up
+    /// pass (linear time, however deep the blocks nest).
+    fn text_hashes(&self, article: NodeId) -> Vec<u64> {
+        use std::hash::{Hash, Hasher};
+        const BASE: u64 = 0x100_0000_01b3;
+        // (hash, BASE^words) per node.
+        let mut acc = vec![(0u64, 1u64); self.dom.len()];
+        let nodes: Vec<NodeId> = self.dom.descendants(article).collect();
+        for &id in nodes.iter().rev() {
+            let (mut h, mut pow) = (0u64, 1u64);
+            if let Some(t) = self.dom.text(id) {
+                for w in t.split_whitespace() {
+                    let mut wh = std::collections::hash_map::DefaultHasher::new();
+                    w.hash(&mut wh);
+                    h = h.wrapping_mul(BASE).wrapping_add(wh.finish());
+                    pow = pow.wrapping_mul(BASE);
+                }
+            } else {
+                for c in self.dom.children(id) {
+                    let (ch, cp) = acc.get(c.index()).copied().unwrap_or((0, 1));
+                    h = h.wrapping_mul(cp).wrapping_add(ch);
+                    pow = pow.wrapping_mul(cp);
+                }
+            }
+            if let Some(x) = acc.get_mut(id.index()) {
+                *x = (h, pow);
+            }
+        }
+        acc.into_iter().map(|(h, _)| h).collect()
     }
 
     fn has_media(&self, id: NodeId) -> bool {
