@@ -812,11 +812,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         self.agg_of(id).text * 5 >= body_text * 4
                             || (self.agg_of(id).good >= 500
                                 && self.agg_of(id).good * 2 > body_good),
-                    )
-                        || self
-                            .dom
-                            .attr(id, "role")
-                            .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                    ) || self
+                        .dom
+                        .attr(id, "role")
+                        .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && self.is_unlikely(id, tag))
