@@ -1861,3 +1861,111 @@ impl<'d, 'i> Extractor<'d, 'i> {
         rows >= 10 || cols > 4 || rows * cols > 10
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markdown(html: &str) -> String {
+        crate::extract_str(html, None, &crate::Options::default()).markdown
+    }
+
+    fn prose(topic: &str) -> String {
+        (0..6)
+            .map(|i| {
+                format!(
+                    "<p>Paragraph {i} about {topic}, with enough words, commas, and detail to \
+                     count as real prose for the scorer, as an article would have it.</p>"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aside_headings() {
+        for h in [
+            "Similar items",
+            "People who viewed this item also viewed",
+            "Related",
+            "Related Articles",
+            "You may also like",
+            "Most Popular",
+            "Your Answer",
+        ] {
+            assert!(is_aside_heading(h), "{h}");
+        }
+        for h in [
+            "Related work",
+            "Related Expert Advice articles",
+            "Popularity of the method",
+            "Recommendations",
+            "Trendy recipes",
+        ] {
+            assert!(!is_aside_heading(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn recommendation_sections_are_dropped() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"x\"><h2>Similar items</h2>\
+             <ul><li>Other thing one, a fine product</li><li>Other thing two, a fine product</li>\
+             </ul></div></article></body></html>",
+            prose("apples")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about apples"), "{md}");
+        assert!(!md.contains("Similar items"), "{md}");
+        assert!(!md.contains("Other thing"), "{md}");
+    }
+
+    #[test]
+    fn repeated_layouts_are_extracted_once() {
+        let section = format!("<div class=\"v\"><h2>Costs</h2>{}</div>", prose("kitchens"));
+        let html = format!(
+            "<html><body><main><div class=\"desktop\">{section}</div>\
+             <div class=\"mobile\">{section}</div></main></body></html>"
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Paragraph 3 about kitchens").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_kept() {
+        let p = "<p>The same long paragraph, said twice on purpose, with enough words, \
+                 commas, and length to count as prose well past the size of a section.</p>";
+        let html = format!(
+            "<html><body><article>{}{p}{p}</article></body></html>",
+            prose("pears")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("said twice on purpose").count(), 2, "{md}");
+    }
+
+    #[test]
+    fn hidden_block_with_most_of_the_prose_is_content() {
+        // The menu makes the hidden block less than 80% of the page's text, not of its prose.
+        let menu: String = (0..20)
+            .map(|i| format!("<a href=\"/c/{i}\">Category number {i} of the shop</a> "))
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"menu-wrap\">{menu}</div>\
+             <div style=\"display:none\">{}</div></body></html>",
+            prose("coffee")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 2 about coffee"), "{md}");
+    }
+
+    #[test]
+    fn class_signature_ignores_ids() {
+        assert_eq!(
+            class_signature("thing id-t1_o8oqlp9 comment"),
+            class_signature("thing id-t1_o8prfyw comment")
+        );
+        assert_ne!(
+            class_signature("thing comment"),
+            class_signature("thing link")
+        );
+    }
+}
