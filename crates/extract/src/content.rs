@@ -377,15 +377,26 @@ fn item_signature(class: &str) -> &str {
 /// What like items share in their class attribute: its tokens without the ones carrying
 /// digits (`comment id-t1_o8oqlp9` and `comment id-t1_o8prfyw` are alike), hashed.
 fn class_signature(class: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FNV_OFFSET;
     for token in class
         .split_ascii_whitespace()
         .filter(|t| !t.bytes().any(|b| b.is_ascii_digit()))
     {
-        token.hash(&mut h);
+        h = fnv(h, token.as_bytes());
+        h = fnv(h, b" ");
     }
-    h.finish()
+    h
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over bytes, continuing from `h`: cheap, for short keys.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
 }
 
 /// Rank of a heading element (1 for `h1`).
@@ -1562,7 +1573,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// polynomial hash, so a parent's is composed from its children's in one bottom-up
     /// pass (linear time, however deep the blocks nest).
     fn text_hashes(&self, article: NodeId) -> Vec<u64> {
-        use std::hash::{Hash, Hasher};
         const BASE: u64 = 0x100_0000_01b3;
         // (hash, BASE^words) per node.
         let mut acc = vec![(0u64, 1u64); self.dom.len()];
@@ -1571,9 +1581,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
             let (mut h, mut pow) = (0u64, 1u64);
             if let Some(t) = self.dom.text(id) {
                 for w in t.split_whitespace() {
-                    let mut wh = std::collections::hash_map::DefaultHasher::new();
-                    w.hash(&mut wh);
-                    h = h.wrapping_mul(BASE).wrapping_add(wh.finish());
+                    h = h
+                        .wrapping_mul(BASE)
+                        .wrapping_add(fnv(FNV_OFFSET, w.as_bytes()));
                     pow = pow.wrapping_mul(BASE);
                 }
             } else {
