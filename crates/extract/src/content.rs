@@ -258,8 +258,6 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
             // block; its name is before the `--`.
             let base = token.split("--").next().unwrap_or(token);
             neg |= NEGATIVE.in_str(base)
-                || std::env::var("GANNET_ADD_NEG")
-                    .is_ok_and(|w| base.to_ascii_lowercase().contains(&w))
                 || ["hid", "hidden", "hide", "is-hidden"]
                     .iter()
                     .any(|w| token.eq_ignore_ascii_case(w));
@@ -577,8 +575,17 @@ fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
     COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
 }
 
+/// Class names of text shown to screen readers only (Bootstrap, WordPress, Tailwind).
+const SCREEN_READER_ONLY: WordSet = WordSet::new(&[
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader",
+    "screenreader",
+]);
+
 /// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
-/// `visibility:hidden`). Not when it holds most of the page (`holds_most`): pages that hide
+/// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
 /// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
 /// must not lose it.
 fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
@@ -587,6 +594,10 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     // pending), not because it is boilerplate.
     if holds_most || is_collapsed_content(dom, id) {
         return false;
+    }
+    // Text for screen readers only is not on the page.
+    if SCREEN_READER_ONLY.in_str(dom.class_and_id(id).0) {
+        return true;
     }
     // React's streamed server rendering parks finished Suspense boundaries in
     // `<div hidden id="S:n">` until a script moves them in place: that is the content.
@@ -863,12 +874,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return true;
         }
         let (class, ident) = self.dom.class_and_id(id);
-        let unlikely = |s: &str| {
-            UNLIKELY.in_str(s)
-                || UNLIKELY_EXTRA.in_str(s)
-                || std::env::var("GANNET_ADD_UNL")
-                    .is_ok_and(|w| s.to_ascii_lowercase().contains(&w))
-        };
+        let unlikely = |s: &str| UNLIKELY.in_str(s) || UNLIKELY_EXTRA.in_str(s);
         let maybe = |s: &str| {
             OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
         };
