@@ -1974,6 +1974,19 @@ mod tests {
     }
 
     #[test]
+    fn screen_reader_text_is_hidden() {
+        let html = format!(
+            "<html><body><article>{}<p><span class=\"sr-only\">Skip this label</span>\
+             Visible words of the last paragraph, long enough to be read.</p>\
+             </article></body></html>",
+            prose("tea")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Visible words"), "{md}");
+        assert!(!md.contains("Skip this label"), "{md}");
+    }
+
+    #[test]
     fn class_signature_ignores_ids() {
         assert_eq!(
             class_signature("thing id-t1_o8oqlp9 comment"),
