@@ -167,6 +167,9 @@ const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
     "filters",
     "filter-",
     "refine",
+    // Forum signatures and the user cards of Q&A posts.
+    "signature",
+    "user-info",
 ]);
 /// Consent and cookie overlays: never content, whatever the attempt's flags.
 const OVERLAY: WordSet = WordSet::new(&[
@@ -251,11 +254,14 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         let mut pos = false;
         for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
             // `hidden` as a whole name (not Drupal's `field--label-hidden`).
-            neg |= NEGATIVE.in_str(token)
+            // A BEM modifier (`animation--effect-2-scroll`, `card--media-left`) styles a
+            // block; its name is before the `--`.
+            let base = token.split("--").next().unwrap_or(token);
+            neg |= NEGATIVE.in_str(base)
                 || ["hid", "hidden", "hide", "is-hidden"]
                     .iter()
                     .any(|w| token.eq_ignore_ascii_case(w));
-            pos |= POSITIVE.in_str(token);
+            pos |= POSITIVE.in_str(base);
         }
         if neg {
             w -= 25.0;
@@ -366,6 +372,142 @@ fn item_signature(class: &str) -> &str {
     &first[..end]
 }
 
+/// What like items share in their class attribute: its tokens without the ones carrying
+/// digits (`comment id-t1_o8oqlp9` and `comment id-t1_o8prfyw` are alike), hashed.
+fn class_signature(class: &str) -> u64 {
+    let mut h = FNV_OFFSET;
+    for token in class
+        .split_ascii_whitespace()
+        .filter(|t| !t.bytes().any(|b| b.is_ascii_digit()))
+    {
+        h = fnv(h, token.as_bytes());
+        h = fnv(h, b" ");
+    }
+    h
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over bytes, continuing from `h`: cheap, for short keys.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// Rank of a heading element (1 for `h1`).
+fn heading_rank(dom: &Dom, id: NodeId) -> Option<u8> {
+    match dom.tag(id)? {
+        Tag::H1 => Some(1),
+        Tag::H2 => Some(2),
+        Tag::H3 => Some(3),
+        Tag::H4 => Some(4),
+        Tag::H5 => Some(5),
+        Tag::H6 => Some(6),
+        _ => None,
+    }
+}
+
+/// How headings of sections about other pages begin (lowercase): related stories,
+/// recommendations, shop cross-sells, reply forms.
+const ASIDE_HEADINGS: &[&str] = &[
+    "more related",
+    "you may also",
+    "you might also",
+    "you may like",
+    "you might like",
+    "you'll also like",
+    "you will also like",
+    "we think you",
+    "recommended for you",
+    "recommended articles",
+    "recommended posts",
+    "recommended stories",
+    "recommended reading",
+    "recommended products",
+    "read next",
+    "read this next",
+    "what to read next",
+    "up next",
+    "more from",
+    "more stories",
+    "more articles",
+    "more like this",
+    "most popular",
+    "most read",
+    "popular posts",
+    "popular articles",
+    "popular stories",
+    "trending",
+    "recently viewed",
+    "people who viewed",
+    "people who bought",
+    "people also",
+    "customers who viewed",
+    "customers who bought",
+    "customers also",
+    "frequently bought together",
+    "similar items",
+    "similar products",
+    "similar articles",
+    "similar posts",
+    "explore related",
+    "leave a reply",
+    "leave a comment",
+    "post a comment",
+    "add a comment",
+    "your answer",
+    "post as a guest",
+    "sign in to comment",
+    "create an account or sign in",
+    "top posters in this topic",
+    "most popular posts",
+];
+/// What a heading `Related …` may name to be about other pages ("Related work" and
+/// "Related expert advice" are sections of the page itself).
+const RELATED_WHAT: &[&str] = &[
+    "articles",
+    "posts",
+    "stories",
+    "content",
+    "coverage",
+    "topics",
+    "videos",
+    "items",
+    "products",
+    "links",
+    "reading",
+    "reads",
+    "discussions",
+    "questions",
+    "threads",
+    "news",
+    "pages",
+    "searches",
+];
+
+/// Whether a heading names a section about other pages ([`ASIDE_HEADINGS`]).
+fn is_aside_heading(text: &str) -> bool {
+    let t = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .replace('\u{2019}', "'");
+    let t = t.trim_matches(|c: char| !c.is_alphanumeric());
+    let starts = |p: &str| {
+        t.strip_prefix(p)
+            .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    };
+    if let Some(rest) = t.strip_prefix("related") {
+        let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
+        return rest.is_empty() || RELATED_WHAT.contains(&rest);
+    }
+    ASIDE_HEADINGS.iter().any(|p| starts(p))
+}
+
 /// Path words of discussion pages.
 const DISCUSSION_PATH: WordSet = WordSet::new(&[
     "/forum",
@@ -433,8 +575,17 @@ fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
     COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
 }
 
+/// Class names of text shown to screen readers only (Bootstrap, WordPress, Tailwind).
+const SCREEN_READER_ONLY: WordSet = WordSet::new(&[
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader",
+    "screenreader",
+]);
+
 /// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
-/// `visibility:hidden`). Not when it holds most of the page (`holds_most`): pages that hide
+/// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
 /// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
 /// must not lose it.
 fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
@@ -443,6 +594,10 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     // pending), not because it is boilerplate.
     if holds_most || is_collapsed_content(dom, id) {
         return false;
+    }
+    // Text for screen readers only is not on the page.
+    if SCREEN_READER_ONLY.in_str(dom.class_and_id(id).0) {
+        return true;
     }
     // React's streamed server rendering parks finished Suspense boundaries in
     // `<div hidden id="S:n">` until a script moves them in place: that is the content.
@@ -473,6 +628,18 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
 fn debug() -> bool {
     static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DEBUG.get_or_init(|| std::env::var_os("GANNET_DEBUG").is_some())
+}
+
+/// Smallest removal (characters) that `GANNET_DEBUG` reports (`GANNET_DEBUG=all`: 30).
+fn debug_min() -> u32 {
+    static MIN: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MIN.get_or_init(|| {
+        if std::env::var_os("GANNET_DEBUG").is_some_and(|v| v == "all") {
+            30
+        } else {
+            200
+        }
+    })
 }
 
 /// Everything extraction needs from the caller.
@@ -560,19 +727,6 @@ struct Extractor<'d, 'i> {
 const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
-
-/// A child's kind for [`Extractor::compute_repeated`]: tag, class hash, class.
-fn child_kind(dom: &Dom, c: NodeId) -> (Option<Tag>, u64, &str) {
-    let class = dom.attr(c, "class").unwrap_or("");
-    (dom.tag(c), fnv1a(class), class)
-}
-
-/// FNV-1a: a cheap hash to tell short strings apart before comparing them.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 /// An array of `n` copies of `value`, with room for the few nodes extraction creates (the
 /// article wrapper), so that a push never doubles the array of a million-node page.
@@ -676,6 +830,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn preclean(&mut self, body: NodeId) {
         let mut remove = Vec::new();
         let body_text = self.agg_of(body).text;
+        let body_good = self.agg_of(body).good;
         let mut walk = self.dom.descendants(body);
         while let Some(id) = walk.next() {
             let Some(tag) = self.dom.tag(id) else {
@@ -691,11 +846,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(self.dom, id, self.agg_of(id).text * 5 >= body_text * 4)
-                        || self
-                            .dom
-                            .attr(id, "role")
-                            .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                    is_hidden(
+                        self.dom,
+                        id,
+                        self.agg_of(id).text * 5 >= body_text * 4
+                            || (self.agg_of(id).good >= 500
+                                && self.agg_of(id).good * 2 > body_good),
+                    ) || self
+                        .dom
+                        .attr(id, "role")
+                        .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && self.is_unlikely(id, tag))
@@ -956,7 +1116,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if ratio < (base_ratio * 0.6).max(0.35) || x.link_density() > link_cap {
                 break;
             }
-            if x.good as f32 >= best_good as f32 * 1.4 {
+            if x.good as f32 >= best_good as f32 * 1.6 {
                 best = a;
                 best_good = x.good;
             }
@@ -1201,7 +1361,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove a node and subtract its measures from its ancestors.
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);
-        if debug() && a.text > 200 {
+        if debug() && a.text > debug_min() {
             eprintln!(
                 "clean removes {}.{} text {} links {:.2} p {} li {} img {} input {} embed {} good {}",
                 self.dom.tag_name(id),
@@ -1269,6 +1429,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.remove(id);
             }
         }
+        if !self.listing {
+            self.remove_aside_sections(article);
+        }
         if self.flags.clean_conditionally {
             // Reverse document order: inner blocks are judged before the blocks holding them.
             let ids: Vec<NodeId> = self.dom.descendants(article).collect();
@@ -1292,6 +1455,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
             }
         }
+        self.remove_duplicates(article);
         // Headings that look like boilerplate; empty paragraphs.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
@@ -1308,6 +1472,159 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 _ => {}
             }
         }
+    }
+
+    /// Remove the sections that a heading names as being about other pages: related
+    /// stories, recommendations, "people also viewed", reply forms. The section is the
+    /// block the heading opens (climbing while it is the first element), or, in flat
+    /// markup, the heading and its siblings up to the next heading of its rank.
+    fn remove_aside_sections(&mut self, article: NodeId) {
+        let total = self.agg_of(article).text;
+        let headings: Vec<NodeId> = self
+            .dom
+            .descendants(article)
+            .filter(|&d| heading_rank(self.dom, d).is_some())
+            .collect();
+        for h in headings {
+            if self.agg_of(h).text > 80 || !self.dom.is_ancestor(article, h) {
+                continue;
+            }
+            if !is_aside_heading(&self.dom.text_content(h)) {
+                continue;
+            }
+            let mut s = h;
+            while let Some(p) = self.dom.parent(s) {
+                if p == article
+                    || self.dom.element_children(p).next() != Some(s)
+                    || self.agg_of(p).text * 2 > total
+                {
+                    break;
+                }
+                s = p;
+            }
+            if debug() {
+                eprintln!(
+                    "aside section {:?} removes {}.{} text {}",
+                    self.dom.text_content(h).trim(),
+                    self.dom.tag_name(s),
+                    names(self.dom, s).trim(),
+                    self.agg_of(s).text
+                );
+            }
+            if s != h {
+                self.remove(s);
+                continue;
+            }
+            // Flat markup: the heading and what follows it, up to the next heading of its
+            // rank or above.
+            let rank = heading_rank(self.dom, h).unwrap_or(1);
+            let mut run = vec![h];
+            let mut size = self.agg_of(h).text;
+            let mut cur = self.dom.next_element_sibling(h);
+            while let Some(c) = cur {
+                if heading_rank(self.dom, c).is_some_and(|r| r <= rank) {
+                    break;
+                }
+                size += self.agg_of(c).text;
+                run.push(c);
+                cur = self.dom.next_element_sibling(c);
+            }
+            // Without a block of its own, the section must look like one: mostly links.
+            let links: u32 = run.iter().map(|&r| self.agg_of(r).link).sum();
+            if size * 2 > total || links * 2 < size {
+                continue;
+            }
+            for r in run {
+                self.remove(r);
+            }
+        }
+    }
+
+    /// Remove blocks that repeat an earlier block word for word: pages built for several
+    /// screen sizes carry their content once per layout, all but one hidden by CSS.
+    /// Large sections only (blocks of blocks), and not quotes or code (a paragraph said
+    /// twice, a reply quoting a post, an example shown twice are content).
+    fn remove_duplicates(&mut self, article: NodeId) {
+        const MIN: u32 = 500;
+        let hashes = self.text_hashes(article);
+        let mut seen: std::collections::HashMap<u64, NodeId> = std::collections::HashMap::new();
+        let mut dups = Vec::new();
+        let mut walk = self.dom.descendants(article);
+        while let Some(id) = walk.next() {
+            if !self.dom.is_element(id) {
+                continue;
+            }
+            let a = self.agg_of(id);
+            if a.text < MIN {
+                walk.skip_subtree(id);
+                continue;
+            }
+            if matches!(
+                self.dom.tag(id),
+                Some(Tag::Blockquote | Tag::Pre | Tag::Code | Tag::Table)
+            ) {
+                walk.skip_subtree(id);
+                continue;
+            }
+            // Sections, not paragraphs: a text may say the same thing twice.
+            if !a.block {
+                continue;
+            }
+            let h = hashes.get(id.index()).copied().unwrap_or(0);
+            match seen.get(&h) {
+                // A block and its only child have the same words: not a repeat.
+                Some(&first) if !self.dom.is_ancestor(first, id) => {
+                    dups.push(id);
+                    walk.skip_subtree(id);
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(h, id);
+                }
+            }
+        }
+        for id in dups {
+            if debug() {
+                eprintln!(
+                    "duplicate removes {}.{} text {}",
+                    self.dom.tag_name(id),
+                    names(self.dom, id).trim(),
+                    self.agg_of(id).text
+                );
+            }
+            self.remove(id);
+        }
+    }
+
+    /// Per node, a hash of its words in order, whatever elements they sit in: a
+    /// polynomial hash, so a parent's is composed from its children's in one bottom-up
+    /// pass (linear time, however deep the blocks nest).
+    fn text_hashes(&self, article: NodeId) -> Vec<u64> {
+        const BASE: u64 = 0x100_0000_01b3;
+        // (hash, BASE^words) per node.
+        let mut acc = vec![(0u64, 1u64); self.dom.len()];
+        let nodes: Vec<NodeId> = self.dom.descendants(article).collect();
+        for &id in nodes.iter().rev() {
+            let (mut h, mut pow) = (0u64, 1u64);
+            if let Some(t) = self.dom.text(id) {
+                for w in t.split_whitespace() {
+                    h = h
+                        .wrapping_mul(BASE)
+                        .wrapping_add(fnv(FNV_OFFSET, w.as_bytes()));
+                    pow = pow.wrapping_mul(BASE);
+                }
+            } else {
+                for c in self.dom.children(id) {
+                    let (ch, cp) = acc.get(c.index()).copied().unwrap_or((0, 1));
+                    h = h.wrapping_mul(cp).wrapping_add(ch);
+                    pow = pow.wrapping_mul(cp);
+                }
+            }
+            if let Some(x) = acc.get_mut(id.index()) {
+                *x = (h, pow);
+            }
+        }
+        acc.into_iter().map(|(h, _)| h).collect()
     }
 
     fn has_media(&self, id: NodeId) -> bool {
@@ -1483,12 +1800,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let mut repeated = vec![false; n];
         // Few distinct kinds of children is the rule: a small vector searched linearly,
         // with a map only for parents whose children are very varied.
-        let mut small: Vec<(Option<Tag>, u64, &str, u32)> = Vec::new();
-        let mut large: std::collections::HashMap<(Option<Tag>, &str), u32> =
+        let mut small: Vec<(Option<Tag>, u64, u32)> = Vec::new();
+        let mut large: std::collections::HashMap<(Option<Tag>, u64), u32> =
             std::collections::HashMap::new();
-        // A child's kind: its tag and class, with a hash of the class so that unlike kinds
-        // are told apart without comparing strings (siblings' classes are often the same
-        // length, which makes every string comparison a full `memcmp`).
         for (i, &is_alive) in alive.iter().enumerate().take(n) {
             let parent = NodeId(i as u32);
             if !is_alive || !self.dom.is_element(parent) {
@@ -1500,33 +1814,36 @@ impl<'d, 'i> Extractor<'d, 'i> {
             small.clear();
             large.clear();
             for c in self.dom.element_children(parent) {
-                let (tag, hash, class) = child_kind(self.dom, c);
+                let key = (
+                    self.dom.tag(c),
+                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
+                );
                 if large.is_empty() {
-                    match small
-                        .iter()
-                        .position(|g| g.1 == hash && g.0 == tag && g.2 == class)
-                    {
-                        Some(k) => small[k].3 += 1,
-                        None if small.len() < 16 => small.push((tag, hash, class, 1)),
+                    match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
+                        Some(k) => small[k].2 += 1,
+                        None if small.len() < 16 => small.push((key.0, key.1, 1)),
                         None => {
-                            large.extend(small.iter().map(|g| ((g.0, g.2), g.3)));
-                            *large.entry((tag, class)).or_insert(0) += 1;
+                            large.extend(small.iter().map(|g| ((g.0, g.1), g.2)));
+                            *large.entry(key).or_insert(0) += 1;
                         }
                     }
                 } else {
-                    *large.entry((tag, class)).or_insert(0) += 1;
+                    *large.entry(key).or_insert(0) += 1;
                 }
             }
-            if large.is_empty() && small.iter().all(|g| g.3 < 3) {
+            if large.is_empty() && small.iter().all(|g| g.2 < 3) {
                 continue;
             }
             for c in self.dom.element_children(parent) {
-                let (tag, hash, class) = child_kind(self.dom, c);
+                let (tag, class) = (
+                    self.dom.tag(c),
+                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
+                );
                 let count = if large.is_empty() {
                     small
                         .iter()
-                        .find(|g| g.1 == hash && g.0 == tag && g.2 == class)
-                        .map_or(0, |g| g.3)
+                        .find(|g| g.0 == tag && g.1 == class)
+                        .map_or(0, |g| g.2)
                 } else {
                     large.get(&(tag, class)).copied().unwrap_or(0)
                 };
@@ -1579,5 +1896,126 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return false;
         }
         rows >= 10 || cols > 4 || rows * cols > 10
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markdown(html: &str) -> String {
+        crate::extract_str(html, None, &crate::Options::default()).markdown
+    }
+
+    fn prose(topic: &str) -> String {
+        (0..6)
+            .map(|i| {
+                format!(
+                    "<p>Paragraph {i} about {topic}, with enough words, commas, and detail to \
+                     count as real prose for the scorer, as an article would have it.</p>"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aside_headings() {
+        for h in [
+            "Similar items",
+            "People who viewed this item also viewed",
+            "Related",
+            "Related Articles",
+            "You may also like",
+            "Most Popular",
+            "Your Answer",
+        ] {
+            assert!(is_aside_heading(h), "{h}");
+        }
+        for h in [
+            "Related work",
+            "Related Expert Advice articles",
+            "Popularity of the method",
+            "Recommendations",
+            "Trendy recipes",
+        ] {
+            assert!(!is_aside_heading(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn recommendation_sections_are_dropped() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"x\"><h2>Similar items</h2>\
+             <ul><li>Other thing one, a fine product</li><li>Other thing two, a fine product</li>\
+             </ul></div></article></body></html>",
+            prose("apples")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about apples"), "{md}");
+        assert!(!md.contains("Similar items"), "{md}");
+        assert!(!md.contains("Other thing"), "{md}");
+    }
+
+    #[test]
+    fn repeated_layouts_are_extracted_once() {
+        let section = format!("<div class=\"v\"><h2>Costs</h2>{}</div>", prose("kitchens"));
+        let html = format!(
+            "<html><body><main><div class=\"desktop\">{section}</div>\
+             <div class=\"mobile\">{section}</div></main></body></html>"
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Paragraph 3 about kitchens").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_kept() {
+        let p = "<p>The same long paragraph, said twice on purpose, with enough words, \
+                 commas, and length to count as prose well past the size of a section.</p>";
+        let html = format!(
+            "<html><body><article>{}{p}{p}</article></body></html>",
+            prose("pears")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("said twice on purpose").count(), 2, "{md}");
+    }
+
+    #[test]
+    fn hidden_block_with_most_of_the_prose_is_content() {
+        // The menu makes the hidden block less than 80% of the page's text, not of its prose.
+        let menu: String = (0..20)
+            .map(|i| format!("<a href=\"/c/{i}\">Category number {i} of the shop</a> "))
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"menu-wrap\">{menu}</div>\
+             <div style=\"display:none\">{}</div></body></html>",
+            prose("coffee")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 2 about coffee"), "{md}");
+    }
+
+    #[test]
+    fn screen_reader_text_is_hidden() {
+        let html = format!(
+            "<html><body><article>{}<p><span class=\"sr-only\">Skip this label</span>\
+             Visible words of the last paragraph, long enough to be read.</p>\
+             </article></body></html>",
+            prose("tea")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Visible words"), "{md}");
+        assert!(!md.contains("Skip this label"), "{md}");
+    }
+
+    #[test]
+    fn class_signature_ignores_ids() {
+        assert_eq!(
+            class_signature("thing id-t1_o8oqlp9 comment"),
+            class_signature("thing id-t1_o8prfyw comment")
+        );
+        assert_ne!(
+            class_signature("thing comment"),
+            class_signature("thing link")
+        );
     }
 }
