@@ -116,7 +116,33 @@ fn measure(s: &str) -> (u32, u32) {
     let mut chars = 0u32;
     let mut commas = 0u32;
     let mut in_ws = true;
-    for c in s.chars() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII without decoding (most text); the same rules as the `char` path below.
+        let b = bytes[i];
+        let c = if b < 0x80 {
+            i += 1;
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                if !in_ws {
+                    chars += 1;
+                    in_ws = true;
+                }
+            } else {
+                in_ws = false;
+                chars += 1;
+                commas += u32::from(b == b',');
+            }
+            continue;
+        } else {
+            match s[i..].chars().next() {
+                Some(c) => {
+                    i += c.len_utf8();
+                    c
+                }
+                None => break,
+            }
+        };
         if c.is_whitespace() {
             if !in_ws {
                 chars += 1;
@@ -128,7 +154,7 @@ fn measure(s: &str) -> (u32, u32) {
         chars += 1;
         if matches!(
             c,
-            ',' | '\u{060C}'
+            '\u{060C}'
                 | '\u{FE50}'
                 | '\u{FE10}'
                 | '\u{FE11}'
