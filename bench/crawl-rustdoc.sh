@@ -7,15 +7,15 @@
 # (from the pages' fetched_at stamps) to show that throughput does not decay.
 #
 # usage: bench/crawl-rustdoc.sh [PORT]            (default 8088)
-# env:   PER_HOST (32), CONCURRENCY (64), OUT (a temp dir), SHARED (../shared),
+# env:   PER_HOST (128), CONCURRENCY (256), OUT (a temp dir), SHARED (../shared),
 #        SPIDER_BIN: a spider_cli binary to run side by side (`cargo install spider_cli`),
 #        if set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${1:-8088}
 SHARED=${SHARED:-../shared}
-PER_HOST=${PER_HOST:-32}
-CONCURRENCY=${CONCURRENCY:-64}
+PER_HOST=${PER_HOST:-128}
+CONCURRENCY=${CONCURRENCY:-256}
 OUT=${OUT:-$(mktemp -d)}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
 bash "$SHARED/bench/serve-rustdoc.sh" "$PORT" >/dev/null
