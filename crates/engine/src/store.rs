@@ -12,7 +12,7 @@
 use gannet_frontier::{Claimed, CommitBatch, Counts, Frontier, NewUrl, PageUpdate};
 use gannet_sink::{Prepared, SinkWriter};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -20,6 +20,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 pub(crate) const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
 /// Most pages per commit.
 pub(crate) const COMMIT_PAGES: usize = 1024;
+/// Commands in a row that count as a stream (see the nap in `run`).
+const BURST: u32 = 3;
+/// How long the store thread lets a stream of pages gather before draining it again.
+const BURST_NAP: Duration = Duration::from_millis(1);
 
 /// A failure of the store thread: SQLite or the sink's I/O.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -190,24 +194,45 @@ fn run(frontier: Frontier, sink: SinkWriter, rx: &Receiver<Command>) {
         last_commit: Instant::now(),
         failed: None,
     };
+    // Commands handled since the thread last found the channel empty.
+    let mut burst = 0u32;
     loop {
-        let dirty = !store.batch.pages.is_empty() || !store.batch.links.is_empty();
-        let wait = if dirty {
-            COMMIT_INTERVAL.saturating_sub(store.last_commit.elapsed())
-        } else {
-            Duration::from_secs(3600)
-        };
-        let command = match rx.recv_timeout(wait) {
+        let command = match rx.try_recv() {
             Ok(command) => command,
-            Err(RecvTimeoutError::Timeout) => {
-                store.commit();
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => {
+            Err(TryRecvError::Disconnected) => {
                 store.commit();
                 return;
             }
+            Err(TryRecvError::Empty) if burst >= BURST => {
+                // Pages are streaming in: let a few more arrive before looking again, so
+                // that senders find this thread awake instead of waking it (a futex call
+                // and a context switch) for every page.
+                burst = 0;
+                std::thread::park_timeout(BURST_NAP);
+                continue;
+            }
+            Err(TryRecvError::Empty) => {
+                burst = 0;
+                let dirty = !store.batch.pages.is_empty() || !store.batch.links.is_empty();
+                let wait = if dirty {
+                    COMMIT_INTERVAL.saturating_sub(store.last_commit.elapsed())
+                } else {
+                    Duration::from_secs(3600)
+                };
+                match rx.recv_timeout(wait) {
+                    Ok(command) => command,
+                    Err(RecvTimeoutError::Timeout) => {
+                        store.commit();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        store.commit();
+                        return;
+                    }
+                }
+            }
         };
+        burst += 1;
         if let Command::Stop { reply } = command {
             store.commit();
             let result = store.finish();
