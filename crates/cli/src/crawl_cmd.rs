@@ -251,13 +251,7 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             std::process::exit(130);
         });
         let progress = (!quiet).then(|| Progress::start(crawl.stats(), log));
-        // On the runtime's workers, not on this thread (`block_on` runs its future here):
-        // the scheduler and the page tasks then wake each other within the worker threads
-        // instead of across to the main thread, several futex calls fewer per page.
-        let summary = match tokio::spawn(crawl.run(stop_rx)).await {
-            Ok(summary) => summary,
-            Err(e) => return Err(anyhow::anyhow!("the crawl task failed: {e}")),
-        };
+        let summary = crawl.run(stop_rx).await;
         if let Some(progress) = progress {
             progress.finish();
         }

@@ -62,7 +62,7 @@ pub struct CrawlConfig {
     /// Threads for extraction. Default: the available cores.
     pub extract_threads: usize,
     /// Memory extraction may use at once, in KiB (estimated at 8× the page size). A page
-    /// larger than the budget allows runs alone. Default 40 MiB.
+    /// larger than the budget allows runs alone. Default 32 MiB.
     pub extract_memory_kib: u32,
 }
 
@@ -94,7 +94,7 @@ impl CrawlConfig {
             max_attempts: 3,
             fetch: FetchConfig::default(),
             extract_threads: std::thread::available_parallelism().map_or(2, usize::from),
-            extract_memory_kib: 40 * 1024,
+            extract_memory_kib: 32 * 1024,
         }
     }
 
