@@ -7,7 +7,6 @@
 use gannet_testkit::{Site, SiteBuilder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// A fresh, empty directory for one test.
@@ -20,27 +19,9 @@ fn test_dir(name: &str) -> PathBuf {
 
 /// Runs `gannet crawl ARGS…`; a run that takes over a minute is killed and fails the test.
 fn gannet_crawl(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
-        .arg("crawl")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the gannet binary");
-    let pid = child.id();
-    let (done, output) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match output.recv_timeout(Duration::from_secs(60)) {
-        Ok(output) => output.expect("wait for gannet"),
-        Err(_) => {
-            // End the child we started, by its id.
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("gannet crawl {args:?} ran for over 60 s");
-        }
-    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gannet"));
+    command.arg("crawl").args(args);
+    gannet_testkit::output_within(&mut command, Duration::from_secs(60))
 }
 
 fn stderr(output: &Output) -> String {

@@ -7,9 +7,8 @@
 //! images, word_count.
 
 use gannet_testkit::{self as kit, FixtureSite};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// One fixture site for the whole test binary (it lives until the process exits).
@@ -24,27 +23,9 @@ fn url(path: &str) -> String {
 
 /// Runs `gannet scrape ARGS…`; a run that takes over a minute is killed and fails the test.
 fn scrape(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
-        .arg("scrape")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the gannet binary");
-    let pid = child.id();
-    let (done, output) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match output.recv_timeout(Duration::from_secs(60)) {
-        Ok(output) => output.expect("wait for gannet"),
-        Err(_) => {
-            // End the child we started, by its id.
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("gannet scrape {args:?} ran for over 60 s");
-        }
-    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gannet"));
+    command.arg("scrape").args(args);
+    gannet_testkit::output_within(&mut command, Duration::from_secs(60))
 }
 
 fn stdout(output: &Output) -> String {

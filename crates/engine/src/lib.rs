@@ -17,7 +17,6 @@ mod politeness;
 mod pool;
 mod stats;
 mod store;
-mod time;
 mod worker;
 
 pub use config::CrawlConfig;
@@ -57,6 +56,9 @@ pub enum CrawlError {
     /// The frontier or the sink failed during the crawl.
     #[error(transparent)]
     Store(#[from] StoreFailure),
+    /// The crawl task panicked or was cancelled (a bug; committed work stays resumable).
+    #[error("the crawl task failed: {0}")]
+    Task(String),
 }
 
 /// What a crawl did.
@@ -233,7 +235,7 @@ impl Crawl {
     pub async fn run(self, stop: watch::Receiver<bool>) -> Result<Summary, CrawlError> {
         match tokio::spawn(self.run_here(stop)).await {
             Ok(result) => result,
-            Err(e) => Err(CrawlError::Config(format!("the crawl task failed: {e}"))),
+            Err(e) => Err(CrawlError::Task(e.to_string())),
         }
     }
 

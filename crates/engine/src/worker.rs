@@ -5,7 +5,6 @@ use crate::politeness::Signal;
 use crate::pool::CpuPool;
 use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
-use crate::time::rfc3339;
 use bytes::Bytes;
 use gannet_extract::Options;
 use gannet_fetch::{Conditional, Exchange, ExchangeHead, FetchErrorKind, Fetcher, Robots};
@@ -13,10 +12,10 @@ use gannet_frontier::{
     Claimed, NewUrl, PageUpdate, Reject, Scope, SeenCache, UrlState, canonicalize,
     canonicalize_str, fingerprint,
 };
-use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare};
+use gannet_sink::{Format, HttpParts, PageMeta, PageRecord, prepare, rfc3339_millis};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
@@ -195,7 +194,7 @@ fn not_modified(job: &Job, exchange: Exchange) -> PageRecord {
             depth: job.claimed.depth,
             referrer: job.claimed.referrer.clone(),
             status: 304,
-            fetched_at: rfc3339(date),
+            fetched_at: rfc3339_millis(date),
             content_type: None,
             etag: exchange.header("etag").map(str::to_owned),
             last_modified: exchange.header("last-modified").map(str::to_owned),
@@ -378,7 +377,6 @@ fn process(
     exchange: Exchange,
     fetched_at: SystemTime,
 ) -> std::io::Result<Processed> {
-    let started = Instant::now();
     let body: Bytes = exchange.page.body.clone();
     let options = Options {
         raw: false,
@@ -391,7 +389,7 @@ fn process(
         depth: job.claimed.depth,
         referrer: job.claimed.referrer.clone(),
         status: exchange.page.status,
-        fetched_at: rfc3339(fetched_at),
+        fetched_at: rfc3339_millis(fetched_at),
         content_type: exchange.page.content_type.clone(),
         etag: update.etag.clone(),
         last_modified: update.last_modified.clone(),
@@ -410,7 +408,6 @@ fn process(
         },
     };
     let prepared = prepare(shared.format, record)?;
-    let _ = started;
     Ok((prepared, update, links))
 }
 

@@ -16,7 +16,7 @@ pub mod warc;
 
 pub use jsonl::JsonlSink;
 pub use tree::{TreeSink, tree_path};
-pub use warc::{Exchange, NotModified, WarcConfig, WarcPosition, WarcWriter};
+pub use warc::{Exchange, NotModified, WarcConfig, WarcPosition, WarcWriter, rfc3339_millis};
 
 use gannet_core::Document;
 use serde::Serialize;

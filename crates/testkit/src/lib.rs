@@ -43,11 +43,13 @@
 
 mod bomb;
 mod content;
+mod process;
 mod routes;
 mod site;
 
 pub use bomb::GZIP_BOMB_DECODED_BYTES;
 pub use content::*;
+pub use process::output_within;
 pub use routes::{
     HUGE_BYTES, MAX_REDIRECT_CHAIN, SLOW_BODY_CHUNKS, SLOW_BODY_INTERVAL, SLOW_HEADERS_DELAY,
 };

@@ -103,6 +103,7 @@
 mod file;
 mod http;
 mod record;
+pub use record::rfc3339_millis;
 mod writer;
 
 use std::net::IpAddr;

@@ -121,16 +121,31 @@ pub(crate) fn format_date(time: SystemTime) -> io::Result<String> {
     let since = time
         .duration_since(UNIX_EPOCH)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "WARC date before 1970-01-01"))?;
+    Ok(utc(since, 6))
+}
+
+/// `YYYY-MM-DDThh:mm:ss.fffZ` (RFC 3339, UTC, milliseconds): the `fetched_at` of a page.
+/// Times before 1970 (a broken clock) print as the epoch.
+pub fn rfc3339_millis(time: SystemTime) -> String {
+    utc(time.duration_since(UNIX_EPOCH).unwrap_or_default(), 3)
+}
+
+/// UTC date and time of `since` the epoch, with 3 or 6 fractional digits.
+fn utc(since: std::time::Duration, digits: usize) -> String {
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
-    Ok(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+    let fraction = if digits == 3 {
+        format!("{:03}", since.subsec_millis())
+    } else {
+        format!("{:06}", since.subsec_micros())
+    };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60,
-        since.subsec_micros()
-    ))
+    )
 }
 
 /// The proleptic Gregorian date of `days` after 1970-01-01 (Howard Hinnant's algorithm).
@@ -173,6 +188,16 @@ pub(crate) fn invalid(message: String) -> io::Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fetched_at_is_rfc3339_millis() {
+        use std::time::Duration;
+        assert_eq!(rfc3339_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_404_833_123);
+        assert_eq!(rfc3339_millis(t), "2026-11-23T03:33:53.123Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(&rfc3339_millis(leap)[..10], "2000-02-29");
+    }
+
     use super::*;
     use std::io::Read;
     use std::time::Duration;
