@@ -4,11 +4,12 @@
 //! number of pages written.
 //!
 //! Files cannot be "truncated" like a JSONL stream, so the tree keeps a journal,
-//! `.gannet-uncommitted` in its root: the path of every file written since the last
-//! commit, appended before the file is written and emptied once the frontier has
-//! committed ([`TreeSink::committed`]). A resume deletes the files the journal names:
-//! their pages are fetched again, and a page that now fails or redirects leaves no stale
-//! file behind. A fresh crawl writes into the directory as it is; files of an earlier
+//! `.gannet-uncommitted` in its root: `<page number> <path>` for every file written,
+//! appended before the file is written, emptied once the frontier has committed
+//! ([`TreeSink::committed`]). A resume from position N deletes the files of pages N and
+//! later: their pages are fetched again, and a page that now fails or redirects leaves no
+//! stale file behind. The numbers make this exact even when a crash falls between the
+//! frontier's commit and the emptying of the journal (those entries are below N). A fresh crawl writes into the directory as it is; files of an earlier
 //! crawl stay unless the same URL is written again.
 
 use crate::{PageRecord, Prepared, bad_position};
@@ -127,9 +128,17 @@ impl TreeSink {
         fs::create_dir_all(root)?;
         let journal_path = root.join(JOURNAL);
         if position.is_some() && journal_path.exists() {
-            // Written after the last commit: those pages will be fetched again.
+            // Pages numbered from the position on were written after the last commit:
+            // they will be fetched again. Earlier entries were committed.
             for line in io::BufReader::new(File::open(&journal_path)?).lines() {
-                let rel = PathBuf::from(line?);
+                let line = line?;
+                let Some((number, rel)) = line.split_once(' ') else {
+                    continue; // a torn last line: its file write never started
+                };
+                if number.parse::<u64>().map_or(true, |n| n < pages) {
+                    continue;
+                }
+                let rel = PathBuf::from(rel);
                 if rel.is_relative() && !rel.components().any(|c| c.as_os_str() == "..") {
                     match fs::remove_file(root.join(&rel)) {
                         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -159,8 +168,7 @@ impl TreeSink {
 
     /// Writes one page's file (replacing an earlier version).
     pub fn write(&mut self, rel: &Path, bytes: &[u8]) -> io::Result<()> {
-        let mut line = rel.to_string_lossy().into_owned();
-        line.push('\n');
+        let line = format!("{} {}\n", self.pages, rel.to_string_lossy());
         self.journal.write_all(line.as_bytes())?;
         let path = self.root.join(rel);
         if let Some(dir) = path.parent() {
@@ -191,9 +199,15 @@ mod tests {
         sink.committed().unwrap();
         sink.write(Path::new("h/b.md"), b"b").unwrap();
         drop(sink); // killed before the commit of b
-        let sink = TreeSink::open(&root, Some(&position)).unwrap();
+        let mut sink = TreeSink::open(&root, Some(&position)).unwrap();
         assert!(root.join("h/a.md").exists());
         assert!(!root.join("h/b.md").exists());
+        // Killed after the frontier committed c but before the journal was emptied: c stays.
+        sink.write(Path::new("h/c.md"), b"c").unwrap();
+        let position = sink.checkpoint().unwrap();
+        drop(sink);
+        let sink = TreeSink::open(&root, Some(&position)).unwrap();
+        assert!(root.join("h/c.md").exists());
         drop(sink);
         fs::remove_dir_all(&root).unwrap();
     }
