@@ -1,0 +1,1221 @@
+//! The browser pool: browsers keyed by the signature of their launch config, in tiers
+//! (PERMANENT default, HOT after repeated use, COLD otherwise), reused tabs, recycling,
+//! crash recovery, a bounded wait queue, named sessions and a memory-aware janitor.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::Browser;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::handler::HandlerConfig;
+use futures_util::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::Error;
+use crate::memory::MemoryProbe;
+use crate::process::{self, ChromeProcess, LaunchSpec};
+use crate::render::{self, RenderRequest, Rendered, TabState};
+
+/// What a browser is launched with. Requests with equal configs share a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BrowserConfig {
+    /// Overrides Chromium's own User-Agent.
+    pub user_agent: Option<String>,
+    /// Don't decode images at all (cheaper than blocking them per request).
+    pub text_mode: bool,
+    /// Accept-Language / `navigator.language`, e.g. `en-US`.
+    pub locale: Option<String>,
+    /// More Chromium flags (`--name` or `--name=value`). Flags that would change how gannet
+    /// talks to the browser, where it keeps its profile, or how it resolves and routes
+    /// traffic are refused.
+    pub extra_args: Vec<String>,
+}
+
+/// Flags a caller may not set: they belong to the pool, or they would let a request route
+/// the browser's traffic around the fetch guard.
+const RESERVED_FLAGS: &[&str] = &[
+    "--remote-debugging",
+    "--user-data-dir",
+    "--proxy",
+    "--host-resolver-rules",
+    "--host-rules",
+    "--no-proxy-server",
+    "--load-extension",
+    "--disable-web-security",
+    "--headless",
+    "--no-sandbox",
+];
+
+impl BrowserConfig {
+    /// Checks the extra flags; an error names the offending one.
+    pub fn validate(&self) -> Result<(), Error> {
+        for arg in &self.extra_args {
+            let name = arg.split('=').next().unwrap_or(arg);
+            if !arg.starts_with("--") || name.len() < 3 || arg.contains(['\n', '\0']) {
+                return Err(Error::Invalid(format!(
+                    "browser flag {arg:?} must look like --name or --name=value"
+                )));
+            }
+            if RESERVED_FLAGS.iter().any(|r| name.starts_with(r)) {
+                return Err(Error::Invalid(format!(
+                    "browser flag {name} is managed by gannet and cannot be set"
+                )));
+            }
+        }
+        if let Some(ua) = &self.user_agent
+            && (ua.is_empty() || ua.contains(['\n', '\r', '\0']))
+        {
+            return Err(Error::Invalid(
+                "user agent must be one non-empty line".into(),
+            ));
+        }
+        if let Some(l) = &self.locale
+            && !(l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(Error::Invalid(format!("bad locale {l:?}")));
+        }
+        Ok(())
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(ua) = &self.user_agent {
+            args.push(format!("--user-agent={ua}"));
+        }
+        if self.text_mode {
+            args.push("--blink-settings=imagesEnabled=false".into());
+        }
+        if let Some(l) = &self.locale {
+            args.push(format!("--lang={l}"));
+        }
+        args.extend(self.extra_args.iter().cloned());
+        args
+    }
+
+    /// The pool's key for this config.
+    pub fn signature(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Limits and timings of a pool. Every field has a default that suits one machine.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Chromium binary; `None` = [`process::find_chromium`].
+    pub executable: Option<PathBuf>,
+    /// Where profile directories go (removed when the browser goes).
+    pub temp_root: PathBuf,
+    /// Browsers alive at once, over all configs.
+    pub max_browsers: usize,
+    /// Renders in flight at once, over all browsers.
+    pub max_concurrent: usize,
+    /// Tabs one browser renders at once.
+    pub tabs_per_browser: usize,
+    /// Requests that may wait for a slot; beyond it a request gets [`Error::Busy`] at once.
+    pub queue_limit: usize,
+    /// The longest a request waits for a slot (its own timeout may be shorter).
+    pub queue_timeout: Duration,
+    pub launch_timeout: Duration,
+    /// A browser is recycled after about this many pages (± [`PoolConfig::recycle_jitter`]).
+    pub recycle_after: u64,
+    /// Fraction of `recycle_after` by which each browser's limit is randomly moved, so a
+    /// fleet started together does not restart together.
+    pub recycle_jitter: f64,
+    /// A browser whose process tree passes this much memory (PSS) is recycled.
+    pub rss_cap: u64,
+    /// Uses after which a config's browser is HOT.
+    pub hot_after: u64,
+    pub hot_ttl: Duration,
+    pub cold_ttl: Duration,
+    /// The janitor's interval at no memory pressure; it shrinks as pressure grows.
+    pub janitor_interval: Duration,
+    pub max_sessions: usize,
+    pub session_ttl: Duration,
+    /// The config whose browser is PERMANENT (never reaped).
+    pub default_config: BrowserConfig,
+    pub memory: MemoryProbe,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            executable: None,
+            temp_root: std::env::temp_dir(),
+            max_browsers: 4,
+            max_concurrent: (cores * 4).clamp(4, 32),
+            tabs_per_browser: (cores * 4).clamp(4, 16),
+            queue_limit: 256,
+            queue_timeout: Duration::from_secs(60),
+            launch_timeout: Duration::from_secs(20),
+            recycle_after: 1_000,
+            recycle_jitter: 0.2,
+            rss_cap: 2 << 30,
+            hot_after: 3,
+            hot_ttl: Duration::from_secs(30 * 60),
+            cold_ttl: Duration::from_secs(120),
+            janitor_interval: Duration::from_secs(10),
+            max_sessions: 32,
+            session_ttl: Duration::from_secs(10 * 60),
+            default_config: BrowserConfig::default(),
+            memory: MemoryProbe::default(),
+        }
+    }
+}
+
+/// A browser's standing in the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// The default config: started on first use, never reaped.
+    Permanent,
+    /// Used at least `hot_after` times: long idle TTL.
+    Hot,
+    /// Rare configs: short idle TTL.
+    Cold,
+}
+
+/// A snapshot of the pool for logs, `/metrics` and the dashboard.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PoolMetrics {
+    pub browsers_permanent: usize,
+    pub browsers_hot: usize,
+    pub browsers_cold: usize,
+    pub hits_permanent: u64,
+    pub hits_hot: u64,
+    pub hits_cold: u64,
+    pub launches: u64,
+    pub pages_rendered: u64,
+    pub render_errors: u64,
+    pub recycles: u64,
+    pub crashes: u64,
+    pub retries: u64,
+    pub reaped: u64,
+    pub busy_rejections: u64,
+    pub queue_depth: usize,
+    pub in_flight: usize,
+    pub sessions: usize,
+    /// Memory (PSS) of every browser's process tree together.
+    pub rss_bytes: u64,
+    /// The memory reading the janitor last acted on (0–1).
+    pub memory_pressure: f64,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: [AtomicU64; 3],
+    launches: AtomicU64,
+    pages: AtomicU64,
+    errors: AtomicU64,
+    recycles: AtomicU64,
+    crashes: AtomicU64,
+    retries: AtomicU64,
+    reaped: AtomicU64,
+    busy: AtomicU64,
+    pressure_millis: AtomicU64,
+}
+
+/// One running browser.
+struct Instance {
+    browser: Browser,
+    handler: tokio::task::JoinHandle<()>,
+    /// `true` once the DevTools connection is gone.
+    gone: watch::Receiver<bool>,
+    process: Mutex<Option<ChromeProcess>>,
+    pid: u32,
+    tabs: Arc<Semaphore>,
+    idle_tabs: Mutex<Vec<TabState>>,
+    in_flight: AtomicUsize,
+    served: AtomicU64,
+    recycle_after: u64,
+    retiring: AtomicBool,
+    last_used: Mutex<Instant>,
+    reaps: Arc<AtomicUsize>,
+    /// The pool's count of live browsers, decremented when this one is dropped.
+    live: Arc<AtomicUsize>,
+}
+
+impl Instance {
+    fn is_dead(&self) -> bool {
+        *self.gone.borrow()
+            || self
+                .process
+                .lock()
+                .map(|mut p| p.as_mut().is_none_or(|p| p.has_exited()))
+                .unwrap_or(true)
+    }
+
+    fn usable(&self) -> bool {
+        !self.retiring.load(Ordering::Relaxed) && !self.is_dead()
+    }
+
+    fn touch(&self) {
+        if let Ok(mut t) = self.last_used.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_used
+            .lock()
+            .map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    async fn wait_gone(&self) {
+        let mut gone = self.gone.clone();
+        let _ = gone.wait_for(|g| *g).await;
+    }
+
+    /// Kills the browser now (blocking a few milliseconds).
+    fn kill(&self) {
+        self.handler.abort();
+        if let Ok(mut slot) = self.process.lock()
+            && let Some(p) = slot.take()
+        {
+            p.kill_and_clean();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        self.handler.abort();
+        let process = self.process.lock().ok().and_then(|mut p| p.take());
+        if let Some(p) = process {
+            // Killing and removing the profile blocks briefly: not on a runtime thread.
+            let reaps = self.reaps.clone();
+            reaps.fetch_add(1, Ordering::SeqCst);
+            let spawned = std::thread::Builder::new()
+                .name("gannet-chromium-reaper".into())
+                .spawn({
+                    let reaps = reaps.clone();
+                    move || {
+                        p.kill_and_clean();
+                        reaps.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            if spawned.is_err() {
+                reaps.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// All browsers of one config.
+struct Entry {
+    config: BrowserConfig,
+    permanent: bool,
+    uses: AtomicU64,
+    /// The browser new requests go to; replaced when it retires or dies. Retired ones live
+    /// on while requests hold them and die with the last one.
+    current: tokio::sync::Mutex<Option<Arc<Instance>>>,
+}
+
+impl Entry {
+    fn tier(&self, hot_after: u64) -> Tier {
+        if self.permanent {
+            Tier::Permanent
+        } else if self.uses.load(Ordering::Relaxed) >= hot_after {
+            Tier::Hot
+        } else {
+            Tier::Cold
+        }
+    }
+}
+
+struct Session {
+    instance: Arc<Instance>,
+    context: BrowserContextId,
+    tab: Option<TabState>,
+    last_used: Instant,
+    config_sig: u64,
+}
+
+struct Inner {
+    cfg: PoolConfig,
+    executable: PathBuf,
+    entries: Mutex<HashMap<u64, Arc<Entry>>>,
+    /// Every instance ever launched and not yet dropped (for shutdown and metrics).
+    instances: Mutex<Vec<Weak<Instance>>>,
+    live_browsers: Arc<AtomicUsize>,
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    sessions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>,
+    counters: Counters,
+    closed: AtomicBool,
+    reaps: Arc<AtomicUsize>,
+    seed: AtomicU64,
+}
+
+/// A pool of Chromium browsers. Cheap to clone; all clones share the pool.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("executable", &self.inner.executable)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decrements the waiting count when a queued request stops waiting.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Pool {
+    /// Creates a pool (no browser starts until the first render, or [`Pool::warm_up`]).
+    /// Cleans profile directories left by crashed gannet processes. Must be called inside
+    /// a tokio runtime (the janitor is a task).
+    pub fn new(cfg: PoolConfig) -> Result<Self, Error> {
+        let executable = match &cfg.executable {
+            Some(p) => p.clone(),
+            None => process::find_chromium()?,
+        };
+        cfg.default_config.validate()?;
+        if cfg.max_browsers == 0 || cfg.max_concurrent == 0 || cfg.tabs_per_browser == 0 {
+            return Err(Error::Invalid(
+                "max_browsers, max_concurrent and tabs_per_browser must be at least 1".into(),
+            ));
+        }
+        std::fs::create_dir_all(&cfg.temp_root).map_err(|e| {
+            Error::Launch(format!("cannot create {}: {e}", cfg.temp_root.display()))
+        })?;
+        process::cleanup_stale(&cfg.temp_root);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
+        let inner = Arc::new(Inner {
+            slots: Arc::new(Semaphore::new(cfg.max_concurrent)),
+            cfg,
+            executable,
+            entries: Mutex::new(HashMap::new()),
+            instances: Mutex::new(Vec::new()),
+            live_browsers: Arc::new(AtomicUsize::new(0)),
+            waiting: AtomicUsize::new(0),
+            sessions: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            reaps: Arc::new(AtomicUsize::new(0)),
+            seed: AtomicU64::new(seed | 1),
+        });
+        tokio::spawn(janitor(Arc::downgrade(&inner)));
+        Ok(Self { inner })
+    }
+
+    /// Starts the PERMANENT browser now instead of on the first render.
+    pub async fn warm_up(&self) -> Result<(), Error> {
+        let cfg = self.inner.cfg.default_config.clone();
+        let entry = self.inner.entry(&cfg);
+        let deadline = Instant::now() + self.inner.cfg.launch_timeout + Duration::from_secs(5);
+        self.inner.instance_for(&entry, deadline).await.map(|_| ())
+    }
+
+    /// Renders a page with the pool's default browser config.
+    pub async fn render(&self, req: &RenderRequest) -> Result<Rendered, Error> {
+        let cfg = self.inner.cfg.default_config.clone();
+        self.render_with(&cfg, req).await
+    }
+
+    /// Renders a page in a browser launched with `config`. A browser that dies during the
+    /// request is replaced and the request retried once.
+    pub async fn render_with(
+        &self,
+        config: &BrowserConfig,
+        req: &RenderRequest,
+    ) -> Result<Rendered, Error> {
+        config.validate()?;
+        if let Some(id) = &req.session {
+            validate_session_id(id)?;
+        }
+        let inner = &self.inner;
+        if inner.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        let deadline = Instant::now() + req.timeout;
+        let _slot = inner.admit(deadline).await?;
+        let entry = inner.entry(config);
+        let tier = entry.tier(inner.cfg.hot_after);
+        let mut result = self.attempt(&entry, req, deadline).await;
+        if matches!(result, Err(Error::BrowserGone(_))) && Instant::now() < deadline {
+            inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            result = self.attempt(&entry, req, deadline).await;
+        }
+        match &mut result {
+            Ok(r) => {
+                r.tier = tier;
+                inner.counters.pages.fetch_add(1, Ordering::Relaxed);
+                inner.counters.hits[tier as usize].fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                inner.counters.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        result
+    }
+
+    async fn attempt(
+        &self,
+        entry: &Arc<Entry>,
+        req: &RenderRequest,
+        deadline: Instant,
+    ) -> Result<Rendered, Error> {
+        let inner = &self.inner;
+        if let Some(id) = &req.session {
+            return inner.render_in_session(entry, id, req, deadline).await;
+        }
+        let instance = inner.instance_for(entry, deadline).await?;
+        let _tab_permit = acquire_until(&instance.tabs, deadline, "a free tab").await?;
+        instance.in_flight.fetch_add(1, Ordering::SeqCst);
+        instance.touch();
+        let result = inner.render_on(&instance, req, deadline).await;
+        instance.in_flight.fetch_sub(1, Ordering::SeqCst);
+        instance.touch();
+        result
+    }
+
+    /// Closes a named session: its cookies and storage are gone. `false` if it did not exist.
+    pub async fn close_session(&self, id: &str) -> bool {
+        let session = self
+            .inner
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|mut s| s.remove(id));
+        match session {
+            Some(s) => {
+                let mut s = s.lock().await;
+                dispose_session(&mut s).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A snapshot of the pool's state and counters.
+    pub fn metrics(&self) -> PoolMetrics {
+        let inner = &self.inner;
+        let c = &inner.counters;
+        let mut m = PoolMetrics {
+            hits_permanent: c.hits[Tier::Permanent as usize].load(Ordering::Relaxed),
+            hits_hot: c.hits[Tier::Hot as usize].load(Ordering::Relaxed),
+            hits_cold: c.hits[Tier::Cold as usize].load(Ordering::Relaxed),
+            launches: c.launches.load(Ordering::Relaxed),
+            pages_rendered: c.pages.load(Ordering::Relaxed),
+            render_errors: c.errors.load(Ordering::Relaxed),
+            recycles: c.recycles.load(Ordering::Relaxed),
+            crashes: c.crashes.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            reaped: c.reaped.load(Ordering::Relaxed),
+            busy_rejections: c.busy.load(Ordering::Relaxed),
+            queue_depth: inner.waiting.load(Ordering::Relaxed),
+            in_flight: inner.cfg.max_concurrent - inner.slots.available_permits(),
+            sessions: inner.sessions.lock().map_or(0, |s| s.len()),
+            memory_pressure: c.pressure_millis.load(Ordering::Relaxed) as f64 / 1000.0,
+            ..PoolMetrics::default()
+        };
+        let entries: Vec<Arc<Entry>> = inner
+            .entries
+            .lock()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default();
+        for entry in entries {
+            let alive = entry
+                .current
+                .try_lock()
+                .ok()
+                .and_then(|c| c.as_ref().map(|i| !i.is_dead()))
+                .unwrap_or(false);
+            if alive {
+                match entry.tier(inner.cfg.hot_after) {
+                    Tier::Permanent => m.browsers_permanent += 1,
+                    Tier::Hot => m.browsers_hot += 1,
+                    Tier::Cold => m.browsers_cold += 1,
+                }
+            }
+        }
+        m.rss_bytes = inner
+            .live_instances()
+            .iter()
+            .map(|i| process::tree_memory_bytes(i.pid))
+            .sum();
+        m
+    }
+
+    /// Main-process ids of the live browsers (for tests and monitoring).
+    pub fn browser_pids(&self) -> Vec<u32> {
+        self.inner.live_instances().iter().map(|i| i.pid).collect()
+    }
+
+    /// The pool's profile directory root.
+    pub fn temp_root(&self) -> &std::path::Path {
+        &self.inner.cfg.temp_root
+    }
+
+    /// Stops taking requests, closes sessions, kills every browser and removes every
+    /// profile directory; returns when they are gone (at most a few seconds).
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.closed.store(true, Ordering::SeqCst);
+        inner.slots.close();
+        let sessions: Vec<_> = inner
+            .sessions
+            .lock()
+            .map(|mut s| s.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
+        for s in sessions {
+            if let Ok(mut s) = tokio::time::timeout(Duration::from_secs(2), s.lock()).await {
+                s.tab = None;
+            }
+        }
+        let entries: Vec<Arc<Entry>> = inner
+            .entries
+            .lock()
+            .map(|mut e| e.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
+        for entry in entries {
+            if let Ok(mut current) =
+                tokio::time::timeout(Duration::from_secs(2), entry.current.lock()).await
+            {
+                current.take();
+            }
+        }
+        let live = inner.live_instances();
+        let _ = tokio::task::spawn_blocking(move || {
+            for instance in live {
+                instance.kill();
+            }
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while inner.reaps.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+fn validate_session_id(id: &str) -> Result<(), Error> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(Error::Invalid(format!(
+            "bad session id {id:?}: 1–64 characters of A–Z, a–z, 0–9, '-', '_', '.'"
+        )));
+    }
+    Ok(())
+}
+
+async fn acquire_until(
+    sem: &Arc<Semaphore>,
+    deadline: Instant,
+    what: &str,
+) -> Result<OwnedSemaphorePermit, Error> {
+    match tokio::time::timeout_at(deadline.into(), sem.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(Error::Closed),
+        Err(_) => Err(Error::Busy(format!(
+            "no {what} before the request's deadline"
+        ))),
+    }
+}
+
+async fn dispose_session(s: &mut Session) {
+    s.tab = None;
+    let dispose = chromiumoxide::cdp::browser_protocol::target::DisposeBrowserContextParams::new(
+        s.context.clone(),
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), s.instance.browser.execute(dispose)).await;
+}
+
+impl Inner {
+    fn entry(&self, config: &BrowserConfig) -> Arc<Entry> {
+        let sig = config.signature();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.entry(sig).or_insert_with(|| {
+            Arc::new(Entry {
+                permanent: *config == self.cfg.default_config,
+                config: config.clone(),
+                uses: AtomicU64::new(0),
+                current: tokio::sync::Mutex::new(None),
+            })
+        });
+        entry.uses.fetch_add(1, Ordering::Relaxed);
+        entry.clone()
+    }
+
+    fn live_instances(&self) -> Vec<Arc<Instance>> {
+        let mut list = self.instances.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Waits for a render slot: at once if one is free, else in the bounded queue until
+    /// the deadline.
+    async fn admit(&self, deadline: Instant) -> Result<OwnedSemaphorePermit, Error> {
+        match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => return Ok(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {}
+        }
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = Waiting(&self.waiting);
+        if waiting > self.cfg.queue_limit {
+            self.counters.busy.fetch_add(1, Ordering::Relaxed);
+            return Err(Error::Busy(format!(
+                "{} requests are already waiting for a browser (queue limit {})",
+                waiting - 1,
+                self.cfg.queue_limit
+            )));
+        }
+        let until = deadline.min(Instant::now() + self.cfg.queue_timeout);
+        acquire_until(&self.slots, until, "free browser slot")
+            .await
+            .inspect_err(|_| {
+                self.counters.busy.fetch_add(1, Ordering::Relaxed);
+            })
+    }
+
+    /// The usable browser of `entry`, launching one if there is none (or it retired/died).
+    async fn instance_for(
+        &self,
+        entry: &Arc<Entry>,
+        deadline: Instant,
+    ) -> Result<Arc<Instance>, Error> {
+        let mut current = tokio::time::timeout_at(deadline.into(), entry.current.lock())
+            .await
+            .map_err(|_| Error::Busy("waited too long for the browser to start".into()))?;
+        if let Some(instance) = current.as_ref() {
+            if instance.usable() {
+                return Ok(instance.clone());
+            }
+            if instance.is_dead() && !instance.retiring.swap(true, Ordering::SeqCst) {
+                self.counters.crashes.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // Replace it: the old one (if any) lives until its last request ends.
+        current.take();
+        self.make_room(deadline).await?;
+        let instance = self.launch(&entry.config, deadline).await?;
+        *current = Some(instance.clone());
+        Ok(instance)
+    }
+
+    /// Waits until one more browser may start, reaping the least recently used idle
+    /// non-permanent browser if the pool is full.
+    async fn make_room(&self, deadline: Instant) -> Result<(), Error> {
+        loop {
+            if self.live_browsers.load(Ordering::SeqCst) < self.cfg.max_browsers {
+                return Ok(());
+            }
+            if self.evict_one_idle().await {
+                continue;
+            }
+            if Instant::now() >= deadline {
+                self.counters.busy.fetch_add(1, Ordering::Relaxed);
+                return Err(Error::Busy(format!(
+                    "all {} browsers are busy with other configurations",
+                    self.cfg.max_browsers
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn evict_one_idle(&self) -> bool {
+        let entries: Vec<Arc<Entry>> = self
+            .entries
+            .lock()
+            .map(|e| e.values().filter(|e| !e.permanent).cloned().collect())
+            .unwrap_or_default();
+        let mut best: Option<(Duration, Arc<Entry>)> = None;
+        for entry in entries {
+            if let Ok(current) = entry.current.try_lock()
+                && let Some(i) = current.as_ref()
+                && i.in_flight.load(Ordering::SeqCst) == 0
+                && Arc::strong_count(i) == 1
+            {
+                let idle = i.idle_for();
+                if best.as_ref().is_none_or(|(b, _)| idle > *b) {
+                    best = Some((idle, entry.clone()));
+                }
+            }
+        }
+        let Some((_, entry)) = best else {
+            return false;
+        };
+        let Ok(mut current) = entry.current.try_lock() else {
+            return false;
+        };
+        if let Some(i) = current.take() {
+            self.counters.reaped.fetch_add(1, Ordering::Relaxed);
+            drop(i);
+            // Its process dies on the reaper thread; count it gone now.
+            return true;
+        }
+        false
+    }
+
+    async fn launch(
+        &self,
+        config: &BrowserConfig,
+        deadline: Instant,
+    ) -> Result<Arc<Instance>, Error> {
+        let spec = LaunchSpec {
+            executable: self.executable.clone(),
+            args: config.args(),
+            temp_root: self.cfg.temp_root.clone(),
+            timeout: self
+                .cfg
+                .launch_timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+        };
+        let process = tokio::task::spawn_blocking(move || process::launch(&spec))
+            .await
+            .map_err(|e| Error::Launch(e.to_string()))??;
+        let handler_cfg = HandlerConfig {
+            viewport: None,
+            request_timeout: Duration::from_secs(120),
+            ..HandlerConfig::default()
+        };
+        let (browser, mut handler) =
+            match Browser::connect_with_config(process.ws_url.clone(), handler_cfg).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tokio::task::spawn_blocking(move || process.kill_and_clean());
+                    return Err(Error::Launch(format!("cannot connect to chromium: {e}")));
+                }
+            };
+        let (gone_tx, gone_rx) = watch::channel(false);
+        let handler = tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                if let Err(chromiumoxide::error::CdpError::Ws(_)) = event {
+                    break;
+                }
+            }
+            let _ = gone_tx.send(true);
+        });
+        self.counters.launches.fetch_add(1, Ordering::Relaxed);
+        let pid = process.pid();
+        let instance = Arc::new(Instance {
+            browser,
+            handler,
+            gone: gone_rx,
+            process: Mutex::new(Some(process)),
+            pid,
+            tabs: Arc::new(Semaphore::new(self.cfg.tabs_per_browser)),
+            idle_tabs: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            served: AtomicU64::new(0),
+            recycle_after: self.jittered_recycle_limit(),
+            retiring: AtomicBool::new(false),
+            last_used: Mutex::new(Instant::now()),
+            reaps: self.reaps.clone(),
+            live: self.live_browsers.clone(),
+        });
+        self.live_browsers.fetch_add(1, Ordering::SeqCst);
+        self.instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(&instance));
+        Ok(instance)
+    }
+
+    fn jittered_recycle_limit(&self) -> u64 {
+        // xorshift: enough randomness to spread restarts, no dependency.
+        let mut x = self.seed.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.seed.store(x, Ordering::Relaxed);
+        let unit = (x >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        let base = self.cfg.recycle_after.max(1) as f64;
+        let jitter = self.cfg.recycle_jitter.clamp(0.0, 0.9);
+        (base * (1.0 - jitter + 2.0 * jitter * unit))
+            .round()
+            .max(1.0) as u64
+    }
+
+    async fn render_on(
+        &self,
+        instance: &Arc<Instance>,
+        req: &RenderRequest,
+        deadline: Instant,
+    ) -> Result<Rendered, Error> {
+        let tab = instance.idle_tabs.lock().ok().and_then(|mut t| t.pop());
+        let mut tab = match tab {
+            Some(tab) => tab,
+            None => {
+                let page = guarded(instance, deadline, "a new tab", async {
+                    Ok(instance.browser.new_page("about:blank").await?)
+                })
+                .await?;
+                TabState::new(page)
+            }
+        };
+        let result = guarded(
+            instance,
+            deadline,
+            "the page",
+            render::drive(&mut tab, req, deadline),
+        )
+        .await
+        .map_err(|e| timeout_with(e, req));
+        match &result {
+            Ok(_) => {
+                if let Ok(mut idle) = instance.idle_tabs.lock() {
+                    idle.push(tab);
+                }
+            }
+            Err(Error::BrowserGone(_)) => {}
+            Err(_) => {
+                // The tab may be stuck mid-navigation: close it rather than reuse it. A tab
+                // that will not even close means a hung renderer: retire the browser.
+                let closed = tokio::time::timeout(Duration::from_secs(2), tab.page.clone().close())
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+                if !closed && !instance.retiring.swap(true, Ordering::SeqCst) {
+                    self.counters.recycles.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        self.count_page(instance);
+        result
+    }
+
+    fn count_page(&self, instance: &Instance) {
+        let served = instance.served.fetch_add(1, Ordering::SeqCst) + 1;
+        if served >= instance.recycle_after && !instance.retiring.swap(true, Ordering::SeqCst) {
+            self.counters.recycles.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    async fn render_in_session(
+        &self,
+        entry: &Arc<Entry>,
+        id: &str,
+        req: &RenderRequest,
+        deadline: Instant,
+    ) -> Result<Rendered, Error> {
+        let existing = self.sessions.lock().ok().and_then(|s| s.get(id).cloned());
+        let session = match existing {
+            Some(s) => s,
+            None => {
+                let count = self.sessions.lock().map_or(0, |s| s.len());
+                if count >= self.cfg.max_sessions {
+                    return Err(Error::Busy(format!(
+                        "{count} sessions are open (limit {}); close one first",
+                        self.cfg.max_sessions
+                    )));
+                }
+                let instance = self.instance_for(entry, deadline).await?;
+                let context = guarded(&instance, deadline, "a browser context", async {
+                    Ok(instance
+                        .browser
+                        .create_browser_context(CreateBrowserContextParams::default())
+                        .await?)
+                })
+                .await?;
+                let session = Arc::new(tokio::sync::Mutex::new(Session {
+                    instance,
+                    context,
+                    tab: None,
+                    last_used: Instant::now(),
+                    config_sig: entry.config.signature(),
+                }));
+                let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+                sessions.entry(id.to_string()).or_insert(session).clone()
+            }
+        };
+        let mut s = tokio::time::timeout_at(deadline.into(), session.lock())
+            .await
+            .map_err(|_| Error::Busy(format!("session {id} is busy with another request")))?;
+        if s.config_sig != entry.config.signature() {
+            return Err(Error::Invalid(format!(
+                "session {id} was opened with another browser configuration"
+            )));
+        }
+        s.last_used = Instant::now();
+        let instance = s.instance.clone();
+        if instance.is_dead() {
+            // The session's cookies died with its browser: drop it and say so.
+            if let Ok(mut map) = self.sessions.lock() {
+                map.remove(id);
+            }
+            return Err(Error::BrowserGone(format!(
+                "session {id}'s browser is gone; its cookies and storage are lost"
+            )));
+        }
+        let _tab_permit = acquire_until(&instance.tabs, deadline, "a free tab").await?;
+        instance.in_flight.fetch_add(1, Ordering::SeqCst);
+        instance.touch();
+        let mut tab = match s.tab.take() {
+            Some(tab) => tab,
+            None => {
+                let ctx = s.context.clone();
+                let page = guarded(&instance, deadline, "a new tab", async {
+                    let params = CreateTargetParams::builder()
+                        .url("about:blank")
+                        .browser_context_id(ctx)
+                        .build()
+                        .map_err(Error::Protocol)?;
+                    Ok(instance.browser.new_page(params).await?)
+                })
+                .await;
+                match page {
+                    Ok(page) => TabState::new(page),
+                    Err(e) => {
+                        instance.in_flight.fetch_sub(1, Ordering::SeqCst);
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let result = guarded(
+            &instance,
+            deadline,
+            "the page",
+            render::drive(&mut tab, req, deadline),
+        )
+        .await
+        .map_err(|e| timeout_with(e, req));
+        if result.is_ok() {
+            s.tab = Some(tab);
+        }
+        s.last_used = Instant::now();
+        instance.in_flight.fetch_sub(1, Ordering::SeqCst);
+        instance.touch();
+        self.count_page(&instance);
+        result
+    }
+}
+
+/// Fills in the request's own timeout in a generic deadline error.
+fn timeout_with(e: Error, req: &RenderRequest) -> Error {
+    match e {
+        Error::Timeout { what, .. } => Error::Timeout {
+            secs: req.timeout.as_secs_f64(),
+            what,
+        },
+        other => other,
+    }
+}
+
+/// Runs `fut` until the deadline, failing fast if the browser dies meanwhile.
+async fn guarded<T>(
+    instance: &Instance,
+    deadline: Instant,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::select! {
+        r = fut => r.map_err(|e| match e {
+            // A command that failed because the connection closed is a dead browser.
+            Error::Protocol(_) if instance.is_dead() => Error::BrowserGone(e.to_string()),
+            e => e,
+        }),
+        _ = instance.wait_gone() => Err(Error::BrowserGone("the DevTools connection closed".into())),
+        _ = tokio::time::sleep_until(deadline.into()) => Err(Error::Timeout {
+            secs: 0.0,
+            what: what.to_string(),
+        }),
+    }
+}
+
+/// How often the janitor runs and how long idle browsers live, given memory pressure:
+/// at 60% of the limit TTLs halve, at 80% they are a quarter, at 90% idle browsers go at
+/// once; the interval shrinks in the same steps (never below 250 ms).
+pub(crate) fn pressure_scale(pressure: f64) -> f64 {
+    if pressure >= 0.9 {
+        0.0
+    } else if pressure >= 0.8 {
+        0.25
+    } else if pressure >= 0.6 {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+fn janitor_interval(base: Duration, pressure: f64) -> Duration {
+    let scale = pressure_scale(pressure).max(0.1);
+    base.mul_f64(scale).max(Duration::from_millis(250))
+}
+
+async fn janitor(inner: Weak<Inner>) {
+    let mut interval = match inner.upgrade() {
+        Some(i) => i.cfg.janitor_interval,
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.closed.load(Ordering::SeqCst) {
+            return;
+        }
+        let pressure = inner.cfg.memory.read().map_or(0.0, |r| r.pressure());
+        inner
+            .counters
+            .pressure_millis
+            .store((pressure * 1000.0) as u64, Ordering::Relaxed);
+        interval = janitor_interval(inner.cfg.janitor_interval, pressure);
+        let scale = pressure_scale(pressure);
+        inner.sweep(scale).await;
+    }
+}
+
+impl Inner {
+    /// One janitor pass: reap idle browsers past their tier's TTL (scaled by memory
+    /// pressure), recycle browsers past the RSS cap, drop dead ones, expire sessions.
+    async fn sweep(&self, ttl_scale: f64) {
+        let entries: Vec<Arc<Entry>> = self
+            .entries
+            .lock()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default();
+        let mut doomed = Vec::new();
+        for entry in entries {
+            let Ok(mut current) = entry.current.try_lock() else {
+                continue;
+            };
+            let Some(instance) = current.as_ref() else {
+                continue;
+            };
+            let idle = instance.in_flight.load(Ordering::SeqCst) == 0;
+            if instance.is_dead() {
+                if !instance.retiring.swap(true, Ordering::SeqCst) {
+                    self.counters.crashes.fetch_add(1, Ordering::Relaxed);
+                }
+                doomed.extend(current.take());
+                continue;
+            }
+            let ttl = match entry.tier(self.cfg.hot_after) {
+                Tier::Permanent => None,
+                Tier::Hot => Some(self.cfg.hot_ttl.mul_f64(ttl_scale)),
+                Tier::Cold => Some(self.cfg.cold_ttl.mul_f64(ttl_scale)),
+            };
+            if idle
+                && Arc::strong_count(instance) == 1
+                && ttl.is_some_and(|ttl| instance.idle_for() >= ttl)
+            {
+                self.counters.reaped.fetch_add(1, Ordering::Relaxed);
+                doomed.extend(current.take());
+                continue;
+            }
+            if !instance.retiring.load(Ordering::Relaxed)
+                && process::tree_memory_bytes(instance.pid) > self.cfg.rss_cap
+            {
+                instance.retiring.store(true, Ordering::SeqCst);
+                self.counters.recycles.fetch_add(1, Ordering::Relaxed);
+            }
+            // Under pressure, idle tabs beyond one are closed.
+            if ttl_scale < 1.0
+                && let Ok(mut tabs) = instance.idle_tabs.lock()
+            {
+                tabs.truncate(1);
+            }
+        }
+        // Sessions idle past their TTL.
+        let expired: Vec<Arc<tokio::sync::Mutex<Session>>> = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let ttl = self.cfg.session_ttl.mul_f64(ttl_scale.max(0.25));
+            let ids: Vec<String> = sessions
+                .iter()
+                .filter(|(_, s)| {
+                    s.try_lock()
+                        .is_ok_and(|s| s.last_used.elapsed() >= ttl || s.instance.is_dead())
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| sessions.remove(id)).collect()
+        };
+        for s in expired {
+            let mut s = s.lock().await;
+            dispose_session(&mut s).await;
+        }
+        drop(doomed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_and_malformed_flags_are_refused() {
+        let ok = BrowserConfig {
+            extra_args: vec!["--force-dark-mode".into(), "--window-size=800,600".into()],
+            ..Default::default()
+        };
+        assert!(ok.validate().is_ok());
+        for bad in [
+            "--proxy-server=http://evil:8080",
+            "--host-resolver-rules=MAP * 127.0.0.1",
+            "--user-data-dir=/tmp/x",
+            "--remote-debugging-port=9222",
+            "-x",
+            "nodash",
+            "--a\nb",
+        ] {
+            let cfg = BrowserConfig {
+                extra_args: vec![bad.into()],
+                ..Default::default()
+            };
+            assert!(cfg.validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signatures_differ_by_config() {
+        let a = BrowserConfig::default();
+        let b = BrowserConfig {
+            text_mode: true,
+            ..Default::default()
+        };
+        assert_eq!(a.signature(), BrowserConfig::default().signature());
+        assert_ne!(a.signature(), b.signature());
+    }
+
+    #[test]
+    fn session_ids_are_validated() {
+        assert!(validate_session_id("user-42_a.b").is_ok());
+        for bad in ["", "a b", "../etc", &"x".repeat(65), "é"] {
+            assert!(validate_session_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pressure_shrinks_ttls_and_interval() {
+        assert_eq!(pressure_scale(0.1), 1.0);
+        assert_eq!(pressure_scale(0.7), 0.5);
+        assert_eq!(pressure_scale(0.85), 0.25);
+        assert_eq!(pressure_scale(0.95), 0.0);
+        let base = Duration::from_secs(10);
+        assert_eq!(janitor_interval(base, 0.0), base);
+        assert_eq!(janitor_interval(base, 0.7), Duration::from_secs(5));
+        assert_eq!(janitor_interval(base, 0.99), Duration::from_secs(1));
+    }
+}

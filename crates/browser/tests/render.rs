@@ -1,0 +1,498 @@
+//! The browser pool against real Debian Chromium and a loopback test site.
+//!
+//! Every test gets its own profile root, so it can count its own browser processes and
+//! profile directories (leak checks) while other tests run in parallel.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use gannet_browser::process::{count_browser_processes, count_profile_dirs};
+use gannet_browser::{
+    Block, BrowserConfig, Error, Pool, PoolConfig, RenderRequest, Screenshot, WaitFor,
+};
+use gannet_testkit::{Response, Site, SiteBuilder};
+
+fn temp_root(name: &str) -> PathBuf {
+    let root =
+        std::env::temp_dir().join(format!("gannet-browser-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("create the profile root");
+    root
+}
+
+fn config(name: &str) -> PoolConfig {
+    PoolConfig {
+        temp_root: temp_root(name),
+        ..PoolConfig::default()
+    }
+}
+
+fn request(site: &Site, path: &str) -> RenderRequest {
+    let mut req = RenderRequest::new(site.url(path));
+    req.timeout = Duration::from_secs(20);
+    req
+}
+
+/// Shuts the pool down and checks that nothing is left behind.
+async fn close(pool: Pool) {
+    let root = pool.temp_root().to_path_buf();
+    pool.shutdown().await;
+    assert_eq!(count_browser_processes(&root), 0, "browser processes left");
+    assert_eq!(count_profile_dirs(&root), 0, "profile dirs left");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+const INJECTING: &str = r#"<!doctype html><html><head><title>Shell</title>
+<script>
+document.addEventListener('DOMContentLoaded', () => {
+  const p = document.createElement('p');
+  p.id = 'sync';
+  p.textContent = 'Written by a script on DOMContentLoaded.';
+  document.getElementById('app').appendChild(p);
+});
+window.addEventListener('load', () => {
+  fetch('/data.json').then(r => r.json()).then(d => {
+    const p = document.createElement('p');
+    p.id = 'fetched';
+    p.textContent = d.text;
+    document.getElementById('app').appendChild(p);
+  });
+});
+</script></head><body><div id="app"></div></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_content_and_fetched_content_are_rendered() {
+    let site = SiteBuilder::new()
+        .page("/", INJECTING)
+        .response(
+            "/data.json",
+            Response::typed(
+                "application/json",
+                r#"{"text":"Fetched after load from the API."}"#,
+            )
+            .delay(Duration::from_millis(300)),
+        )
+        .start()
+        .await;
+    let pool = Pool::new(config("inject")).unwrap();
+    let page = pool.render(&request(&site, "/")).await.unwrap();
+    assert!(
+        page.html
+            .contains("Written by a script on DOMContentLoaded."),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("Fetched after load from the API."),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page.html[..40]
+    );
+    assert_eq!(page.status, 200);
+    assert_eq!(page.final_url, site.url("/").as_str());
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_css_and_js_conditions() {
+    let late = r#"<html><body><div id="c"></div><script>
+      setTimeout(() => { document.getElementById('c').innerHTML = '<p id="late">Late paragraph.</p>'; window.done = true; }, 800);
+    </script></body></html>"#;
+    let site = SiteBuilder::new().page("/late", late).start().await;
+    let pool = Pool::new(config("waitfor")).unwrap();
+
+    let mut req = request(&site, "/late");
+    req.wait = "css:#late".parse().unwrap();
+    let page = pool.render(&req).await.unwrap();
+    assert!(page.html.contains("Late paragraph."));
+
+    req.wait = WaitFor::Js("window.done === true".into());
+    let page = pool.render(&req).await.unwrap();
+    assert!(page.html.contains("Late paragraph."));
+
+    // A condition that never holds is a timeout naming it.
+    req.wait = "css:#never".parse().unwrap();
+    req.timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let err = pool.render(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(err.to_string().contains("css:#never"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // A selector that is not CSS is the caller's error, reported at once.
+    req.wait = "css:#[".parse().unwrap();
+    let err = pool.render(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_that_never_finishes_loading() {
+    let html = r#"<html><body><p>Visible text before the stalled image.</p><img src="/stall.png"></body></html>"#;
+    let site = SiteBuilder::new()
+        .page("/", html)
+        .response(
+            "/stall.png",
+            Response::typed("image/png", "x").delay(Duration::from_secs(120)),
+        )
+        .start()
+        .await;
+    let pool = Pool::new(config("stall")).unwrap();
+    // Waiting for `load` times out...
+    let mut req = request(&site, "/");
+    req.wait = WaitFor::Load;
+    req.timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let err = pool.render(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // ...while the default wait takes the DOM once `load` is overdue.
+    let mut req = request(&site, "/");
+    req.timeout = Duration::from_secs(15);
+    let page = pool.render(&req).await.unwrap();
+    assert!(page.html.contains("Visible text before the stalled image."));
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_errors_do_not_fail_the_render() {
+    let html = r#"<html><body><p>Content survives the error.</p>
+      <script>undefinedFunction();</script>
+      <script>document.body.insertAdjacentHTML('beforeend', '<p>Second script still runs.</p>')</script>
+      </body></html>"#;
+    let site = SiteBuilder::new().page("/", html).start().await;
+    let pool = Pool::new(config("jserror")).unwrap();
+    let mut req = request(&site, "/");
+    req.js = Some("document.querySelectorAll('p').length".into());
+    let page = pool.render(&req).await.unwrap();
+    assert!(page.html.contains("Content survives the error."));
+    assert!(page.html.contains("Second script still runs."));
+    assert_eq!(page.js_result, Some(serde_json::json!(2)));
+    assert_eq!(page.js_error, None);
+
+    // User code that throws reports the exception and still returns the page.
+    req.js = Some("(async () => { throw new Error('boom from user code'); })()".into());
+    let page = pool.render(&req).await.unwrap();
+    assert!(
+        page.js_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("boom from user code")
+    );
+    assert!(page.html.contains("Content survives the error."));
+    close(pool).await;
+}
+
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    let w = u32::from_be_bytes(png[16..20].try_into().expect("4 bytes"));
+    let h = u32::from_be_bytes(png[20..24].try_into().expect("4 bytes"));
+    (w, h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_and_pdf() {
+    let tall = r#"<html><body style="margin:0"><div style="height:2000px;background:#eef">Tall page</div></body></html>"#;
+    let site = SiteBuilder::new().page("/", tall).start().await;
+    let pool = Pool::new(config("shots")).unwrap();
+    let mut req = request(&site, "/");
+    req.viewport = Some((640, 480));
+    req.screenshot = Some(Screenshot { full_page: false });
+    req.pdf = true;
+    let page = pool.render(&req).await.unwrap();
+    assert_eq!(png_size(page.screenshot.as_ref().unwrap()), (640, 480));
+    let pdf = page.pdf.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(
+        pdf.windows(5).rev().take(64).any(|w| w == b"%%EOF"),
+        "PDF has no trailer"
+    );
+
+    req.screenshot = Some(Screenshot { full_page: true });
+    req.pdf = false;
+    let page = pool.render(&req).await.unwrap();
+    assert_eq!(png_size(page.screenshot.as_ref().unwrap()), (640, 2000));
+
+    // The viewport is restored after a full-page shot.
+    req.screenshot = Some(Screenshot { full_page: false });
+    let page = pool.render(&req).await.unwrap();
+    assert_eq!(png_size(page.screenshot.as_ref().unwrap()), (640, 480));
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_resources_are_not_requested() {
+    let html = r#"<html><head><link rel="stylesheet" href="/s.css"></head><body><p>Text</p><img src="/a.png"></body></html>"#;
+    let site = SiteBuilder::new()
+        .page("/", html)
+        .response("/a.png", Response::typed("image/png", "png"))
+        .response("/s.css", Response::typed("text/css", "p{color:red}"))
+        .start()
+        .await;
+    let pool = Pool::new(config("block")).unwrap();
+    let mut req = request(&site, "/");
+    req.block = Block::parse_list("images,stylesheets").unwrap();
+    req.wait = WaitFor::Load;
+    let page = pool.render(&req).await.unwrap();
+    assert!(page.html.contains("Text"));
+    assert_eq!(site.hits("/a.png"), 0);
+    assert_eq!(site.hits("/s.css"), 0);
+    // The same (reused) tab without blocking loads them again.
+    req.block.clear();
+    pool.render(&req).await.unwrap();
+    assert_eq!(site.hits("/a.png"), 1);
+    assert_eq!(site.hits("/s.css"), 1);
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_keep_cookies_and_are_isolated() {
+    let site = SiteBuilder::new()
+        .page(
+            "/login",
+            "<html><body><script>document.cookie = 'sid=s3cret; path=/';</script>in</body></html>",
+        )
+        .page("/account", "<html><body>account</body></html>")
+        .start()
+        .await;
+    let pool = Pool::new(config("session")).unwrap();
+    let mut login = request(&site, "/login");
+    login.session = Some("alice".into());
+    pool.render(&login).await.unwrap();
+
+    let mut account = request(&site, "/account");
+    account.js = Some("document.cookie".into());
+    account.session = Some("alice".into());
+    let page = pool.render(&account).await.unwrap();
+    assert_eq!(page.js_result, Some(serde_json::json!("sid=s3cret")));
+
+    account.session = Some("bob".into());
+    let page = pool.render(&account).await.unwrap();
+    assert_eq!(
+        page.js_result,
+        Some(serde_json::json!("")),
+        "another session sees no cookie"
+    );
+    account.session = None;
+    let page = pool.render(&account).await.unwrap();
+    assert_eq!(
+        page.js_result,
+        Some(serde_json::json!("")),
+        "sessionless requests see no cookie"
+    );
+
+    assert!(pool.close_session("alice").await);
+    assert!(!pool.close_session("alice").await);
+    account.session = Some("alice".into());
+    let page = pool.render(&account).await.unwrap();
+    assert_eq!(
+        page.js_result,
+        Some(serde_json::json!("")),
+        "a closed session forgets"
+    );
+
+    account.session = Some("../etc/passwd".into());
+    assert!(matches!(
+        pool.render(&account).await,
+        Err(Error::Invalid(_))
+    ));
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_browser_is_replaced_and_the_request_retried() {
+    let html = r#"<html><body><p>Slow page content.</p><img src="/slow.png"></body></html>"#;
+    let site = SiteBuilder::new()
+        .page("/", html)
+        .response(
+            "/slow.png",
+            Response::typed("image/png", "x").delay(Duration::from_millis(1500)),
+        )
+        .start()
+        .await;
+    let pool = Pool::new(config("crash")).unwrap();
+    pool.warm_up().await.unwrap();
+    let pids = pool.browser_pids();
+    assert_eq!(pids.len(), 1);
+    let mut req = request(&site, "/");
+    req.wait = WaitFor::Load;
+    let render = tokio::spawn({
+        let pool = pool.clone();
+        async move { pool.render(&req).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::process::Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .unwrap();
+    let page = render.await.unwrap().unwrap();
+    assert!(page.html.contains("Slow page content."));
+    let m = pool.metrics();
+    assert!(m.crashes >= 1 && m.retries >= 1 && m.launches >= 2, "{m:?}");
+    assert_ne!(pool.browser_pids(), pids);
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiers_promote_and_idle_browsers_are_reaped() {
+    let site = SiteBuilder::new()
+        .page("/", "<html><body>x</body></html>")
+        .start()
+        .await;
+    let pool = Pool::new(PoolConfig {
+        cold_ttl: Duration::from_millis(1500),
+        hot_ttl: Duration::from_secs(60),
+        janitor_interval: Duration::from_millis(100),
+        ..config("tiers")
+    })
+    .unwrap();
+    let req = request(&site, "/");
+    let rare = BrowserConfig {
+        locale: Some("de-DE".into()),
+        ..Default::default()
+    };
+    let frequent = BrowserConfig {
+        text_mode: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        pool.render(&req).await.unwrap().tier,
+        gannet_browser::Tier::Permanent
+    );
+    let mut tiers = Vec::new();
+    for _ in 0..3 {
+        tiers.push(pool.render_with(&frequent, &req).await.unwrap().tier);
+    }
+    assert_eq!(tiers.last(), Some(&gannet_browser::Tier::Hot), "{tiers:?}");
+    assert_eq!(
+        pool.render_with(&rare, &req).await.unwrap().tier,
+        gannet_browser::Tier::Cold
+    );
+    let m = pool.metrics();
+    assert_eq!(
+        (m.browsers_permanent, m.browsers_hot, m.browsers_cold),
+        (1, 1, 1),
+        "{m:?}"
+    );
+
+    // The cold browser goes after its short TTL; the hot and permanent ones stay.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let m = pool.metrics();
+    assert_eq!(
+        (m.browsers_permanent, m.browsers_hot, m.browsers_cold),
+        (1, 1, 0),
+        "{m:?}"
+    );
+    assert!(m.reaped >= 1);
+    assert_eq!(pool.browser_pids().len(), 2);
+    assert!(
+        m.hits_permanent == 1 && m.hits_cold == 1 + 2 && m.hits_hot == 1,
+        "{m:?}"
+    );
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_capacity_queue_with_a_bound_and_a_deadline() {
+    let site = SiteBuilder::new()
+        .response(
+            "/slow",
+            Response::html("<html><body>slow</body></html>").delay(Duration::from_millis(1500)),
+        )
+        .start()
+        .await;
+    let pool = Pool::new(PoolConfig {
+        max_concurrent: 1,
+        queue_limit: 1,
+        ..config("queue")
+    })
+    .unwrap();
+    pool.warm_up().await.unwrap();
+    let first = tokio::spawn({
+        let (pool, req) = (pool.clone(), request(&site, "/slow"));
+        async move { pool.render(&req).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = tokio::spawn({
+        let (pool, req) = (pool.clone(), request(&site, "/slow"));
+        async move { pool.render(&req).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The queue (one place) is full: the third is refused at once.
+    let started = Instant::now();
+    let third = pool.render(&request(&site, "/slow")).await;
+    assert!(matches!(third, Err(Error::Busy(_))), "{third:?}");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(pool.metrics().queue_depth, 1);
+    // The queued one runs once the first is done.
+    assert!(first.await.unwrap().is_ok());
+    assert!(second.await.unwrap().is_ok());
+
+    // A waiting request whose deadline passes gets Busy, not a hang.
+    let hog = tokio::spawn({
+        let (pool, req) = (pool.clone(), request(&site, "/slow"));
+        async move { pool.render(&req).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut short = request(&site, "/slow");
+    short.timeout = Duration::from_millis(400);
+    let started = Instant::now();
+    assert!(matches!(pool.render(&short).await, Err(Error::Busy(_))));
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    assert!(hog.await.unwrap().is_ok());
+    assert!(pool.metrics().busy_rejections >= 2);
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_are_recycled_after_their_page_budget() {
+    let site = SiteBuilder::new()
+        .page("/", "<html><body>x</body></html>")
+        .start()
+        .await;
+    let pool = Pool::new(PoolConfig {
+        recycle_after: 3,
+        recycle_jitter: 0.0,
+        ..config("recycle")
+    })
+    .unwrap();
+    let req = request(&site, "/");
+    let mut pids = std::collections::BTreeSet::new();
+    for _ in 0..7 {
+        pool.render(&req).await.unwrap();
+        pids.extend(pool.browser_pids());
+    }
+    let m = pool.metrics();
+    assert_eq!(m.launches, 3, "{m:?}");
+    assert_eq!(m.recycles, 2, "{m:?}");
+    assert_eq!(pids.len(), 3);
+    // Retired browsers are gone once their pages are done.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(pool.browser_pids().len(), 1);
+    assert!(count_browser_processes(pool.temp_root()) > 0);
+    close(pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn navigation_errors_are_reported() {
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let pool = Pool::new(config("naverr")).unwrap();
+    let mut req = RenderRequest::new(format!("http://127.0.0.1:{port}/").parse().unwrap());
+    req.timeout = Duration::from_secs(10);
+    let err = pool.render(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Navigation { .. }), "{err}");
+    assert!(err.to_string().contains("ERR_CONNECTION_REFUSED"), "{err}");
+    close(pool).await;
+}
