@@ -179,7 +179,7 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
     };
     *spent += started.elapsed();
     let file = path.to_str();
-    let rendered = match output::render(&doc, html.as_deref(), args.format, file) {
+    let rendered = match output::render(&doc, html.as_deref(), args.format, file, None) {
         Ok(r) => output::with_newline(r),
         Err(e) => return Outcome::Failed(format!("{e:#}")),
     };

@@ -29,6 +29,22 @@ impl Format {
     }
 }
 
+/// How a page was rendered in the browser (JSON output only).
+#[derive(Debug, Serialize)]
+pub(crate) struct RenderInfo {
+    pub(crate) rendered: bool,
+    /// Why smart mode rendered it (absent when rendering was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) render_reason: Option<String>,
+    /// HTTP status of the document as the browser got it (0 when unknown).
+    pub(crate) status: u16,
+    pub(crate) render_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) js_result: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) js_error: Option<String>,
+}
+
 /// A document plus what only the CLI knows about it.
 #[derive(Serialize)]
 struct JsonOut<'a> {
@@ -36,21 +52,25 @@ struct JsonOut<'a> {
     file: Option<&'a str>,
     #[serde(flatten)]
     doc: &'a Document,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    render: Option<&'a RenderInfo>,
 }
 
-/// Render a document in a format. `html` is the cleaned content HTML for `Format::Html`.
+/// Render a document in a format. `html` is the cleaned content HTML for `Format::Html`;
+/// `render` says how a browser produced the page (JSON only).
 pub(crate) fn render(
     doc: &Document,
     html: Option<&str>,
     format: Format,
     file: Option<&str>,
+    render: Option<&RenderInfo>,
 ) -> anyhow::Result<String> {
     Ok(match format {
         Format::Markdown => doc.markdown.clone(),
         Format::Text => doc.text.clone(),
         Format::Html => html.unwrap_or_default().to_string(),
         Format::Json => {
-            serde_json::to_string(&JsonOut { file, doc }).context("serializing JSON")?
+            serde_json::to_string(&JsonOut { file, doc, render }).context("serializing JSON")?
         }
     })
 }

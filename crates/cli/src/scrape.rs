@@ -1,17 +1,8 @@
-//! `gannet scrape`: the step from a URL typed by a person to a fetched page. Parsing the URL
-//! gives errors that say how to fix it; fetching is `gannet_fetch`'s job.
+//! `gannet scrape`: the step from a URL typed by a person to a URL we can fetch. Parsing
+//! gives errors that say how to fix it.
 
 use anyhow::{Context as _, bail};
-use gannet_fetch::{FetchedPage, Fetcher};
 use url::Url;
-
-/// Fetch one URL and return the page ready for extraction.
-pub(crate) async fn fetch_page(fetcher: &Fetcher, url: &str) -> anyhow::Result<FetchedPage> {
-    let url = parse_url(url)?;
-    // The fetch error names the URL and the problem in one line.
-    let page = fetcher.fetch(&url).await?;
-    Ok(page)
-}
 
 /// Parses a URL given on the command line: absolute, http or https.
 pub(crate) fn parse_url(input: &str) -> anyhow::Result<Url> {
