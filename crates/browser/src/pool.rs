@@ -456,7 +456,10 @@ impl Pool {
         let entry = inner.entry(config);
         let tier = entry.tier(inner.cfg.hot_after);
         let mut result = self.attempt(&entry, req, deadline).await;
-        if matches!(result, Err(Error::BrowserGone(_))) && Instant::now() < deadline {
+        if matches!(result, Err(Error::BrowserGone(_)))
+            && Instant::now() < deadline
+            && !inner.closed.load(Ordering::SeqCst)
+        {
             inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             result = self.attempt(&entry, req, deadline).await;
         }
@@ -716,8 +719,17 @@ impl Inner {
         }
         // Replace it: the old one (if any) lives until its last request ends.
         current.take();
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
         self.make_room(deadline).await?;
         let instance = self.launch(&entry.config, deadline).await?;
+        if self.closed.load(Ordering::SeqCst) {
+            // Shut down while it started: it must not outlive the pool.
+            let doomed = instance.clone();
+            let _ = tokio::task::spawn_blocking(move || doomed.kill()).await;
+            return Err(Error::Closed);
+        }
         *current = Some(instance.clone());
         Ok(instance)
     }

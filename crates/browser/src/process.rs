@@ -182,7 +182,13 @@ pub(crate) fn launch(spec: &LaunchSpec) -> Result<ChromeProcess, Error> {
     let log = fs::File::create(profile.join("chrome-stderr.log"))
         .map_err(|e| Error::Launch(format!("cannot create the browser log: {e}")))?;
 
+    // Chromium's own temporary files (the singleton socket directory) go inside the
+    // profile, so removing the profile removes them even after a kill.
+    let tmp = profile.join("tmp");
+    fs::create_dir_all(&tmp)
+        .map_err(|e| Error::Launch(format!("cannot create {}: {e}", tmp.display())))?;
     let mut cmd = Command::new(&spec.executable);
+    cmd.env("TMPDIR", &tmp);
     cmd.args(BASE_FLAGS);
     if rustix::process::geteuid().is_root() {
         cmd.arg("--no-sandbox");
