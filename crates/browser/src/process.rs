@@ -146,8 +146,24 @@ impl ChromeProcess {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        let _ = fs::remove_dir_all(&self.profile);
+        remove_profile(&self.profile);
     }
+}
+
+/// Removes a profile and the directory Chromium made in the system temp dir for its
+/// singleton socket (the profile's `SingletonSocket` symlink points into it; it lives
+/// outside the profile because a socket path must be short).
+fn remove_profile(profile: &Path) {
+    if let Ok(target) = fs::read_link(profile.join("SingletonSocket"))
+        && let Some(dir) = target.parent()
+        && dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".org.chromium.") || n.starts_with("org.chromium."))
+    {
+        let _ = fs::remove_dir_all(dir);
+    }
+    let _ = fs::remove_dir_all(profile);
 }
 
 impl Drop for ChromeProcess {
@@ -182,13 +198,7 @@ pub(crate) fn launch(spec: &LaunchSpec) -> Result<ChromeProcess, Error> {
     let log = fs::File::create(profile.join("chrome-stderr.log"))
         .map_err(|e| Error::Launch(format!("cannot create the browser log: {e}")))?;
 
-    // Chromium's own temporary files (the singleton socket directory) go inside the
-    // profile, so removing the profile removes them even after a kill.
-    let tmp = profile.join("tmp");
-    fs::create_dir_all(&tmp)
-        .map_err(|e| Error::Launch(format!("cannot create {}: {e}", tmp.display())))?;
     let mut cmd = Command::new(&spec.executable);
-    cmd.env("TMPDIR", &tmp);
     cmd.args(BASE_FLAGS);
     if rustix::process::geteuid().is_root() {
         cmd.arg("--no-sandbox");
@@ -316,7 +326,8 @@ pub fn cleanup_stale(temp_root: &Path) -> usize {
         }
         let dir = entry.path();
         kill_processes_using(&dir);
-        if fs::remove_dir_all(&dir).is_ok() {
+        remove_profile(&dir);
+        if !dir.exists() {
             cleaned += 1;
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::UsageError;
 use anyhow::Context;
-use gannet_crawl::{Crawl, CrawlConfig, CrawlError, Stats, StopReason, Summary};
+use gannet_crawl::{Crawl, CrawlConfig, CrawlError, RenderPolicy, Stats, StopReason, Summary};
 use gannet_fetch::FetchConfig;
 use gannet_frontier::{ScopeConfig, ScopeKind};
 use gannet_sink::Format;
@@ -123,6 +123,22 @@ pub(crate) struct CrawlArgs {
     /// No progress output (the summary is still printed).
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Render pages in Chromium: never, auto (pages that need JavaScript) or always.
+    #[arg(long, value_enum, default_value = "never")]
+    render: crate::scrape_cmd::RenderMode,
+    /// Renders in flight at once (browser tabs).
+    #[arg(long, value_name = "N")]
+    render_concurrency: Option<usize>,
+    /// Time allowed per render, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    render_timeout: f64,
+    /// When a rendered page is ready: load, networkidle, css:SELECTOR or js:EXPRESSION.
+    #[arg(long, value_name = "COND")]
+    wait_for: Option<String>,
+    /// Resource types rendered pages do not load (images, fonts, media, stylesheets;
+    /// "none" loads everything).
+    #[arg(long, value_name = "LIST", default_value = "images,fonts,media")]
+    block: String,
 }
 
 /// Parses `90`, `90s`, `15m`, `2h`, `1h30m`, `500ms`.
@@ -223,6 +239,34 @@ fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
         connect_timeout: Duration::from_secs_f64(args.timeout.min(10.0)),
         max_body_bytes: args.max_body,
         ..FetchConfig::default()
+    };
+    config.render = match args.render {
+        crate::scrape_cmd::RenderMode::Never => RenderPolicy::Never,
+        crate::scrape_cmd::RenderMode::Auto => RenderPolicy::Auto,
+        crate::scrape_cmd::RenderMode::Always => RenderPolicy::Always,
+    };
+    if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
+        return Err(
+            UsageError("--render-timeout must be a positive number of seconds".into()).into(),
+        );
+    }
+    config.render_timeout = Duration::from_secs_f64(args.render_timeout);
+    if let Some(n) = args.render_concurrency {
+        if n == 0 {
+            return Err(UsageError("--render-concurrency must be at least 1".into()).into());
+        }
+        config.browser.max_concurrent = n.min(256);
+        config.browser.tabs_per_browser = n.min(256);
+    }
+    if let Some(w) = &args.wait_for {
+        config.render_wait = w
+            .parse()
+            .map_err(|e: gannet_browser::Error| UsageError(e.to_string()))?;
+    }
+    config.render_block = if args.block.trim().eq_ignore_ascii_case("none") {
+        Vec::new()
+    } else {
+        gannet_browser::Block::parse_list(&args.block).map_err(|e| UsageError(e.to_string()))?
     };
     Ok(config)
 }
@@ -439,6 +483,7 @@ fn print_summary(s: &Summary, log: LogFormat) {
                 "event": "summary",
                 "stop": stop,
                 "pages": s.written,
+                "rendered": s.rendered,
                 "failed": s.failed,
                 "skipped": s.skipped,
                 "robots_blocked": s.robots_blocked,
@@ -472,6 +517,9 @@ fn print_summary(s: &Summary, log: LogFormat) {
             );
             if s.not_modified > 0 {
                 eprintln!("  {} not modified (304)", s.not_modified);
+            }
+            if s.rendered > 0 {
+                eprintln!("  {} rendered in the browser", s.rendered);
             }
             for (reason, n) in &s.reasons {
                 eprintln!("  {n:>8}  {reason}");

@@ -248,8 +248,8 @@ fn killing_gannet_takes_its_browser_down_and_the_next_run_cleans_up() {
         "the killed run's profile is left"
     );
 
-    assert_eq!(stray_entries(&dir), Vec::<String>::new());
-    // The next run that starts a browser removes the dead run's profile.
+    // The next run that starts a browser removes the dead run's profile (and Chromium's
+    // singleton directory that the profile points to).
     let out = output_within(
         gannet(&dir).args(["scrape", "--render", "always", site.url("/spa").as_str()]),
         Duration::from_secs(60),
@@ -261,6 +261,7 @@ fn killing_gannet_takes_its_browser_down_and_the_next_run_cleans_up() {
     );
     assert_eq!(count_profile_dirs(&dir), 0);
     assert_eq!(count_browser_processes(&dir), 0);
+    assert_eq!(stray_entries(&dir), Vec::<String>::new());
 }
 
 #[test]

@@ -64,6 +64,29 @@ pub struct CrawlConfig {
     /// Memory extraction may use at once, in KiB (estimated at 8× the page size). A page
     /// larger than the budget allows runs alone. Default 32 MiB.
     pub extract_memory_kib: u32,
+    /// When pages are rendered in Chromium. Default: never.
+    pub render: RenderPolicy,
+    /// The browser pool used when rendering (limits, recycling, TTLs).
+    pub browser: gannet_browser::PoolConfig,
+    /// Time allowed for one render, from waiting for a tab to the DOM.
+    pub render_timeout: Duration,
+    /// Resource types rendered pages do not load. Default: images, fonts and media (the
+    /// text does not need them, and the site is spared the requests).
+    pub render_block: Vec<gannet_browser::Block>,
+    /// When a rendered page is ready.
+    pub render_wait: gannet_browser::WaitFor,
+}
+
+/// When a crawl renders pages in Chromium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RenderPolicy {
+    /// HTTP only.
+    #[default]
+    Never,
+    /// HTTP first; pages that need JavaScript (see `gannet_browser::smart`) are rendered.
+    Auto,
+    /// Every page is rendered (robots.txt and politeness still apply to it).
+    Always,
 }
 
 impl CrawlConfig {
@@ -95,6 +118,15 @@ impl CrawlConfig {
             fetch: FetchConfig::default(),
             extract_threads: std::thread::available_parallelism().map_or(2, usize::from),
             extract_memory_kib: 32 * 1024,
+            render: RenderPolicy::Never,
+            browser: gannet_browser::PoolConfig::default(),
+            render_timeout: Duration::from_secs(30),
+            render_block: vec![
+                gannet_browser::Block::Images,
+                gannet_browser::Block::Fonts,
+                gannet_browser::Block::Media,
+            ],
+            render_wait: gannet_browser::WaitFor::Auto,
         }
     }
 

@@ -19,7 +19,7 @@ mod stats;
 mod store;
 mod worker;
 
-pub use config::CrawlConfig;
+pub use config::{CrawlConfig, RenderPolicy};
 pub use crawl::StopReason;
 pub use stats::Stats;
 pub use store::StoreFailure;
@@ -68,6 +68,8 @@ pub struct Summary {
     pub stop: StopReason,
     /// Pages written in this run.
     pub written: u64,
+    /// Pages rendered in the browser in this run.
+    pub rendered: u64,
     /// URLs that failed in this run.
     pub failed: u64,
     /// URLs skipped in this run (robots.txt, redirects, non-documents).
@@ -184,6 +186,24 @@ impl Crawl {
             Scope::new(&seeds, &config.scope).map_err(|e| CrawlError::Config(e.to_string()))?;
         let fetcher = Fetcher::new(config.fetch.clone())
             .map_err(|e| CrawlError::Config(format!("HTTP client: {e}")))?;
+        if config.render != RenderPolicy::Never && config.format == gannet_sink::Format::Warc {
+            return Err(CrawlError::Config(
+                "WARC archives HTTP exchanges and a rendered DOM is not one: render into jsonl \
+                 or markdown"
+                    .into(),
+            ));
+        }
+        let browser = match config.render {
+            RenderPolicy::Never => None,
+            _ => Some(
+                gannet_browser::Pool::new(config.browser.clone())
+                    .map_err(|e| CrawlError::Config(e.to_string()))?,
+            ),
+        };
+        let mut render_template = gannet_browser::RenderRequest::new(seeds[0].clone());
+        render_template.timeout = config.render_timeout;
+        render_template.block = config.render_block.clone();
+        render_template.wait = config.render_wait.clone();
         let store =
             StoreHandle::spawn(frontier, sink).map_err(io("starting the store thread", &state))?;
         let stats = Arc::new(Stats::default());
@@ -199,6 +219,9 @@ impl Crawl {
                 .map_err(io("starting extraction threads", &state))?,
             memory: Arc::new(Semaphore::new(config.extract_memory_kib.max(64) as usize)),
             memory_kib: config.extract_memory_kib.max(64),
+            render: config.render,
+            browser,
+            render_template,
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {
             let shared = Arc::clone(&shared);
@@ -253,6 +276,9 @@ impl Crawl {
             }
         }
         let result = self.scheduler.run(&mut stop).await;
+        if let Some(pool) = &self.shared.browser {
+            pool.shutdown().await;
+        }
         let stopped = self.shared.store.stop().await;
         let stop_reason = result?;
         let (frontier, _) = stopped?;
@@ -260,6 +286,7 @@ impl Crawl {
         Ok(Summary {
             stop: stop_reason,
             written: Stats::get(&s.written),
+            rendered: Stats::get(&s.rendered),
             failed: Stats::get(&s.failed),
             skipped: Stats::get(&s.skipped),
             robots_blocked: Stats::get(&s.robots_blocked),

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct Stats {
     /// Pages written to the output.
     pub written: AtomicU64,
+    /// Pages rendered in the browser (of those written or failed).
+    pub rendered: AtomicU64,
     /// URLs that failed for good.
     pub failed: AtomicU64,
     /// URLs not fetched on purpose (robots.txt, redirects, non-HTML...).

@@ -1,6 +1,7 @@
 //! One URL's trip: robots check, HTTP exchange, the verdict on its status, extraction,
 //! outlinks, and the hand-over to the store thread.
 
+use crate::config::RenderPolicy;
 use crate::politeness::Signal;
 use crate::pool::CpuPool;
 use crate::stats::Stats;
@@ -35,6 +36,11 @@ pub(crate) struct Shared {
     pub(crate) memory: Arc<Semaphore>,
     /// The capacity of `memory`, in KiB.
     pub(crate) memory_kib: u32,
+    pub(crate) render: RenderPolicy,
+    /// The browser pool, when the crawl renders.
+    pub(crate) browser: Option<gannet_browser::Pool>,
+    /// Every render's options but its URL.
+    pub(crate) render_template: gannet_browser::RenderRequest,
 }
 
 /// Estimated peak memory of extracting a body of `len` bytes, in KiB: the DOM arena, its
@@ -75,6 +81,9 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
     if !robots.allowed(&url) {
         Stats::add(&shared.stats.robots_blocked, 1);
         return finish(&shared, &job, UrlState::Skipped, 0, "robots.txt", false).await;
+    }
+    if shared.render == RenderPolicy::Always {
+        return rendered(&shared, job, &url).await;
     }
     let conditional = Conditional {
         etag: job.claimed.etag.as_deref(),
@@ -122,7 +131,7 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
     };
     let status = exchange.page.status;
     match status {
-        200..=299 => page(&shared, job, &url, exchange, permit).await,
+        200..=299 => page(&shared, job, &url, exchange, permit, true).await,
         304 => {
             Stats::add(&shared.stats.not_modified, 1);
             let update = update(&job, UrlState::Done, 304, None, &exchange);
@@ -322,12 +331,14 @@ async fn handover_holding(
 }
 
 /// A 2xx page: extract it on the CPU pool, collect its new links, prepare its output.
+/// `from_http` pages may go to the browser in smart mode; rendered ones never go back.
 async fn page(
     shared: &Arc<Shared>,
     job: Job,
     url: &Url,
     exchange: Exchange,
     reserved: Option<OwnedSemaphorePermit>,
+    from_http: bool,
 ) -> Verdict {
     Stats::add(&shared.stats.bytes, exchange.page.body.len() as u64);
     let fetched_at = SystemTime::now();
@@ -349,20 +360,40 @@ async fn page(
         None
     };
     let memory: Vec<OwnedSemaphorePermit> = reserved.into_iter().chain(extra).collect();
-    let work = {
-        let shared = Arc::clone(shared);
-        let url = url.clone();
-        let job = job.clone();
-        move || process(&shared, &job, &url, exchange, fetched_at)
-    };
-    let (prepared, update, links) = match shared.cpu.run(work).await {
-        Some(Ok(done)) => done,
-        Some(Err(e)) => return Verdict::Fatal(StoreFailure::Sink(e.to_string())),
-        None => {
-            // Extraction panicked: a bug, but one page must not end the crawl.
-            return finish(shared, &job, UrlState::Failed, 0, "extraction failed", true).await;
-        }
-    };
+    let smart = from_http && shared.render == RenderPolicy::Auto && shared.browser.is_some();
+    let (prepared, update, links) =
+        match extract_on_pool(shared, &job, url, exchange, fetched_at, smart).await {
+            Ok(Outcome::Done(done)) => done,
+            Ok(Outcome::NeedsRender(exchange)) => {
+                drop(memory);
+                // The page needs JavaScript: render it; if that fails, keep what HTTP gave.
+                match render(shared, url).await {
+                    Ok(page_rendered) => {
+                        let status = effective_status(page_rendered.status);
+                        if (200..300).contains(&status) {
+                            let exchange = rendered_exchange(url, page_rendered);
+                            return Box::pin(rendered_document(shared, job, url, exchange)).await;
+                        }
+                    }
+                    Err(e) => shared
+                        .stats
+                        .reason(&format!("render failed ({})", render_reason(&e))),
+                }
+                match extract_on_pool(shared, &job, url, exchange, fetched_at, false).await {
+                    Ok(Outcome::Done(done)) => {
+                        Stats::add(&shared.stats.written, 1);
+                        return handover(shared, Some(done.0), done.1, done.2, Signal::Ok).await;
+                    }
+                    // Not with smart mode off; recorded rather than trusted.
+                    Ok(Outcome::NeedsRender(_)) => {
+                        return finish(shared, &job, UrlState::Failed, 0, "render failed", true)
+                            .await;
+                    }
+                    Err(verdict) => return verdict,
+                }
+            }
+            Err(verdict) => return verdict,
+        };
     Stats::add(&shared.stats.written, 1);
     // The output stays charged to the budget until the store thread has written it.
     handover_holding(shared, Some(prepared), update, links, Signal::Ok, memory).await
@@ -370,19 +401,62 @@ async fn page(
 
 type Processed = (gannet_sink::Prepared, PageUpdate, Vec<NewUrl>);
 
+/// What extraction made of a page.
+enum Outcome {
+    Done(Processed),
+    /// Smart mode: the page needs JavaScript (the exchange comes back for a fallback).
+    NeedsRender(Exchange),
+}
+
+/// Runs [`process`] on the extraction pool; a failure is the verdict to return.
+async fn extract_on_pool(
+    shared: &Arc<Shared>,
+    job: &Job,
+    url: &Url,
+    exchange: Exchange,
+    fetched_at: SystemTime,
+    smart: bool,
+) -> Result<Outcome, Verdict> {
+    let work = {
+        let shared = Arc::clone(shared);
+        let url = url.clone();
+        let job = job.clone();
+        move || process(&shared, &job, &url, exchange, fetched_at, smart)
+    };
+    match shared.cpu.run(work).await {
+        Some(Ok(outcome)) => Ok(outcome),
+        Some(Err(e)) => Err(Verdict::Fatal(StoreFailure::Sink(e.to_string()))),
+        // Extraction panicked: a bug, but one page must not end the crawl.
+        None => Err(finish(shared, job, UrlState::Failed, 0, "extraction failed", true).await),
+    }
+}
+
 fn process(
     shared: &Shared,
     job: &Job,
     url: &Url,
     exchange: Exchange,
     fetched_at: SystemTime,
-) -> std::io::Result<Processed> {
+    smart: bool,
+) -> std::io::Result<Outcome> {
     let body: Bytes = exchange.page.body.clone();
     let options = Options {
         raw: false,
         charset: exchange.page.charset.clone(),
     };
     let document = gannet_extract::extract(&body, Some(url), &options);
+    if smart
+        && document.word_count < gannet_browser::smart::ENOUGH_WORDS
+        && exchange
+            .page
+            .content_type
+            .as_deref()
+            .is_none_or(|ct| ct.contains("html"))
+        && gannet_browser::smart::needs_render(&String::from_utf8_lossy(&body), document.word_count)
+            .is_some()
+    {
+        return Ok(Outcome::NeedsRender(exchange));
+    }
     let links = new_links(shared, &document.links, job);
     let update = update(job, UrlState::Done, exchange.page.status, None, &exchange);
     let meta = PageMeta {
@@ -408,7 +482,112 @@ fn process(
         },
     };
     let prepared = prepare(shared.format, record)?;
-    Ok((prepared, update, links))
+    Ok(Outcome::Done((prepared, update, links)))
+}
+
+/// `--render always`: the page comes from the browser instead of an HTTP exchange.
+async fn rendered(shared: &Arc<Shared>, job: Job, url: &Url) -> Verdict {
+    match render(shared, url).await {
+        Ok(page_rendered) => {
+            let status = effective_status(page_rendered.status);
+            if !(200..300).contains(&status) {
+                let reason = short_reason(&FetchErrorKind::HttpStatus(status));
+                Stats::add(&shared.stats.failed, 1);
+                shared.stats.reason(&reason);
+                let update = PageUpdate {
+                    id: job.claimed.id,
+                    state: UrlState::Failed,
+                    status,
+                    reason: Some(reason),
+                    etag: None,
+                    last_modified: None,
+                };
+                let signal = if status >= 500 || status == 429 {
+                    Signal::Overloaded
+                } else {
+                    Signal::Ok
+                };
+                return handover(shared, None, update, Vec::new(), signal).await;
+            }
+            let exchange = rendered_exchange(url, page_rendered);
+            rendered_document(shared, job, url, exchange).await
+        }
+        Err(e) => {
+            use gannet_browser::Error as E;
+            let transient = matches!(
+                e,
+                E::Busy(_) | E::BrowserGone(_) | E::Timeout { .. } | E::Protocol(_) | E::Launch(_)
+            );
+            if transient && job.attempt + 1 < shared.max_attempts {
+                let after = backoff(job.attempt);
+                return retry(shared, job, after, Signal::Error);
+            }
+            finish(shared, &job, UrlState::Failed, 0, &render_reason(&e), true).await
+        }
+    }
+}
+
+/// Extracts and hands over a rendered page.
+async fn rendered_document(
+    shared: &Arc<Shared>,
+    job: Job,
+    url: &Url,
+    exchange: Exchange,
+) -> Verdict {
+    Stats::add(&shared.stats.rendered, 1);
+    page(shared, job, url, exchange, None, false).await
+}
+
+async fn render(
+    shared: &Shared,
+    url: &Url,
+) -> Result<gannet_browser::Rendered, gannet_browser::Error> {
+    let Some(pool) = &shared.browser else {
+        return Err(gannet_browser::Error::Closed);
+    };
+    let mut req = shared.render_template.clone();
+    req.url = url.clone();
+    pool.render(&req).await
+}
+
+/// A document the browser got without a status (a file, a cached page) counts as 200.
+fn effective_status(status: u16) -> u16 {
+    if status == 0 { 200 } else { status }
+}
+
+/// A short, stable reason for a failed render.
+fn render_reason(e: &gannet_browser::Error) -> String {
+    use gannet_browser::Error as E;
+    match e {
+        E::Navigation { reason, .. } => reason.clone(),
+        E::Timeout { .. } => "render timed out".into(),
+        E::BrowserGone(_) => "browser crashed".into(),
+        E::Busy(_) => "browser pool busy".into(),
+        E::Launch(_) | E::NoChromium(_) => "browser unavailable".into(),
+        E::Protocol(_) => "browser protocol error".into(),
+        E::Invalid(_) => "invalid render request".into(),
+        E::Closed => "browser pool closed".into(),
+    }
+}
+
+/// A rendered DOM dressed as an exchange, so extraction, links and sinks treat it like
+/// any page. It has no HTTP headers of its own: the browser made the requests.
+fn rendered_exchange(url: &Url, r: gannet_browser::Rendered) -> Exchange {
+    let final_url = Url::parse(&r.final_url).unwrap_or_else(|_| url.clone());
+    Exchange {
+        page: gannet_fetch::FetchedPage {
+            url: final_url,
+            status: effective_status(r.status),
+            content_type: Some("text/html".into()),
+            charset: Some("utf-8".into()),
+            headers: Vec::new(),
+            body: Bytes::from(r.html),
+            redirects: Vec::new(),
+        },
+        version: "HTTP/1.1",
+        remote_ip: None,
+        request_headers: Vec::new(),
+    }
 }
 
 thread_local! {
