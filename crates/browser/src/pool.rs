@@ -227,6 +227,8 @@ struct Counters {
 
 /// One running browser.
 struct Instance {
+    /// The signature of the config it was launched with.
+    sig: u64,
     browser: Browser,
     handler: tokio::task::JoinHandle<()>,
     /// `true` once the DevTools connection is gone.
@@ -536,24 +538,24 @@ impl Pool {
             memory_pressure: c.pressure_millis.load(Ordering::Relaxed) as f64 / 1000.0,
             ..PoolMetrics::default()
         };
-        let entries: Vec<Arc<Entry>> = inner
+        let tiers: HashMap<u64, Tier> = inner
             .entries
             .lock()
-            .map(|e| e.values().cloned().collect())
+            .map(|e| {
+                e.iter()
+                    .map(|(sig, entry)| (*sig, entry.tier(inner.cfg.hot_after)))
+                    .collect()
+            })
             .unwrap_or_default();
-        for entry in entries {
-            let alive = entry
-                .current
-                .try_lock()
-                .ok()
-                .and_then(|c| c.as_ref().map(|i| !i.is_dead()))
-                .unwrap_or(false);
-            if alive {
-                match entry.tier(inner.cfg.hot_after) {
-                    Tier::Permanent => m.browsers_permanent += 1,
-                    Tier::Hot => m.browsers_hot += 1,
-                    Tier::Cold => m.browsers_cold += 1,
-                }
+        for instance in inner.live_instances() {
+            if !instance.usable() {
+                continue;
+            }
+            match tiers.get(&instance.sig) {
+                Some(Tier::Permanent) => m.browsers_permanent += 1,
+                Some(Tier::Hot) => m.browsers_hot += 1,
+                Some(Tier::Cold) => m.browsers_cold += 1,
+                None => {}
             }
         }
         m.rss_bytes = inner
@@ -831,6 +833,7 @@ impl Inner {
         self.counters.launches.fetch_add(1, Ordering::Relaxed);
         let pid = process.pid();
         let instance = Arc::new(Instance {
+            sig: config.signature(),
             browser,
             handler,
             gone: gone_rx,

@@ -29,8 +29,8 @@ use crate::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum WaitFor {
     /// `DOMContentLoaded`, then the `load` event (at most [`AUTO_LOAD_CAP`] more), then until
-    /// the requests the page has in flight (fetch/XHR that render content) finish, with a
-    /// short quiet window. A stalled tracker or image does not fail the render.
+    /// the content requests the page has in flight (scripts, fetch/XHR, frames) finish and
+    /// none ended in the last 50 ms. A stalled tracker or image does not fail the render.
     #[default]
     Auto,
     /// The `load` event; a page that never finishes loading is a timeout.
@@ -48,7 +48,7 @@ pub(crate) const AUTO_LOAD_CAP: Duration = Duration::from_secs(5);
 /// How long `Auto` waits for in-flight requests after `load`.
 const AUTO_SETTLE_CAP: Duration = Duration::from_secs(3);
 /// Quiet time after the last request finished before `Auto` takes the DOM.
-const AUTO_QUIET: Duration = Duration::from_millis(60);
+const AUTO_QUIET: Duration = Duration::from_millis(50);
 /// Poll interval of `css:` and `js:` conditions.
 const POLL: Duration = Duration::from_millis(25);
 
@@ -551,12 +551,25 @@ async fn set_blocking(tab: &mut TabState, block: &[Block]) -> Result<(), Error> 
     Ok(())
 }
 
-/// Counts the page's requests in flight, for `WaitFor::Auto`'s settle step.
+/// Counts the page's content requests in flight (scripts, fetch/XHR, frames), for
+/// `WaitFor::Auto`'s settle step. Images, fonts, stylesheets, media, beacons and
+/// long-lived streams (EventSource, WebSocket) cannot add text and are not waited for.
 struct Traffic {
     sent: chromiumoxide::listeners::EventStream<EventRequestWillBeSent>,
     finished: chromiumoxide::listeners::EventStream<EventLoadingFinished>,
     failed: chromiumoxide::listeners::EventStream<EventLoadingFailed>,
     open: HashSet<String>,
+    /// When the last content request ended.
+    last_done: Option<Instant>,
+}
+
+fn is_content_request(kind: Option<&ResourceType>) -> bool {
+    matches!(
+        kind,
+        Some(
+            ResourceType::Script | ResourceType::Xhr | ResourceType::Fetch | ResourceType::Document
+        )
+    )
 }
 
 impl Traffic {
@@ -566,19 +579,29 @@ impl Traffic {
             finished: page.event_listener::<EventLoadingFinished>().await?,
             failed: page.event_listener::<EventLoadingFailed>().await?,
             open: HashSet::new(),
+            last_done: None,
         })
     }
 
-    /// Returns once nothing has been in flight for [`AUTO_QUIET`], or at `cap`.
+    fn on_sent(&mut self, ev: &EventRequestWillBeSent) {
+        if is_content_request(ev.r#type.as_ref()) {
+            self.open.insert(ev.request_id.inner().clone());
+        }
+    }
+
+    fn on_done(&mut self, id: &str) {
+        if self.open.remove(id) {
+            self.last_done = Some(Instant::now());
+        }
+    }
+
+    /// Returns once no content request is in flight and none ended in the last
+    /// [`AUTO_QUIET`] (its callback may start another or render), or at `cap`.
     async fn settle(&mut self, cap: Instant) {
-        let mut quiet_since = Instant::now();
         loop {
             self.drain();
-            if !self.open.is_empty() {
-                quiet_since = Instant::now();
-            }
-            let quiet_until = quiet_since + AUTO_QUIET;
             let now = Instant::now();
+            let quiet_until = self.last_done.map_or(now, |t| t + AUTO_QUIET);
             if self.open.is_empty() && now >= quiet_until || now >= cap {
                 return;
             }
@@ -588,9 +611,9 @@ impl Traffic {
                 cap
             };
             tokio::select! {
-                Some(ev) = self.sent.next() => { self.open.insert(ev.request_id.inner().clone()); }
-                Some(ev) = self.finished.next() => { self.open.remove(ev.request_id.inner()); }
-                Some(ev) = self.failed.next() => { self.open.remove(ev.request_id.inner()); }
+                Some(ev) = self.sent.next() => self.on_sent(&ev),
+                Some(ev) = self.finished.next() => self.on_done(ev.request_id.inner()),
+                Some(ev) = self.failed.next() => self.on_done(ev.request_id.inner()),
                 _ = tokio::time::sleep_until(wake.into()) => {}
             }
         }
@@ -600,13 +623,13 @@ impl Traffic {
     fn drain(&mut self) {
         use futures_util::FutureExt;
         while let Some(Some(ev)) = self.sent.next().now_or_never() {
-            self.open.insert(ev.request_id.inner().clone());
+            self.on_sent(&ev);
         }
         while let Some(Some(ev)) = self.finished.next().now_or_never() {
-            self.open.remove(ev.request_id.inner());
+            self.on_done(ev.request_id.inner());
         }
         while let Some(Some(ev)) = self.failed.next().now_or_never() {
-            self.open.remove(ev.request_id.inner());
+            self.on_done(ev.request_id.inner());
         }
     }
 }

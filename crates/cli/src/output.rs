@@ -38,7 +38,10 @@ pub(crate) struct RenderInfo {
     pub(crate) render_reason: Option<String>,
     /// HTTP status of the document as the browser got it (0 when unknown).
     pub(crate) status: u16,
+    /// Time in the browser: from getting a tab to having the DOM.
     pub(crate) render_ms: u64,
+    /// The whole page: fetch or render, and extraction.
+    pub(crate) elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) js_result: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]

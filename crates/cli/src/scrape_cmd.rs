@@ -271,10 +271,11 @@ fn parse_viewport(s: &str) -> anyhow::Result<(u32, u32)> {
 
 /// One URL: fetch, maybe render, extract, and the formatted output.
 async fn scrape_one(run: &Run, index: usize, input: &str) -> anyhow::Result<String> {
+    let started = std::time::Instant::now();
     let url = scrape::parse_url(input)?;
     if run.mode == RenderMode::Always {
         let rendered = render(run, index, &url).await?;
-        return format_rendered(run, rendered, None).await;
+        return format_rendered(run, rendered, None, started).await;
     }
     let page = run.fetcher.fetch(&url).await?;
     let (raw, format) = (run.raw, run.format);
@@ -296,7 +297,9 @@ async fn scrape_one(run: &Run, index: usize, input: &str) -> anyhow::Result<Stri
         .and_then(|text| gannet_browser::smart::needs_render(text, doc.word_count));
     if let Some(reason) = reason {
         match render(run, index, &url).await {
-            Ok(rendered) => return format_rendered(run, rendered, Some(reason.to_string())).await,
+            Ok(rendered) => {
+                return format_rendered(run, rendered, Some(reason.to_string()), started).await;
+            }
             Err(e) => eprintln!(
                 "warning: {url} needs JavaScript ({reason}) but could not be rendered: {e:#}; \
                  printing the page as fetched"
@@ -361,6 +364,7 @@ async fn format_rendered(
     run: &Run,
     rendered: Rendered,
     reason: Option<String>,
+    started: std::time::Instant,
 ) -> anyhow::Result<String> {
     let (raw, format) = (run.raw, run.format);
     tokio::task::spawn_blocking(move || {
@@ -375,6 +379,7 @@ async fn format_rendered(
             render_reason: reason,
             status: rendered.status,
             render_ms: rendered.render_time.as_millis() as u64,
+            elapsed_ms: started.elapsed().as_millis() as u64,
             js_result: rendered.js_result,
             js_error: rendered.js_error,
         };
