@@ -496,3 +496,30 @@ async fn navigation_errors_are_reported() {
     assert!(err.to_string().contains("ERR_CONNECTION_REFUSED"), "{err}");
     close(pool).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_page_times_out_and_the_pool_keeps_working() {
+    let site = SiteBuilder::new()
+        .page(
+            "/hang",
+            "<html><body><p>never</p><script>while (true) {}</script></body></html>",
+        )
+        .page("/ok", "<html><body><p>Fine page.</p></body></html>")
+        .start()
+        .await;
+    let pool = Pool::new(config("hang")).unwrap();
+    let mut req = request(&site, "/hang");
+    req.timeout = Duration::from_secs(3);
+    let started = Instant::now();
+    let err = pool.render(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    // The next page renders (in a fresh tab, or a fresh browser if the old one was hung).
+    let page = pool.render(&request(&site, "/ok")).await.unwrap();
+    assert!(page.html.contains("Fine page."));
+    close(pool).await;
+}

@@ -150,9 +150,19 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         several: args.urls.len() > 1,
     });
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let (results, interrupted) = runtime.block_on(async {
-        let mut tasks = Vec::with_capacity(args.urls.len());
-        for (index, url) in args.urls.iter().cloned().enumerate() {
+    // Output streams in argument order as pages finish: memory holds the pages in flight
+    // and those waiting for an earlier one, not the whole run.
+    let mut out: Box<dyn Write + Send> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout()),
+    };
+    let urls = args.urls.clone();
+    let format = args.format;
+    let (result, interrupted) = runtime.block_on(async {
+        let mut tasks = Vec::with_capacity(urls.len());
+        for (index, url) in urls.iter().cloned().enumerate() {
             let (run, limit) = (run.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.context("shutting down")?;
@@ -160,15 +170,37 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
             }));
         }
         let all = async {
-            let mut out = Vec::with_capacity(tasks.len());
-            for t in tasks {
-                out.push(t.await.unwrap_or_else(|e| Err(anyhow!("task failed: {e}"))));
+            let mut ok = true;
+            let mut first = true;
+            for (url, task) in urls.iter().zip(tasks) {
+                match task
+                    .await
+                    .unwrap_or_else(|e| Err(anyhow!("task failed: {e}")))
+                {
+                    Ok(page) => {
+                        if run.several && format != Format::Json && !first {
+                            out.write_all(b"\n")?;
+                        }
+                        first = false;
+                        out.write_all(page.as_bytes())?;
+                    }
+                    Err(e) => {
+                        ok = false;
+                        let msg = format!("{e:#}");
+                        if msg.contains(url.as_str()) || !run.several {
+                            eprintln!("error: {msg}");
+                        } else {
+                            eprintln!("error: {url}: {msg}");
+                        }
+                    }
+                }
             }
-            out
+            out.flush()?;
+            anyhow::Ok(ok)
         };
         let outcome = tokio::select! {
-            out = all => (out, false),
-            _ = stop_signal() => (Vec::new(), true),
+            r = all => (r, false),
+            _ = stop_signal() => (Ok(false), true),
         };
         // Browsers and their profiles go before we return, whatever happened.
         if let Some(Ok(pool)) = run.pool.get() {
@@ -180,37 +212,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         eprintln!("interrupted");
         std::process::exit(130);
     }
-    let mut text = String::new();
-    let mut ok = true;
-    for (url, result) in args.urls.iter().zip(results) {
-        match result {
-            Ok(rendered) => {
-                if run.several && args.format != Format::Json && !text.is_empty() {
-                    text.push('\n');
-                }
-                text.push_str(&rendered);
-            }
-            Err(e) => {
-                ok = false;
-                let msg = format!("{e:#}");
-                if msg.contains(url.as_str()) || !run.several {
-                    eprintln!("error: {msg}");
-                } else {
-                    eprintln!("error: {url}: {msg}");
-                }
-            }
-        }
-    }
-    match &args.out {
-        Some(path) => std::fs::write(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-        }
-    }
-    Ok(ok)
+    result
 }
 
 /// SIGINT or SIGTERM: either stops the run, after the browsers are closed.
