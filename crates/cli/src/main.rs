@@ -7,6 +7,7 @@ mod extract;
 mod output;
 mod scrape;
 mod scrape_cmd;
+mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Scrape(scrape_cmd::ScrapeArgs),
     /// Crawl sites politely into JSONL, a Markdown tree or WARC; resumable after a crash.
     Crawl(crawl_cmd::CrawlArgs),
+    /// Run the HTTP service (crawl4ai- and Firecrawl-compatible API).
+    Serve(serve_cmd::ServeArgs),
 }
 
 /// A mistake in how the command was called (exit 64, EX_USAGE).
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Extract(args) => extract::run(args),
         Command::Scrape(args) => scrape_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Crawl(args) => match crawl_cmd::run(args) {
             Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
             Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),

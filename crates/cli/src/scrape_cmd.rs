@@ -216,7 +216,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
 }
 
 /// SIGINT or SIGTERM: either stops the run, after the browsers are closed.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

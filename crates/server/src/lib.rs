@@ -1,0 +1,232 @@
+//! `gannet serve`: the crawl service, thin over the fetcher, the browser pool and the
+//! extractor. Two dialects share one page service ([`page`]): crawl4ai's Docker server API
+//! ([`crawl4ai`]) and Firecrawl's scrape API ([`firecrawl`]).
+//!
+//! Around every route: a request id (`x-request-id`, generated when absent), Bearer-token
+//! authentication when tokens are configured (compared in constant time; `/health` is
+//! open), a body-size cap, JSON errors, metrics and an access log line.
+
+pub mod config;
+mod crawl4ai;
+mod error;
+mod firecrawl;
+mod metrics;
+mod page;
+mod state;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use config::ServerConfig;
+use error::ApiError;
+use state::AppState;
+
+/// A running server's handle: its address, and a way to stop it.
+pub struct Server {
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    /// Validates the config and binds the address (so a port in use fails here).
+    pub async fn bind(cfg: ServerConfig) -> Result<Self, String> {
+        cfg.validate()?;
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+        let state = AppState::new(cfg)?;
+        Ok(Self { state, listener })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets requests in flight
+    /// finish, and closes the browsers.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = router(self.state.clone());
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.shutdown().await;
+        served
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let limit = state.cfg.max_body_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/token", post(crawl4ai::token))
+        .route("/schema", get(crawl4ai::schema))
+        .route("/crawl", post(crawl4ai::crawl))
+        .route("/crawl/stream", post(crawl4ai::crawl_stream))
+        .route("/md", post(crawl4ai::markdown))
+        .route("/html", post(crawl4ai::html))
+        .route("/screenshot", post(crawl4ai::screenshot))
+        .route("/pdf", post(crawl4ai::pdf))
+        .route("/execute_js", post(crawl4ai::execute_js))
+        .route("/v1/scrape", post(firecrawl::scrape))
+        .route("/v2/scrape", post(firecrawl::scrape))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {} {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "timestamp": now,
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let pool = state.started_pool().map(gannet_browser::Pool::metrics);
+    let memory = gannet_browser::memory::MemoryProbe::default()
+        .read()
+        .map(|r| (r.used, r.limit));
+    let in_flight = state.cfg.max_pages_in_flight - state.pages.available_permits();
+    let text = state.metrics.render(
+        pool.as_ref(),
+        state.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        in_flight,
+        memory,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Compares in time independent of where the strings differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let open = matches!(req.uri().path(), "/health" | "/token");
+    if state.cfg.tokens.is_empty() || open {
+        return Ok(next.run(req).await);
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let ok = given.is_some_and(|g| {
+        // Every token is compared, so the time does not say which one matched.
+        state.cfg.tokens.iter().fold(false, |hit, t| {
+            hit | constant_time_eq(g.as_bytes(), t.as_bytes())
+        })
+    });
+    if ok {
+        Ok(next.run(req).await)
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong token: send Authorization: Bearer <token>",
+        ))
+    }
+}
+
+/// Request id, metrics and the access log.
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(new_request_id, str::to_owned);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut response = next.run(req).await;
+    let status = response.status().as_u16();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    state.metrics.request(&route, status, started.elapsed());
+    if state.cfg.access_log {
+        eprintln!(
+            "{} {id} {method} {path} {status} {:.1}ms",
+            log_time(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    response
+}
+
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        bytes = nanos.to_le_bytes();
+    }
+    data_encoding::HEXLOWER.encode(&bytes)
+}
+
+/// Seconds since the epoch with milliseconds, for log lines.
+fn log_time() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:03}", now.as_secs(), now.subsec_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"secret-token-123", b"secret-token-123"));
+        assert!(!constant_time_eq(b"secret-token-123", b"secret-token-124"));
+        assert!(!constant_time_eq(b"short", b"longer"));
+    }
+}

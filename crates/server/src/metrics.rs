@@ -1,0 +1,215 @@
+//! Prometheus metrics: requests by route and status with latency histograms, pages,
+//! shed requests, queue depth, memory and the browser pool's gauges.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Latency buckets, seconds.
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    total: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Metrics {
+    /// (route, status) → count.
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// route → latency histogram.
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    rendered: AtomicU64,
+    shed: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn request(&self, route: &str, status: u16, elapsed: Duration) {
+        if let Ok(mut r) = self.requests.lock() {
+            *r.entry((route.to_string(), status)).or_default() += 1;
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            let h = l.entry(route.to_string()).or_default();
+            let secs = elapsed.as_secs_f64();
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                if secs <= *bound {
+                    h.counts[i] += 1;
+                }
+            }
+            h.sum += secs;
+            h.total += 1;
+        }
+    }
+
+    pub(crate) fn rendered(&self) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn shed(&self) {
+        self.shed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub(crate) fn render(
+        &self,
+        pool: Option<&gannet_browser::PoolMetrics>,
+        queue_depth: usize,
+        pages_in_flight: usize,
+        memory: Option<(u64, u64)>,
+    ) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP gannet_http_requests_total Requests by route and status.\n");
+        out.push_str("# TYPE gannet_http_requests_total counter\n");
+        if let Ok(r) = self.requests.lock() {
+            for ((route, status), n) in r.iter() {
+                let _ = writeln!(
+                    out,
+                    "gannet_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP gannet_http_request_duration_seconds Request latency by route.\n");
+        out.push_str("# TYPE gannet_http_request_duration_seconds histogram\n");
+        if let Ok(l) = self.latency.lock() {
+            for (route, h) in l.iter() {
+                for (i, bound) in BUCKETS.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "gannet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                        h.counts[i]
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "gannet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.total
+                );
+                let _ = writeln!(
+                    out,
+                    "gannet_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "gannet_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.total
+                );
+            }
+        }
+        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        };
+        gauge(
+            &mut out,
+            "gannet_pages_rendered_total",
+            "Pages rendered in the browser.",
+            "counter",
+            self.rendered.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_requests_shed_total",
+            "Pages refused with 503 (queue full, deadline, memory).",
+            "counter",
+            self.shed.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_page_queue_depth",
+            "Pages waiting for a slot.",
+            "gauge",
+            queue_depth.to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_pages_in_flight",
+            "Pages being fetched or rendered.",
+            "gauge",
+            pages_in_flight.to_string(),
+        );
+        if let Some((used, limit)) = memory {
+            gauge(
+                &mut out,
+                "gannet_memory_used_bytes",
+                "Memory in use (cgroup, else host).",
+                "gauge",
+                used.to_string(),
+            );
+            gauge(
+                &mut out,
+                "gannet_memory_limit_bytes",
+                "Memory limit (cgroup, else host).",
+                "gauge",
+                limit.to_string(),
+            );
+        }
+        if let Some(p) = pool {
+            out.push_str(
+                "# HELP gannet_browsers Browsers alive by tier.\n# TYPE gannet_browsers gauge\n",
+            );
+            for (tier, n) in [
+                ("permanent", p.browsers_permanent),
+                ("hot", p.browsers_hot),
+                ("cold", p.browsers_cold),
+            ] {
+                let _ = writeln!(out, "gannet_browsers{{tier=\"{tier}\"}} {n}");
+            }
+            out.push_str("# HELP gannet_browser_hits_total Renders by pool tier.\n# TYPE gannet_browser_hits_total counter\n");
+            for (tier, n) in [
+                ("permanent", p.hits_permanent),
+                ("hot", p.hits_hot),
+                ("cold", p.hits_cold),
+            ] {
+                let _ = writeln!(out, "gannet_browser_hits_total{{tier=\"{tier}\"}} {n}");
+            }
+            for (name, help, value) in [
+                (
+                    "gannet_browser_launches_total",
+                    "Browsers started.",
+                    p.launches,
+                ),
+                (
+                    "gannet_browser_recycles_total",
+                    "Browsers retired (page budget, memory cap, hung tab).",
+                    p.recycles,
+                ),
+                (
+                    "gannet_browser_crashes_total",
+                    "Browsers found dead.",
+                    p.crashes,
+                ),
+                (
+                    "gannet_browser_render_errors_total",
+                    "Renders that failed.",
+                    p.render_errors,
+                ),
+            ] {
+                gauge(&mut out, name, help, "counter", value.to_string());
+            }
+            gauge(
+                &mut out,
+                "gannet_browser_queue_depth",
+                "Renders waiting for a browser slot.",
+                "gauge",
+                p.queue_depth.to_string(),
+            );
+            gauge(
+                &mut out,
+                "gannet_browser_memory_bytes",
+                "Memory (PSS) of every browser process tree.",
+                "gauge",
+                p.rss_bytes.to_string(),
+            );
+        }
+        out
+    }
+}

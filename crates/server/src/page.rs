@@ -1,0 +1,352 @@
+//! One page for an API request, whatever the dialect: admission (a bounded wait for a
+//! slot, memory shedding), an HTTP fetch or a render, extraction on the blocking pool.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use gannet_browser::{Block, RenderRequest, Screenshot, WaitFor};
+use gannet_core::Document;
+use url::Url;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// When a page goes through the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Render {
+    /// HTTP only.
+    Never,
+    /// HTTP, then the browser if the page needs JavaScript.
+    Auto,
+    Always,
+}
+
+/// What a request wants from one page.
+#[derive(Debug, Clone)]
+pub(crate) struct PageRequest {
+    pub(crate) url: Url,
+    pub(crate) render: Render,
+    pub(crate) wait: WaitFor,
+    /// Scripts run in order after the wait; the last one's value is the result.
+    pub(crate) js: Vec<String>,
+    pub(crate) screenshot: Option<Screenshot>,
+    pub(crate) pdf: bool,
+    pub(crate) viewport: Option<(u32, u32)>,
+    pub(crate) block: Vec<Block>,
+    pub(crate) timeout: Duration,
+    pub(crate) session: Option<String>,
+    pub(crate) browser: gannet_browser::BrowserConfig,
+    /// Also extract the whole page (no main-content selection) as Markdown.
+    pub(crate) want_raw_markdown: bool,
+    /// Also serialize the cleaned main-content HTML.
+    pub(crate) want_cleaned_html: bool,
+}
+
+impl PageRequest {
+    pub(crate) fn new(url: Url, timeout: Duration) -> Self {
+        Self {
+            url,
+            render: Render::Auto,
+            wait: WaitFor::Auto,
+            js: Vec::new(),
+            screenshot: None,
+            pdf: false,
+            viewport: None,
+            block: Vec::new(),
+            timeout,
+            session: None,
+            browser: gannet_browser::BrowserConfig::default(),
+            want_raw_markdown: false,
+            want_cleaned_html: false,
+        }
+    }
+
+    fn needs_browser(&self) -> bool {
+        if self.render == Render::Never {
+            return false;
+        }
+        self.render == Render::Always
+            || self.screenshot.is_some()
+            || self.pdf
+            || !self.js.is_empty()
+            || self.wait != WaitFor::Auto
+            || self.session.is_some()
+    }
+}
+
+/// A page, fetched or rendered, and what extraction made of it.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) final_url: String,
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    /// The page source (decoded) or the rendered DOM.
+    pub(crate) html: String,
+    /// The main content.
+    pub(crate) doc: Document,
+    pub(crate) raw_doc: Option<Document>,
+    pub(crate) cleaned_html: Option<String>,
+    pub(crate) screenshot: Option<Vec<u8>>,
+    pub(crate) pdf: Option<Vec<u8>>,
+    pub(crate) js_result: Option<serde_json::Value>,
+    pub(crate) js_error: Option<String>,
+    pub(crate) rendered: bool,
+    pub(crate) elapsed: Duration,
+}
+
+/// Why a page could not be produced: the message names the URL and the problem.
+#[derive(Debug)]
+pub(crate) struct PageError {
+    pub(crate) status: Option<u16>,
+    pub(crate) message: String,
+    /// The service is overloaded: the whole request should get a 503.
+    pub(crate) busy: bool,
+}
+
+impl PageError {
+    pub(crate) fn into_api(self) -> ApiError {
+        if self.busy {
+            ApiError::busy(self.message, 5)
+        } else {
+            ApiError::new(StatusCode::BAD_GATEWAY, "page_failed", self.message)
+        }
+    }
+}
+
+/// Waits for a page slot (bounded queue with a deadline) and checks memory first.
+async fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
+    let busy = |message: String| PageError {
+        status: None,
+        message,
+        busy: true,
+    };
+    if let Some(pressure) = state.memory_pressure()
+        && pressure >= state.cfg.shed_memory_fraction
+    {
+        state.metrics.shed();
+        return Err(busy(format!(
+            "memory is {:.0}% of the limit: shedding load, retry shortly",
+            pressure * 100.0
+        )));
+    }
+    if let Ok(permit) = state.pages.clone().try_acquire_owned() {
+        return Ok(permit);
+    }
+    let waiting = state
+        .waiting
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    let _guard = Waiting(&state.waiting);
+    if waiting > state.cfg.max_pages_waiting {
+        state.metrics.shed();
+        return Err(busy(format!(
+            "{} pages are already waiting (limit {})",
+            waiting - 1,
+            state.cfg.max_pages_waiting
+        )));
+    }
+    match tokio::time::timeout(state.cfg.queue_timeout, state.pages.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => {
+            state.metrics.shed();
+            Err(busy(format!(
+                "no page slot within {} s",
+                state.cfg.queue_timeout.as_secs()
+            )))
+        }
+    }
+}
+
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Produces one page.
+pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageError> {
+    let _slot = admit(state).await?;
+    let started = Instant::now();
+    let fail = |status: Option<u16>, message: String| PageError {
+        status,
+        message,
+        busy: false,
+    };
+    state.check_url(&req.url).map_err(|m| fail(None, m))?;
+    if req.needs_browser() {
+        return render(state, &req, None, started).await;
+    }
+    let fetched = tokio::time::timeout(req.timeout, state.fetcher.fetch(&req.url))
+        .await
+        .map_err(|_| {
+            fail(
+                None,
+                format!("{}: timed out after {:?}", req.url, req.timeout),
+            )
+        })?
+        .map_err(|e| {
+            let status = match e.kind() {
+                gannet_fetch::FetchErrorKind::HttpStatus(s) => Some(*s),
+                _ => None,
+            };
+            fail(status, e.to_string())
+        })?;
+    let url = fetched.url.clone();
+    let want_raw = req.want_raw_markdown;
+    let want_cleaned = req.want_cleaned_html;
+    let smart = req.render == Render::Auto;
+    let status = fetched.status;
+    let headers = fetched.headers.clone();
+    let extracted = tokio::task::spawn_blocking(move || {
+        let (text, _) =
+            gannet_extract::decode::decode_html(&fetched.body, fetched.charset.as_deref());
+        let html = text.into_owned();
+        let parts = extract(&html, &url, want_raw, want_cleaned);
+        let needs = smart
+            .then(|| gannet_browser::smart::needs_render(&html, parts.0.word_count))
+            .flatten();
+        (html, parts, needs)
+    })
+    .await
+    .map_err(|e| fail(None, format!("extraction failed: {e}")))?;
+    let (html, (doc, raw_doc, cleaned_html), needs) = extracted;
+    if needs.is_some() && state.browser_available() {
+        match render(state, &req, Some(status), started).await {
+            Ok(page) => return Ok(page),
+            Err(e) if e.busy => return Err(e),
+            // The HTTP version stands when the browser cannot help.
+            Err(_) => {}
+        }
+    }
+    Ok(Page {
+        final_url: doc.url.clone().unwrap_or_else(|| req.url.to_string()),
+        status,
+        headers,
+        html,
+        doc,
+        raw_doc,
+        cleaned_html,
+        screenshot: None,
+        pdf: None,
+        js_result: None,
+        js_error: None,
+        rendered: false,
+        elapsed: started.elapsed(),
+    })
+}
+
+type Extracted = (Document, Option<Document>, Option<String>);
+
+fn extract(html: &str, url: &Url, want_raw: bool, want_cleaned: bool) -> Extracted {
+    let options = gannet_extract::Options {
+        raw: false,
+        charset: Some("utf-8".into()),
+    };
+    let (doc, cleaned) = if want_cleaned {
+        let (d, h) = gannet_extract::extract_with_html(html.as_bytes(), Some(url), &options);
+        (d, Some(h))
+    } else {
+        (gannet_extract::extract_str(html, Some(url), &options), None)
+    };
+    let raw = want_raw.then(|| {
+        let options = gannet_extract::Options {
+            raw: true,
+            charset: Some("utf-8".into()),
+        };
+        gannet_extract::extract_str(html, Some(url), &options)
+    });
+    (doc, raw, cleaned)
+}
+
+async fn render(
+    state: &Arc<AppState>,
+    req: &PageRequest,
+    http_status: Option<u16>,
+    started: Instant,
+) -> Result<Page, PageError> {
+    let fail = |message: String, busy: bool| PageError {
+        status: http_status,
+        message,
+        busy,
+    };
+    let pool = state.pool().await.map_err(|e| fail(e, false))?;
+    let mut render_req = RenderRequest::new(req.url.clone());
+    render_req.wait = req.wait.clone();
+    render_req.screenshot = req.screenshot;
+    render_req.pdf = req.pdf;
+    render_req.viewport = req.viewport;
+    render_req.block = req.block.clone();
+    render_req.timeout = req.timeout;
+    render_req.session = req.session.clone();
+    // Several scripts run in order: one expression that awaits each in turn.
+    render_req.js = match req.js.len() {
+        0 => None,
+        1 => Some(req.js[0].clone()),
+        _ => Some(format!(
+            "(async () => {{ let r; {} return r; }})()",
+            req.js
+                .iter()
+                .map(|c| format!(
+                    "r = await (async () => eval({}))();",
+                    serde_json::Value::String(c.clone())
+                ))
+                .collect::<String>()
+        )),
+    };
+    let rendered = pool
+        .render_with(&req.browser, &render_req)
+        .await
+        .map_err(|e| {
+            let busy = matches!(e, gannet_browser::Error::Busy(_));
+            fail(format!("{}: {e}", req.url), busy)
+        })?;
+    state.metrics.rendered();
+    let url = Url::parse(&rendered.final_url).unwrap_or_else(|_| req.url.clone());
+    let (want_raw, want_cleaned) = (req.want_raw_markdown, req.want_cleaned_html);
+    let html = rendered.html;
+    let (html, (doc, raw_doc, cleaned_html)) = tokio::task::spawn_blocking(move || {
+        let parts = extract(&html, &url, want_raw, want_cleaned);
+        (html, parts)
+    })
+    .await
+    .map_err(|e| fail(format!("extraction failed: {e}"), false))?;
+    Ok(Page {
+        final_url: rendered.final_url,
+        status: if rendered.status == 0 {
+            200
+        } else {
+            rendered.status
+        },
+        headers: Vec::new(),
+        html,
+        doc,
+        raw_doc,
+        cleaned_html,
+        screenshot: rendered.screenshot,
+        pdf: rendered.pdf,
+        js_result: rendered.js_result,
+        js_error: rendered.js_error,
+        rendered: true,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Parses a URL a client sent: absolute http(s) only.
+pub(crate) fn parse_url(input: &str) -> Result<Url, ApiError> {
+    let url = Url::parse(input.trim())
+        .map_err(|e| ApiError::bad_request(format!("invalid URL {input:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::bad_request(format!(
+            "invalid URL {input:?}: only http and https URLs can be fetched"
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(format!(
+            "invalid URL {input:?}: no host"
+        )));
+    }
+    Ok(url)
+}

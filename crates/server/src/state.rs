@@ -1,0 +1,172 @@
+//! What every request shares: config, the HTTP fetcher, the browser pool (started on first
+//! use), the page semaphore, metrics.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use gannet_browser::Pool;
+use gannet_fetch::{FetchConfig, Fetcher};
+use tokio::sync::{OnceCell, Semaphore};
+use url::Url;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+
+pub(crate) struct AppState {
+    pub(crate) cfg: ServerConfig,
+    pub(crate) fetcher: Fetcher,
+    pool: OnceCell<Result<Pool, String>>,
+    pub(crate) pages: Arc<Semaphore>,
+    pub(crate) waiting: AtomicUsize,
+    pub(crate) metrics: Metrics,
+    memory: gannet_browser::memory::MemoryProbe,
+}
+
+impl AppState {
+    pub(crate) fn new(cfg: ServerConfig) -> Result<Arc<Self>, String> {
+        let fetch = FetchConfig {
+            timeout: cfg.page_timeout,
+            max_body_bytes: cfg.max_page_bytes,
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(fetch).map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Arc::new(Self {
+            pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
+            waiting: AtomicUsize::new(0),
+            metrics: Metrics::default(),
+            memory: gannet_browser::memory::MemoryProbe::default(),
+            fetcher,
+            pool: OnceCell::new(),
+            cfg,
+        }))
+    }
+
+    /// The browser pool, started on first use. An error (no Chromium) is kept and repeated.
+    pub(crate) async fn pool(&self) -> Result<&Pool, String> {
+        let pool = self
+            .pool
+            .get_or_init(|| async {
+                Pool::new(self.cfg.browser.clone()).map_err(|e| e.to_string())
+            })
+            .await;
+        pool.as_ref().map_err(Clone::clone)
+    }
+
+    /// Whether a render can be tried (the pool started, or was never asked for).
+    pub(crate) fn browser_available(&self) -> bool {
+        self.pool.get().is_none_or(Result::is_ok)
+    }
+
+    /// The pool if it has been started.
+    pub(crate) fn started_pool(&self) -> Option<&Pool> {
+        self.pool.get().and_then(|p| p.as_ref().ok())
+    }
+
+    pub(crate) fn memory_pressure(&self) -> Option<f64> {
+        self.memory.read().map(|r| r.pressure())
+    }
+
+    /// Refuses URLs whose host is a literal private address when private addresses are not
+    /// allowed. (Names are checked after resolution by the fetcher's guard.)
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), String> {
+        if self.cfg.allow_private {
+            return Ok(());
+        }
+        let ip: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+            Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+            Some(url::Host::Domain(d))
+                if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") =>
+            {
+                return Err(format!("refused: {url} names this machine (localhost)"));
+            }
+            _ => None,
+        };
+        match ip {
+            Some(ip) if !is_public(ip) => Err(format!(
+                "refused: {url} is a private, loopback or reserved address ({ip}); the server \
+                 fetches public addresses only (--allow-private turns this off)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) async fn shutdown(&self) {
+        if let Some(pool) = self.started_pool() {
+            pool.shutdown().await;
+        }
+    }
+}
+
+/// A coarse public-address test for literal hosts.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] >= 240
+                || (o[0] == 198 && (o[1] & 0xfe) == 18))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || s[0] == 0x2002
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+                || (s[0] == 0x2001 && s[1] == 0xdb8))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_private_hosts_are_refused_unless_allowed() {
+        let state = AppState::new(ServerConfig::default()).unwrap();
+        for bad in [
+            "http://127.0.0.1/",
+            "http://localhost:8080/",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://100.64.0.1/",
+            "http://2130706433/",
+        ] {
+            let url = Url::parse(bad).unwrap();
+            assert!(state.check_url(&url).is_err(), "{bad}");
+        }
+        assert!(
+            state
+                .check_url(&Url::parse("http://93.184.216.34/").unwrap())
+                .is_ok()
+        );
+        let open = AppState::new(ServerConfig {
+            allow_private: true,
+            ..ServerConfig::default()
+        })
+        .unwrap();
+        assert!(
+            open.check_url(&Url::parse("http://127.0.0.1/").unwrap())
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,425 @@
+//! `gannet serve` over real HTTP: the server on a free loopback port, a loopback test site
+//! as the web, reqwest as the client — and the anchors' own Python clients (crawl4ai,
+//! firecrawl-py, installed by `scripts/py-tools`) against the same server.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use gannet_server::{Server, ServerConfig};
+use gannet_testkit::{Response, Site, SiteBuilder};
+use serde_json::{Value, json};
+
+const ARTICLE: &str = r#"<!doctype html><html lang="en"><head><title>Gannets</title></head><body>
+<nav><a href="/">Home</a> <a href="/other">Other</a> Site navigation</nav>
+<article><h1>Gannets</h1>
+<p>Gannets are seabirds comprising the genus Morus in the family Sulidae, closely related to boobies. They hunt fish by diving from a height into the sea and pursuing their prey underwater.</p>
+<p>Gannets have a number of adaptations which enable them to do this, such as air sacs in their face and chest under their skin which act like bubble wrap, cushioning the impact with the water.</p>
+<p>See also the <a href="/other">other page</a> about their colonies and how they breed on cliffs.</p>
+</article><footer>Footer text</footer></body></html>"#;
+
+const SPA: &str = r#"<!doctype html><html><head><title>App</title></head><body><div id="root"></div><script>
+setTimeout(() => { document.getElementById('root').innerHTML =
+  '<article><h1 id="late">App</h1><p>Rendered by a script after a short delay, only a browser sees this text at all.</p></article>'; }, 300);
+</script></body></html>"#;
+
+async fn site() -> Site {
+    SiteBuilder::new()
+        .page("/article", ARTICLE)
+        .page(
+            "/other",
+            "<html><head><title>Other</title></head><body><p>Colonies on cliffs.</p></body></html>",
+        )
+        .page("/spa", SPA)
+        .response(
+            "/slow",
+            Response::html("<html><body><p>slow</p></body></html>")
+                .delay(Duration::from_millis(800)),
+        )
+        .start()
+        .await
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(15), self.task).await;
+    }
+}
+
+fn test_config(name: &str) -> ServerConfig {
+    let mut cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        allow_private: true,
+        access_log: false,
+        ..ServerConfig::default()
+    };
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{name}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("browser temp root");
+    cfg.browser.temp_root = root;
+    cfg
+}
+
+async fn start(cfg: ServerConfig) -> Running {
+    let server = Server::bind(cfg).await.expect("bind the server");
+    let addr = server.local_addr().expect("address");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        stop: Some(tx),
+        task,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_crawl_and_firecrawl_routes() {
+    let site = site().await;
+    let server = start(test_config("routes")).await;
+    let c = client();
+
+    let health: Value = c
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let md: Value = c
+        .post(server.url("/md"))
+        .json(&json!({"url": site.url("/article").as_str()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(md["success"], true);
+    let text = md["markdown"].as_str().unwrap();
+    assert!(
+        text.contains("Gannets are seabirds") && !text.contains("Site navigation"),
+        "{text}"
+    );
+    let raw: Value = c
+        .post(server.url("/md"))
+        .json(&json!({"url": site.url("/article").as_str(), "f": "raw"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        raw["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Site navigation")
+    );
+
+    let crawl: Value = c
+        .post(server.url("/crawl"))
+        .json(&json!({
+            "urls": [site.url("/article").as_str(), site.url("/missing").as_str()],
+            "crawler_config": {"type": "CrawlerRunConfig", "params": {"css_selector": "main"}},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(crawl["success"], true);
+    assert_eq!(crawl["results"][0]["success"], true);
+    assert_eq!(crawl["results"][1]["success"], false);
+    assert_eq!(crawl["results"][1]["status_code"], 404);
+    assert_eq!(
+        crawl["unsupported_options"],
+        json!(["crawler_config.css_selector"])
+    );
+
+    // The stream: one line per URL, then the completion line.
+    let body = c
+        .post(server.url("/crawl/stream"))
+        .json(&json!({"urls": [site.url("/article").as_str(), site.url("/other").as_str()]}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{body}");
+    assert_eq!(lines[2]["status"], "completed");
+
+    let fc: Value = c
+        .post(server.url("/v1/scrape"))
+        .json(&json!({"url": site.url("/article").as_str(), "formats": ["markdown", "links"], "actions": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fc["success"], true);
+    assert_eq!(fc["data"]["metadata"]["title"], "Gannets");
+    assert!(fc["data"]["warning"].as_str().unwrap().contains("actions"));
+
+    let metrics = c
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"200\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("gannet_http_request_duration_seconds_bucket{route=\"/crawl\""));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_json_with_the_right_status_and_a_request_id() {
+    let server = start(test_config("errors")).await;
+    let c = client();
+    let r = c
+        .post(server.url("/md"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("x-request-id").is_some());
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "bad_json");
+
+    let r = c
+        .post(server.url("/md"))
+        .json(&json!({"url": "ftp://example.com/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let r = c
+        .post(server.url("/crawl"))
+        .json(&json!({"urls": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let r = c
+        .get(server.url("/nope"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+
+    // Bodies past the cap.
+    let big = "x".repeat(2 << 20);
+    let r = c
+        .post(server.url("/md"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"url\": \"{big}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // /execute_js is off by default.
+    let r = c
+        .post(server.url("/execute_js"))
+        .json(&json!({"url": "http://example.com/", "scripts": ["1"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_guard_every_route_but_health() {
+    let token = "a-test-token-of-some-length";
+    let server = start(ServerConfig {
+        tokens: vec![token.into()],
+        ..test_config("auth")
+    })
+    .await;
+    let c = client();
+    assert_eq!(
+        c.get(server.url("/health")).send().await.unwrap().status(),
+        200
+    );
+    let r = c.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .get(server.url("/metrics"))
+        .bearer_auth("a-test-token-of-some-lengtX")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .get(server.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // No free tokens from /token when tokens are configured.
+    let r = c
+        .post(server.url("/token"))
+        .json(&json!({"email": "a@b.c"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+
+    // A public address without a token is refused at start.
+    let refused = Server::bind(ServerConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert!(refused.err().unwrap().contains("without a token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_addresses_are_refused_by_default() {
+    let site = site().await;
+    let server = start(ServerConfig {
+        allow_private: false,
+        ..test_config("ssrf")
+    })
+    .await;
+    let c = client();
+    for url in [
+        site.url("/article").to_string(),
+        "http://localhost:9/".into(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://[::1]:9/".into(),
+        "http://10.0.0.1/".into(),
+    ] {
+        let started = Instant::now();
+        let r = c
+            .post(server.url("/md"))
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 502, "{url}");
+        let e: Value = r.json().await.unwrap();
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("refused"),
+            "{e}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "refused before any connection"
+        );
+    }
+    assert_eq!(site.hits("/article"), 0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_gets_503_with_retry_after() {
+    let site = site().await;
+    let server = start(ServerConfig {
+        max_pages_in_flight: 1,
+        max_pages_waiting: 0,
+        ..test_config("shed")
+    })
+    .await;
+    let c = client();
+    let slow = site.url("/slow").to_string();
+    let first = tokio::spawn({
+        let (c, url, md) = (c.clone(), slow.clone(), server.url("/md"));
+        async move {
+            c.post(md)
+                .json(&json!({"url": url}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = c
+        .post(server.url("/md"))
+        .json(&json!({"url": slow}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert_eq!(first.await.unwrap(), 200);
+    server.stop().await;
+}
+
+/// The anchors' clients, unchanged. Needs `scripts/py-tools` (run by `scripts/test`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl4ai_and_firecrawl_clients_work_unchanged() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-tools/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/py-tools (scripts/test does)",
+        python.display()
+    );
+    let site = site().await;
+    let server = start(test_config("clients")).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients.py");
+    let mut cmd = tokio::process::Command::new(&python);
+    cmd.arg(&script)
+        .arg(server.url(""))
+        .arg(site.url("/").as_str().trim_end_matches('/'))
+        .env("HOME", std::env::temp_dir())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
+        .await
+        .expect("the clients finish within 240 s")
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "clients failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("crawl4ai client: ok") && stdout.contains("firecrawl client: ok"),
+        "{stdout}"
+    );
+    server.stop().await;
+}
