@@ -10,6 +10,7 @@
 //!   replaced and the request retried once. Every wait has a deadline.
 //! - [`smart::needs_render`] decides whether an HTTP-fetched page needs JavaScript.
 
+pub mod egress;
 pub mod memory;
 mod pool;
 pub mod process;

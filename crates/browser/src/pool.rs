@@ -144,6 +144,9 @@ pub struct PoolConfig {
     /// The config whose browser is PERMANENT (never reaped).
     pub default_config: BrowserConfig,
     pub memory: MemoryProbe,
+    /// When set, every browser request goes through an egress proxy that asks this policy
+    /// about each address it would connect to ([`crate::egress`]).
+    pub egress: Option<crate::egress::EgressPolicy>,
 }
 
 impl Default for PoolConfig {
@@ -169,6 +172,7 @@ impl Default for PoolConfig {
             session_ttl: Duration::from_secs(10 * 60),
             default_config: BrowserConfig::default(),
             memory: MemoryProbe::default(),
+            egress: None,
         }
     }
 }
@@ -346,6 +350,8 @@ struct Session {
 
 struct Inner {
     cfg: PoolConfig,
+    /// The egress proxy every browser uses, when the config asks for one.
+    egress: Option<crate::egress::EgressProxy>,
     executable: PathBuf,
     entries: Mutex<HashMap<u64, Arc<Entry>>>,
     /// Every instance ever launched and not yet dropped (for shutdown and metrics).
@@ -406,7 +412,15 @@ impl Pool {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
+        let egress = match &cfg.egress {
+            Some(policy) => Some(
+                crate::egress::EgressProxy::start(policy.0.clone())
+                    .map_err(|e| Error::Launch(format!("cannot start the egress proxy: {e}")))?,
+            ),
+            None => None,
+        };
         let inner = Arc::new(Inner {
+            egress,
             slots: Arc::new(Semaphore::new(cfg.max_concurrent)),
             cfg,
             executable,
@@ -796,9 +810,13 @@ impl Inner {
         config: &BrowserConfig,
         deadline: Instant,
     ) -> Result<Arc<Instance>, Error> {
+        let mut args = config.args();
+        if let Some(proxy) = &self.egress {
+            args.extend(proxy.chromium_args());
+        }
         let spec = LaunchSpec {
             executable: self.executable.clone(),
-            args: config.args(),
+            args,
             temp_root: self.cfg.temp_root.clone(),
             timeout: self
                 .cfg

@@ -523,3 +523,66 @@ async fn a_hung_page_times_out_and_the_pool_keeps_working() {
     assert!(page.html.contains("Fine page."));
     close(pool).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_egress_guard_stops_every_browser_request_to_a_denied_address() {
+    let site = SiteBuilder::new()
+        .page("/secret", "<html><body>internal secret</body></html>")
+        .page("/img.png", "png")
+        .start()
+        .await;
+    let deny_loopback: gannet_browser::egress::Policy =
+        std::sync::Arc::new(|ip: std::net::IpAddr| {
+            if ip.is_loopback() {
+                Err("loopback".to_string())
+            } else {
+                Ok(())
+            }
+        });
+    let pool = Pool::new(PoolConfig {
+        egress: Some(gannet_browser::egress::EgressPolicy(deny_loopback)),
+        ..config("egress")
+    })
+    .unwrap();
+    // A navigation to the denied address shows the guard's refusal, not the page.
+    let page = pool.render(&request(&site, "/secret")).await.unwrap();
+    assert_eq!(page.status, 403, "{}", page.html);
+    assert!(page.html.contains("gannet egress guard"), "{}", page.html);
+    assert!(!page.html.contains("internal secret"));
+    // A page from elsewhere (here: inline) whose script, image and iframe aim at it.
+    let target = site.url("/secret");
+    let html = format!(
+        r#"<html><body><img src="{img}"><iframe src="{target}"></iframe><script>
+        window.result = fetch("{target}").then(r => r.status).catch(e => 'blocked');
+        </script></body></html>"#,
+        img = site.url("/img.png")
+    );
+    let data_url = format!("data:text/html,{}", urlencode(&html));
+    let mut req = RenderRequest::new(data_url.parse().unwrap());
+    req.timeout = Duration::from_secs(20);
+    req.js = Some("window.result".into());
+    let page = pool.render(&req).await.unwrap();
+    assert!(
+        page.js_result != Some(serde_json::json!(200)),
+        "the script reached the denied address: {:?}",
+        page.js_result
+    );
+    assert_eq!(
+        site.hits("/secret"),
+        0,
+        "a browser request reached the denied address"
+    );
+    assert_eq!(site.hits("/img.png"), 0);
+    close(pool).await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

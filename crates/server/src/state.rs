@@ -24,7 +24,18 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(cfg: ServerConfig) -> Result<Arc<Self>, String> {
+    pub(crate) fn new(mut cfg: ServerConfig) -> Result<Arc<Self>, String> {
+        if !cfg.allow_private {
+            // Every request the browser makes goes through the egress guard.
+            let policy: gannet_browser::egress::Policy = Arc::new(|ip: IpAddr| {
+                if is_public(ip) {
+                    Ok(())
+                } else {
+                    Err("not a public address".to_string())
+                }
+            });
+            cfg.browser.egress = Some(gannet_browser::egress::EgressPolicy(policy));
+        }
         let fetch = FetchConfig {
             timeout: cfg.page_timeout,
             max_body_bytes: cfg.max_page_bytes,
