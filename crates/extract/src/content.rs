@@ -753,6 +753,7 @@ struct Extractor<'d, 'i> {
 const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
+const IN_FOOTER: u8 = 8;
 
 /// An array of `n` copies of `value`, with room for the few nodes extraction creates (the
 /// article wrapper), so that a push never doubles the array of a million-node page.
@@ -951,6 +952,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     Some(Tag::Pre | Tag::Code) => IN_CODE,
                     Some(Tag::Figure) => IN_FIGURE,
                     Some(Tag::Table) => IN_TABLE,
+                    Some(Tag::Footer) => IN_FOOTER,
                     _ => 0,
                 };
                 self.within[i] = self.within[p.index()] | bit;
@@ -1226,6 +1228,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 level += 1;
                 cur = self.dom.parent(anc);
             }
+        }
+        // A page footer is never the content, whatever its paragraphs score (on a page
+        // of cards with little prose, its blurbs can outscore everything else).
+        let outside: Vec<NodeId> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| self.within[c.index()] & IN_FOOTER == 0 && !self.dom.is(c, Tag::Footer))
+            .collect();
+        if !outside.is_empty() {
+            candidates = outside;
         }
         // Scale by link density.
         let mut top: Vec<(NodeId, f32)> = Vec::with_capacity(candidates.len());
@@ -1981,6 +1993,20 @@ mod tests {
         assert!(md.contains("Paragraph 5 about apples"), "{md}");
         assert!(!md.contains("Similar items"), "{md}");
         assert!(!md.contains("Other thing"), "{md}");
+    }
+
+    #[test]
+    fn a_page_footer_is_never_the_content() {
+        let html = format!(
+            "<html><body><main><h1>Garden tools</h1>\
+             <p>Spades, rakes and shears for every garden, sharpened by hand.</p>\
+             <p>Forks and hoes, forged in one piece of carbon steel.</p></main>\
+             <footer><div class=\"inner\"><div class=\"about\">{}</div></div><p>© Garden tools</p></footer></body></html>",
+            prose("our company history")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Spades, rakes and shears"), "{md}");
+        assert!(!md.contains("company history"), "{md}");
     }
 
     #[test]
