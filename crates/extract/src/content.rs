@@ -928,7 +928,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let maybe = |s: &str| {
             OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
         };
-        (unlikely(class) || unlikely(ident)) && !maybe(class) && !maybe(ident)
+        (unlikely(class) || unlikely(ident))
+            && !maybe(class)
+            && !maybe(ident)
+            // A table of data is content whatever its names say (`sticky-header` names
+            // how its header row behaves, not a page header).
+            && !(tag == Tag::Table && self.is_data_table(id))
     }
 
     /// One reverse pass over the arena: children come after their parents in document
@@ -2007,6 +2012,21 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Spades, rakes and shears"), "{md}");
         assert!(!md.contains("company history"), "{md}");
+    }
+
+    #[test]
+    fn a_data_table_with_an_unlikely_name_is_kept() {
+        let rows: String = (1901..1915)
+            .map(|y| format!("<tr><td>{y}</td><td>Laureate {y}</td><td>Field {y}</td></tr>"))
+            .collect();
+        let html = format!(
+            "<html><body><main>{}<table class=\"wikitable sticky-header\">\
+             <tr><th>Year</th><th>Name</th><th>Field</th></tr>{rows}</table></main>\
+             </body></html>",
+            prose("the prize")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Laureate 1907"), "{md}");
     }
 
     #[test]
