@@ -878,7 +878,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         id,
                         self.agg_of(id).text * 5 >= body_text * 4
                             || (self.agg_of(id).good >= 500
-                                && self.agg_of(id).good * 2 > body_good),
+                                && self.agg_of(id).good * 2 > body_good)
+                            || self.is_collapsed_item_body(id),
                     ) || self
                         .dom
                         .attr(id, "role")
@@ -906,6 +907,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
         for id in remove {
             self.dom.detach(id);
         }
+    }
+
+    /// A hidden block of prose right after a visible head, inside one of a run of like
+    /// items: the answer of a FAQ entry, the body of an accordion section, shown on click
+    /// whatever the page's class names (styled-components' `kAHMfN` say nothing).
+    fn is_collapsed_item_body(&self, id: NodeId) -> bool {
+        self.agg_of(id).good >= 25
+            && self.dom.parent(id).is_some_and(|p| self.is_repeated(p))
+            && self
+                .dom
+                .prev_element_sibling(id)
+                .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -1052,12 +1065,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         self.agg = agg;
         self.compute_good(&alive);
-        if self.repeated.is_empty() {
-            // First pass (before preclean) only sizes nodes; structure comes after.
-            self.repeated = vec![false; n];
-        } else {
-            self.compute_repeated(&alive);
-        }
+        // Both passes: preclean reads it too (a hidden answer in a run of FAQ items).
+        self.compute_repeated(&alive);
     }
 
     /// Mark prose: a block (nearest block-level ancestor of a text) with 25+ characters
@@ -2027,6 +2036,28 @@ mod tests {
         );
         let md = markdown(&html);
         assert!(md.contains("Laureate 1907"), "{md}");
+    }
+
+    #[test]
+    fn collapsed_answers_of_like_items_are_content() {
+        let items: String = (1..=4)
+            .map(|i| {
+                format!(
+                    "<div class=\"sc-item q1\"><div class=\"sc-head\">Question {i}?</div>\
+                     <div class=\"sc-body\" style=\"visibility:hidden\">Answer {i} explains \
+                     the cover in plain words, as the page shows it on a click.</div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><main>{}<h2>Questions</h2><div class=\"faqs\">{items}</div>\
+             <div style=\"display:none\"><p>A hidden promotion nobody opened, with enough \
+             words to count as prose.</p></div></main></body></html>",
+            prose("pet insurance")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Answer 3 explains the cover"), "{md}");
+        assert!(!md.contains("hidden promotion"), "{md}");
     }
 
     #[test]
