@@ -245,6 +245,34 @@ const NEGATIVE: WordSet = WordSet::new(&[
     "cookie",
     "newsletter",
 ]);
+/// The words of [`NEGATIVE`] that name boilerplate itself, not a way of building or
+/// showing a block.
+const STRONG_NEGATIVE: WordSet = WordSet::new(&[
+    "-ad-",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "footer",
+    "gdpr",
+    "masthead",
+    "outbrain",
+    "promo",
+    "related",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "cookie",
+    "newsletter",
+]);
+
+fn strongly_negative(dom: &Dom, id: NodeId) -> bool {
+    let (class, ident) = dom.class_and_id(id);
+    STRONG_NEGATIVE.in_str(class) || STRONG_NEGATIVE.in_str(ident)
+}
+
 const POSITIVE: WordSet = WordSet::new(&[
     "article",
     "body",
@@ -1712,7 +1740,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let weight = class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
         if weight < 0.0 {
-            let prose = a.good >= 400 && a.link_density() < 0.2;
+            // A name that says what a block is (promo, share, comments, sidebar) needs
+            // much prose to be overruled; one that only says how it is built or shown
+            // (widget, media, scroll, meta) yields to a block that is nearly all prose:
+            // page builders wrap every module in `widget`, carousels `scroll`.
+            let prose = a.link_density() < 0.2
+                && (a.good >= 400
+                    || (a.good >= 100
+                        && a.good * 5 >= a.text * 4
+                        && !strongly_negative(self.dom, id)));
             // One entry of a list of like entries (a listing's `div.meta`).
             let entry = a.text >= 100
                 && a.link_density() < 0.5
@@ -2058,6 +2094,21 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Answer 3 explains the cover"), "{md}");
         assert!(!md.contains("hidden promotion"), "{md}");
+    }
+
+    #[test]
+    fn a_prose_block_in_a_builder_widget_is_content_but_a_promo_is_not() {
+        let html = format!(
+            "<html><body><main>{}<div class=\"hs_cos_wrapper_widget\"><h3>Our process</h3>\
+             <p>We design, build and test every model with your team, week by week, until \
+             it serves your customers and their customers well.</p></div><div class=\"promo-box\"><p>Subscribe \
+             today and save twenty percent on every plan, for the first year of service.</p>\
+             </div></main></body></html>",
+            prose("consulting")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("We design, build and test"), "{md}");
+        assert!(!md.contains("Subscribe today"), "{md}");
     }
 
     #[test]
