@@ -196,6 +196,14 @@ const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
     // Forum signatures and the user cards of Q&A posts.
     "signature",
     "user-info",
+    // Author boxes: a portrait and a paragraph about the writer, below the article
+    // (`saboxplugin` is the Simple Author Box plugin, as `disqus` is a vendor's name).
+    "author-box",
+    "authorbox",
+    "author-bio",
+    "about-author",
+    "author-info",
+    "saboxplugin",
 ]);
 /// Consent and cookie overlays: never content, whatever the attempt's flags.
 const OVERLAY: WordSet = WordSet::new(&[
@@ -2109,6 +2117,20 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("We design, build and test"), "{md}");
         assert!(!md.contains("Subscribe today"), "{md}");
+    }
+
+    #[test]
+    fn an_author_box_is_not_content() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"entry-author-description author-bio\">\
+             <img src=\"a.png\"><p>Karina is the owner of a cleaning company, with a \
+             background in finance and a love of tidy homes. She writes about products, routines \
+             and the people who keep houses running.</p></div></article></body></html>",
+            prose("cleaning trends")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about cleaning trends"), "{md}");
+        assert!(!md.contains("Karina is the owner"), "{md}");
     }
 
     #[test]
