@@ -196,6 +196,14 @@ const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
     // Forum signatures and the user cards of Q&A posts.
     "signature",
     "user-info",
+    // Author boxes: a portrait and a paragraph about the writer, below the article
+    // (`saboxplugin` is the Simple Author Box plugin, as `disqus` is a vendor's name).
+    "author-box",
+    "authorbox",
+    "author-bio",
+    "about-author",
+    "author-info",
+    "saboxplugin",
 ]);
 /// Consent and cookie overlays: never content, whatever the attempt's flags.
 const OVERLAY: WordSet = WordSet::new(&[
@@ -245,6 +253,34 @@ const NEGATIVE: WordSet = WordSet::new(&[
     "cookie",
     "newsletter",
 ]);
+/// The words of [`NEGATIVE`] that name boilerplate itself, not a way of building or
+/// showing a block.
+const STRONG_NEGATIVE: WordSet = WordSet::new(&[
+    "-ad-",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "footer",
+    "gdpr",
+    "masthead",
+    "outbrain",
+    "promo",
+    "related",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "cookie",
+    "newsletter",
+]);
+
+fn strongly_negative(dom: &Dom, id: NodeId) -> bool {
+    let (class, ident) = dom.class_and_id(id);
+    STRONG_NEGATIVE.in_str(class) || STRONG_NEGATIVE.in_str(ident)
+}
+
 const POSITIVE: WordSet = WordSet::new(&[
     "article",
     "body",
@@ -753,6 +789,7 @@ struct Extractor<'d, 'i> {
 const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
+const IN_FOOTER: u8 = 8;
 
 /// An array of `n` copies of `value`, with room for the few nodes extraction creates (the
 /// article wrapper), so that a push never doubles the array of a million-node page.
@@ -877,7 +914,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         id,
                         self.agg_of(id).text * 5 >= body_text * 4
                             || (self.agg_of(id).good >= 500
-                                && self.agg_of(id).good * 2 > body_good),
+                                && self.agg_of(id).good * 2 > body_good)
+                            || self.is_collapsed_item_body(id),
                     ) || self
                         .dom
                         .attr(id, "role")
@@ -907,6 +945,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
     }
 
+    /// A hidden block of prose right after a visible head, inside one of a run of like
+    /// items: the answer of a FAQ entry, the body of an accordion section, shown on click
+    /// whatever the page's class names (styled-components' `kAHMfN` say nothing).
+    fn is_collapsed_item_body(&self, id: NodeId) -> bool {
+        self.agg_of(id).good >= 25
+            && self.dom.parent(id).is_some_and(|p| self.is_repeated(p))
+            && self
+                .dom
+                .prev_element_sibling(id)
+                .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
+    }
+
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
         if matches!(
             tag,
@@ -927,7 +977,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let maybe = |s: &str| {
             OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
         };
-        (unlikely(class) || unlikely(ident)) && !maybe(class) && !maybe(ident)
+        (unlikely(class) || unlikely(ident))
+            && !maybe(class)
+            && !maybe(ident)
+            // A table of data is content whatever its names say (`sticky-header` names
+            // how its header row behaves, not a page header).
+            && !(tag == Tag::Table && self.is_data_table(id))
     }
 
     /// One reverse pass over the arena: children come after their parents in document
@@ -951,6 +1006,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     Some(Tag::Pre | Tag::Code) => IN_CODE,
                     Some(Tag::Figure) => IN_FIGURE,
                     Some(Tag::Table) => IN_TABLE,
+                    Some(Tag::Footer) => IN_FOOTER,
                     _ => 0,
                 };
                 self.within[i] = self.within[p.index()] | bit;
@@ -1045,12 +1101,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         self.agg = agg;
         self.compute_good(&alive);
-        if self.repeated.is_empty() {
-            // First pass (before preclean) only sizes nodes; structure comes after.
-            self.repeated = vec![false; n];
-        } else {
-            self.compute_repeated(&alive);
-        }
+        // Both passes: preclean reads it too (a hidden answer in a run of FAQ items).
+        self.compute_repeated(&alive);
     }
 
     /// Mark prose: a block (nearest block-level ancestor of a text) with 25+ characters
@@ -1226,6 +1278,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 level += 1;
                 cur = self.dom.parent(anc);
             }
+        }
+        // A page footer is never the content, whatever its paragraphs score (on a page
+        // of cards with little prose, its blurbs can outscore everything else).
+        let outside: Vec<NodeId> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| self.within[c.index()] & IN_FOOTER == 0 && !self.dom.is(c, Tag::Footer))
+            .collect();
+        if !outside.is_empty() {
+            candidates = outside;
         }
         // Scale by link density.
         let mut top: Vec<(NodeId, f32)> = Vec::with_capacity(candidates.len());
@@ -1686,7 +1748,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let weight = class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
         if weight < 0.0 {
-            let prose = a.good >= 400 && a.link_density() < 0.2;
+            // A name that says what a block is (promo, share, comments, sidebar) needs
+            // much prose to be overruled; one that only says how it is built or shown
+            // (widget, media, scroll, meta) yields to a block that is nearly all prose:
+            // page builders wrap every module in `widget`, carousels `scroll`.
+            let prose = a.link_density() < 0.2
+                && (a.good >= 400
+                    || (a.good >= 100
+                        && a.good * 5 >= a.text * 4
+                        && !strongly_negative(self.dom, id)));
             // One entry of a list of like entries (a listing's `div.meta`).
             let entry = a.text >= 100
                 && a.link_density() < 0.5
@@ -1981,6 +2051,86 @@ mod tests {
         assert!(md.contains("Paragraph 5 about apples"), "{md}");
         assert!(!md.contains("Similar items"), "{md}");
         assert!(!md.contains("Other thing"), "{md}");
+    }
+
+    #[test]
+    fn a_page_footer_is_never_the_content() {
+        let html = format!(
+            "<html><body><main><h1>Garden tools</h1>\
+             <p>Spades, rakes and shears for every garden, sharpened by hand.</p>\
+             <p>Forks and hoes, forged in one piece of carbon steel.</p></main>\
+             <footer><div class=\"inner\"><div class=\"about\">{}</div></div><p>© Garden tools</p></footer></body></html>",
+            prose("our company history")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Spades, rakes and shears"), "{md}");
+        assert!(!md.contains("company history"), "{md}");
+    }
+
+    #[test]
+    fn a_data_table_with_an_unlikely_name_is_kept() {
+        let rows: String = (1901..1915)
+            .map(|y| format!("<tr><td>{y}</td><td>Laureate {y}</td><td>Field {y}</td></tr>"))
+            .collect();
+        let html = format!(
+            "<html><body><main>{}<table class=\"wikitable sticky-header\">\
+             <tr><th>Year</th><th>Name</th><th>Field</th></tr>{rows}</table></main>\
+             </body></html>",
+            prose("the prize")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Laureate 1907"), "{md}");
+    }
+
+    #[test]
+    fn collapsed_answers_of_like_items_are_content() {
+        let items: String = (1..=4)
+            .map(|i| {
+                format!(
+                    "<div class=\"sc-item q1\"><div class=\"sc-head\">Question {i}?</div>\
+                     <div class=\"sc-body\" style=\"visibility:hidden\">Answer {i} explains \
+                     the cover in plain words, as the page shows it on a click.</div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><main>{}<h2>Questions</h2><div class=\"faqs\">{items}</div>\
+             <div style=\"display:none\"><p>A hidden promotion nobody opened, with enough \
+             words to count as prose.</p></div></main></body></html>",
+            prose("pet insurance")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Answer 3 explains the cover"), "{md}");
+        assert!(!md.contains("hidden promotion"), "{md}");
+    }
+
+    #[test]
+    fn a_prose_block_in_a_builder_widget_is_content_but_a_promo_is_not() {
+        let html = format!(
+            "<html><body><main>{}<div class=\"hs_cos_wrapper_widget\"><h3>Our process</h3>\
+             <p>We design, build and test every model with your team, week by week, until \
+             it serves your customers and their customers well.</p></div><div class=\"promo-box\"><p>Subscribe \
+             today and save twenty percent on every plan, for the first year of service.</p>\
+             </div></main></body></html>",
+            prose("consulting")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("We design, build and test"), "{md}");
+        assert!(!md.contains("Subscribe today"), "{md}");
+    }
+
+    #[test]
+    fn an_author_box_is_not_content() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"entry-author-description author-bio\">\
+             <img src=\"a.png\"><p>Karina is the owner of a cleaning company, with a \
+             background in finance and a love of tidy homes. She writes about products, routines \
+             and the people who keep houses running.</p></div></article></body></html>",
+            prose("cleaning trends")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about cleaning trends"), "{md}");
+        assert!(!md.contains("Karina is the owner"), "{md}");
     }
 
     #[test]

@@ -101,6 +101,11 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
             markdown::to_text_cleaned(&clean, root),
         )
     };
+    let (markdown, text) = if options.raw {
+        (markdown, text)
+    } else {
+        with_description(markdown, text, meta.excerpt.as_deref())
+    };
     let images = links::collect_images(&clean, root, base.as_ref());
     let html_out = if want_html {
         serialize::to_html(&clean, root)
@@ -126,6 +131,52 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
     (doc, html_out)
 }
 
+/// Content shorter than this (visible characters) may be a page whose body its scripts
+/// fill in.
+const SCRIPT_SHELL_CHARS: usize = 100;
+
+/// A page whose body carries (almost) no text, rendered by scripts, still says what it
+/// holds in its description (`og:description`, JSON-LD, `<meta name=description>`): a
+/// forum thread's first post, a product's blurb. When the content found is short and the
+/// description at least twice as long, the description leads the content.
+fn with_description(markdown: String, text: String, description: Option<&str>) -> (String, String) {
+    let visible = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
+    let Some(desc) = description.map(str::trim).filter(|d| !d.is_empty()) else {
+        return (markdown, text);
+    };
+    let found = visible(&text);
+    let said = visible(desc);
+    if found >= SCRIPT_SHELL_CHARS || said < SCRIPT_SHELL_CHARS || said < found * 2 {
+        return (markdown, text);
+    }
+    // Render through the parser and renderer, so Markdown syntax in it is escaped.
+    let mut html = String::with_capacity(desc.len() + 8);
+    html.push_str("<p>");
+    for c in desc.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            c => html.push(c),
+        }
+    }
+    html.push_str("</p>");
+    let dom = Dom::parse(&html);
+    let root = dom.body().unwrap_or(dom.root());
+    let join = |lead: String, rest: &str| {
+        let rest = rest.trim();
+        if rest.is_empty() {
+            lead
+        } else {
+            format!("{}\n\n{rest}", lead.trim_end())
+        }
+    };
+    (
+        join(markdown::to_markdown(&dom, root, None), &markdown),
+        join(markdown::to_text(&dom, root), &text),
+    )
+}
+
 /// The first paragraph of the content that reads like prose, as an excerpt.
 fn first_paragraph(text: &str) -> Option<String> {
     text.split("\n\n")
@@ -139,4 +190,45 @@ fn first_paragraph(text: &str) -> Option<String> {
                 p
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DESC: &str = "I'm new to astronomy and excited to start exploring the night sky. \
+        I'd love some advice on choosing my first telescope, something *beginner-friendly*.";
+
+    #[test]
+    fn an_empty_script_shell_page_is_given_its_description() {
+        let html = format!(
+            "<html><head><title>Thread</title><meta property=\"og:description\" \
+             content=\"{DESC}\"></head><body><div id=app></div>\
+             <a href=/>Home</a></body></html>"
+        );
+        let doc = extract_str(&html, None, &Options::default());
+        assert!(
+            doc.text.contains("excited to start exploring"),
+            "{}",
+            doc.text
+        );
+        // Markdown syntax in the description is escaped, not interpreted.
+        assert!(
+            doc.markdown.contains("\\*beginner-friendly"),
+            "{}",
+            doc.markdown
+        );
+    }
+
+    #[test]
+    fn a_page_with_content_keeps_it_alone() {
+        let para = "A paragraph of real content, long enough to count as the article. ".repeat(4);
+        let html = format!(
+            "<html><head><meta name=\"description\" content=\"{DESC}\"></head>\
+             <body><article><p>{para}</p></article></body></html>"
+        );
+        let doc = extract_str(&html, None, &Options::default());
+        assert!(!doc.text.contains("astronomy"), "{}", doc.text);
+        assert!(doc.text.contains("real content"));
+    }
 }
