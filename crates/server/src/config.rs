@@ -39,6 +39,26 @@ pub struct ServerConfig {
     pub browser: gannet_browser::PoolConfig,
     /// One line per request on stderr.
     pub access_log: bool,
+    /// Where jobs and their results are kept (`jobs.sqlite`, one directory per crawl
+    /// job). `None`: no jobs.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// How long a finished job and its results are kept. Default 24 h.
+    pub job_ttl: Duration,
+    /// Most URLs in one batch job. Default 10,000.
+    pub max_job_urls: usize,
+    /// Delay between two requests to one host in crawl jobs. Default 250 ms.
+    pub crawl_delay: Duration,
+}
+
+/// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
+pub fn default_data_dir() -> std::path::PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return std::path::PathBuf::from(xdg).join("gannet");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return std::path::PathBuf::from(home).join(".local/share/gannet");
+    }
+    std::path::PathBuf::from("gannet-data")
 }
 
 impl Default for ServerConfig {
@@ -59,6 +79,10 @@ impl Default for ServerConfig {
             shed_memory_fraction: 0.90,
             browser: gannet_browser::PoolConfig::default(),
             access_log: true,
+            data_dir: None,
+            job_ttl: Duration::from_secs(24 * 3600),
+            max_job_urls: 10_000,
+            crawl_delay: Duration::from_millis(250),
         }
     }
 }

@@ -171,8 +171,14 @@ fn options(state: &AppState, browser: &Value, crawler: &Value) -> Result<Options
     })
 }
 
+/// The page options a crawl4ai config pair asks for (unsupported options are ignored
+/// here: the synchronous routes report them).
+pub(crate) fn page_template(state: &AppState, browser: &Value, crawler: &Value) -> Result<PageRequest, ApiError> {
+    Ok(options(state, browser, crawler)?.template)
+}
+
 /// A page as crawl4ai's `CrawlResult`.
-fn crawl_result(url: &str, page: Result<Page, crate::page::PageError>) -> Value {
+pub(crate) fn crawl_result(url: &str, page: Result<Page, crate::page::PageError>) -> Value {
     match page {
         Ok(p) => {
             let (internal, external): (Vec<_>, Vec<_>) =

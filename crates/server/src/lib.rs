@@ -10,6 +10,8 @@ pub mod config;
 mod crawl4ai;
 mod error;
 mod firecrawl;
+mod jobs;
+mod jobs_api;
 mod metrics;
 mod page;
 mod state;
@@ -57,6 +59,21 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = router(self.state.clone());
+        // Jobs the last run left unfinished go on; expired ones are removed hourly.
+        if let Some(store) = &self.state.jobs {
+            if let Ok(jobs) = store.unfinished().await {
+                for job in jobs {
+                    jobs_api::spawn_runner(self.state.clone(), job);
+                }
+            }
+            let store = store.clone();
+            tokio::spawn(async move {
+                loop {
+                    let _ = store.expire().await;
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            });
+        }
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -81,6 +98,18 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/execute_js", post(crawl4ai::execute_js))
         .route("/v1/scrape", post(firecrawl::scrape))
         .route("/v2/scrape", post(firecrawl::scrape))
+        .route("/jobs", post(jobs_api::create_job))
+        .route("/jobs/{id}", get(jobs_api::get_job).delete(jobs_api::cancel_job))
+        .route("/jobs/{id}/results", get(jobs_api::job_results))
+        .route("/jobs/{id}/results.ndjson", get(jobs_api::job_results_ndjson))
+        .route("/crawl/job", post(jobs_api::crawl4ai_job))
+        .route("/crawl/job/{id}", get(jobs_api::crawl4ai_job_status))
+        .route("/v1/crawl", post(jobs_api::firecrawl_crawl))
+        .route("/v2/crawl", post(jobs_api::firecrawl_crawl))
+        .route("/v1/crawl/{id}", get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel))
+        .route("/v2/crawl/{id}", get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel))
+        .route("/v1/map", post(jobs_api::firecrawl_map))
+        .route("/v2/map", post(jobs_api::firecrawl_map))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

@@ -21,6 +21,8 @@ pub(crate) struct AppState {
     pub(crate) waiting: AtomicUsize,
     pub(crate) metrics: Metrics,
     memory: gannet_browser::memory::MemoryProbe,
+    /// The job store, when the server has a data directory.
+    pub(crate) jobs: Option<Arc<crate::jobs::JobStore>>,
 }
 
 impl AppState {
@@ -42,7 +44,12 @@ impl AppState {
             ..FetchConfig::default()
         };
         let fetcher = Fetcher::new(fetch).map_err(|e| format!("HTTP client: {e}"))?;
+        let jobs = match &cfg.data_dir {
+            Some(dir) => Some(Arc::new(crate::jobs::JobStore::open(dir)?)),
+            None => None,
+        };
         Ok(Arc::new(Self {
+            jobs,
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),
