@@ -4,7 +4,7 @@
 
 use crate::config::{ContentGate, FetchConfig, Sniff, parse_content_type, sniff_html};
 use crate::error::{FetchError, FetchErrorKind, TimeoutPhase, classify};
-use crate::guard::{Guard, GuardedResolver};
+use crate::guard::AddressGuard;
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ pub(crate) struct Inner {
     pub(crate) client: reqwest::Client,
     pub(crate) config: FetchConfig,
     /// The address guard; `None` when [`FetchConfig::allow_private`] is on.
-    pub(crate) guard: Option<Guard>,
+    pub(crate) guard: Option<AddressGuard>,
 }
 
 impl Fetcher {
@@ -81,12 +81,10 @@ impl Fetcher {
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout);
-        let guard = (!config.allow_private).then(|| Guard::new(&config.exempt_addresses));
+        let guard = (!config.allow_private).then(|| AddressGuard::new(&config.exempt_addresses));
         if let Some(guard) = &guard {
             // Through a proxy, the proxy would resolve and dial the target unchecked.
-            builder = builder
-                .dns_resolver(GuardedResolver::new(guard.clone()))
-                .no_proxy();
+            builder = builder.dns_resolver(guard.resolver()).no_proxy();
         }
         let client = builder
             .build()
@@ -103,6 +101,11 @@ impl Fetcher {
     /// The configuration this fetcher was built with.
     pub fn config(&self) -> &FetchConfig {
         &self.inner.config
+    }
+
+    /// The address guard, `None` when [`FetchConfig::allow_private`] is on.
+    pub fn address_guard(&self) -> Option<&AddressGuard> {
+        self.inner.guard.as_ref()
     }
 
     /// Checks what can be checked of `url` without the network: its scheme (http or https)

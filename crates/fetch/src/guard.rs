@@ -481,22 +481,44 @@ impl Refusal {
     }
 }
 
-/// The guard of one fetcher: [`classify`] and the exemptions. Cheap to clone.
+/// [`classify`] with exemptions: what a guarded [`Fetcher`](crate::Fetcher) checks, for a
+/// client of one's own (say, the server's webhook calls) to check the same way. Cheap to
+/// clone; [`AddressGuard::default`] exempts nothing.
+///
+/// Enforcing it on another reqwest client takes all of: resolving names through
+/// [`AddressGuard::resolver`] (`ClientBuilder::dns_resolver`), `ClientBuilder::no_proxy`,
+/// [`AddressGuard::check_url`] before every request, and no automatic redirects (each hop
+/// checked as a new request).
+///
+/// ```
+/// use gannet_fetch::AddressGuard;
+///
+/// let guard = AddressGuard::default();
+/// let url = url::Url::parse("http://0x7f.1/").expect("a URL");
+/// let refusal = guard.check_url(&url).expect_err("127.0.0.1");
+/// assert_eq!(refusal.to_string(), "refused: 127.0.0.1 (loopback)");
+/// let client = reqwest::Client::builder()
+///     .dns_resolver(guard.resolver())
+///     .no_proxy()
+///     .redirect(reqwest::redirect::Policy::none());
+/// # let _ = client;
+/// ```
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Guard {
+pub struct AddressGuard {
     exempt: Arc<[ExemptAddress]>,
 }
 
-impl Guard {
-    pub(crate) fn new(exempt: &[ExemptAddress]) -> Guard {
-        Guard {
+impl AddressGuard {
+    /// A guard that lets `exempt` through.
+    pub fn new(exempt: &[ExemptAddress]) -> AddressGuard {
+        AddressGuard {
             exempt: exempt.iter().copied().collect(),
         }
     }
 
     /// Checks an address whose port is unknown (a resolved name): only
     /// [`ExemptAddress::Ip`] exemptions apply.
-    pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<(), Blocked> {
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Blocked> {
         let Some(blocked) = classify(ip) else {
             return Ok(());
         };
@@ -509,7 +531,7 @@ impl Guard {
     }
 
     /// Checks an address and port (an IP-literal host): every exemption applies.
-    pub(crate) fn check_socket(&self, addr: SocketAddr) -> Result<(), Blocked> {
+    pub fn check_socket(&self, addr: SocketAddr) -> Result<(), Blocked> {
         let Err(blocked) = self.check_ip(addr.ip()) else {
             return Ok(());
         };
@@ -521,9 +543,10 @@ impl Guard {
         if exempt { Ok(()) } else { Err(blocked) }
     }
 
-    /// Checks the host of `url` when it is an IP literal; names pass here (the resolver
-    /// checks them).
-    pub(crate) fn check_url(&self, url: &Url) -> Result<(), Refusal> {
+    /// Checks the host of `url` when it is an IP literal (as the `url` crate parsed it, so
+    /// `http://2130706433/` is 127.0.0.1), with its port; host names pass here, the
+    /// [`AddressGuard::resolver`] checks them.
+    pub fn check_url(&self, url: &Url) -> Result<(), Refusal> {
         let ip = match url.host() {
             Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
             Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
@@ -539,9 +562,10 @@ impl Guard {
             })
     }
 
-    /// Keeps the addresses `host` resolved to that pass; fails naming the first refused one
-    /// when none passes. An empty input gives an empty output.
-    pub(crate) fn filter_resolved(
+    /// Keeps the addresses `host` resolved to that pass (by [`AddressGuard::check_ip`]);
+    /// fails naming the first refused one when none passes. An empty input gives an empty
+    /// output.
+    pub fn filter_resolved(
         &self,
         host: &str,
         addrs: impl IntoIterator<Item = SocketAddr>,
@@ -568,19 +592,22 @@ impl Guard {
             _ => Ok(kept),
         }
     }
-}
 
-/// The resolver of a guarded client: tokio's `lookup_host`, then [`Guard::filter_resolved`].
-/// reqwest dials only what this returns.
-#[derive(Debug, Clone)]
-pub(crate) struct GuardedResolver {
-    guard: Guard,
-}
-
-impl GuardedResolver {
-    pub(crate) fn new(guard: Guard) -> GuardedResolver {
-        GuardedResolver { guard }
+    /// A resolver for `reqwest::ClientBuilder::dns_resolver` that applies this guard.
+    pub fn resolver(&self) -> GuardedResolver {
+        GuardedResolver {
+            guard: self.clone(),
+        }
     }
+}
+
+/// A `reqwest::dns::Resolve` that resolves a name once with tokio's `lookup_host`, keeps the
+/// addresses [`AddressGuard::filter_resolved`] lets through, and fails with the
+/// [`Refusal`] when none is left. reqwest dials only the addresses a resolver returns, so
+/// the address checked is the address dialled. Made by [`AddressGuard::resolver`].
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    guard: AddressGuard,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

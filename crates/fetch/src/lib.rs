@@ -32,7 +32,8 @@
 //! (`http://2130706433/` is 127.0.0.1) are checked before each request; every redirect hop,
 //! [`Fetcher::exchange`], robots.txt and sitemap fetch goes through the same checks; proxies
 //! from the environment are ignored. A refusal is [`FetchErrorKind::ForbiddenAddress`], before
-//! any connection. [`FetchConfig::exempt_addresses`] lets chosen addresses through (tests).
+//! any connection. [`FetchConfig::exempt_addresses`] lets chosen addresses through (tests);
+//! [`AddressGuard`] applies the same checks to a client of one's own.
 
 mod config;
 mod error;
@@ -44,7 +45,10 @@ pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
 pub use exchange::{Conditional, Exchange, ExchangeHead, parse_retry_after};
 pub use fetcher::{ACCEPT, FetchedPage, Fetcher};
-pub use guard::{AddressClass, Blocked, Embedding, ExemptAddress, Refusal, classify};
+pub use guard::{
+    AddressClass, AddressGuard, Blocked, Embedding, ExemptAddress, GuardedResolver, Refusal,
+    classify,
+};
 mod robots;
 mod sitemap;
 

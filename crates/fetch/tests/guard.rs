@@ -7,8 +7,8 @@
 //! `ForbiddenAddress`, never with a connection error.
 
 use gannet_fetch::{
-    AddressClass, Conditional, ExemptAddress, FetchConfig, FetchError, FetchErrorKind, Fetcher,
-    Refusal, SitemapFetchError,
+    AddressClass, AddressGuard, Conditional, ExemptAddress, FetchConfig, FetchError,
+    FetchErrorKind, Fetcher, Refusal, SitemapFetchError,
 };
 use gannet_testkit::{Response, Site, SiteBuilder};
 use std::fmt::Debug;
@@ -462,4 +462,44 @@ async fn child_fetches_with_proxy_variables() {
     // With the guard, the proxy is not used, and the name is refused.
     let (_, refusal) = refused("through a proxy", guarded(Vec::new()).fetch(&target)).await;
     assert_eq!(refusal.host(), Some("localhost"));
+}
+
+#[tokio::test]
+async fn the_guard_serves_a_client_of_ones_own() {
+    let site = page_site().await;
+    let by_name = format!("http://localhost:{}/", site.addr().port());
+    let client = |guard: &AddressGuard| {
+        reqwest::Client::builder()
+            .dns_resolver(guard.resolver())
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("build the client")
+    };
+    let guard = AddressGuard::default();
+    let error = client(&guard)
+        .get(&by_name)
+        .send()
+        .await
+        .expect_err("localhost is refused");
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    let mut refusal = None;
+    while let Some(err) = source {
+        refusal = refusal.or_else(|| err.downcast_ref::<Refusal>());
+        source = err.source();
+    }
+    let refusal = refusal.unwrap_or_else(|| panic!("no Refusal in {error:?}"));
+    assert_eq!(refusal.host(), Some("localhost"));
+    assert!(guard.check_url(&site.url("/")).is_err());
+
+    let exempt = AddressGuard::new(&[ExemptAddress::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST))]);
+    let response = client(&exempt).get(&by_name).send().await.expect("exempt");
+    assert_eq!(response.status(), 200);
+    assert!(exempt.check_url(&site.url("/")).is_ok());
+    assert_eq!(site.hits("/"), 1);
+
+    // A fetcher hands out its guard.
+    assert!(guarded(Vec::new()).address_guard().is_some());
+    let plain = Fetcher::new(FetchConfig::default()).expect("build the fetcher");
+    assert!(plain.address_guard().is_none());
 }

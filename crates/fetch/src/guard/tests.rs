@@ -353,7 +353,7 @@ fn socket(s: &str) -> SocketAddr {
 
 #[test]
 fn exemptions() {
-    let guard = Guard::new(&[
+    let guard = AddressGuard::new(&[
         ExemptAddress::Ip("10.1.2.3".parse().unwrap()),
         ExemptAddress::Socket(socket("127.0.0.1:8080")),
     ]);
@@ -378,7 +378,7 @@ fn exemptions() {
     assert!(guard.check_ip("127.0.0.1".parse().unwrap()).is_err());
     // Public addresses need no exemption.
     assert!(
-        Guard::default()
+        AddressGuard::default()
             .check_ip("8.8.8.8".parse().unwrap())
             .is_ok()
     );
@@ -386,7 +386,7 @@ fn exemptions() {
 
 #[test]
 fn literal_hosts_in_every_spelling_are_checked() {
-    let guard = Guard::default();
+    let guard = AddressGuard::default();
     let refused = |url: &str| {
         let url = Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
         guard
@@ -446,7 +446,7 @@ fn literal_hosts_in_every_spelling_are_checked() {
 
 #[test]
 fn literal_socket_exemption_matches_the_default_port() {
-    let guard = Guard::new(&[ExemptAddress::Socket(socket("127.0.0.1:80"))]);
+    let guard = AddressGuard::new(&[ExemptAddress::Socket(socket("127.0.0.1:80"))]);
     let url = |s: &str| Url::parse(s).unwrap();
     assert!(guard.check_url(&url("http://127.0.0.1/")).is_ok());
     assert!(guard.check_url(&url("http://127.0.0.1:80/")).is_ok());
@@ -455,7 +455,7 @@ fn literal_socket_exemption_matches_the_default_port() {
 
 #[test]
 fn resolved_addresses_are_filtered() {
-    let guard = Guard::new(&[ExemptAddress::Ip("10.9.9.9".parse().unwrap())]);
+    let guard = AddressGuard::new(&[ExemptAddress::Ip("10.9.9.9".parse().unwrap())]);
     let addrs = [
         socket("127.0.0.1:0"),
         socket("93.184.215.14:0"),
@@ -477,7 +477,7 @@ fn resolved_addresses_are_filtered() {
 
 #[test]
 fn a_name_with_only_refused_addresses_is_refused() {
-    let guard = Guard::default();
+    let guard = AddressGuard::default();
     let refusal = guard
         .filter_resolved("localhost", [socket("127.0.0.1:0")])
         .unwrap_err();
@@ -506,7 +506,7 @@ fn a_name_with_only_refused_addresses_is_refused() {
 
 #[test]
 fn literal_refusal_message() {
-    let refusal = Guard::default()
+    let refusal = AddressGuard::default()
         .check_url(&Url::parse("http://[::ffff:10.0.0.1]:8080/").unwrap())
         .unwrap_err();
     assert_eq!(refusal.host(), None);
