@@ -29,7 +29,7 @@ pub struct FetchConfig {
     /// any connection: IP-literal hosts are checked before every request (redirect hops
     /// included), host names are resolved once by a guarded resolver whose checked addresses
     /// are the only ones dialled (no DNS rebinding), and proxies from the environment are
-    /// ignored. [`classify`](crate::classify) lists the refused classes.
+    /// ignored. The [`guard`](crate::guard) module describes the policy.
     pub allow_private: bool,
     /// Addresses let through although the guard refuses them, when `allow_private` is
     /// `false`: for tests (a loopback test site) and for a known internal service. An

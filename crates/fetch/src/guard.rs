@@ -5,7 +5,8 @@
 //!
 //! With [`FetchConfig::allow_private`](crate::FetchConfig::allow_private) off, a fetch only
 //! connects to addresses that are reachable on the public internet. [`classify`] names the
-//! class of every address that is refused; the first matching row wins:
+//! class of every address that is refused; where ranges overlap, the narrower one names the
+//! class (169.254.169.254 is cloud metadata, not link-local):
 //!
 //! | class ([`AddressClass`]) | IPv4 | IPv6 |
 //! | --- | --- | --- |
@@ -81,7 +82,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use url::{Host, Url};
 
-/// The class of an address that the guard refuses (see the table in the module docs).
+/// The class of an address that the guard refuses (see the table in the [module
+/// docs](crate::guard)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AddressClass {
@@ -204,7 +206,8 @@ impl fmt::Display for Blocked {
     }
 }
 
-/// The class of `ip` when the guard refuses it, `None` when it is a public address.
+/// The class of `ip` when the guard refuses it, `None` when it is a public address. The
+/// policy, class by class, is in the [module docs](crate::guard).
 ///
 /// ```
 /// use gannet_fetch::{AddressClass, classify};

@@ -27,7 +27,7 @@
 //! the default is on, for the CLI), the fetcher refuses to connect to addresses that are not
 //! publicly reachable: loopback, private, link-local, cloud metadata, CGNAT, multicast,
 //! reserved, documentation and the like, and IPv6 forms that carry such an IPv4 address
-//! ([`classify`] has the list). Host names are resolved once by a guarded resolver and only
+//! ([`guard`] has the policy). Host names are resolved once by a guarded resolver and only
 //! the checked addresses are dialled, so DNS rebinding cannot slip past; IP-literal hosts
 //! (`http://2130706433/` is 127.0.0.1) are checked before each request; every redirect hop,
 //! [`Fetcher::exchange`], robots.txt and sitemap fetch goes through the same checks; proxies
@@ -39,7 +39,7 @@ mod config;
 mod error;
 mod exchange;
 mod fetcher;
-mod guard;
+pub mod guard;
 
 pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
