@@ -1,6 +1,7 @@
 //! Configuration of the fetcher, and the content-type gate that decides which responses count
 //! as pages.
 
+use crate::guard::ExemptAddress;
 use std::time::Duration;
 
 /// How a [`Fetcher`](crate::Fetcher) behaves. Build one with [`FetchConfig::default`] and
@@ -19,6 +20,23 @@ pub struct FetchConfig {
     pub max_redirects: usize,
     /// Which content types are accepted. Default: HTML, XHTML and plain text.
     pub accept_content: ContentGate,
+    /// Whether addresses that are not publicly reachable may be fetched: loopback, private,
+    /// link-local, cloud metadata and the rest of [`classify`](crate::classify). Default
+    /// `true`: the CLI fetches what it is told, localhost included.
+    ///
+    /// With `false` (the HTTP server), a refused address fails the fetch with
+    /// [`FetchErrorKind::ForbiddenAddress`](crate::FetchErrorKind::ForbiddenAddress) before
+    /// any connection: IP-literal hosts are checked before every request (redirect hops
+    /// included), host names are resolved once by a guarded resolver whose checked addresses
+    /// are the only ones dialled (no DNS rebinding), and proxies from the environment are
+    /// ignored. The [`guard`](crate::guard) module describes the policy.
+    pub allow_private: bool,
+    /// Addresses let through although the guard refuses them, when `allow_private` is
+    /// `false`: for tests (a loopback test site) and for a known internal service. An
+    /// [`ExemptAddress::Ip`] covers the address on every port, for literal hosts and resolved
+    /// names; an [`ExemptAddress::Socket`] covers one address and port, for IP-literal hosts
+    /// only. Default: none.
+    pub exempt_addresses: Vec<ExemptAddress>,
 }
 
 /// The default `User-Agent`: `gannet/VERSION (+https://github.com/gannet-crawler/gannet)`.
@@ -38,6 +56,8 @@ impl Default for FetchConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 10,
             accept_content: ContentGate::default(),
+            allow_private: true,
+            exempt_addresses: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The one error type of the fetcher: [`FetchError`] (which URL) around a [`FetchErrorKind`]
 //! (what went wrong), and the classification of reqwest's errors into those kinds.
 
+use crate::guard::Refusal;
 use std::error::Error as StdError;
 use std::fmt;
 use url::Url;
@@ -136,6 +137,12 @@ pub enum FetchErrorKind {
     /// Another I/O failure (connection closed mid-body, protocol error).
     #[error("I/O error: {0}")]
     Io(String),
+    /// The address guard refused the host: an IP literal, or every address its name
+    /// resolved to, is not publicly reachable (see [`classify`](crate::classify)). Only with
+    /// [`FetchConfig::allow_private`](crate::FetchConfig::allow_private) off; nothing was
+    /// sent. The message reads e.g. `refused: localhost resolves to 127.0.0.1 (loopback)`.
+    #[error("{0}")]
+    ForbiddenAddress(Refusal),
 }
 
 fn reason_suffix(code: u16) -> String {
@@ -165,7 +172,8 @@ impl FetchErrorKind {
             | FetchErrorKind::RedirectLoop(_)
             | FetchErrorKind::BodyTooLarge { .. }
             | FetchErrorKind::UnsupportedContentType(_)
-            | FetchErrorKind::Decompression(_) => false,
+            | FetchErrorKind::Decompression(_)
+            | FetchErrorKind::ForbiddenAddress(_) => false,
         }
     }
 }
@@ -174,6 +182,10 @@ impl FetchErrorKind {
 ///
 /// `phase` is where the error happened, for timeouts that reqwest reports itself.
 pub(crate) fn classify(error: &reqwest::Error, phase: TimeoutPhase) -> FetchErrorKind {
+    // The guarded resolver's refusal, wrapped by hyper-util as a DNS error.
+    if let Some(refusal) = chain(error).find_map(|e| e.downcast_ref::<Refusal>()) {
+        return FetchErrorKind::ForbiddenAddress(refusal.clone());
+    }
     if error.is_timeout() {
         return FetchErrorKind::Timeout(if error.is_connect() {
             TimeoutPhase::Connect

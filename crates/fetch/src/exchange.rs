@@ -4,9 +4,7 @@
 //! request headers as sent, the HTTP version and the peer's IP address.
 
 use crate::error::{FetchError, FetchErrorKind, TimeoutPhase, classify};
-use crate::fetcher::{
-    ACCEPT, FetchedPage, Fetcher, RequestOptions, check_scheme, resolve_location,
-};
+use crate::fetcher::{ACCEPT, FetchedPage, Fetcher, RequestOptions, resolve_location};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::net::IpAddr;
@@ -76,7 +74,12 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 impl Fetcher {
     /// One GET of `url`, without following redirects. Fails on network errors, timeouts,
-    /// a refused content type or an oversized body (2xx only); every status is a value.
+    /// a refused content type or an oversized body (2xx only), and on a refused address
+    /// ([`FetchErrorKind::ForbiddenAddress`], with [`FetchConfig::allow_private`] off: the
+    /// engine's redirect targets come back here as new exchanges and are checked the same
+    /// way); every status is a value.
+    ///
+    /// [`FetchConfig::allow_private`]: crate::FetchConfig::allow_private
     pub async fn exchange(
         &self,
         url: &Url,
@@ -95,7 +98,7 @@ impl Fetcher {
     ) -> Result<ExchangeHead, FetchError> {
         let config = &self.inner.config;
         let deadline = Instant::now() + config.timeout;
-        check_scheme(url).map_err(|kind| FetchError::new(url.clone(), kind))?;
+        self.check_url(url)?;
         let mut extra = HeaderMap::new();
         if let Some(etag) = conditional.etag.and_then(|v| HeaderValue::from_str(v).ok()) {
             extra.insert(header::IF_NONE_MATCH, etag);

@@ -4,6 +4,7 @@
 
 use crate::config::{ContentGate, FetchConfig, Sniff, parse_content_type, sniff_html};
 use crate::error::{FetchError, FetchErrorKind, TimeoutPhase, classify};
+use crate::guard::AddressGuard;
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::sync::Arc;
@@ -60,25 +61,40 @@ pub struct Fetcher {
 pub(crate) struct Inner {
     pub(crate) client: reqwest::Client,
     pub(crate) config: FetchConfig,
+    /// The address guard; `None` when [`FetchConfig::allow_private`] is on.
+    pub(crate) guard: Option<AddressGuard>,
 }
 
 impl Fetcher {
     /// Builds a fetcher: an HTTP/1.1 and HTTP/2 (ALPN) client on rustls with the `ring` crypto
     /// provider, which this installs as the process default if none is installed yet.
+    ///
+    /// With [`FetchConfig::allow_private`] off, the client resolves names through the address
+    /// guard and ignores proxies from the environment.
     pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
         // Fails only when a provider is already installed, which is what we need anyway.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
+            .connect_timeout(config.connect_timeout);
+        let guard = (!config.allow_private).then(|| AddressGuard::new(&config.exempt_addresses));
+        if let Some(guard) = &guard {
+            // Through a proxy, the proxy would resolve and dial the target unchecked.
+            builder = builder.dns_resolver(guard.resolver()).no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| FetchError::without_url(FetchErrorKind::Io(e.to_string())))?;
         Ok(Fetcher {
-            inner: Arc::new(Inner { client, config }),
+            inner: Arc::new(Inner {
+                client,
+                config,
+                guard,
+            }),
         })
     }
 
@@ -87,11 +103,33 @@ impl Fetcher {
         &self.inner.config
     }
 
+    /// The address guard, `None` when [`FetchConfig::allow_private`] is on.
+    pub fn address_guard(&self) -> Option<&AddressGuard> {
+        self.inner.guard.as_ref()
+    }
+
+    /// Checks what can be checked of `url` without the network: its scheme (http or https)
+    /// and, with [`FetchConfig::allow_private`] off, its host when it is an IP literal
+    /// ([`FetchErrorKind::ForbiddenAddress`]). A host name passes here; it is checked when
+    /// it is resolved. Every request runs this; the server can call it to turn a bad URL
+    /// away before queueing it.
+    pub fn check_url(&self, url: &Url) -> Result<(), FetchError> {
+        check_scheme(url).map_err(|kind| FetchError::new(url.clone(), kind))?;
+        if let Some(guard) = &self.inner.guard {
+            guard.check_url(url).map_err(|refusal| {
+                FetchError::new(url.clone(), FetchErrorKind::ForbiddenAddress(refusal))
+            })?;
+        }
+        Ok(())
+    }
+
     /// Fetches `url`, following redirects, and returns the page with its decoded body.
     ///
     /// Fails on a non-http(s) URL, network errors, a 4xx/5xx status, a redirect loop or too
     /// long a chain, a refused content type, a body over the size cap, or when the total
-    /// timeout passes (which covers every hop and the body).
+    /// timeout passes (which covers every hop and the body). With
+    /// [`FetchConfig::allow_private`] off, also when the URL or a redirect hop leads to a
+    /// refused address; the error then names that hop.
     pub async fn fetch(&self, url: &Url) -> Result<FetchedPage, FetchError> {
         let config = &self.inner.config;
         let options = RequestOptions {
@@ -150,8 +188,10 @@ impl Fetcher {
         }
     }
 
-    /// Sends a GET for `url` and waits for the response headers, until `deadline`.
+    /// Sends a GET for `url` and waits for the response headers, until `deadline`. The URL
+    /// passes [`Fetcher::check_url`] first (every hop of a redirect chain comes here).
     async fn send(&self, url: &Url, deadline: Instant) -> Result<reqwest::Response, FetchError> {
+        self.check_url(url)?;
         let request = self.inner.client.get(url.as_str()).send();
         match timeout_at(deadline, request).await {
             Ok(Ok(response)) => Ok(response),

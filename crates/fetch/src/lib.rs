@@ -22,16 +22,33 @@
 //! included; sitemaps ([`parse_sitemap`], [`Fetcher::fetch_sitemaps`]) are parsed as a stream
 //! with the protocol's size and entry caps. Both fetch with their own limits (content types,
 //! body cap, redirects) on the same client; page fetches keep the configured ones.
+//!
+//! **Safe as a service.** With [`FetchConfig::allow_private`] off (the HTTP server's setting;
+//! the default is on, for the CLI), the fetcher refuses to connect to addresses that are not
+//! publicly reachable: loopback, private, link-local, cloud metadata, CGNAT, multicast,
+//! reserved, documentation and the like, and IPv6 forms that carry such an IPv4 address
+//! ([`guard`] has the policy). Host names are resolved once by a guarded resolver and only
+//! the checked addresses are dialled, so DNS rebinding cannot slip past; IP-literal hosts
+//! (`http://2130706433/` is 127.0.0.1) are checked before each request; every redirect hop,
+//! [`Fetcher::exchange`], robots.txt and sitemap fetch goes through the same checks; proxies
+//! from the environment are ignored. A refusal is [`FetchErrorKind::ForbiddenAddress`], before
+//! any connection. [`FetchConfig::exempt_addresses`] lets chosen addresses through (tests);
+//! [`AddressGuard`] applies the same checks to a client of one's own.
 
 mod config;
 mod error;
 mod exchange;
 mod fetcher;
+pub mod guard;
 
 pub use config::{ContentGate, FetchConfig, default_user_agent};
 pub use error::{FetchError, FetchErrorKind, TimeoutPhase};
 pub use exchange::{Conditional, Exchange, ExchangeHead, parse_retry_after};
 pub use fetcher::{ACCEPT, FetchedPage, Fetcher};
+pub use guard::{
+    AddressClass, AddressGuard, Blocked, Embedding, ExemptAddress, GuardedResolver, Refusal,
+    classify,
+};
 mod robots;
 mod sitemap;
 

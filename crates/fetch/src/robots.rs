@@ -13,6 +13,7 @@
 //! | 4xx except 429 | "unavailable": allow all (§2.3.1.3) |
 //! | 429, 5xx | "unreachable": disallow all (§2.3.1.4; 429 as Google and Nutch do) |
 //! | network error, timeout | "unreachable": disallow all |
+//! | refused by the address guard (the origin or a redirect hop) | disallow all, as unreachable |
 //!
 //! Caching (at most 24 h, §2.4) is the engine's job: it keys a [`Robots`] by scheme and
 //! authority and stamps it with the time it called [`Fetcher::fetch_robots`].
@@ -175,6 +176,9 @@ impl RobotsOutcome {
         };
         match error.kind() {
             FetchErrorKind::HttpStatus(code) => RobotsOutcome::Status(*code),
+            // The address guard refused the origin or a hop: the rules cannot be read, so
+            // nothing is allowed (and the origin's pages would be refused anyway).
+            FetchErrorKind::ForbiddenAddress(_) => RobotsOutcome::Unreachable,
             FetchErrorKind::TooManyRedirects(_)
             | FetchErrorKind::RedirectLoop(_)
             | FetchErrorKind::InvalidUrl(_)
