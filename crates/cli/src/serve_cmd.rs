@@ -38,6 +38,13 @@ pub(crate) struct ServeArgs {
     /// Browsers alive at once.
     #[arg(long, env = "GANNET_MAX_BROWSERS", default_value_t = 4)]
     max_browsers: usize,
+    /// Where jobs and their results are kept [default: $XDG_DATA_HOME/gannet or
+    /// ~/.local/share/gannet].
+    #[arg(long, env = "GANNET_DATA_DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// How long finished jobs are kept, in hours.
+    #[arg(long, env = "GANNET_JOB_TTL_HOURS", default_value_t = 24)]
+    job_ttl_hours: u64,
     /// No access log on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -64,6 +71,11 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
         max_body_bytes: args.max_body,
         page_timeout: Duration::from_secs_f64(args.page_timeout),
         access_log: !args.quiet,
+        data_dir: Some(
+            args.data_dir
+                .unwrap_or_else(gannet_server::config::default_data_dir),
+        ),
+        job_ttl: Duration::from_secs(args.job_ttl_hours.clamp(1, 24 * 365) * 3600),
         ..ServerConfig::default()
     };
     cfg.browser.max_browsers = args.max_browsers.max(1);

@@ -173,7 +173,11 @@ fn options(state: &AppState, browser: &Value, crawler: &Value) -> Result<Options
 
 /// The page options a crawl4ai config pair asks for (unsupported options are ignored
 /// here: the synchronous routes report them).
-pub(crate) fn page_template(state: &AppState, browser: &Value, crawler: &Value) -> Result<PageRequest, ApiError> {
+pub(crate) fn page_template(
+    state: &AppState,
+    browser: &Value,
+    crawler: &Value,
+) -> Result<PageRequest, ApiError> {
     Ok(options(state, browser, crawler)?.template)
 }
 

@@ -95,9 +95,11 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 impl JobStore {
     pub(crate) fn open(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join("jobs.sqlite");
-        let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let conn =
+            Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
              CREATE TABLE IF NOT EXISTS jobs(
@@ -130,7 +132,10 @@ impl JobStore {
     ) -> Result<T, ApiError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = store.conn.lock().map_err(|_| internal("job store lock poisoned"))?;
+            let conn = store
+                .conn
+                .lock()
+                .map_err(|_| internal("job store lock poisoned"))?;
             f(&conn).map_err(internal)
         })
         .await
@@ -191,8 +196,11 @@ impl JobStore {
     pub(crate) async fn set_total(self: &Arc<Self>, id: &str, total: i64) -> Result<(), ApiError> {
         let id = id.to_string();
         self.with(move |c| {
-            c.execute("UPDATE jobs SET total = ?2 WHERE id = ?1", params![id, total])
-                .map(|_| ())
+            c.execute(
+                "UPDATE jobs SET total = ?2 WHERE id = ?1",
+                params![id, total],
+            )
+            .map(|_| ())
         })
         .await
     }
@@ -245,15 +253,24 @@ impl JobStore {
             let mut bytes = 0usize;
             let mut more = false;
             while let Some(row) = rows.next()? {
-                if out.len() == limit || (bytes > 0 && bytes + row.get_ref(1)?.as_str()?.len() > MAX_PAGE_BYTES) {
+                if out.len() == limit
+                    || (bytes > 0 && bytes + row.get_ref(1)?.as_str()?.len() > MAX_PAGE_BYTES)
+                {
                     more = true;
                     break;
                 }
                 let body: String = row.get(1)?;
                 bytes += body.len();
-                out.push(ResultRow { seq: row.get(0)?, body });
+                out.push(ResultRow {
+                    seq: row.get(0)?,
+                    body,
+                });
             }
-            let next = if more { out.last().map(|r| r.seq) } else { None };
+            let next = if more {
+                out.last().map(|r| r.seq)
+            } else {
+                None
+            };
             Ok((out, next))
         })
         .await
@@ -293,7 +310,8 @@ impl JobStore {
             let (id2, dir) = (id.clone(), self.job_dir(id));
             self.with(move |c| {
                 c.execute("DELETE FROM results WHERE job = ?1", params![id2])?;
-                c.execute("DELETE FROM jobs WHERE id = ?1", params![id2]).map(|_| ())
+                c.execute("DELETE FROM jobs WHERE id = ?1", params![id2])
+                    .map(|_| ())
             })
             .await?;
             let _ = tokio::fs::remove_dir_all(dir).await;
@@ -346,7 +364,12 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let store = Arc::new(JobStore::open(&dir).unwrap());
         let id = store
-            .create("batch", serde_json::json!({"urls": []}), 250, Duration::from_secs(60))
+            .create(
+                "batch",
+                serde_json::json!({"urls": []}),
+                250,
+                Duration::from_secs(60),
+            )
             .await
             .unwrap();
         let rows: Vec<_> = (0..250)

@@ -44,7 +44,13 @@ fn store(state: &AppState) -> Result<&Arc<JobStore>, ApiError> {
 }
 
 async fn job_or_404(state: &AppState, id: &str) -> Result<Job, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"));
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "job_not_found",
+            format!("no job {id}"),
+        )
+    };
     if !valid_id(id) {
         return Err(not_found());
     }
@@ -63,7 +69,9 @@ pub(crate) fn spawn_runner(state: Arc<AppState>, job: Job) {
             _ => run_batch(&state, &job).await,
         };
         if let (Err(e), Ok(store)) = (result, store(&state)) {
-            let _ = store.set_status(&job.id, Status::Failed, Some(e.message)).await;
+            let _ = store
+                .set_status(&job.id, Status::Failed, Some(e.message))
+                .await;
         }
     });
 }
@@ -85,11 +93,18 @@ async fn run_batch(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
     store.set_status(&job.id, Status::Running, None).await?;
     let urls: Vec<String> = job.request["urls"]
         .as_array()
-        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let done = store.done_urls(&job.id).await?;
     let todo: Vec<String> = urls.into_iter().filter(|u| !done.contains(u)).collect();
-    let (browser, crawler) = (job.request["browser_config"].clone(), job.request["crawler_config"].clone());
+    let (browser, crawler) = (
+        job.request["browser_config"].clone(),
+        job.request["crawler_config"].clone(),
+    );
     let template = crate::crawl4ai::page_template(state, &browser, &crawler)?;
     let mut results = futures_util::stream::iter(todo)
         .map(|raw| {
@@ -107,7 +122,11 @@ async fn run_batch(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
                     }),
                 };
                 let ok = result.is_ok();
-                (raw.clone(), ok, crate::crawl4ai::crawl_result(&raw, result).to_string())
+                (
+                    raw.clone(),
+                    ok,
+                    crate::crawl4ai::crawl_result(&raw, result).to_string(),
+                )
             }
         })
         .buffer_unordered(BATCH_CONCURRENCY);
@@ -129,8 +148,11 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
     let out = dir.join("out.jsonl");
     let state_dir = dir.join("state");
     let resume = state_dir.join("frontier.sqlite").exists();
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let mut config = gannet_crawl::CrawlConfig::new(vec![seed], out.clone(), gannet_sink::Format::Jsonl);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut config =
+        gannet_crawl::CrawlConfig::new(vec![seed], out.clone(), gannet_sink::Format::Jsonl);
     config.state_dir = Some(state_dir);
     config.resume = resume;
     config.max_pages = Some(r["limit"].as_u64().unwrap_or(100).clamp(1, MAX_CRAWL_PAGES));
@@ -142,6 +164,7 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
     config.fetch.max_body_bytes = state.cfg.max_page_bytes;
     config.fetch.timeout = state.cfg.page_timeout;
     config.min_delay = state.cfg.crawl_delay;
+    config.fetch.allow_private = state.cfg.allow_private;
     store.set_status(&job.id, Status::Running, None).await?;
     let crawl = gannet_crawl::Crawl::open(config)
         .await
@@ -175,20 +198,37 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
             };
             store.set_status(&job.id, status, None).await
         }
-        Ok(Err(e)) => store.set_status(&job.id, Status::Failed, Some(e.to_string())).await,
-        Err(e) => store.set_status(&job.id, Status::Failed, Some(e.to_string())).await,
+        Ok(Err(e)) => {
+            store
+                .set_status(&job.id, Status::Failed, Some(e.to_string()))
+                .await
+        }
+        Err(e) => {
+            store
+                .set_status(&job.id, Status::Failed, Some(e.to_string()))
+                .await
+        }
     }
 }
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Turns the complete lines the crawl wrote after `offset` into results; returns the new
 /// offset. Bounded: at most 4 MiB per call.
-async fn follow(store: &Arc<JobStore>, id: &str, out: &std::path::Path, offset: u64) -> Result<u64, ApiError> {
+async fn follow(
+    store: &Arc<JobStore>,
+    id: &str,
+    out: &std::path::Path,
+    offset: u64,
+) -> Result<u64, ApiError> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let Ok(mut file) = tokio::fs::File::open(out).await else {
         return Ok(offset);
@@ -203,9 +243,13 @@ async fn follow(store: &Arc<JobStore>, id: &str, out: &std::path::Path, offset: 
         if want == 0 {
             return Ok(offset);
         }
-        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let mut buf = vec![0u8; want];
-        file.read_exact(&mut buf).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+        file.read_exact(&mut buf)
+            .await
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
             // One line longer than the window: take it whole next time the file has it.
             if want < (4 << 20) {
@@ -243,7 +287,10 @@ pub(crate) struct JobRequest {
     crawler_config: Value,
 }
 
-pub(crate) async fn create_job(State(state): State<Arc<AppState>>, body: Body<JobRequest>) -> Result<Response, ApiError> {
+pub(crate) async fn create_job(
+    State(state): State<Arc<AppState>>,
+    body: Body<JobRequest>,
+) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let (kind, request, total) = match (&req.crawl, req.urls.is_empty()) {
         (Some(crawl), true) => {
@@ -271,14 +318,24 @@ pub(crate) async fn create_job(State(state): State<Arc<AppState>>, body: Body<Jo
                 n,
             )
         }
-        _ => return Err(ApiError::bad_request("give either urls (a batch) or crawl (a site crawl)")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give either urls (a batch) or crawl (a site crawl)",
+            ));
+        }
     };
     let store = store(&state)?;
-    let id = store.create(kind, request, total, state.cfg.job_ttl).await?;
+    let id = store
+        .create(kind, request, total, state.cfg.job_ttl)
+        .await?;
     if let Some(job) = store.get(&id).await? {
         spawn_runner(state.clone(), job);
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "status": "queued"}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "status": "queued"})),
+    )
+        .into_response())
 }
 
 fn job_json(job: &Job) -> Value {
@@ -294,7 +351,10 @@ fn job_json(job: &Job) -> Value {
     })
 }
 
-pub(crate) async fn get_job(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn get_job(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(job_json(&job_or_404(&state, &id).await?)))
 }
 
@@ -313,7 +373,11 @@ pub(crate) async fn job_results(
 ) -> Result<Json<Value>, ApiError> {
     let job = job_or_404(&state, &id).await?;
     let (rows, next) = store(&state)?
-        .results_page(&job.id, q.cursor.unwrap_or(0), q.limit.unwrap_or(MAX_PAGE_ITEMS))
+        .results_page(
+            &job.id,
+            q.cursor.unwrap_or(0),
+            q.limit.unwrap_or(MAX_PAGE_ITEMS),
+        )
         .await?;
     let results: Vec<Value> = rows
         .iter()
@@ -327,7 +391,10 @@ pub(crate) async fn job_results(
 }
 
 /// Every result as NDJSON, read from the store one page at a time.
-pub(crate) async fn job_results_ndjson(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn job_results_ndjson(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let job = job_or_404(&state, &id).await?;
     let store = store(&state)?.clone();
     let pages = futures_util::stream::unfold(Some(0i64), move |cursor| {
@@ -341,7 +408,10 @@ pub(crate) async fn job_results_ndjson(State(state): State<Arc<AppState>>, Path(
                         chunk.extend_from_slice(r.body.as_bytes());
                         chunk.push(b'\n');
                     }
-                    Some((Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk)), next))
+                    Some((
+                        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk)),
+                        next,
+                    ))
                 }
                 Err(_) => None,
             }
@@ -355,10 +425,15 @@ pub(crate) async fn job_results_ndjson(State(state): State<Arc<AppState>>, Path(
     Ok(response)
 }
 
-pub(crate) async fn cancel_job(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn cancel_job(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let job = job_or_404(&state, &id).await?;
     if !job.status.finished() {
-        store(&state)?.set_status(&job.id, Status::Cancelled, None).await?;
+        store(&state)?
+            .set_status(&job.id, Status::Cancelled, None)
+            .await?;
     }
     Ok(Json(json!({"success": true, "status": "cancelled"})))
 }
@@ -367,18 +442,29 @@ pub(crate) async fn cancel_job(State(state): State<Arc<AppState>>, Path(id): Pat
 // crawl4ai
 // ---------------------------------------------------------------------------------------
 
-pub(crate) async fn crawl4ai_job(State(state): State<Arc<AppState>>, body: Body<JobRequest>) -> Result<Response, ApiError> {
+pub(crate) async fn crawl4ai_job(
+    State(state): State<Arc<AppState>>,
+    body: Body<JobRequest>,
+) -> Result<Response, ApiError> {
     let Json(req) = body?;
     if req.urls.is_empty() || req.urls.len() > state.cfg.max_urls {
-        return Err(ApiError::bad_request(format!("give 1 to {} URLs", state.cfg.max_urls)));
+        return Err(ApiError::bad_request(format!(
+            "give 1 to {} URLs",
+            state.cfg.max_urls
+        )));
     }
     let response = create_job(State(state), Ok(Json(req))).await?;
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Ok((StatusCode::ACCEPTED, Json(json!({"task_id": v["id"]}))).into_response())
 }
 
-pub(crate) async fn crawl4ai_job_status(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn crawl4ai_job_status(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let job = job_or_404(&state, &id).await?;
     let status = match job.status {
         Status::Completed => "completed",
@@ -391,16 +477,29 @@ pub(crate) async fn crawl4ai_job_status(State(state): State<Arc<AppState>>, Path
         let mut results = Vec::new();
         let mut cursor = 0;
         loop {
-            let (rows, next) = store(&state)?.results_page(&job.id, cursor, MAX_PAGE_ITEMS).await?;
-            results.extend(rows.iter().map(|r| serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null)));
+            let (rows, next) = store(&state)?
+                .results_page(&job.id, cursor, MAX_PAGE_ITEMS)
+                .await?;
+            results.extend(
+                rows.iter()
+                    .map(|r| serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null)),
+            );
             match next {
                 Some(n) => cursor = n,
                 None => break,
             }
         }
         // crawl4ai orders results as the URLs were given.
-        let order: Vec<&str> = job.request["urls"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        results.sort_by_key(|r| order.iter().position(|u| Some(*u) == r["url"].as_str()).unwrap_or(usize::MAX));
+        let order: Vec<&str> = job.request["urls"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        results.sort_by_key(|r| {
+            order
+                .iter()
+                .position(|u| Some(*u) == r["url"].as_str())
+                .unwrap_or(usize::MAX)
+        });
         out["result"] = json!({"success": true, "results": results});
     }
     if let Some(e) = &job.error {
@@ -448,9 +547,15 @@ pub(crate) async fn firecrawl_crawl(
         })),
     )
     .await?;
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let version = if uri.path().starts_with("/v2") { "v2" } else { "v1" };
+    let version = if uri.path().starts_with("/v2") {
+        "v2"
+    } else {
+        "v1"
+    };
     let id = v["id"].as_str().unwrap_or_default().to_string();
     Ok(Json(json!({
         "success": true,
@@ -510,11 +615,20 @@ pub(crate) async fn firecrawl_crawl_status(
         .filter(|v: &Vec<String>| !v.is_empty())
         .unwrap_or_else(|| vec!["markdown".into()]);
     let (rows, next) = store(&state)?
-        .results_page(&job.id, q.cursor.unwrap_or(0), q.limit.unwrap_or(MAX_PAGE_ITEMS))
+        .results_page(
+            &job.id,
+            q.cursor.unwrap_or(0),
+            q.limit.unwrap_or(MAX_PAGE_ITEMS),
+        )
         .await?;
     let data: Vec<Value> = rows
         .iter()
-        .map(|r| firecrawl_doc(&serde_json::from_str(&r.body).unwrap_or(Value::Null), &formats))
+        .map(|r| {
+            firecrawl_doc(
+                &serde_json::from_str(&r.body).unwrap_or(Value::Null),
+                &formats,
+            )
+        })
         .collect();
     let status = match job.status {
         Status::Completed => "completed",
@@ -522,8 +636,18 @@ pub(crate) async fn firecrawl_crawl_status(
         Status::Cancelled => "cancelled",
         _ => "scraping",
     };
-    let version = if uri.path().starts_with("/v2") { "v2" } else { "v1" };
-    let next = next.map(|n| format!("{}/{version}/crawl/{}?cursor={n}", base_url(&headers, &state), job.id));
+    let version = if uri.path().starts_with("/v2") {
+        "v2"
+    } else {
+        "v1"
+    };
+    let next = next.map(|n| {
+        format!(
+            "{}/{version}/crawl/{}?cursor={n}",
+            base_url(&headers, &state),
+            job.id
+        )
+    });
     let expires = crate::jobs::now_secs().max(job.expires_at);
     Ok(Json(json!({
         "success": true,
@@ -541,7 +665,10 @@ fn rfc3339(secs: i64) -> String {
     gannet_sink::rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64))
 }
 
-pub(crate) async fn firecrawl_cancel(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn firecrawl_cancel(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     cancel_job(State(state), Path(id)).await
 }
 
@@ -568,14 +695,23 @@ pub(crate) async fn firecrawl_map(
         }
     };
     push(url.to_string(), &mut links);
-    let page = get_page(&state, PageRequest::new(url.clone(), state.cfg.page_timeout)).await;
+    let page = get_page(
+        &state,
+        PageRequest::new(url.clone(), state.cfg.page_timeout),
+    )
+    .await;
     if let Ok(p) = &page {
         for l in p.doc.links.iter().filter(|l| l.internal) {
-            push(l.href.split('#').next().unwrap_or_default().to_string(), &mut links);
+            push(
+                l.href.split('#').next().unwrap_or_default().to_string(),
+                &mut links,
+            );
         }
     }
     if req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true) {
-        let root = url.join("/sitemap.xml").map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let root = url
+            .join("/sitemap.xml")
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let robots = state.fetcher.fetch_robots(&url).await;
         let mut roots: Vec<url::Url> = robots.sitemaps().to_vec();
         if roots.is_empty() {

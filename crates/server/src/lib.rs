@@ -99,15 +99,27 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/scrape", post(firecrawl::scrape))
         .route("/v2/scrape", post(firecrawl::scrape))
         .route("/jobs", post(jobs_api::create_job))
-        .route("/jobs/{id}", get(jobs_api::get_job).delete(jobs_api::cancel_job))
+        .route(
+            "/jobs/{id}",
+            get(jobs_api::get_job).delete(jobs_api::cancel_job),
+        )
         .route("/jobs/{id}/results", get(jobs_api::job_results))
-        .route("/jobs/{id}/results.ndjson", get(jobs_api::job_results_ndjson))
+        .route(
+            "/jobs/{id}/results.ndjson",
+            get(jobs_api::job_results_ndjson),
+        )
         .route("/crawl/job", post(jobs_api::crawl4ai_job))
         .route("/crawl/job/{id}", get(jobs_api::crawl4ai_job_status))
         .route("/v1/crawl", post(jobs_api::firecrawl_crawl))
         .route("/v2/crawl", post(jobs_api::firecrawl_crawl))
-        .route("/v1/crawl/{id}", get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel))
-        .route("/v2/crawl/{id}", get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel))
+        .route(
+            "/v1/crawl/{id}",
+            get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel),
+        )
+        .route(
+            "/v2/crawl/{id}",
+            get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel),
+        )
         .route("/v1/map", post(jobs_api::firecrawl_map))
         .route("/v2/map", post(jobs_api::firecrawl_map))
         .fallback(not_found)

@@ -29,18 +29,18 @@ impl AppState {
     pub(crate) fn new(mut cfg: ServerConfig) -> Result<Arc<Self>, String> {
         if !cfg.allow_private {
             // Every request the browser makes goes through the egress guard.
-            let policy: gannet_browser::egress::Policy = Arc::new(|ip: IpAddr| {
-                if is_public(ip) {
-                    Ok(())
-                } else {
-                    Err("not a public address".to_string())
-                }
-            });
+            let policy: gannet_browser::egress::Policy =
+                Arc::new(|ip: IpAddr| match gannet_fetch::classify(ip) {
+                    None => Ok(()),
+                    Some(blocked) => Err(blocked.to_string()),
+                });
             cfg.browser.egress = Some(gannet_browser::egress::EgressPolicy(policy));
         }
         let fetch = FetchConfig {
             timeout: cfg.page_timeout,
             max_body_bytes: cfg.max_page_bytes,
+            // Names are checked after resolution, on every redirect hop (gannet_fetch::guard).
+            allow_private: cfg.allow_private,
             ..FetchConfig::default()
         };
         let fetcher = Fetcher::new(fetch).map_err(|e| format!("HTTP client: {e}"))?;
@@ -85,69 +85,25 @@ impl AppState {
         self.memory.read().map(|r| r.pressure())
     }
 
-    /// Refuses URLs whose host is a literal private address when private addresses are not
-    /// allowed. (Names are checked after resolution by the fetcher's guard.)
+    /// Refuses, before any network use, URLs whose host is a literal private address or
+    /// `localhost` when private addresses are not allowed (names are checked again after
+    /// resolution by the fetcher's guard, and every browser request by the egress guard).
     pub(crate) fn check_url(&self, url: &Url) -> Result<(), String> {
         if self.cfg.allow_private {
             return Ok(());
         }
-        let ip: Option<IpAddr> = match url.host() {
-            Some(url::Host::Ipv4(v4)) => Some(v4.into()),
-            Some(url::Host::Ipv6(v6)) => Some(v6.into()),
-            Some(url::Host::Domain(d))
-                if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") =>
-            {
-                return Err(format!("refused: {url} names this machine (localhost)"));
-            }
-            _ => None,
-        };
-        match ip {
-            Some(ip) if !is_public(ip) => Err(format!(
-                "refused: {url} is a private, loopback or reserved address ({ip}); the server \
-                 fetches public addresses only (--allow-private turns this off)"
-            )),
-            _ => Ok(()),
+        if let Some(url::Host::Domain(d)) = url.host()
+            && (d.eq_ignore_ascii_case("localhost")
+                || d.to_ascii_lowercase().ends_with(".localhost"))
+        {
+            return Err(format!("refused: {url} names this machine (localhost)"));
         }
+        self.fetcher.check_url(url).map_err(|e| e.to_string())
     }
 
     pub(crate) async fn shutdown(&self) {
         if let Some(pool) = self.started_pool() {
             pool.shutdown().await;
-        }
-    }
-}
-
-/// A coarse public-address test for literal hosts.
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || o[0] >= 240
-                || (o[0] == 198 && (o[1] & 0xfe) == 18))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] & 0xffc0) == 0xfec0
-                || s[0] == 0x2002
-                || (s[0] == 0x64 && s[1] == 0xff9b)
-                || (s[0] == 0x2001 && s[1] == 0xdb8))
         }
     }
 }

@@ -69,7 +69,9 @@ fn test_config(name: &str) -> ServerConfig {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{name}"));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).expect("browser temp root");
-    cfg.browser.temp_root = root;
+    cfg.browser.temp_root = root.clone();
+    cfg.data_dir = Some(root.join("data"));
+    cfg.crawl_delay = Duration::ZERO;
     cfg
 }
 
@@ -421,5 +423,185 @@ async fn crawl4ai_and_firecrawl_clients_work_unchanged() {
         stdout.contains("crawl4ai client: ok") && stdout.contains("firecrawl client: ok"),
         "{stdout}"
     );
+    server.stop().await;
+}
+
+async fn poll_until_finished(c: &reqwest::Client, url: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let job: Value = c.get(url).send().await.unwrap().json().await.unwrap();
+        let status = job["status"].as_str().unwrap_or_default().to_string();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            return job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "job never finished: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
+    let site = site().await;
+    let cfg = test_config("jobs");
+    let server = start(cfg.clone()).await;
+    let c = client();
+    let urls: Vec<String> = (0..130)
+        .map(|i| format!("{}?n={i}", site.url("/other")))
+        .collect();
+    let created: Value = c
+        .post(server.url("/jobs"))
+        .json(&json!({"urls": urls}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let job = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["done"], 130);
+
+    // Keyset pages: every result once, pages capped.
+    let mut cursor = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let page: Value = c
+            .get(server.url(&format!("/jobs/{id}/results?cursor={cursor}&limit=1000")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let results = page["results"].as_array().unwrap();
+        assert!(results.len() <= 100);
+        for r in results {
+            assert!(
+                seen.insert(r["url"].as_str().unwrap().to_string()),
+                "twice: {}",
+                r["url"]
+            );
+        }
+        match page["next_cursor"].as_i64() {
+            Some(n) => cursor = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 130);
+    let ndjson = c
+        .get(server.url(&format!("/jobs/{id}/results.ndjson")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ndjson.lines().count(), 130);
+
+    // crawl4ai's job dialect.
+    let task: Value = c
+        .post(server.url("/crawl/job"))
+        .json(&json!({"urls": [site.url("/article").as_str()]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task_id = task["task_id"].as_str().unwrap().to_string();
+    let done = poll_until_finished(&c, &server.url(&format!("/crawl/job/{task_id}"))).await;
+    assert_eq!(done["result"]["results"][0]["success"], true, "{done}");
+
+    // A restart keeps the jobs.
+    server.stop().await;
+    let server = start(cfg).await;
+    let job: Value = c
+        .get(server.url(&format!("/jobs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["done"], 130);
+    let r = c
+        .get(server.url("/jobs/0123456789abcdef0123456789abcdef"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c
+        .get(server.url("/jobs/..%2F..%2Fetc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
+    let mut builder = SiteBuilder::new().robots("User-agent: *\nDisallow: /private\n");
+    let mut links = String::new();
+    for i in 0..12 {
+        links.push_str(&format!("<a href=\"/p{i}\">page {i}</a> "));
+        builder = builder.page(
+            &format!("/p{i}"),
+            format!("<html><head><title>P{i}</title></head><body><p>Page number {i} of the site.</p></body></html>"),
+        );
+    }
+    let site = builder
+        .page(
+            "/",
+            format!("<html><body><p>Home</p>{links}<a href=\"/private\">x</a></body></html>"),
+        )
+        .page("/private", "<html><body>secret</body></html>")
+        .start()
+        .await;
+    let server = start(test_config("fccrawl")).await;
+    let c = client();
+    let started: Value = c
+        .post(server.url("/v1/crawl"))
+        .json(&json!({"url": site.url("/").as_str(), "limit": 10, "scrapeOptions": {"formats": ["markdown", "links"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(started["success"], true);
+    let status_url = started["url"].as_str().unwrap().to_string();
+    let first = poll_until_finished(&c, &status_url).await;
+    assert_eq!(first["status"], "completed", "{first}");
+    assert_eq!(first["completed"], 10);
+    let mut docs = first["data"].as_array().unwrap().clone();
+    let mut next = first["next"].as_str().map(str::to_owned);
+    while let Some(url) = next {
+        let page: Value = c.get(&url).send().await.unwrap().json().await.unwrap();
+        docs.extend(page["data"].as_array().unwrap().iter().cloned());
+        next = page["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(docs.len(), 10);
+    assert!(
+        docs.iter()
+            .all(|d| d["metadata"]["statusCode"] == 200 && d["markdown"].is_string())
+    );
+    assert_eq!(site.hits("/private"), 0, "robots.txt applies to crawl jobs");
+
+    let map: Value = c
+        .post(server.url("/v1/map"))
+        .json(&json!({"url": site.url("/").as_str()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let links = map["links"].as_array().unwrap();
+    assert!(links.len() >= 13, "{map}");
     server.stop().await;
 }

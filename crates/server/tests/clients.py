@@ -76,6 +76,14 @@ def firecrawl_checks():
     shot = fc.scrape(f"{site}/spa", formats=["markdown", "screenshot"], wait_for=600)
     assert shot.screenshot.startswith("data:image/png;base64,")
     assert "Rendered by a script" in shot.markdown
+    job = fc.crawl(f"{site}/article", limit=3, poll_interval=1, timeout=60)
+    assert job.status == "completed", job.status
+    assert 1 <= len(job.data) <= 3, len(job.data)
+    assert any("Gannets are seabirds" in (d.markdown or "") for d in job.data)
+
+    links = fc.map(f"{site}/article").links
+    urls = [l.url if hasattr(l, "url") else l for l in links]
+    assert f"{site}/other" in urls, urls
     print("firecrawl client: ok")
 
 
