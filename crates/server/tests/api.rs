@@ -429,7 +429,14 @@ async fn crawl4ai_and_firecrawl_clients_work_unchanged() {
 async fn poll_until_finished(c: &reqwest::Client, url: &str) -> Value {
     let started = Instant::now();
     loop {
-        let job: Value = c.get(url).send().await.unwrap().json().await.unwrap();
+        let job: Value = c
+            .get(url)
+            .send()
+            .await
+            .expect("poll the job")
+            .json()
+            .await
+            .expect("job JSON");
         let status = job["status"].as_str().unwrap_or_default().to_string();
         if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
             return job;
