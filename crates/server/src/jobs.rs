@@ -286,6 +286,17 @@ impl JobStore {
         .await
     }
 
+    /// The newest jobs.
+    pub(crate) async fn recent(self: &Arc<Self>, n: usize) -> Result<Vec<Job>, ApiError> {
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, kind, status, request, created_at, expires_at, total, done, error, byte_offset FROM jobs ORDER BY created_at DESC LIMIT ?1",
+            )?;
+            stmt.query_map(params![n as i64], row_to_job)?.collect()
+        })
+        .await
+    }
+
     /// Jobs that were queued or running when the server stopped.
     pub(crate) async fn unfinished(self: &Arc<Self>) -> Result<Vec<Job>, ApiError> {
         self.with(|c| {

@@ -8,6 +8,7 @@
 
 pub mod config;
 mod crawl4ai;
+mod dashboard;
 mod error;
 mod firecrawl;
 mod jobs;
@@ -74,8 +75,14 @@ impl Server {
                 }
             });
         }
+        let closing = self.state.closing.clone();
         let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Dashboard streams never end by themselves: end them so the graceful
+                // shutdown does not wait for an open browser tab.
+                let _ = closing.send(true);
+            })
             .await;
         self.state.shutdown().await;
         served
@@ -86,6 +93,8 @@ fn router(state: Arc<AppState>) -> Router {
     let limit = state.cfg.max_body_bytes;
     Router::new()
         .route("/health", get(health))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/events", get(dashboard::events))
         .route("/metrics", get(metrics))
         .route("/token", post(crawl4ai::token))
         .route("/schema", get(crawl4ai::schema))
@@ -183,16 +192,29 @@ async fn authenticate(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let open = matches!(req.uri().path(), "/health" | "/token");
+    // The dashboard page is static; its data stream needs the token like any route.
+    let open = matches!(req.uri().path(), "/health" | "/token" | "/dashboard");
     if state.cfg.tokens.is_empty() || open {
         return Ok(next.run(req).await);
     }
+    // EventSource cannot send headers: the dashboard's stream may carry ?token=.
+    let from_query = (req.uri().path() == "/dashboard/events")
+        .then(|| {
+            req.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("token="))
+                    .map(|t| t.replace("%2D", "-"))
+            })
+        })
+        .flatten();
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .map(|t| t.trim().to_string())
+        .or(from_query);
+    let given = given.as_deref();
     let ok = given.is_some_and(|g| {
         // Every token is compared, so the time does not say which one matched.
         state.cfg.tokens.iter().fold(false, |hit, t| {
@@ -231,6 +253,9 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
         response.headers_mut().insert("x-request-id", v);
     }
     state.metrics.request(&route, status, started.elapsed());
+    if status >= 400 {
+        state.recent_errors.push(method.as_str(), &path, status);
+    }
     if state.cfg.access_log {
         eprintln!(
             "{} {id} {method} {path} {status} {:.1}ms",

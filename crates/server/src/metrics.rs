@@ -27,10 +27,16 @@ pub(crate) struct Metrics {
     latency: Mutex<BTreeMap<String, Histogram>>,
     rendered: AtomicU64,
     shed: AtomicU64,
+    total: AtomicU64,
 }
 
 impl Metrics {
+    pub(crate) fn requests_total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn request(&self, route: &str, status: u16, elapsed: Duration) {
+        self.total.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut r) = self.requests.lock() {
             *r.entry((route.to_string(), status)).or_default() += 1;
         }

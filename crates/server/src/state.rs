@@ -23,6 +23,9 @@ pub(crate) struct AppState {
     memory: gannet_browser::memory::MemoryProbe,
     /// The job store, when the server has a data directory.
     pub(crate) jobs: Option<Arc<crate::jobs::JobStore>>,
+    pub(crate) recent_errors: crate::dashboard::RecentErrors,
+    /// Turns true when the server begins to shut down: endless streams end then.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -50,6 +53,8 @@ impl AppState {
         };
         Ok(Arc::new(Self {
             jobs,
+            recent_errors: crate::dashboard::RecentErrors::default(),
+            closing: tokio::sync::watch::Sender::new(false),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),
@@ -79,6 +84,11 @@ impl AppState {
     /// The pool if it has been started.
     pub(crate) fn started_pool(&self) -> Option<&Pool> {
         self.pool.get().and_then(|p| p.as_ref().ok())
+    }
+
+    /// Used and limit bytes (cgroup, else host).
+    pub(crate) fn memory_reading(&self) -> Option<(u64, u64)> {
+        self.memory.read().map(|r| (r.used, r.limit))
     }
 
     pub(crate) fn memory_pressure(&self) -> Option<f64> {
