@@ -48,6 +48,10 @@ pub struct ServerConfig {
     pub max_job_urls: usize,
     /// Delay between two requests to one host in crawl jobs. Default 250 ms.
     pub crawl_delay: Duration,
+    /// Requests a minute per client (token, else IP), on average; `None`: no limit.
+    /// Default 600 a minute with bursts of 100.
+    pub rate_limit_per_minute: Option<u32>,
+    pub rate_limit_burst: u32,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -83,6 +87,8 @@ impl Default for ServerConfig {
             job_ttl: Duration::from_secs(24 * 3600),
             max_job_urls: 10_000,
             crawl_delay: Duration::from_millis(250),
+            rate_limit_per_minute: Some(600),
+            rate_limit_burst: 100,
         }
     }
 }

@@ -15,6 +15,7 @@ mod jobs;
 mod jobs_api;
 mod metrics;
 mod page;
+mod ratelimit;
 mod state;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ impl Server {
             });
         }
         let closing = self.state.closing.clone();
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
@@ -194,7 +196,11 @@ async fn authenticate(
 ) -> Result<Response, ApiError> {
     // The dashboard page is static; its data stream needs the token like any route.
     let open = matches!(req.uri().path(), "/health" | "/token" | "/dashboard");
-    if state.cfg.tokens.is_empty() || open {
+    if open {
+        return Ok(next.run(req).await);
+    }
+    if state.cfg.tokens.is_empty() {
+        limit(&state, "", &req)?;
         return Ok(next.run(req).await);
     }
     // EventSource cannot send headers: the dashboard's stream may carry ?token=.
@@ -222,6 +228,7 @@ async fn authenticate(
         })
     });
     if ok {
+        limit(&state, given.unwrap_or_default(), &req)?;
         Ok(next.run(req).await)
     } else {
         Err(ApiError::new(
@@ -230,6 +237,28 @@ async fn authenticate(
             "missing or wrong token: send Authorization: Bearer <token>",
         ))
     }
+}
+
+/// The rate limit of the caller: its token, or its IP when the server has no tokens.
+fn limit(state: &AppState, token: &str, req: &Request) -> Result<(), ApiError> {
+    let Some(limiter) = &state.limiter else {
+        return Ok(());
+    };
+    let key = if token.is_empty() {
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "ip:unknown".to_string(), |c| format!("ip:{}", c.0.ip()))
+    } else {
+        format!("token:{token}")
+    };
+    limiter.check(&key).map_err(|wait| ApiError {
+        retry_after: Some(wait.as_secs().max(1)),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests: retry in {:.1} s", wait.as_secs_f64()),
+        )
+    })
 }
 
 /// Request id, metrics and the access log.

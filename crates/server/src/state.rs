@@ -26,6 +26,7 @@ pub(crate) struct AppState {
     pub(crate) recent_errors: crate::dashboard::RecentErrors,
     /// Turns true when the server begins to shut down: endless streams end then.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
+    pub(crate) limiter: Option<crate::ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -55,6 +56,9 @@ impl AppState {
             jobs,
             recent_errors: crate::dashboard::RecentErrors::default(),
             closing: tokio::sync::watch::Sender::new(false),
+            limiter: cfg
+                .rate_limit_per_minute
+                .map(|n| crate::ratelimit::RateLimiter::new(n, cfg.rate_limit_burst)),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),

@@ -676,3 +676,37 @@ async fn the_dashboard_shows_live_numbers_in_a_real_browser() {
     );
     viewer.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_past_their_rate_get_429_with_retry_after() {
+    let server = start(ServerConfig {
+        rate_limit_per_minute: Some(60),
+        rate_limit_burst: 2,
+        ..test_config("rate")
+    })
+    .await;
+    let c = client();
+    for _ in 0..2 {
+        assert_eq!(
+            c.get(server.url("/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .status(),
+            200
+        );
+    }
+    let r = c.get(server.url("/metrics")).send().await.expect("metrics");
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    // Health checks are never limited.
+    assert_eq!(
+        c.get(server.url("/health"))
+            .send()
+            .await
+            .expect("health")
+            .status(),
+        200
+    );
+    server.stop().await;
+}
