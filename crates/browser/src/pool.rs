@@ -24,6 +24,10 @@ use crate::memory::MemoryProbe;
 use crate::process::{self, ChromeProcess, LaunchSpec};
 use crate::render::{self, RenderRequest, Rendered, TabState};
 
+/// Pages between two checks of a browser's memory by the render path (the janitor checks
+/// too, but a busy browser can grow a lot in its interval).
+const MEMORY_CHECK_EVERY: u64 = 25;
+
 /// What a browser is launched with. Requests with equal configs share a browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct BrowserConfig {
@@ -163,7 +167,7 @@ impl Default for PoolConfig {
             launch_timeout: Duration::from_secs(20),
             recycle_after: 1_000,
             recycle_jitter: 0.2,
-            rss_cap: 2 << 30,
+            rss_cap: 1 << 30,
             hot_after: 3,
             hot_ttl: Duration::from_secs(30 * 60),
             cold_ttl: Duration::from_secs(120),
@@ -733,8 +737,17 @@ impl Inner {
                 self.counters.crashes.fetch_add(1, Ordering::Relaxed);
             }
         }
-        // Replace it: the old one (if any) lives until its last request ends.
-        current.take();
+        // Replace it. A retiring browser finishes its pages first and goes before its
+        // successor starts, so two browsers never hold memory at once (the peak a
+        // recycle would otherwise cause).
+        if let Some(old) = current.take()
+            && !old.is_dead()
+        {
+            while old.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let _ = tokio::task::spawn_blocking(move || old.kill()).await;
+        }
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::Closed);
         }
@@ -900,11 +913,12 @@ impl Inner {
         let mut tab = match tab {
             Some(tab) => tab,
             None => {
-                let page = guarded(instance, deadline, "a new tab", async {
-                    Ok(instance.browser.new_page("about:blank").await?)
+                guarded(instance, deadline, "a new tab", async {
+                    let tab = TabState::new(instance.browser.new_page("about:blank").await?);
+                    tab.prepare().await?;
+                    Ok(tab)
                 })
-                .await?;
-                TabState::new(page)
+                .await?
             }
         };
         let result = guarded(
@@ -922,13 +936,15 @@ impl Inner {
                 }
             }
             Err(Error::BrowserGone(_)) => {}
-            Err(_) => {
+            Err(e) => {
                 // The tab may be stuck mid-navigation: close it rather than reuse it. A tab
-                // that will not even close means a hung renderer: retire the browser.
+                // that timed out or will not even close may mean a hung renderer, which
+                // other tabs share (renderer-process-limit): retire the browser.
                 let closed = tokio::time::timeout(Duration::from_secs(2), tab.page.clone().close())
                     .await
                     .is_ok_and(|r| r.is_ok());
-                if !closed && !instance.retiring.swap(true, Ordering::SeqCst) {
+                let suspect = !closed || matches!(e, Error::Timeout { .. });
+                if suspect && !instance.retiring.swap(true, Ordering::SeqCst) {
                     self.counters.recycles.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -939,7 +955,13 @@ impl Inner {
 
     fn count_page(&self, instance: &Instance) {
         let served = instance.served.fetch_add(1, Ordering::SeqCst) + 1;
-        if served >= instance.recycle_after && !instance.retiring.swap(true, Ordering::SeqCst) {
+        // Renderers keep the high-water mark of the pages they showed: a browser past its
+        // memory cap is retired like one past its page budget.
+        let over_cap = served.is_multiple_of(MEMORY_CHECK_EVERY)
+            && process::tree_memory_bytes(instance.pid) > self.cfg.rss_cap;
+        if (served >= instance.recycle_after || over_cap)
+            && !instance.retiring.swap(true, Ordering::SeqCst)
+        {
             self.counters.recycles.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -1013,11 +1035,13 @@ impl Inner {
                         .browser_context_id(ctx)
                         .build()
                         .map_err(Error::Protocol)?;
-                    Ok(instance.browser.new_page(params).await?)
+                    let tab = TabState::new(instance.browser.new_page(params).await?);
+                    tab.prepare().await?;
+                    Ok(tab)
                 })
                 .await;
                 match page {
-                    Ok(page) => TabState::new(page),
+                    Ok(tab) => tab,
                     Err(e) => {
                         instance.in_flight.fetch_sub(1, Ordering::SeqCst);
                         return Err(e);

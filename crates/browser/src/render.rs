@@ -211,6 +211,20 @@ impl TabState {
             blocker: None,
         }
     }
+
+    /// Makes a new tab cheap to keep: DevTools would otherwise keep every response body
+    /// (up to 100 MB per tab, in the renderer) for `Network.getResponseBody`, which we
+    /// never call.
+    pub(crate) async fn prepare(&self) -> Result<(), Error> {
+        let network = chromiumoxide::cdp::browser_protocol::network::EnableParams {
+            max_total_buffer_size: Some(0),
+            max_resource_buffer_size: Some(0),
+            max_post_data_size: Some(0),
+            ..Default::default()
+        };
+        self.page.execute(network).await?;
+        Ok(())
+    }
 }
 
 impl Drop for TabState {
