@@ -29,6 +29,14 @@ meter --renders 500 --json "$out/gannet-crawl-blocked.json" -- \
   --render-concurrency "$CONC" --max-pages 500 -q 2> "$out/gannet-crawl-blocked.log" >/dev/null || true
 tail -2 "$out/gannet-crawl-blocked.log"
 
+echo "== gannet's own defaults (8 tabs; images, fonts, media blocked)"
+rm -rf "$out/g-crawl8"; mkdir -p "$out/g-crawl8"
+meter --renders 500 --json "$out/gannet-crawl-8.json" -- \
+  $bin crawl $(cat "$out/urls.txt") --out "$out/g-crawl8/out.jsonl" --render always \
+  --max-depth 0 --no-sitemaps --delay 0 --per-host 8 --max-pages 500 -q \
+  2> "$out/gannet-crawl-8.log" >/dev/null || true
+tail -2 "$out/gannet-crawl-8.log"
+
 echo "== warm single page: std/index.html, 1 warm-up + 20 renders to Markdown"
 url=http://127.0.0.1:$PORT/std/index.html
 meter --json "$out/gannet-single.json" -- \

@@ -45,6 +45,9 @@ pub(crate) struct ServeArgs {
     /// How long finished jobs are kept, in hours.
     #[arg(long, env = "GANNET_JOB_TTL_HOURS", default_value_t = 24)]
     job_ttl_hours: u64,
+    /// Requests a minute per client (token, else IP); 0 turns the limit off.
+    #[arg(long, env = "GANNET_RATE_LIMIT", default_value_t = 600)]
+    rate_limit: u32,
     /// No access log on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -76,6 +79,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
                 .unwrap_or_else(gannet_server::config::default_data_dir),
         ),
         job_ttl: Duration::from_secs(args.job_ttl_hours.clamp(1, 24 * 365) * 3600),
+        rate_limit_per_minute: (args.rate_limit > 0).then_some(args.rate_limit),
         ..ServerConfig::default()
     };
     cfg.browser.max_browsers = args.max_browsers.max(1);
