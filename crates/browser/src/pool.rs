@@ -937,13 +937,24 @@ impl Inner {
             }
             Err(Error::BrowserGone(_)) => {}
             Err(e) => {
-                // The tab may be stuck mid-navigation: close it rather than reuse it. A tab
-                // that timed out or will not even close may mean a hung renderer, which
-                // other tabs share (renderer-process-limit): retire the browser.
+                // A timed-out page whose renderer no longer answers has hung it, and other
+                // tabs share that renderer (renderer-process-limit): retire the browser.
+                // One that answers just waited for something that never came.
+                let hung = matches!(e, Error::Timeout { .. })
+                    && !matches!(
+                        tokio::time::timeout(
+                            Duration::from_millis(500),
+                            tab.page.evaluate_expression("1")
+                        )
+                        .await,
+                        Ok(Ok(_))
+                    );
+                // The tab may be stuck mid-navigation: close it rather than reuse it; one
+                // that will not even close is another sign of a hung renderer.
                 let closed = tokio::time::timeout(Duration::from_secs(2), tab.page.clone().close())
                     .await
                     .is_ok_and(|r| r.is_ok());
-                let suspect = !closed || matches!(e, Error::Timeout { .. });
+                let suspect = !closed || hung;
                 if suspect && !instance.retiring.swap(true, Ordering::SeqCst) {
                     self.counters.recycles.fetch_add(1, Ordering::Relaxed);
                 }

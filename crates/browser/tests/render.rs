@@ -125,6 +125,7 @@ async fn wait_for_css_and_js_conditions() {
 
     // A selector that is not CSS is the caller's error, reported at once.
     req.wait = "css:#[".parse().unwrap();
+    req.timeout = Duration::from_secs(20);
     let err = pool.render(&req).await.unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err}");
     close(pool).await;
