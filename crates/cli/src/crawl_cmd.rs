@@ -315,7 +315,8 @@ pub(crate) enum CrawlExit {
     Interrupted,
 }
 
-async fn wait_for_signal() {
+/// SIGINT or SIGTERM (scrape and serve stop on it too).
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

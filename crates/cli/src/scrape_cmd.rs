@@ -200,7 +200,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         };
         let outcome = tokio::select! {
             r = all => (r, false),
-            _ = stop_signal() => (Ok(false), true),
+            _ = crate::crawl_cmd::wait_for_signal() => (Ok(false), true),
         };
         // Browsers and their profiles go before we return, whatever happened.
         if let Some(Ok(pool)) = run.pool.get() {
@@ -213,22 +213,6 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         std::process::exit(130);
     }
     result
-}
-
-/// SIGINT or SIGTERM: either stops the run, after the browsers are closed.
-pub(crate) async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// The render options every page shares, validated.

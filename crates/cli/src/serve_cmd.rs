@@ -95,7 +95,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
         let addr = server.local_addr().context("the bound address")?;
         eprintln!("gannet serve: listening on http://{addr}");
         server
-            .run(crate::scrape_cmd::stop_signal())
+            .run(crate::crawl_cmd::wait_for_signal())
             .await
             .context("serving")?;
         eprintln!("gannet serve: stopped");

@@ -30,6 +30,8 @@ type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// Most pages a crawl job may ask for.
 const MAX_CRAWL_PAGES: u64 = 10_000;
+/// Longest crawl record the follower reads (one page's JSON line).
+const MAX_LINE: u64 = 256 << 20;
 /// Pages of one batch fetched at once.
 const BATCH_CONCURRENCY: usize = 8;
 
@@ -238,8 +240,9 @@ async fn follow(
         return Ok(offset);
     }
     let mut offset = offset;
+    let mut window: u64 = 4 << 20;
     loop {
-        let want = (len - offset).min(4 << 20) as usize;
+        let want = (len - offset).min(window) as usize;
         if want == 0 {
             return Ok(offset);
         }
@@ -251,12 +254,21 @@ async fn follow(
             .await
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
-            // One line longer than the window: take it whole next time the file has it.
-            if want < (4 << 20) {
+            if (want as u64) < window {
+                // The last line is still being written: take it next time.
                 return Ok(offset);
             }
-            return Ok(offset);
+            // One line longer than the window (a huge page): widen it. A line is one
+            // page's record, bounded by the crawl's body cap times the record's expansion.
+            window = window.saturating_mul(2).min(MAX_LINE);
+            if window == MAX_LINE && want as u64 == MAX_LINE {
+                return Err(ApiError::bad_request(
+                    "a crawl record is larger than 256 MiB",
+                ));
+            }
+            continue;
         };
+        window = 4 << 20;
         let mut rows = Vec::new();
         for line in buf[..end].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let text = String::from_utf8_lossy(line).into_owned();
@@ -292,6 +304,16 @@ pub(crate) async fn create_job(
     body: Body<JobRequest>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
+    let id = submit_job(&state, req).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "status": "queued"})),
+    )
+        .into_response())
+}
+
+/// Validates a job, stores it and starts its runner; returns its id.
+async fn submit_job(state: &Arc<AppState>, req: JobRequest) -> Result<String, ApiError> {
     let (kind, request, total) = match (&req.crawl, req.urls.is_empty()) {
         (Some(crawl), true) => {
             let url = parse_url(crawl["url"].as_str().unwrap_or_default())?;
@@ -310,7 +332,7 @@ pub(crate) async fn create_job(
                 parse_url(u)?;
             }
             // Options are checked now, not when the runner starts.
-            crate::crawl4ai::page_template(&state, &req.browser_config, &req.crawler_config)?;
+            crate::crawl4ai::page_template(state, &req.browser_config, &req.crawler_config)?;
             let n = req.urls.len() as i64;
             (
                 "batch",
@@ -324,18 +346,14 @@ pub(crate) async fn create_job(
             ));
         }
     };
-    let store = store(&state)?;
+    let store = store(state)?;
     let id = store
         .create(kind, request, total, state.cfg.job_ttl)
         .await?;
     if let Some(job) = store.get(&id).await? {
         spawn_runner(state.clone(), job);
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"id": id, "status": "queued"})),
-    )
-        .into_response())
+    Ok(id)
 }
 
 fn job_json(job: &Job) -> Value {
@@ -453,12 +471,8 @@ pub(crate) async fn crawl4ai_job(
             state.cfg.max_urls
         )));
     }
-    let response = create_job(State(state), Ok(Json(req))).await?;
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
-        .await
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Ok((StatusCode::ACCEPTED, Json(json!({"task_id": v["id"]}))).into_response())
+    let id = submit_job(&state, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"task_id": id}))).into_response())
 }
 
 pub(crate) async fn crawl4ai_job_status(
@@ -537,26 +551,18 @@ pub(crate) async fn firecrawl_crawl(
         "sitemaps": req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true),
         "scrape_options": req["scrapeOptions"],
     });
-    let response = create_job(
-        State(state.clone()),
-        Ok(Json(JobRequest {
-            urls: Vec::new(),
-            crawl: Some(crawl),
-            browser_config: Value::Null,
-            crawler_config: Value::Null,
-        })),
-    )
-    .await?;
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
-        .await
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let request = JobRequest {
+        urls: Vec::new(),
+        crawl: Some(crawl),
+        browser_config: Value::Null,
+        crawler_config: Value::Null,
+    };
+    let id = submit_job(&state, request).await?;
     let version = if uri.path().starts_with("/v2") {
         "v2"
     } else {
         "v1"
     };
-    let id = v["id"].as_str().unwrap_or_default().to_string();
     Ok(Json(json!({
         "success": true,
         "id": id,

@@ -207,9 +207,9 @@ async fn authenticate(
     let from_query = (req.uri().path() == "/dashboard/events")
         .then(|| {
             req.uri().query().and_then(|q| {
-                q.split('&')
-                    .find_map(|kv| kv.strip_prefix("token="))
-                    .map(|t| t.replace("%2D", "-"))
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.into_owned())
             })
         })
         .flatten();

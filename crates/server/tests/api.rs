@@ -302,6 +302,21 @@ async fn tokens_guard_every_route_but_health() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // The dashboard's event stream (EventSource sends no headers) takes ?token=.
+    let r = c
+        .get(server.url("/dashboard/events?token=wrong"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(r.status(), 401);
+    let mut r = c
+        .get(server.url(&format!("/dashboard/events?token={token}")))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(r.status(), 200);
+    assert!(r.chunk().await.expect("a first event").is_some());
+    drop(r);
     // No free tokens from /token when tokens are configured.
     let r = c
         .post(server.url("/token"))
