@@ -52,6 +52,8 @@ pub struct ServerConfig {
     /// Default 600 a minute with bursts of 100.
     pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: u32,
+    /// Requests in flight per route class (page, browser, jobs, results).
+    pub limits: crate::RouteLimits,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -89,6 +91,7 @@ impl Default for ServerConfig {
             crawl_delay: Duration::from_millis(250),
             rate_limit_per_minute: Some(600),
             rate_limit_burst: 100,
+            limits: crate::RouteLimits::default(),
         }
     }
 }
@@ -112,6 +115,7 @@ impl ServerConfig {
         if self.max_pages_in_flight == 0 || self.max_urls == 0 {
             return Err("max pages in flight and max URLs must be at least 1".into());
         }
+        self.limits.validate()?;
         if !(0.1..=1.0).contains(&self.shed_memory_fraction) {
             return Err("the memory shedding fraction must be between 0.1 and 1.0".into());
         }

@@ -24,11 +24,18 @@ use crate::state::AppState;
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
-#[derive(Deserialize)]
+/// crawl4ai's crawl request.
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct CrawlRequest {
+    /// Absolute http(s) URLs, at most the server's max_urls (default 100).
     urls: Vec<String>,
+    /// crawl4ai's BrowserConfig, `{"type": "BrowserConfig", "params": {...}}` or the params
+    /// alone: viewport_width, viewport_height, user_agent, text_mode, light_mode.
     #[serde(default)]
     browser_config: Value,
+    /// crawl4ai's CrawlerRunConfig: stream, screenshot, pdf, js_code, wait_for,
+    /// wait_until, page_timeout, session_id, …; anything else is listed in the answer's
+    /// unsupported_options.
     #[serde(default)]
     crawler_config: Value,
     #[serde(flatten)]
@@ -395,13 +402,18 @@ fn stream_response(
     response
 }
 
-#[derive(Deserialize)]
+/// crawl4ai's `/md` request.
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct MarkdownRequest {
+    /// The page, an absolute http(s) URL.
     url: String,
+    /// `fit`: the main content (default); `raw`: the whole page.
     #[serde(default = "fit")]
     f: String,
+    /// Query for the bm25/llm filters (not supported: they answer 400).
     #[serde(default)]
     q: Option<String>,
+    /// crawl4ai's cache-bust counter; echoed back.
     #[serde(default = "zero")]
     c: Value,
 }
@@ -450,13 +462,18 @@ pub(crate) async fn markdown(
     })))
 }
 
-#[derive(Deserialize)]
+/// A request about one page (`/html`, `/screenshot`, `/pdf`, `/execute_js`).
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct UrlRequest {
+    /// The page, an absolute http(s) URL.
     url: String,
+    /// `/screenshot`: seconds to wait after the page loaded.
     #[serde(default)]
     screenshot_wait_for: Option<f64>,
+    /// Not supported (the server writes no files for clients): 400.
     #[serde(default)]
     output_path: Option<String>,
+    /// `/execute_js`: scripts run in order; the last one's value is the result.
     #[serde(default)]
     scripts: Vec<String>,
 }

@@ -36,13 +36,35 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer (also the `Error` schema of `/openapi.json`).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorBody {
+    pub(crate) error: ErrorDetail,
+    /// The message again, where crawl4ai's client looks for it.
+    pub(crate) detail: String,
+    /// Always false.
+    pub(crate) success: bool,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorDetail {
+    /// Machine-readable: bad_request, bad_json, unauthorized, not_found, body_too_large,
+    /// rate_limited, page_failed, busy, forbidden, …
+    pub(crate) code: String,
+    /// What went wrong, for people.
+    pub(crate) message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": {"code": self.code, "message": self.message},
-            "detail": self.message,
-            "success": false,
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+            detail: self.message,
+            success: false,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())

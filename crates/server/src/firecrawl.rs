@@ -17,12 +17,16 @@ use crate::state::AppState;
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
-#[derive(Deserialize)]
+/// Firecrawl's scrape request.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ScrapeRequest {
+    /// The page, an absolute http(s) URL.
     url: String,
+    /// markdown (default), html, rawHtml, links, screenshot (names or `{"type": …}`).
     #[serde(default)]
     formats: Option<Vec<Value>>,
+    /// Main content only (default true) or the whole page.
     #[serde(default)]
     only_main_content: Option<bool>,
     /// Milliseconds to wait after the page loaded.

@@ -287,14 +287,20 @@ async fn follow(
 // Our own API
 // ---------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+/// A job: a batch of URLs, or a crawl.
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct JobRequest {
+    /// A batch: these URLs, each fetched (or rendered) and extracted.
     #[serde(default)]
     urls: Vec<String>,
+    /// A crawl: `{"url", "limit", "max_depth", "include", "exclude", "sitemaps"}` run by
+    /// the crawl engine (robots.txt, politeness and scope apply).
     #[serde(default)]
     crawl: Option<Value>,
+    /// crawl4ai's BrowserConfig for a batch.
     #[serde(default)]
     browser_config: Value,
+    /// crawl4ai's CrawlerRunConfig for a batch.
     #[serde(default)]
     crawler_config: Value,
 }
@@ -376,10 +382,13 @@ pub(crate) async fn get_job(
     Ok(Json(job_json(&job_or_404(&state, &id).await?)))
 }
 
-#[derive(Deserialize)]
+/// Keyset pagination of job results.
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct PageQuery {
+    /// The `next_cursor` of the previous page (absent: from the start).
     #[serde(default)]
     cursor: Option<i64>,
+    /// Results a page, at most 100 (and 8 MiB).
     #[serde(default)]
     limit: Option<usize>,
 }

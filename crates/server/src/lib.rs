@@ -13,9 +13,11 @@ mod error;
 mod firecrawl;
 mod jobs;
 mod jobs_api;
+mod limits;
 mod metrics;
 mod page;
 mod ratelimit;
+mod routes;
 mod state;
 
 use std::sync::Arc;
@@ -26,10 +28,11 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 
 pub use config::ServerConfig;
 use error::ApiError;
+pub use limits::RouteLimits;
+pub use routes::RouteClass;
 use state::AppState;
 
 /// A running server's handle: its address, and a way to stop it.
@@ -93,46 +96,30 @@ impl Server {
 
 fn router(state: Arc<AppState>) -> Router {
     let limit = state.cfg.max_body_bytes;
-    Router::new()
-        .route("/health", get(health))
-        .route("/dashboard", get(dashboard::page))
-        .route("/dashboard/events", get(dashboard::events))
-        .route("/metrics", get(metrics))
-        .route("/token", post(crawl4ai::token))
-        .route("/schema", get(crawl4ai::schema))
-        .route("/crawl", post(crawl4ai::crawl))
-        .route("/crawl/stream", post(crawl4ai::crawl_stream))
-        .route("/md", post(crawl4ai::markdown))
-        .route("/html", post(crawl4ai::html))
-        .route("/screenshot", post(crawl4ai::screenshot))
-        .route("/pdf", post(crawl4ai::pdf))
-        .route("/execute_js", post(crawl4ai::execute_js))
-        .route("/v1/scrape", post(firecrawl::scrape))
-        .route("/v2/scrape", post(firecrawl::scrape))
-        .route("/jobs", post(jobs_api::create_job))
-        .route(
-            "/jobs/{id}",
-            get(jobs_api::get_job).delete(jobs_api::cancel_job),
-        )
-        .route("/jobs/{id}/results", get(jobs_api::job_results))
-        .route(
-            "/jobs/{id}/results.ndjson",
-            get(jobs_api::job_results_ndjson),
-        )
-        .route("/crawl/job", post(jobs_api::crawl4ai_job))
-        .route("/crawl/job/{id}", get(jobs_api::crawl4ai_job_status))
-        .route("/v1/crawl", post(jobs_api::firecrawl_crawl))
-        .route("/v2/crawl", post(jobs_api::firecrawl_crawl))
-        .route(
-            "/v1/crawl/{id}",
-            get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel),
-        )
-        .route(
-            "/v2/crawl/{id}",
-            get(jobs_api::firecrawl_crawl_status).delete(jobs_api::firecrawl_cancel),
-        )
-        .route("/v1/map", post(jobs_api::firecrawl_map))
-        .route("/v2/map", post(jobs_api::firecrawl_map))
+    // Routes sharing a path (GET and DELETE of a job) merge into one method router; each
+    // keeps its own class limit.
+    let mut by_path: std::collections::BTreeMap<&str, axum::routing::MethodRouter<Arc<AppState>>> =
+        std::collections::BTreeMap::new();
+    for r in routes::table() {
+        let limited = limits::Limited {
+            state: state.clone(),
+            class: r.class,
+            streams: r.produces.streams(),
+        };
+        let handler = r
+            .handler
+            .route_layer(middleware::from_fn_with_state(limited, limits::limit));
+        let merged = match by_path.remove(r.path) {
+            Some(existing) => existing.merge(handler),
+            None => handler,
+        };
+        by_path.insert(r.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -148,18 +135,7 @@ async fn not_found(req: Request) -> ApiError {
     )
 }
 
-async fn health() -> axum::Json<serde_json::Value> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    axum::Json(serde_json::json!({
-        "status": "ok",
-        "timestamp": now,
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
-}
-
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn metrics_handler(State(state): State<Arc<AppState>>) -> Response {
     let pool = state.started_pool().map(gannet_browser::Pool::metrics);
     let memory = gannet_browser::memory::MemoryProbe::default()
         .read()
@@ -170,6 +146,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         state.waiting.load(std::sync::atomic::Ordering::Relaxed),
         in_flight,
         memory,
+        &state.classes.stats(),
     );
     (
         [(
@@ -195,7 +172,10 @@ async fn authenticate(
     next: Next,
 ) -> Result<Response, ApiError> {
     // The dashboard page is static; its data stream needs the token like any route.
-    let open = matches!(req.uri().path(), "/health" | "/token" | "/dashboard");
+    let open = matches!(
+        req.uri().path(),
+        "/health" | "/token" | "/dashboard" | "/openapi.json"
+    );
     if open {
         return Ok(next.run(req).await);
     }

@@ -19,12 +19,53 @@ struct Histogram {
     total: u64,
 }
 
+impl Histogram {
+    fn observe(&mut self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += secs;
+        self.total += 1;
+    }
+
+    /// The series of one histogram; `labels` is `key="value",` (or empty).
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}le=\"{bound}\"}} {}",
+                self.counts[i]
+            );
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {}", self.total);
+        let labels = labels.trim_end_matches(',');
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.total);
+    }
+}
+
+/// Where a page's time went.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stage {
+    /// HTTP fetch, until the whole body is in.
+    Fetch,
+    /// Decoding, parsing, extraction, Markdown.
+    Extract,
+    /// Browser render, waits included.
+    Render,
+}
+
 #[derive(Default)]
 pub(crate) struct Metrics {
     /// (route, status) → count.
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     /// route → latency histogram.
     latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Page stages (fetch, extract, render) → latency histogram.
+    stages: Mutex<[Histogram; 3]>,
     rendered: AtomicU64,
     shed: AtomicU64,
     total: AtomicU64,
@@ -41,15 +82,16 @@ impl Metrics {
             *r.entry((route.to_string(), status)).or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
-            let h = l.entry(route.to_string()).or_default();
-            let secs = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if secs <= *bound {
-                    h.counts[i] += 1;
-                }
+            match l.get_mut(route) {
+                Some(h) => h.observe(elapsed),
+                None => l.entry(route.to_string()).or_default().observe(elapsed),
             }
-            h.sum += secs;
-            h.total += 1;
+        }
+    }
+
+    pub(crate) fn stage(&self, stage: Stage, elapsed: Duration) {
+        if let Ok(mut s) = self.stages.lock() {
+            s[stage as usize].observe(elapsed);
         }
     }
 
@@ -68,6 +110,7 @@ impl Metrics {
         queue_depth: usize,
         pages_in_flight: usize,
         memory: Option<(u64, u64)>,
+        classes: &[crate::limits::ClassStats],
     ) -> String {
         let mut out = String::new();
         out.push_str("# HELP gannet_http_requests_total Requests by route and status.\n");
@@ -84,29 +127,55 @@ impl Metrics {
         out.push_str("# TYPE gannet_http_request_duration_seconds histogram\n");
         if let Ok(l) = self.latency.lock() {
             for (route, h) in l.iter() {
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "gannet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
-                        h.counts[i]
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "gannet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                    h.total
-                );
-                let _ = writeln!(
-                    out,
-                    "gannet_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "gannet_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                    h.total
+                h.write(
+                    &mut out,
+                    "gannet_http_request_duration_seconds",
+                    &format!("route=\"{route}\","),
                 );
             }
+        }
+        out.push_str("# HELP gannet_page_stage_seconds Time per page stage: fetch (HTTP), extract (decode, parse, extract, Markdown), render (browser).\n");
+        out.push_str("# TYPE gannet_page_stage_seconds histogram\n");
+        if let Ok(s) = self.stages.lock() {
+            for (h, name) in s.iter().zip(["fetch", "extract", "render"]) {
+                h.write(
+                    &mut out,
+                    "gannet_page_stage_seconds",
+                    &format!("stage=\"{name}\","),
+                );
+            }
+        }
+        out.push_str("# HELP gannet_route_class_in_flight Requests holding a slot of their route class.\n# TYPE gannet_route_class_in_flight gauge\n");
+        for c in classes {
+            let _ = writeln!(
+                out,
+                "gannet_route_class_in_flight{{class=\"{}\"}} {}",
+                c.class, c.in_flight
+            );
+        }
+        out.push_str("# HELP gannet_route_class_waiting Requests waiting for a slot of their route class.\n# TYPE gannet_route_class_waiting gauge\n");
+        for c in classes {
+            let _ = writeln!(
+                out,
+                "gannet_route_class_waiting{{class=\"{}\"}} {}",
+                c.class, c.waiting
+            );
+        }
+        out.push_str("# HELP gannet_route_class_limit Slots of each route class.\n# TYPE gannet_route_class_limit gauge\n");
+        for c in classes {
+            let _ = writeln!(
+                out,
+                "gannet_route_class_limit{{class=\"{}\"}} {}",
+                c.class, c.limit
+            );
+        }
+        out.push_str("# HELP gannet_route_class_rejected_total Requests refused with 503 by their route class (queue full or deadline).\n# TYPE gannet_route_class_rejected_total counter\n");
+        for c in classes {
+            let _ = writeln!(
+                out,
+                "gannet_route_class_rejected_total{{class=\"{}\"}} {}",
+                c.class, c.rejected
+            );
         }
         let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
             let _ = writeln!(

@@ -10,6 +10,7 @@ use gannet_core::Document;
 use url::Url;
 
 use crate::error::ApiError;
+use crate::metrics::Stage;
 use crate::state::AppState;
 
 /// When a page goes through the browser.
@@ -179,6 +180,7 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
     if req.needs_browser() {
         return render(state, &req, None, started).await;
     }
+    let fetch_started = Instant::now();
     let fetched = tokio::time::timeout(req.timeout, state.fetcher.fetch(&req.url))
         .await
         .map_err(|_| {
@@ -194,6 +196,7 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
             };
             fail(status, e.to_string())
         })?;
+    state.metrics.stage(Stage::Fetch, fetch_started.elapsed());
     let url = fetched.url.clone();
     let want_raw = req.want_raw_markdown;
     let want_cleaned = req.want_cleaned_html;
@@ -201,6 +204,7 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
     let status = fetched.status;
     let headers = fetched.headers.clone();
     let extracted = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let (text, _) =
             gannet_extract::decode::decode_html(&fetched.body, fetched.charset.as_deref());
         let html = text.into_owned();
@@ -208,11 +212,12 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
         let needs = smart
             .then(|| gannet_browser::smart::needs_render(&html, parts.0.word_count))
             .flatten();
-        (html, parts, needs)
+        (html, parts, needs, started.elapsed())
     })
     .await
     .map_err(|e| fail(None, format!("extraction failed: {e}")))?;
-    let (html, (doc, raw_doc, cleaned_html), needs) = extracted;
+    let (html, (doc, raw_doc, cleaned_html), needs, took) = extracted;
+    state.metrics.stage(Stage::Extract, took);
     if needs.is_some() && state.browser_available() {
         match render(state, &req, Some(status), started).await {
             Ok(page) => return Ok(page),
@@ -296,6 +301,7 @@ async fn render(
                 .collect::<String>()
         )),
     };
+    let render_started = Instant::now();
     let rendered = pool
         .render_with(&req.browser, &render_req)
         .await
@@ -304,15 +310,18 @@ async fn render(
             fail(format!("{}: {e}", req.url), busy)
         })?;
     state.metrics.rendered();
+    state.metrics.stage(Stage::Render, render_started.elapsed());
     let url = Url::parse(&rendered.final_url).unwrap_or_else(|_| req.url.clone());
     let (want_raw, want_cleaned) = (req.want_raw_markdown, req.want_cleaned_html);
     let html = rendered.html;
-    let (html, (doc, raw_doc, cleaned_html)) = tokio::task::spawn_blocking(move || {
+    let (html, (doc, raw_doc, cleaned_html), took) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let parts = extract(&html, &url, want_raw, want_cleaned);
-        (html, parts)
+        (html, parts, started.elapsed())
     })
     .await
     .map_err(|e| fail(format!("extraction failed: {e}"), false))?;
+    state.metrics.stage(Stage::Extract, took);
     Ok(Page {
         final_url: rendered.final_url,
         status: if rendered.status == 0 {

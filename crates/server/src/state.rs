@@ -27,6 +27,8 @@ pub(crate) struct AppState {
     /// Turns true when the server begins to shut down: endless streams end then.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
     pub(crate) limiter: Option<crate::ratelimit::RateLimiter>,
+    /// Slots per route class.
+    pub(crate) classes: crate::limits::ClassLimits,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             limiter: cfg
                 .rate_limit_per_minute
                 .map(|n| crate::ratelimit::RateLimiter::new(n, cfg.rate_limit_burst)),
+            classes: crate::limits::ClassLimits::new(&cfg.limits, cfg.queue_timeout),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),

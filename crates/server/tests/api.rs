@@ -727,3 +727,160 @@ async fn clients_past_their_rate_get_429_with_retry_after() {
     );
     server.stop().await;
 }
+
+/// `/openapi.json` is built from the route table: every operation it lists is answered by
+/// a real route (never the fallback's `not_found`), request schemas come from the handlers'
+/// types, and the document needs no token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_lists_every_route_and_each_answers() {
+    let server = start(ServerConfig {
+        tokens: vec!["a-long-enough-secret-token".into()],
+        ..test_config("openapi")
+    })
+    .await;
+    let c = client();
+    let spec: Value = c
+        .get(server.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let paths = spec["paths"].as_object().expect("paths");
+    for must in [
+        "/md",
+        "/crawl",
+        "/v1/scrape",
+        "/v2/crawl/{id}",
+        "/jobs/{id}/results",
+        "/openapi.json",
+    ] {
+        assert!(paths.contains_key(must), "{must} missing");
+    }
+    let md = &paths["/md"]["post"];
+    assert_eq!(md["x-route-class"], "page");
+    let schema_ref = md["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .expect("a $ref to the request schema");
+    let name = schema_ref.rsplit('/').next().unwrap();
+    let schema = &spec["components"]["schemas"][name];
+    assert!(schema["properties"]["url"].is_object(), "{schema}");
+    assert_eq!(schema["required"], json!(["url"]));
+    assert!(
+        spec["components"]["schemas"]["ErrorBody"]["properties"]["error"].is_object(),
+        "the error schema"
+    );
+    let results = &paths["/jobs/{id}/results"]["get"]["parameters"];
+    let names: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["id", "cursor", "limit"]);
+    // Every operation exists: with the token and an empty body each gets an answer of
+    // its own (400 bad JSON, 404 no such job, 403 off, ...), never the fallback.
+    let mut operations = 0;
+    for (path, methods) in paths {
+        for method in methods.as_object().unwrap().keys() {
+            if path == "/dashboard/events" {
+                continue; // endless stream
+            }
+            operations += 1;
+            let url = server.url(&path.replace("{id}", "no-such-job"));
+            let req = match method.as_str() {
+                "get" => c.get(&url),
+                "delete" => c.delete(&url),
+                _ => c
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body("{}"),
+            };
+            let r = req
+                .bearer_auth("a-long-enough-secret-token")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            assert!(
+                !body.contains("\"not_found\"") && status != 405,
+                "{method} {path}: {status} {body}"
+            );
+        }
+    }
+    assert!(operations >= 30, "{operations} operations");
+    server.stop().await;
+}
+
+/// A route class at its limit queues, then refuses with 503 + Retry-After, while other
+/// classes go on; the class gauges are in /metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_classes_have_their_own_limits() {
+    let site = site().await;
+    let server = start(ServerConfig {
+        limits: gannet_server::RouteLimits {
+            page: 1,
+            queue_factor: 1,
+            ..gannet_server::RouteLimits::default()
+        },
+        queue_timeout: Duration::from_secs(5),
+        ..test_config("classes")
+    })
+    .await;
+    let c = client();
+    let slow = site.url("/slow").to_string();
+    let post = |url: String| {
+        let (c, md) = (c.clone(), server.url("/md"));
+        tokio::spawn(async move {
+            c.post(md)
+                .json(&json!({"url": url}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let first = post(slow.clone());
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let second = post(slow.clone()); // waits for the first
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let r = c
+        .post(server.url("/md"))
+        .json(&json!({"url": slow}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "the third is beyond the queue");
+    assert!(r.headers().contains_key("retry-after"));
+    // Another class is not held up.
+    let health = c.get(server.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let jobs = c
+        .get(server.url("/jobs/none/results"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jobs.status(), 404);
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 200);
+    let metrics = c
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gannet_route_class_rejected_total{class=\"page\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("gannet_route_class_limit{class=\"page\"} 1"));
+    assert!(metrics.contains("gannet_page_stage_seconds_count{stage=\"fetch\"}"));
+    assert!(metrics.contains("gannet_page_stage_seconds_count{stage=\"extract\"}"));
+    server.stop().await;
+}
