@@ -2,16 +2,24 @@
 //! server until SIGINT/SIGTERM (requests in flight finish, browsers close).
 
 use anyhow::Context;
-use gannet_server::{Server, ServerConfig};
+use gannet_server::Server;
+use gannet_server::config::FileConfig;
 use std::net::SocketAddr;
-use std::time::Duration;
 
-/// Arguments of `gannet serve`.
+/// Arguments of `gannet serve`. Settings come from the defaults, then `--config FILE`,
+/// then `GANNET_*` variables, then flags: each overrides the one before.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on. Anything but loopback needs a --token.
-    #[arg(long, env = "GANNET_LISTEN", default_value = "127.0.0.1:11235")]
-    listen: SocketAddr,
+    /// A gannet.toml with any of the settings (`--print-config` shows them all).
+    #[arg(long, env = "GANNET_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Print the effective settings as TOML (defaults included) and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Address to listen on [default: 127.0.0.1:11235]. Anything but loopback needs a
+    /// --token.
+    #[arg(long, env = "GANNET_LISTEN")]
+    listen: Option<SocketAddr>,
     /// API token (Bearer); repeat for several. In the environment: comma-separated.
     #[arg(
         long = "token",
@@ -26,66 +34,101 @@ pub(crate) struct ServeArgs {
     /// Allow /execute_js (runs client JavaScript in the server's browser).
     #[arg(long, env = "GANNET_EXECUTE_JS")]
     execute_js: bool,
-    /// Pages fetched or rendered at once, over all requests.
-    #[arg(long, env = "GANNET_MAX_PAGES_IN_FLIGHT", default_value_t = 64)]
-    max_pages_in_flight: usize,
-    /// Largest request body, in bytes.
-    #[arg(long, env = "GANNET_MAX_BODY", default_value_t = 1 << 20)]
-    max_body: usize,
-    /// Default time per page, in seconds.
-    #[arg(long, env = "GANNET_PAGE_TIMEOUT", default_value_t = 30.0)]
-    page_timeout: f64,
-    /// Browsers alive at once.
-    #[arg(long, env = "GANNET_MAX_BROWSERS", default_value_t = 4)]
-    max_browsers: usize,
+    /// Pages fetched or rendered at once, over all requests [default: 64].
+    #[arg(long, env = "GANNET_MAX_PAGES_IN_FLIGHT")]
+    max_pages_in_flight: Option<usize>,
+    /// Largest request body, in bytes [default: 1 MiB].
+    #[arg(long, env = "GANNET_MAX_BODY")]
+    max_body: Option<usize>,
+    /// Default time per page, in seconds [default: 30].
+    #[arg(long, env = "GANNET_PAGE_TIMEOUT")]
+    page_timeout: Option<f64>,
+    /// Browsers alive at once [default: 4].
+    #[arg(long, env = "GANNET_MAX_BROWSERS")]
+    max_browsers: Option<usize>,
     /// Where jobs and their results are kept [default: $XDG_DATA_HOME/gannet or
     /// ~/.local/share/gannet].
     #[arg(long, env = "GANNET_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
-    /// How long finished jobs are kept, in hours.
-    #[arg(long, env = "GANNET_JOB_TTL_HOURS", default_value_t = 24)]
-    job_ttl_hours: u64,
-    /// Requests a minute per client (token, else IP); 0 turns the limit off.
-    #[arg(long, env = "GANNET_RATE_LIMIT", default_value_t = 600)]
-    rate_limit: u32,
+    /// How long finished jobs are kept, in hours [default: 24].
+    #[arg(long, env = "GANNET_JOB_TTL_HOURS")]
+    job_ttl_hours: Option<u64>,
+    /// Requests a minute per client (token, else IP); 0 turns the limit off [default: 600].
+    #[arg(long, env = "GANNET_RATE_LIMIT")]
+    rate_limit: Option<u32>,
     /// No access log on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
 }
 
-pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
-    if !(args.page_timeout.is_finite() && args.page_timeout > 0.0) {
-        return Err(crate::UsageError(
-            "--page-timeout must be a positive number of seconds".into(),
-        )
-        .into());
-    }
-    let mut cfg = ServerConfig {
-        listen: args.listen,
-        tokens: args
-            .tokens
-            .into_iter()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect(),
-        allow_private: args.allow_private,
-        execute_js: args.execute_js,
-        max_pages_in_flight: args.max_pages_in_flight,
-        max_body_bytes: args.max_body,
-        page_timeout: Duration::from_secs_f64(args.page_timeout),
-        access_log: !args.quiet,
-        data_dir: Some(
-            args.data_dir
-                .unwrap_or_else(gannet_server::config::default_data_dir),
-        ),
-        job_ttl: Duration::from_secs(args.job_ttl_hours.clamp(1, 24 * 365) * 3600),
-        rate_limit_per_minute: (args.rate_limit > 0).then_some(args.rate_limit),
-        ..ServerConfig::default()
+/// The settings: defaults, the file, then the environment and flags.
+fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
+    let mut file = match &args.config {
+        Some(path) => FileConfig::load(path).map_err(crate::UsageError)?,
+        None => FileConfig::default(),
     };
-    cfg.browser.max_browsers = args.max_browsers.max(1);
-    if let Err(e) = cfg.validate() {
-        return Err(crate::UsageError(e).into());
+    if let Some(listen) = args.listen {
+        file.listen = listen;
     }
+    let tokens: Vec<String> = args
+        .tokens
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if !tokens.is_empty() {
+        file.tokens = tokens;
+    }
+    file.allow_private |= args.allow_private;
+    file.execute_js |= args.execute_js;
+    file.access_log &= !args.quiet;
+    if let Some(n) = args.max_pages_in_flight {
+        file.pages.max_in_flight = n;
+    }
+    if let Some(n) = args.max_body {
+        file.requests.max_body_bytes = n;
+    }
+    if let Some(t) = args.page_timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(crate::UsageError(
+                "--page-timeout must be a positive number of seconds".into(),
+            )
+            .into());
+        }
+        file.pages.timeout_secs = t;
+    }
+    if let Some(n) = args.max_browsers {
+        file.browser.max_browsers = n.max(1);
+    }
+    if let Some(dir) = &args.data_dir {
+        file.data_dir = Some(dir.clone());
+    }
+    if let Some(h) = args.job_ttl_hours {
+        file.jobs.ttl_hours = h.clamp(1, 24 * 365) as f64;
+    }
+    if let Some(n) = args.rate_limit {
+        file.requests.rate_limit_per_minute = n;
+    }
+    if file.data_dir.is_none() {
+        file.data_dir = Some(gannet_server::config::default_data_dir());
+    }
+    Ok(file)
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
+    let file = settings(&args)?;
+    if args.print_config {
+        let mut shown = file.clone();
+        // Tokens are secrets: never printed.
+        shown.tokens = shown
+            .tokens
+            .iter()
+            .map(|_| "<hidden>".to_string())
+            .collect();
+        print!("{}", shown.to_toml());
+        return Ok(true);
+    }
+    let cfg = file.into_config().map_err(crate::UsageError)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -123,6 +123,244 @@ impl ServerConfig {
     }
 }
 
+/// `gannet.toml`: every setting of [`ServerConfig`], grouped, in plain units (seconds,
+/// megabytes). A key left out keeps its default; an unknown key is an error (a typo must
+/// not silently leave a limit at its default). `gannet serve --print-config` prints the
+/// effective file, defaults included.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// Address to listen on; anything but loopback needs a token.
+    pub listen: SocketAddr,
+    /// Bearer tokens (at least 16 characters each).
+    pub tokens: Vec<String>,
+    /// Fetch private, loopback and link-local addresses too (intranets, tests).
+    pub allow_private: bool,
+    /// Allow `/execute_js`.
+    pub execute_js: bool,
+    /// One line per request on stderr.
+    pub access_log: bool,
+    /// Where jobs are kept (default: `$XDG_DATA_HOME/gannet` or `~/.local/share/gannet`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<std::path::PathBuf>,
+    pub requests: RequestsSection,
+    pub pages: PagesSection,
+    pub jobs: JobsSection,
+    pub limits: crate::RouteLimits,
+    pub browser: BrowserSection,
+}
+
+/// `[requests]`: what one request may ask.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestsSection {
+    pub max_body_bytes: usize,
+    /// URLs in one `/crawl`.
+    pub max_urls: usize,
+    /// Per client (token, else IP); 0 = no limit.
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
+}
+
+/// `[pages]`: fetching and rendering pages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PagesSection {
+    pub max_in_flight: usize,
+    pub max_waiting: usize,
+    pub queue_timeout_secs: f64,
+    pub timeout_secs: f64,
+    pub max_timeout_secs: f64,
+    pub max_page_mb: f64,
+    /// Shed load (503) past this fraction of the memory limit (cgroup, else host).
+    pub shed_memory_fraction: f64,
+}
+
+/// `[jobs]`: stored jobs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsSection {
+    pub ttl_hours: f64,
+    pub max_urls: usize,
+    /// Between two requests to one host in crawl jobs.
+    pub crawl_delay_ms: u64,
+}
+
+/// `[browser]`: the browser pool.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserSection {
+    /// Chromium binary (default: `chromium` on PATH or `CHROME_PATH`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executable: Option<std::path::PathBuf>,
+    pub max_browsers: usize,
+    pub max_concurrent: usize,
+    pub tabs_per_browser: usize,
+    pub queue_limit: usize,
+    pub queue_timeout_secs: f64,
+    /// Pages after which a browser is recycled (± 20%).
+    pub recycle_after: u64,
+    /// A browser whose process tree passes this much memory (PSS) is recycled.
+    pub memory_cap_mb: u64,
+    pub hot_after: u64,
+    pub hot_ttl_secs: f64,
+    pub cold_ttl_secs: f64,
+    pub max_sessions: usize,
+    pub session_ttl_secs: f64,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig::from(&ServerConfig::default())
+    }
+}
+
+/// A section left out of the file: its part of the defaults.
+macro_rules! section_default {
+    ($($t:ty => $field:ident),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                FileConfig::default().$field
+            }
+        }
+    )*};
+}
+
+section_default!(
+    RequestsSection => requests,
+    PagesSection => pages,
+    JobsSection => jobs,
+    BrowserSection => browser
+);
+
+const MB: f64 = 1024.0 * 1024.0;
+
+impl From<&ServerConfig> for FileConfig {
+    fn from(c: &ServerConfig) -> Self {
+        let b = &c.browser;
+        FileConfig {
+            listen: c.listen,
+            tokens: c.tokens.clone(),
+            allow_private: c.allow_private,
+            execute_js: c.execute_js,
+            access_log: c.access_log,
+            data_dir: c.data_dir.clone(),
+            requests: RequestsSection {
+                max_body_bytes: c.max_body_bytes,
+                max_urls: c.max_urls,
+                rate_limit_per_minute: c.rate_limit_per_minute.unwrap_or(0),
+                rate_limit_burst: c.rate_limit_burst,
+            },
+            pages: PagesSection {
+                max_in_flight: c.max_pages_in_flight,
+                max_waiting: c.max_pages_waiting,
+                queue_timeout_secs: c.queue_timeout.as_secs_f64(),
+                timeout_secs: c.page_timeout.as_secs_f64(),
+                max_timeout_secs: c.max_page_timeout.as_secs_f64(),
+                max_page_mb: c.max_page_bytes as f64 / MB,
+                shed_memory_fraction: c.shed_memory_fraction,
+            },
+            jobs: JobsSection {
+                ttl_hours: c.job_ttl.as_secs_f64() / 3600.0,
+                max_urls: c.max_job_urls,
+                crawl_delay_ms: c.crawl_delay.as_millis() as u64,
+            },
+            limits: c.limits,
+            browser: BrowserSection {
+                executable: b.executable.clone(),
+                max_browsers: b.max_browsers,
+                max_concurrent: b.max_concurrent,
+                tabs_per_browser: b.tabs_per_browser,
+                queue_limit: b.queue_limit,
+                queue_timeout_secs: b.queue_timeout.as_secs_f64(),
+                recycle_after: b.recycle_after,
+                memory_cap_mb: b.rss_cap >> 20,
+                hot_after: b.hot_after,
+                hot_ttl_secs: b.hot_ttl.as_secs_f64(),
+                cold_ttl_secs: b.cold_ttl.as_secs_f64(),
+                max_sessions: b.max_sessions,
+                session_ttl_secs: b.session_ttl.as_secs_f64(),
+            },
+        }
+    }
+}
+
+/// Seconds from a file: finite, positive, at most a year.
+fn secs(name: &str, v: f64) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v <= 365.0 * 86400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "{name} must be a positive number of seconds (got {v})"
+        ))
+    }
+}
+
+impl FileConfig {
+    /// Parses `gannet.toml`; errors name the line and the key.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Reads and parses a config file.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The file as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// The [`ServerConfig`] this file describes (what it leaves out: the defaults).
+    pub fn into_config(self) -> Result<ServerConfig, String> {
+        let mut c = ServerConfig::default();
+        let (r, p, j, b) = (self.requests, self.pages, self.jobs, self.browser);
+        c.listen = self.listen;
+        c.tokens = self.tokens;
+        c.allow_private = self.allow_private;
+        c.execute_js = self.execute_js;
+        c.access_log = self.access_log;
+        c.data_dir = self.data_dir;
+        c.max_body_bytes = r.max_body_bytes;
+        c.max_urls = r.max_urls;
+        c.rate_limit_per_minute = (r.rate_limit_per_minute > 0).then_some(r.rate_limit_per_minute);
+        c.rate_limit_burst = r.rate_limit_burst.max(1);
+        c.max_pages_in_flight = p.max_in_flight;
+        c.max_pages_waiting = p.max_waiting;
+        c.queue_timeout = secs("pages.queue_timeout_secs", p.queue_timeout_secs)?;
+        c.page_timeout = secs("pages.timeout_secs", p.timeout_secs)?;
+        c.max_page_timeout = secs("pages.max_timeout_secs", p.max_timeout_secs)?;
+        if !(p.max_page_mb.is_finite() && p.max_page_mb > 0.0) {
+            return Err("pages.max_page_mb must be positive".into());
+        }
+        c.max_page_bytes = (p.max_page_mb * MB) as u64;
+        c.shed_memory_fraction = p.shed_memory_fraction;
+        c.job_ttl = secs("jobs.ttl_hours", j.ttl_hours * 3600.0)?;
+        c.max_job_urls = j.max_urls;
+        c.crawl_delay = Duration::from_millis(j.crawl_delay_ms);
+        c.limits = self.limits;
+        let pool = &mut c.browser;
+        pool.executable = b.executable;
+        pool.max_browsers = b.max_browsers.max(1);
+        pool.max_concurrent = b.max_concurrent.max(1);
+        pool.tabs_per_browser = b.tabs_per_browser.max(1);
+        pool.queue_limit = b.queue_limit;
+        pool.queue_timeout = secs("browser.queue_timeout_secs", b.queue_timeout_secs)?;
+        pool.recycle_after = b.recycle_after.max(1);
+        pool.rss_cap = b.memory_cap_mb.max(64) << 20;
+        pool.hot_after = b.hot_after.max(1);
+        pool.hot_ttl = secs("browser.hot_ttl_secs", b.hot_ttl_secs)?;
+        pool.cold_ttl = secs("browser.cold_ttl_secs", b.cold_ttl_secs)?;
+        pool.max_sessions = b.max_sessions;
+        pool.session_ttl = secs("browser.session_ttl_secs", b.session_ttl_secs)?;
+        c.validate()?;
+        Ok(c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +385,90 @@ mod tests {
             ..ServerConfig::default()
         };
         assert!(v6.validate().is_ok());
+    }
+
+    #[test]
+    fn a_config_file_sets_what_it_names_and_keeps_the_rest() {
+        let file = FileConfig::parse(
+            r#"
+listen = "127.0.0.1:9000"
+allow_private = true
+
+[pages]
+max_in_flight = 8
+timeout_secs = 12.5
+
+[limits]
+browser = 3
+
+[browser]
+max_browsers = 2
+memory_cap_mb = 512
+"#,
+        )
+        .unwrap();
+        let c = file.into_config().unwrap();
+        let d = ServerConfig::default();
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.allow_private);
+        assert_eq!(c.max_pages_in_flight, 8);
+        assert_eq!(c.page_timeout, Duration::from_millis(12_500));
+        assert_eq!(c.limits.browser, 3);
+        assert_eq!(c.limits.page, d.limits.page);
+        assert_eq!(c.browser.max_browsers, 2);
+        assert_eq!(c.browser.rss_cap, 512 << 20);
+        assert_eq!(c.max_body_bytes, d.max_body_bytes);
+        assert_eq!(c.rate_limit_per_minute, d.rate_limit_per_minute);
+        assert_eq!(c.job_ttl, d.job_ttl);
+    }
+
+    #[test]
+    fn the_printed_defaults_read_back_as_the_defaults() {
+        let text = FileConfig::default().to_toml();
+        assert!(
+            text.contains("[browser]") && text.contains("[limits]"),
+            "{text}"
+        );
+        let back = FileConfig::parse(&text).unwrap();
+        assert_eq!(back, FileConfig::default());
+        let c = back.into_config().unwrap();
+        let d = ServerConfig::default();
+        assert_eq!(
+            (
+                c.listen,
+                c.max_pages_in_flight,
+                c.page_timeout,
+                c.max_page_bytes
+            ),
+            (
+                d.listen,
+                d.max_pages_in_flight,
+                d.page_timeout,
+                d.max_page_bytes
+            )
+        );
+        assert_eq!(c.browser.rss_cap, d.browser.rss_cap);
+    }
+
+    #[test]
+    fn mistakes_in_a_config_file_are_named() {
+        let typo = FileConfig::parse("[pages]\nmax_in_fligth = 8\n").unwrap_err();
+        assert!(typo.contains("max_in_fligth"), "{typo}");
+        let bad = FileConfig::parse("[pages]\ntimeout_secs = -1\n")
+            .unwrap()
+            .into_config()
+            .unwrap_err();
+        assert!(bad.contains("pages.timeout_secs"), "{bad}");
+        let public = FileConfig::parse("listen = \"0.0.0.0:80\"\n")
+            .unwrap()
+            .into_config()
+            .unwrap_err();
+        assert!(public.contains("without a token"), "{public}");
+        assert!(FileConfig::parse("listen = 5").is_err());
+        assert!(
+            FileConfig::load(std::path::Path::new("/nonexistent/gannet.toml"))
+                .unwrap_err()
+                .contains("cannot read")
+        );
     }
 }
