@@ -147,6 +147,7 @@ pub(crate) async fn metrics_handler(State(state): State<Arc<AppState>>) -> Respo
         in_flight,
         memory,
         &state.classes.stats(),
+        state.flights.stats(),
     );
     (
         [(

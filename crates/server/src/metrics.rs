@@ -111,6 +111,7 @@ impl Metrics {
         pages_in_flight: usize,
         memory: Option<(u64, u64)>,
         classes: &[crate::limits::ClassStats],
+        flights: (usize, u64),
     ) -> String {
         let mut out = String::new();
         out.push_str("# HELP gannet_http_requests_total Requests by route and status.\n");
@@ -203,6 +204,20 @@ impl Metrics {
             "Pages waiting for a slot.",
             "gauge",
             queue_depth.to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_page_flights",
+            "Distinct HTTP-mode pages being produced (identical requests share one).",
+            "gauge",
+            flights.0.to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_page_requests_coalesced_total",
+            "Page requests that shared an identical request's fetch and extraction.",
+            "counter",
+            flights.1.to_string(),
         );
         gauge(
             &mut out,

@@ -29,6 +29,8 @@ pub(crate) struct AppState {
     pub(crate) limiter: Option<crate::ratelimit::RateLimiter>,
     /// Slots per route class.
     pub(crate) classes: crate::limits::ClassLimits,
+    /// Identical page requests in flight together.
+    pub(crate) flights: crate::page::Flights,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
                 .rate_limit_per_minute
                 .map(|n| crate::ratelimit::RateLimiter::new(n, cfg.rate_limit_burst)),
             classes: crate::limits::ClassLimits::new(&cfg.limits, cfg.queue_timeout),
+            flights: crate::page::Flights::default(),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),

@@ -884,3 +884,55 @@ async fn route_classes_have_their_own_limits() {
     assert!(metrics.contains("gannet_page_stage_seconds_count{stage=\"extract\"}"));
     server.stop().await;
 }
+
+/// Identical page requests in flight together share one fetch (the site sees one
+/// request); each client still gets the whole answer, and a request after the burst
+/// fetches anew (nothing is cached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_requests_in_flight_share_one_fetch() {
+    let site = site().await;
+    let server = start(test_config("coalesce")).await;
+    let c = client();
+    let slow = site.url("/slow").to_string();
+    let burst: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, md, url) = (c.clone(), server.url("/md"), slow.clone());
+            tokio::spawn(async move {
+                let r = c.post(md).json(&json!({"url": url})).send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    for task in burst {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["markdown"].as_str().unwrap().contains("slow"),
+            "{body}"
+        );
+    }
+    assert_eq!(site.hits("/slow"), 1, "one fetch for the burst");
+    // Different options are a different page.
+    let raw = c
+        .post(server.url("/md"))
+        .json(&json!({"url": slow, "f": "raw"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 200);
+    assert_eq!(site.hits("/slow"), 2, "after the burst: fetched anew");
+    let metrics = c
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gannet_page_requests_coalesced_total 7"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("gannet_page_flights 0"));
+    server.stop().await;
+}
