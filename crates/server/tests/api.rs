@@ -399,9 +399,10 @@ async fn overload_gets_503_with_retry_after() {
         }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // Another URL (the same one would share the first request's fetch).
     let r = c
         .post(server.url("/md"))
-        .json(&json!({"url": slow}))
+        .json(&json!({"url": format!("{slow}?another")}))
         .send()
         .await
         .unwrap();
