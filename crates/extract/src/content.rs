@@ -526,6 +526,30 @@ const ASIDE_HEADINGS: &[&str] = &[
     "create an account or sign in",
     "top posters in this topic",
     "most popular posts",
+    // Review widgets and news feeds beside a product or service page.
+    "rating snapshot",
+    "write a review",
+    "recent events",
+    "latest news",
+    "more recent",
+    "featured insights",
+];
+/// Headings that name a section of other people's reviews when they are all the heading
+/// says (a count aside): "Reviews (407)", "Customer reviews". "Reviews of budget laptops"
+/// heads an article's own section, so these are not prefixes.
+const REVIEW_HEADINGS: &[&str] = &[
+    "reviews",
+    "customer reviews",
+    "product reviews",
+    "ratings & reviews",
+    "ratings and reviews",
+    "reviews and ratings",
+    "reviews & ratings",
+    "reviews summary",
+    "review summary",
+    "customer ratings",
+    "average ratings",
+    "average rating",
 ];
 /// What a heading `Related …` may name to be about other pages ("Related work" and
 /// "Related expert advice" are sections of the page itself).
@@ -567,7 +591,9 @@ fn is_aside_heading(text: &str) -> bool {
         let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
         return rest.is_empty() || RELATED_WHAT.contains(&rest);
     }
-    ASIDE_HEADINGS.iter().any(|p| starts(p))
+    // "Reviews (407)", "Customer reviews 4.8": the words without a trailing count.
+    let bare = t.trim_end_matches(|c: char| !c.is_alphabetic());
+    REVIEW_HEADINGS.contains(&bare) || ASIDE_HEADINGS.iter().any(|p| starts(p))
 }
 
 /// Path words of discussion pages.
@@ -2037,6 +2063,37 @@ mod tests {
         ] {
             assert!(!is_aside_heading(h), "{h}");
         }
+    }
+
+    #[test]
+    fn review_widget_headings_are_asides_only_when_bare() {
+        for h in [
+            "Reviews",
+            "Reviews (407)",
+            "Customer Reviews 4.8",
+            "Reviews summary",
+            "Rating snapshot",
+            "Recent Events & Announcements",
+        ] {
+            assert!(is_aside_heading(h), "{h}");
+        }
+        for h in ["Reviews of budget laptops", "Reviewer's notes", "Recently"] {
+            assert!(!is_aside_heading(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_review_widget_section_is_dropped() {
+        let html = format!(
+            "<html><body><div class=\"product\">{}<div class=\"x\"><h2>Reviews (12)</h2>\
+             <p>Great blender, it crushes ice in seconds and cleans up easily, five stars.</p>\
+             <p>Loud but works, the jug is big enough for a family, four stars.</p></div></div>\
+             </body></html>",
+            prose("blenders")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about blenders"), "{md}");
+        assert!(!md.contains("five stars"), "{md}");
     }
 
     #[test]
