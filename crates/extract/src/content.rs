@@ -812,6 +812,13 @@ struct Extractor<'d, 'i> {
     repeated: Vec<bool>,
 }
 
+/// Sections repeated word for word at least this long (visible characters) are layout
+/// copies wherever they sit.
+const DUPLICATE_MIN: u32 = 500;
+/// Shorter sections down to this length are copies when the second follows the first
+/// within its own length.
+const DUPLICATE_SMALL: u32 = 60;
+
 const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
@@ -1657,20 +1664,35 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Remove blocks that repeat an earlier block word for word: pages built for several
     /// screen sizes carry their content once per layout, all but one hidden by CSS.
-    /// Large sections only (blocks of blocks), and not quotes or code (a paragraph said
-    /// twice, a reply quoting a post, an example shown twice are content).
+    /// Sections only (blocks of blocks), and not quotes or code (a paragraph said twice, a
+    /// reply quoting a post, an example shown twice are content). Large sections
+    /// ([`DUPLICATE_MIN`]) go wherever they repeat (a whole layout twice); small ones
+    /// ([`DUPLICATE_SMALL`], a card or a hero block drawn for desktop and for mobile) only
+    /// when the copy follows the first closely: a note a document repeats in several
+    /// places is content.
     fn remove_duplicates(&mut self, article: NodeId) {
-        const MIN: u32 = 500;
         let hashes = self.text_hashes(article);
         let mut seen: std::collections::HashMap<u64, NodeId> = std::collections::HashMap::new();
         let mut dups = Vec::new();
+        // Per node: visible characters before it in the article, in document order.
+        let mut offset = vec![0u32; self.dom.len()];
+        let mut run = 0u32;
+        for id in self.dom.descendants(article) {
+            if let Some(o) = offset.get_mut(id.index()) {
+                *o = run;
+            }
+            if self.dom.text(id).is_some() {
+                run = run.saturating_add(self.agg_of(id).text);
+            }
+        }
+        let at = |id: NodeId| offset.get(id.index()).copied().unwrap_or(0);
         let mut walk = self.dom.descendants(article);
         while let Some(id) = walk.next() {
             if !self.dom.is_element(id) {
                 continue;
             }
             let a = self.agg_of(id);
-            if a.text < MIN {
+            if a.text < DUPLICATE_SMALL {
                 walk.skip_subtree(id);
                 continue;
             }
@@ -1688,7 +1710,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             let h = hashes.get(id.index()).copied().unwrap_or(0);
             match seen.get(&h) {
                 // A block and its only child have the same words: not a repeat.
-                Some(&first) if !self.dom.is_ancestor(first, id) => {
+                Some(&first)
+                    if !self.dom.is_ancestor(first, id)
+                        && (a.text >= DUPLICATE_MIN
+                            || at(id).saturating_sub(at(first) + self.agg_of(first).text)
+                                <= a.text) =>
+                {
                     dups.push(id);
                     walk.skip_subtree(id);
                 }
@@ -2199,6 +2226,32 @@ mod tests {
         );
         let md = markdown(&html);
         assert_eq!(md.matches("Paragraph 3 about kitchens").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_small_block_drawn_twice_side_by_side_is_extracted_once() {
+        let card = "<div class=\"hero\"><h3>Fast setup</h3><p>Connect your account in \
+                    minutes and start planning with your whole team today.</p></div>";
+        let html = format!(
+            "<html><body><main>{}<div class=\"d\">{card}</div><div class=\"m\">{card}</div>\
+             {}</main></body></html>",
+            prose("boards"),
+            prose("teams")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Connect your account").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_small_block_repeated_far_apart_is_kept() {
+        let note = "<div class=\"note\"><strong>Warning</strong><p>Never share your \
+                    secret key, and rotate it at once if it leaks.</p></div>";
+        let html = format!(
+            "<html><body><article>{note}{}{note}</article></body></html>",
+            prose("keys")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Never share your").count(), 2, "{md}");
     }
 
     #[test]
