@@ -958,6 +958,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             && self.is_unlikely(id, tag))
                         || (self.agg_of(id).text * 2 < body_text && is_overlay(self.dom, id))
                         || self.input.skip_nodes.contains(&id)
+                        || (self.within[id.index()] & IN_CODE == 0 && self.is_json_data(id))
                 }
             };
             if drop {
@@ -988,6 +989,25 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .dom
                 .prev_element_sibling(id)
                 .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
+    }
+
+    /// An element whose only content is a JSON object or array (state a script reads,
+    /// parked in a hidden block): data, not prose. Code blocks are never data.
+    fn is_json_data(&self, id: NodeId) -> bool {
+        if self.agg_of(id).text < 80 || matches!(self.dom.tag(id), Some(Tag::Pre | Tag::Code)) {
+            return false;
+        }
+        let mut kids = self.dom.children(id);
+        let (Some(only), None) = (kids.next(), kids.next()) else {
+            return false;
+        };
+        let Some(t) = self.dom.text(only) else {
+            return false;
+        };
+        let t = t.trim();
+        (t.starts_with("{\"") || t.starts_with("[{\""))
+            && (t.ends_with('}') || t.ends_with(']'))
+            && t.matches("\":").count() >= 3
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -2252,6 +2272,19 @@ mod tests {
         );
         let md = markdown(&html);
         assert_eq!(md.matches("Never share your").count(), 2, "{md}");
+    }
+
+    #[test]
+    fn json_state_in_a_block_is_not_content_but_a_json_example_is() {
+        let state = r#"{"buybox":[{"displayPrice":"EUR 15.49","priceAmount":15.49,"currency":"EUR","offer":"new"}]}"#;
+        let html = format!(
+            "<html><body><article>{}<div class=\"price-data\">{state}</div>\
+             <pre><code>{state}</code></pre></article></body></html>",
+            prose("books")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("displayPrice").count(), 1, "{md}");
+        assert!(md.contains("```"), "{md}");
     }
 
     #[test]
