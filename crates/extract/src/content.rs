@@ -812,6 +812,31 @@ struct Extractor<'d, 'i> {
     repeated: Vec<bool>,
 }
 
+/// Whole texts of page controls (lowercase): post actions, shop buttons drawn as links,
+/// teaser links.
+const CONTROL_LABELS: &[&str] = &[
+    "reply",
+    "quote",
+    "report",
+    "permalink",
+    "share",
+    "save",
+    "embed",
+    "compare",
+    "add to compare",
+    "add to wishlist",
+    "add to wish list",
+    "quick shop",
+    "quick view",
+    "read full article",
+    "toggle caption",
+    "select all",
+    "code select all",
+    "report post",
+    "report inappropriate content",
+    "mark post as helpful",
+];
+
 /// Sections repeated word for word at least this long (visible characters) are layout
 /// copies wherever they sit.
 const DUPLICATE_MIN: u32 = 500;
@@ -1008,6 +1033,24 @@ impl<'d, 'i> Extractor<'d, 'i> {
         (t.starts_with("{\"") || t.starts_with("[{\""))
             && (t.ends_with('}') || t.ends_with(']'))
             && t.matches("\":").count() >= 3
+    }
+
+    /// A link or small block whose whole text is what a page control says ("Reply",
+    /// "Permalink", "Add to wishlist", "Read full article"): an action, not content.
+    fn is_control_label(&self, id: NodeId, tag: Tag) -> bool {
+        if !matches!(
+            tag,
+            Tag::A | Tag::Span | Tag::Li | Tag::Div | Tag::P | Tag::Label
+        ) {
+            return false;
+        }
+        let t = self.dom.text_content(id);
+        let t = t
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        CONTROL_LABELS.contains(&t.trim_matches(|c: char| !c.is_alphanumeric()))
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -1612,6 +1655,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     }
                 }
                 _ => {}
+            }
+        }
+        // Control labels go last: the cleaning rules above read link density with them.
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for &id in ids.iter().rev() {
+            if self.agg_of(id).text <= 24
+                && self
+                    .dom
+                    .tag(id)
+                    .is_some_and(|t| self.is_control_label(id, t))
+            {
+                self.remove(id);
             }
         }
     }
@@ -2285,6 +2340,21 @@ mod tests {
         let md = markdown(&html);
         assert_eq!(md.matches("displayPrice").count(), 1, "{md}");
         assert!(md.contains("```"), "{md}");
+    }
+
+    #[test]
+    fn control_labels_are_not_content() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"post\"><p>Reply hazy, ask again later, \
+             said the toy, with enough words and commas to be counted as prose.</p>\
+             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span></div>\
+             </article></body></html>",
+            prose("posts")
+        );
+        let md = markdown(&html);
+        assert!(!md.contains("Permalink"), "{md}");
+        assert!(!md.contains("wishlist"), "{md}");
+        assert!(md.contains("Reply hazy"), "{md}");
     }
 
     #[test]
