@@ -526,6 +526,30 @@ const ASIDE_HEADINGS: &[&str] = &[
     "create an account or sign in",
     "top posters in this topic",
     "most popular posts",
+    // Review widgets and news feeds beside a product or service page.
+    "rating snapshot",
+    "write a review",
+    "recent events",
+    "latest news",
+    "more recent",
+    "featured insights",
+];
+/// Headings that name a section of other people's reviews when they are all the heading
+/// says (a count aside): "Reviews (407)", "Customer reviews". "Reviews of budget laptops"
+/// heads an article's own section, so these are not prefixes.
+const REVIEW_HEADINGS: &[&str] = &[
+    "reviews",
+    "customer reviews",
+    "product reviews",
+    "ratings & reviews",
+    "ratings and reviews",
+    "reviews and ratings",
+    "reviews & ratings",
+    "reviews summary",
+    "review summary",
+    "customer ratings",
+    "average ratings",
+    "average rating",
 ];
 /// What a heading `Related …` may name to be about other pages ("Related work" and
 /// "Related expert advice" are sections of the page itself).
@@ -567,7 +591,9 @@ fn is_aside_heading(text: &str) -> bool {
         let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
         return rest.is_empty() || RELATED_WHAT.contains(&rest);
     }
-    ASIDE_HEADINGS.iter().any(|p| starts(p))
+    // "Reviews (407)", "Customer reviews 4.8": the words without a trailing count.
+    let bare = t.trim_end_matches(|c: char| !c.is_alphabetic());
+    REVIEW_HEADINGS.contains(&bare) || ASIDE_HEADINGS.iter().any(|p| starts(p))
 }
 
 /// Path words of discussion pages.
@@ -786,6 +812,38 @@ struct Extractor<'d, 'i> {
     repeated: Vec<bool>,
 }
 
+/// Whole texts of page controls (lowercase): post actions, shop buttons drawn as links,
+/// teaser links.
+const CONTROL_LABELS: &[&str] = &[
+    "reply",
+    "quote",
+    "report",
+    "permalink",
+    "share",
+    "save",
+    "embed",
+    "compare",
+    "add to compare",
+    "add to wishlist",
+    "add to wish list",
+    "quick shop",
+    "quick view",
+    "read full article",
+    "toggle caption",
+    "select all",
+    "code select all",
+    "report post",
+    "report inappropriate content",
+    "mark post as helpful",
+];
+
+/// Sections repeated word for word at least this long (visible characters) are layout
+/// copies wherever they sit.
+const DUPLICATE_MIN: u32 = 500;
+/// Shorter sections down to this length are copies when the second follows the first
+/// within its own length.
+const DUPLICATE_SMALL: u32 = 60;
+
 const IN_CODE: u8 = 1;
 const IN_FIGURE: u8 = 2;
 const IN_TABLE: u8 = 4;
@@ -925,6 +983,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             && self.is_unlikely(id, tag))
                         || (self.agg_of(id).text * 2 < body_text && is_overlay(self.dom, id))
                         || self.input.skip_nodes.contains(&id)
+                        || (self.within[id.index()] & IN_CODE == 0 && self.is_json_data(id))
                 }
             };
             if drop {
@@ -955,6 +1014,43 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .dom
                 .prev_element_sibling(id)
                 .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
+    }
+
+    /// An element whose only content is a JSON object or array (state a script reads,
+    /// parked in a hidden block): data, not prose. Code blocks are never data.
+    fn is_json_data(&self, id: NodeId) -> bool {
+        if self.agg_of(id).text < 80 || matches!(self.dom.tag(id), Some(Tag::Pre | Tag::Code)) {
+            return false;
+        }
+        let mut kids = self.dom.children(id);
+        let (Some(only), None) = (kids.next(), kids.next()) else {
+            return false;
+        };
+        let Some(t) = self.dom.text(only) else {
+            return false;
+        };
+        let t = t.trim();
+        (t.starts_with("{\"") || t.starts_with("[{\""))
+            && (t.ends_with('}') || t.ends_with(']'))
+            && t.matches("\":").count() >= 3
+    }
+
+    /// A link or small block whose whole text is what a page control says ("Reply",
+    /// "Permalink", "Add to wishlist", "Read full article"): an action, not content.
+    fn is_control_label(&self, id: NodeId, tag: Tag) -> bool {
+        if !matches!(
+            tag,
+            Tag::A | Tag::Span | Tag::Li | Tag::Div | Tag::P | Tag::Label
+        ) {
+            return false;
+        }
+        let t = self.dom.text_content(id);
+        let t = t
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        CONTROL_LABELS.contains(&t.trim_matches(|c: char| !c.is_alphanumeric()))
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -1561,6 +1657,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 _ => {}
             }
         }
+        // Control labels go last: the cleaning rules above read link density with them.
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for &id in ids.iter().rev() {
+            if self.agg_of(id).text <= 24
+                && self
+                    .dom
+                    .tag(id)
+                    .is_some_and(|t| self.is_control_label(id, t))
+            {
+                self.remove(id);
+            }
+        }
     }
 
     /// Remove the sections that a heading names as being about other pages: related
@@ -1631,20 +1739,35 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Remove blocks that repeat an earlier block word for word: pages built for several
     /// screen sizes carry their content once per layout, all but one hidden by CSS.
-    /// Large sections only (blocks of blocks), and not quotes or code (a paragraph said
-    /// twice, a reply quoting a post, an example shown twice are content).
+    /// Sections only (blocks of blocks), and not quotes or code (a paragraph said twice, a
+    /// reply quoting a post, an example shown twice are content). Large sections
+    /// ([`DUPLICATE_MIN`]) go wherever they repeat (a whole layout twice); small ones
+    /// ([`DUPLICATE_SMALL`], a card or a hero block drawn for desktop and for mobile) only
+    /// when the copy follows the first closely: a note a document repeats in several
+    /// places is content.
     fn remove_duplicates(&mut self, article: NodeId) {
-        const MIN: u32 = 500;
         let hashes = self.text_hashes(article);
         let mut seen: std::collections::HashMap<u64, NodeId> = std::collections::HashMap::new();
         let mut dups = Vec::new();
+        // Per node: visible characters before it in the article, in document order.
+        let mut offset = vec![0u32; self.dom.len()];
+        let mut run = 0u32;
+        for id in self.dom.descendants(article) {
+            if let Some(o) = offset.get_mut(id.index()) {
+                *o = run;
+            }
+            if self.dom.text(id).is_some() {
+                run = run.saturating_add(self.agg_of(id).text);
+            }
+        }
+        let at = |id: NodeId| offset.get(id.index()).copied().unwrap_or(0);
         let mut walk = self.dom.descendants(article);
         while let Some(id) = walk.next() {
             if !self.dom.is_element(id) {
                 continue;
             }
             let a = self.agg_of(id);
-            if a.text < MIN {
+            if a.text < DUPLICATE_SMALL {
                 walk.skip_subtree(id);
                 continue;
             }
@@ -1662,7 +1785,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             let h = hashes.get(id.index()).copied().unwrap_or(0);
             match seen.get(&h) {
                 // A block and its only child have the same words: not a repeat.
-                Some(&first) if !self.dom.is_ancestor(first, id) => {
+                Some(&first)
+                    if !self.dom.is_ancestor(first, id)
+                        && (a.text >= DUPLICATE_MIN
+                            || at(id).saturating_sub(at(first) + self.agg_of(first).text)
+                                <= a.text) =>
+                {
                     dups.push(id);
                     walk.skip_subtree(id);
                 }
@@ -2040,6 +2168,37 @@ mod tests {
     }
 
     #[test]
+    fn review_widget_headings_are_asides_only_when_bare() {
+        for h in [
+            "Reviews",
+            "Reviews (407)",
+            "Customer Reviews 4.8",
+            "Reviews summary",
+            "Rating snapshot",
+            "Recent Events & Announcements",
+        ] {
+            assert!(is_aside_heading(h), "{h}");
+        }
+        for h in ["Reviews of budget laptops", "Reviewer's notes", "Recently"] {
+            assert!(!is_aside_heading(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_review_widget_section_is_dropped() {
+        let html = format!(
+            "<html><body><div class=\"product\">{}<div class=\"x\"><h2>Reviews (12)</h2>\
+             <p>Great blender, it crushes ice in seconds and cleans up easily, five stars.</p>\
+             <p>Loud but works, the jug is big enough for a family, four stars.</p></div></div>\
+             </body></html>",
+            prose("blenders")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about blenders"), "{md}");
+        assert!(!md.contains("five stars"), "{md}");
+    }
+
+    #[test]
     fn recommendation_sections_are_dropped() {
         let html = format!(
             "<html><body><article>{}<div class=\"x\"><h2>Similar items</h2>\
@@ -2142,6 +2301,60 @@ mod tests {
         );
         let md = markdown(&html);
         assert_eq!(md.matches("Paragraph 3 about kitchens").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_small_block_drawn_twice_side_by_side_is_extracted_once() {
+        let card = "<div class=\"hero\"><h3>Fast setup</h3><p>Connect your account in \
+                    minutes and start planning with your whole team today.</p></div>";
+        let html = format!(
+            "<html><body><main>{}<div class=\"d\">{card}</div><div class=\"m\">{card}</div>\
+             {}</main></body></html>",
+            prose("boards"),
+            prose("teams")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Connect your account").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_small_block_repeated_far_apart_is_kept() {
+        let note = "<div class=\"note\"><strong>Warning</strong><p>Never share your \
+                    secret key, and rotate it at once if it leaks.</p></div>";
+        let html = format!(
+            "<html><body><article>{note}{}{note}</article></body></html>",
+            prose("keys")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("Never share your").count(), 2, "{md}");
+    }
+
+    #[test]
+    fn json_state_in_a_block_is_not_content_but_a_json_example_is() {
+        let state = r#"{"buybox":[{"displayPrice":"EUR 15.49","priceAmount":15.49,"currency":"EUR","offer":"new"}]}"#;
+        let html = format!(
+            "<html><body><article>{}<div class=\"price-data\">{state}</div>\
+             <pre><code>{state}</code></pre></article></body></html>",
+            prose("books")
+        );
+        let md = markdown(&html);
+        assert_eq!(md.matches("displayPrice").count(), 1, "{md}");
+        assert!(md.contains("```"), "{md}");
+    }
+
+    #[test]
+    fn control_labels_are_not_content() {
+        let html = format!(
+            "<html><body><article>{}<div class=\"post\"><p>Reply hazy, ask again later, \
+             said the toy, with enough words and commas to be counted as prose.</p>\
+             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span></div>\
+             </article></body></html>",
+            prose("posts")
+        );
+        let md = markdown(&html);
+        assert!(!md.contains("Permalink"), "{md}");
+        assert!(!md.contains("wishlist"), "{md}");
+        assert!(md.contains("Reply hazy"), "{md}");
     }
 
     #[test]
