@@ -26,7 +26,7 @@ use crate::render::{self, RenderRequest, Rendered, TabState};
 
 /// Pages between two checks of a browser's memory by the render path (the janitor checks
 /// too, but a busy browser can grow a lot in its interval).
-const MEMORY_CHECK_EVERY: u64 = 25;
+const MEMORY_CHECK_EVERY: u64 = 10;
 
 /// What a browser is launched with. Requests with equal configs share a browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
