@@ -30,6 +30,8 @@ The report (JSON, on stderr and in --json FILE):
                          run, less its last --tail seconds (the tree's shutdown): a
                          soak shows no upward trend when this is ~0
   rss_slope_mb_per_100_renders   the same scaled by --renders N (assumes an even rate)
+  peak_by_role      the peak RSS sample split by process role ({role: [processes, rss_mb]}:
+                    Chromium's --type / --utility-sub-type, else the command's name)
   leaked            [{pid, comm, cmdline, rss_mb}] still alive after the grace period
   self_cpu_s        treemon's own CPU time (its sampling overhead)
   others_cores      mean cores that the rest of the machine used meanwhile (all CPU time
@@ -121,6 +123,23 @@ def cmdline(pid):
         return ""
 
 
+def role(pid, comm):
+    """What a process is: Chromium's --type (renderer, gpu-process, utility:NAME, ...),
+    'browser' for Chromium's main process, else its command name."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().decode(errors="replace").replace("\0", " ").split()
+    except OSError:
+        return comm
+    kv = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+    if "type" in kv:
+        sub = kv.get("utility-sub-type", "").rsplit(".", 1)[-1]
+        return kv["type"] + (":" + sub if sub else "")
+    if "chrom" in comm or any("--user-data-dir" in a for a in args):
+        return "browser"
+    return comm
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("-i", "--interval", type=float, default=0.1)
@@ -148,6 +167,8 @@ def main():
     samples = []   # (t, procs, rss, pss or None)
     next_pss = 0.0
     cpu_last = {}  # (pid, starttime) -> cpu ticks at its last sample
+    roles = {}     # (pid, starttime) -> role, read once per process
+    peak = [0, {}]  # peak tree RSS and its split by role
     alive = {}
 
     def sample():
@@ -160,6 +181,14 @@ def main():
             pss, next_pss = sum(read_pss(pid) for pid in alive), t + a.pss
         for pid, st in alive.items():
             cpu_last[(pid, st[3])] = st[2]
+            if (pid, st[3]) not in roles:
+                roles[(pid, st[3])] = role(pid, st[0])
+        if status is None and rss > peak[0]:
+            split = {}
+            for pid, st in alive.items():
+                n, r = split.get(roles[(pid, st[3])], (0, 0))
+                split[roles[(pid, st[3])]] = (n + 1, r + st[4])
+            peak[:] = [rss, split]
         samples.append((t, len(alive), rss, pss))
 
     def reap():
@@ -218,6 +247,8 @@ def main():
         "peak_rss_mb": round(max(s[2] for s in during) / MB, 1),
         "mean_rss_mb": round(sum(s[2] for s in during) / len(during) / MB, 1),
         "peak_procs": max(s[1] for s in during),
+        "peak_by_role": {k: [n, round(r / MB, 1)]
+                         for k, (n, r) in sorted(peak[1].items(), key=lambda kv: -kv[1][1])},
         "samples": len(during),
         "rss_slope_mb_per_min": round(slope * 60, 2),
         "leaked": leaked,

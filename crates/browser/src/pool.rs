@@ -26,7 +26,7 @@ use crate::render::{self, RenderRequest, Rendered, TabState};
 
 /// Pages between two checks of a browser's memory by the render path (the janitor checks
 /// too, but a busy browser can grow a lot in its interval).
-const MEMORY_CHECK_EVERY: u64 = 25;
+const MEMORY_CHECK_EVERY: u64 = 10;
 
 /// What a browser is launched with. Requests with equal configs share a browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -153,8 +153,36 @@ pub struct PoolConfig {
     pub egress: Option<crate::egress::EgressPolicy>,
 }
 
+/// Operator overrides read by [`PoolConfig::default`] (for tuning and the render
+/// benchmark, where the CLI has no flag for them): `GANNET_BROWSER_ARGS` adds Chromium
+/// flags to the default config (whitespace-separated, checked like
+/// [`BrowserConfig::extra_args`]), `GANNET_BROWSER_MEMORY_CAP_MB` sets
+/// [`PoolConfig::rss_cap`].
+fn env_overrides(cfg: &mut PoolConfig) {
+    if let Ok(args) = std::env::var("GANNET_BROWSER_ARGS") {
+        cfg.default_config
+            .extra_args
+            .extend(args.split_whitespace().map(str::to_string));
+    }
+    if let Some(mb) = std::env::var("GANNET_BROWSER_MEMORY_CAP_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&mb| mb > 0)
+    {
+        cfg.rss_cap = mb << 20;
+    }
+}
+
 impl Default for PoolConfig {
     fn default() -> Self {
+        let mut cfg = Self::builtin();
+        env_overrides(&mut cfg);
+        cfg
+    }
+}
+
+impl PoolConfig {
+    fn builtin() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             executable: None,
@@ -167,7 +195,11 @@ impl Default for PoolConfig {
             launch_timeout: Duration::from_secs(20),
             recycle_after: 1_000,
             recycle_jitter: 0.2,
-            rss_cap: 1 << 30,
+            // A fresh browser (one content renderer, see process.rs) is ~300 MB PSS; past
+            // 640 MiB its renderer mostly holds what earlier pages left behind, and a
+            // relaunch (~0.3–0.5 s, after its pages drain) is cheaper than keeping it.
+            // 500 rustdoc pages: peak tree RSS 0.97 → 0.89 GB (cap 1 GiB → 640 MiB).
+            rss_cap: 640 << 20,
             hot_after: 3,
             hot_ttl: Duration::from_secs(30 * 60),
             cold_ttl: Duration::from_secs(120),
