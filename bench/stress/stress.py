@@ -288,12 +288,15 @@ def main():
                     f"{r['errors']} errors of {r['total']}; tree RSS peak {peak:.0f} MB")
         if 5 in steps:
             before = server.metrics()
-            configs = [(1280, 800)] * 4 + [(800, 600)] * 5 + [(1024, 768), (640, 480)]
+            # A browser's signature is its launch config (user agent, text mode, ...);
+            # viewports are per tab. None: the default config.
+            configs = [None] * 4 + ["stress-hot/1.0"] * 5 + ["stress-rare-a/1.0", "stress-rare-b/1.0"]
             fails = 0
-            for w, h in configs:
+            for ua in configs:
+                params = {"user_agent": ua} if ua else {}
                 status, _ = server.post("/crawl", {
                     "urls": [f"{SITE}/std/index.html"],
-                    "browser_config": {"type": "BrowserConfig", "params": {"viewport_width": w, "viewport_height": h}},
+                    "browser_config": {"type": "BrowserConfig", "params": params},
                     "crawler_config": {"type": "CrawlerRunConfig", "params": {"screenshot": True}},
                 })
                 fails += status != 200
@@ -303,7 +306,7 @@ def main():
             browsers = {t: m.get(f'gannet_browsers{{tier="{t}"}}', 0) for t in ("permanent", "hot", "cold")}
             launches = m.get("gannet_browser_launches_total", 0) - before.get("gannet_browser_launches_total", 0)
             reuse = 1 - launches / len(configs)
-            row("5 mixed configs (4 default, 5 × 800×600, 2 rare)", f"{fails} failed; hits permanent/hot/cold "
+            row("5 mixed configs (4 default, 5 × one user agent, 2 rare ones)", f"{fails} failed; hits permanent/hot/cold "
                 f"{hits['permanent']:.0f}/{hits['hot']:.0f}/{hits['cold']:.0f}; browsers alive {browsers}; "
                 f"{launches:.0f} launches for {len(configs)} renders (reuse {100 * reuse:.0f}%)")
         if 6 in steps:
@@ -339,9 +342,8 @@ def main():
             def spike():
                 threads = []
                 for i in range(24):
-                    w = 700 + (i % 3) * 100
                     body = {"urls": [f"{SITE}/std/index.html"],
-                            "browser_config": {"type": "BrowserConfig", "params": {"viewport_width": w, "viewport_height": 600}},
+                            "browser_config": {"type": "BrowserConfig", "params": {"user_agent": f"stress-spike-{i % 3}/1.0"}},
                             "crawler_config": {"type": "CrawlerRunConfig", "params": {"screenshot": True}}}
                     t = threading.Thread(target=server.post, args=("/crawl", body))
                     t.start()
@@ -357,7 +359,7 @@ def main():
                 after.append(server.tree_rss())
             m = server.metrics()
             browsers = {t: m.get(f'gannet_browsers{{tier="{t}"}}', 0) for t in ("permanent", "hot", "cold")}
-            row("7 idle cleanup", f"tree RSS {base:.0f} MB before, peak {peak:.0f} MB in a spike of 24 renders over 3 configs, "
+            row("7 idle cleanup", f"tree RSS {base:.0f} MB before, peak {peak:.0f} MB in a spike of 24 renders over 3 non-default configs, "
                 f"then every 5 s: {' → '.join(f'{x:.0f}' for x in after)} MB; browsers left {browsers}")
         if 8 in steps:
             target = 20_000 if a.quick else a.requests_8
@@ -384,16 +386,22 @@ def main():
                 f"max {max(samples):.0f} MB")
         if 9 in steps:
             results = []
+            messages = {}
             lock = threading.Lock()
 
             def one(i):
                 t0 = time.time()
+                message = ""
                 try:
-                    status, _ = server.post("/screenshot", {"url": f"{SITE}/std/index.html?r={i}"}, timeout=180)
+                    status, body = server.post("/screenshot", {"url": f"{SITE}/std/index.html?r={i}"}, timeout=180)
+                    if status != 200:
+                        message = json.loads(body).get("error", {}).get("message", "")[:160]
                 except Exception as e:  # noqa: BLE001 - a hung or broken request is the finding
-                    status = repr(e)
+                    status, message = "failed", repr(e)
                 with lock:
                     results.append((status, time.time() - t0))
+                    if message:
+                        messages[status] = message
 
             threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
             (_, peak) = with_peak(server, lambda: ([t.start() for t in threads], [t.join() for t in threads]))
@@ -401,7 +409,8 @@ def main():
             for s, _ in results:
                 counts[s] = counts.get(s, 0) + 1
             slowest = max(d for _, d in results)
-            row("9 100 concurrent renders", f"answers {counts}; slowest {slowest:.1f} s; tree RSS peak {peak:.0f} MB")
+            row("9 100 concurrent renders", f"answers {counts}; slowest {slowest:.1f} s; tree RSS peak {peak:.0f} MB; "
+                f"messages: {messages}")
     finally:
         server.stop()
     time.sleep(1)

@@ -859,18 +859,30 @@ impl Inner {
         if let Some(proxy) = &self.egress {
             args.extend(proxy.chromium_args());
         }
+        // A request whose deadline leaves no time to start a browser is a busy pool (503),
+        // not a launch failure: Chromium is fine, the request waited too long for it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let short = left < self.cfg.launch_timeout;
+        if left < Duration::from_millis(500) {
+            return Err(Error::Busy(
+                "no time left before the request's deadline to start a browser".into(),
+            ));
+        }
         let spec = LaunchSpec {
             executable: self.executable.clone(),
             args,
             temp_root: self.cfg.temp_root.clone(),
-            timeout: self
-                .cfg
-                .launch_timeout
-                .min(deadline.saturating_duration_since(Instant::now())),
+            timeout: self.cfg.launch_timeout.min(left),
         };
         let process = tokio::task::spawn_blocking(move || process::launch(&spec))
             .await
-            .map_err(|e| Error::Launch(e.to_string()))??;
+            .map_err(|e| Error::Launch(e.to_string()))?
+            .map_err(|e| match e {
+                Error::Launch(m) if short && m.contains("did not open") => Error::Busy(format!(
+                    "the request's deadline passed while a browser started ({m})"
+                )),
+                other => other,
+            })?;
         let handler_cfg = HandlerConfig {
             viewport: None,
             request_timeout: Duration::from_secs(120),
