@@ -146,37 +146,38 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP gannet_route_class_in_flight Requests holding a slot of their route class.\n# TYPE gannet_route_class_in_flight gauge\n");
-        for c in classes {
-            let _ = writeln!(
-                out,
-                "gannet_route_class_in_flight{{class=\"{}\"}} {}",
-                c.class, c.in_flight
-            );
-        }
-        out.push_str("# HELP gannet_route_class_waiting Requests waiting for a slot of their route class.\n# TYPE gannet_route_class_waiting gauge\n");
-        for c in classes {
-            let _ = writeln!(
-                out,
-                "gannet_route_class_waiting{{class=\"{}\"}} {}",
-                c.class, c.waiting
-            );
-        }
-        out.push_str("# HELP gannet_route_class_limit Slots of each route class.\n# TYPE gannet_route_class_limit gauge\n");
-        for c in classes {
-            let _ = writeln!(
-                out,
-                "gannet_route_class_limit{{class=\"{}\"}} {}",
-                c.class, c.limit
-            );
-        }
-        out.push_str("# HELP gannet_route_class_rejected_total Requests refused with 503 by their route class (queue full or deadline).\n# TYPE gannet_route_class_rejected_total counter\n");
-        for c in classes {
-            let _ = writeln!(
-                out,
-                "gannet_route_class_rejected_total{{class=\"{}\"}} {}",
-                c.class, c.rejected
-            );
+        type Field = fn(&crate::limits::ClassStats) -> u64;
+        let series: [(&str, &str, &str, Field); 4] = [
+            (
+                "gannet_route_class_in_flight",
+                "Requests holding a slot of their route class.",
+                "gauge",
+                |c| c.in_flight as u64,
+            ),
+            (
+                "gannet_route_class_waiting",
+                "Requests waiting for a slot of their route class.",
+                "gauge",
+                |c| c.waiting as u64,
+            ),
+            (
+                "gannet_route_class_limit",
+                "Slots of each route class.",
+                "gauge",
+                |c| c.limit as u64,
+            ),
+            (
+                "gannet_route_class_rejected_total",
+                "Requests refused with 503 by their route class (queue full or deadline).",
+                "counter",
+                |c| c.rejected,
+            ),
+        ];
+        for (name, help, kind, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for c in classes {
+                let _ = writeln!(out, "{name}{{class=\"{}\"}} {}", c.class, value(c));
+            }
         }
         let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
             let _ = writeln!(
