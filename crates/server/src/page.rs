@@ -260,22 +260,17 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
     flight.get_or_init(|| produce(state, req)).await;
     drop(landing);
     // The last one out takes the page without a copy.
-    match Arc::try_unwrap(flight) {
-        Ok(cell) => cell.into_inner().unwrap_or_else(|| {
-            Err(PageError {
-                status: None,
-                message: "the page was abandoned".into(),
-                busy: true,
-            })
-        }),
-        Err(shared) => shared.get().cloned().unwrap_or_else(|| {
-            Err(PageError {
-                status: None,
-                message: "the page was abandoned".into(),
-                busy: true,
-            })
-        }),
-    }
+    let outcome = match Arc::try_unwrap(flight) {
+        Ok(cell) => cell.into_inner(),
+        Err(shared) => shared.get().cloned(),
+    };
+    outcome.unwrap_or_else(|| {
+        Err(PageError {
+            status: None,
+            message: "the page was abandoned".into(),
+            busy: true,
+        })
+    })
 }
 
 /// Produces one page.
