@@ -193,6 +193,11 @@ def md_cycle():
     return POST_CYCLE % '{"url": "%s"}'
 
 
+def md_http_cycle():
+    """/md on the HTTP-only path (render never): the issue's "/md (HTTP mode)" target."""
+    return POST_CYCLE % '{"url": "%s", "render": "never"}'
+
+
 def crawl_cycle():
     return POST_CYCLE % '{"urls": ["%s"]}'
 
@@ -277,6 +282,11 @@ def main():
             for conns in (10, 50, 64, 100):
                 r, peak = with_peak(server, lambda: wrk("/md", md_cycle(), conns, secs, urls_file))
                 row(f"4 /md, {conns} clients, 500 distinct pages", f"{r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                    f"{r['errors']} errors of {r['total']}; tree RSS peak {peak:.0f} MB")
+            for conns in (10, 64, 100):
+                r, peak = with_peak(server, lambda: wrk("/md", md_http_cycle(), conns, secs, urls_file))
+                row(f"4 /md HTTP mode (render never), {conns} clients, 500 distinct pages",
+                    f"{r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
                     f"{r['errors']} errors of {r['total']}; tree RSS peak {peak:.0f} MB")
             for conns in (10, 64, 100):
                 r, peak = with_peak(server, lambda: wrk("/md", md_one(page), conns, secs))

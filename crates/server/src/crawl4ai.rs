@@ -264,23 +264,24 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, crate::page::PageError>
     }
 }
 
+/// gannet's `render` field: never (HTTP only), auto (smart mode), always.
+fn render_mode(mode: &str) -> Result<Render, ApiError> {
+    match mode {
+        "never" => Ok(Render::Never),
+        "auto" => Ok(Render::Auto),
+        "always" => Ok(Render::Always),
+        _ => Err(ApiError::bad_request(format!(
+            "render {mode:?}: use never, auto or always"
+        ))),
+    }
+}
+
 /// Top-level fields beside the configs: gannet's `render` (never, auto, always) and
 /// crawl4ai's own extras (reported as unsupported).
 fn extension_options(opts: &mut Options, other: &Map<String, Value>) -> Result<(), ApiError> {
     for (key, value) in other {
         match (key.as_str(), value.as_str()) {
-            ("render", Some(mode)) => {
-                opts.template.render = match mode {
-                    "never" => Render::Never,
-                    "auto" => Render::Auto,
-                    "always" => Render::Always,
-                    _ => {
-                        return Err(ApiError::bad_request(format!(
-                            "render {mode:?}: use never, auto or always"
-                        )));
-                    }
-                };
-            }
+            ("render", Some(mode)) => opts.template.render = render_mode(mode)?,
             // crawl4ai's defaults for these are what we do.
             ("headless", _) | ("anti_bot_strategy", Some("default")) => {}
             _ => opts.unsupported.push(key.clone()),
@@ -416,6 +417,10 @@ pub(crate) struct MarkdownRequest {
     /// crawl4ai's cache-bust counter; echoed back.
     #[serde(default = "zero")]
     c: Value,
+    /// gannet's extension: `never` (HTTP only, the fast path), `auto` (default: render
+    /// only a page that needs JavaScript) or `always`.
+    #[serde(default)]
+    render: Option<String>,
 }
 
 fn fit() -> String {
@@ -444,6 +449,9 @@ pub(crate) async fn markdown(
     };
     let mut page = PageRequest::new(url, state.cfg.page_timeout);
     page.want_raw_markdown = raw;
+    if let Some(mode) = &req.render {
+        page.render = render_mode(mode)?;
+    }
     let p = get_page(&state, page)
         .await
         .map_err(crate::page::PageError::into_api)?;

@@ -19,8 +19,8 @@ const ARTICLE: &str = r#"<!doctype html><html lang="en"><head><title>Gannets</ti
 </article><footer>Footer text</footer></body></html>"#;
 
 const SPA: &str = r#"<!doctype html><html><head><title>App</title></head><body><div id="root"></div><script>
-setTimeout(() => { document.getElementById('root').innerHTML =
-  '<article><h1 id="late">App</h1><p>Rendered by a script after a short delay, only a browser sees this text at all.</p></article>'; }, 300);
+document.getElementById('root').innerHTML =
+  '<article><h1 id="late">App</h1><p>Rendered by a script, only a browser sees this text at all.</p></article>';
 </script></body></html>"#;
 
 async fn site() -> Site {
@@ -142,6 +142,30 @@ async fn markdown_crawl_and_firecrawl_routes() {
             .unwrap()
             .contains("Site navigation")
     );
+    // `render`: never is the HTTP-only path (the SPA's script never runs), auto renders
+    // the empty app shell, anything else is a 400.
+    let spa = |render: &str| {
+        c.post(server.url("/md"))
+            .json(&json!({"url": site.url("/spa").as_str(), "render": render}))
+            .send()
+    };
+    let never: Value = spa("never").await.unwrap().json().await.unwrap();
+    assert!(
+        !never["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("only a browser"),
+        "{never}"
+    );
+    let auto: Value = spa("auto").await.unwrap().json().await.unwrap();
+    assert!(
+        auto["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("only a browser"),
+        "{auto}"
+    );
+    assert_eq!(spa("sometimes").await.unwrap().status(), 400);
 
     let crawl: Value = c
         .post(server.url("/crawl"))
@@ -203,7 +227,8 @@ async fn markdown_crawl_and_firecrawl_routes() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"200\"} 2"),
+        metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"200\"} 4")
+            && metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"400\"} 1"),
         "{metrics}"
     );
     assert!(metrics.contains("gannet_http_request_duration_seconds_bucket{route=\"/crawl\""));
