@@ -504,7 +504,7 @@ impl Pool {
             return Err(Error::Closed);
         }
         let deadline = Instant::now() + req.timeout;
-        let _slot = inner.admit(deadline).await?;
+        let _slot = inner.admit(deadline, req.queue_wait).await?;
         let entry = inner.entry(config);
         let tier = entry.tier(inner.cfg.hot_after);
         let mut result = self.attempt(&entry, req, deadline).await;
@@ -727,8 +727,12 @@ impl Inner {
     }
 
     /// Waits for a render slot: at once if one is free, else in the bounded queue until
-    /// the deadline.
-    async fn admit(&self, deadline: Instant) -> Result<OwnedSemaphorePermit, Error> {
+    /// the deadline, the queue timeout or the request's own `queue_wait`, whichever is first.
+    async fn admit(
+        &self,
+        deadline: Instant,
+        queue_wait: Option<Duration>,
+    ) -> Result<OwnedSemaphorePermit, Error> {
         match self.slots.clone().try_acquire_owned() {
             Ok(permit) => return Ok(permit),
             Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed),
@@ -744,7 +748,8 @@ impl Inner {
                 self.cfg.queue_limit
             )));
         }
-        let until = deadline.min(Instant::now() + self.cfg.queue_timeout);
+        let wait = queue_wait.map_or(self.cfg.queue_timeout, |w| w.min(self.cfg.queue_timeout));
+        let until = deadline.min(Instant::now() + wait);
         acquire_until(&self.slots, until, "free browser slot")
             .await
             .inspect_err(|_| {

@@ -151,6 +151,10 @@ pub struct RenderRequest {
     pub timeout: Duration,
     /// A named session: cookies and storage persist across its requests.
     pub session: Option<String>,
+    /// The longest this request waits in the pool's queue for a render slot; `None` =
+    /// the pool's queue timeout (never longer than it, nor than `timeout`). A caller for
+    /// whom a render is optional (smart mode) asks for less and keeps what it has.
+    pub queue_wait: Option<Duration>,
 }
 
 impl RenderRequest {
@@ -165,6 +169,7 @@ impl RenderRequest {
             block: Vec::new(),
             timeout: Duration::from_secs(30),
             session: None,
+            queue_wait: None,
         }
     }
 }

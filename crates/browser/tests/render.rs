@@ -450,8 +450,17 @@ async fn requests_beyond_capacity_queue_with_a_bound_and_a_deadline() {
     let started = Instant::now();
     assert!(matches!(pool.render(&short).await, Err(Error::Busy(_))));
     assert!(started.elapsed() < Duration::from_millis(1000));
+    // A request with a long deadline but a short queue wait (a render it can do
+    // without) gives up on the queue after its wait, not its deadline.
+    let mut optional = request(&site, "/slow");
+    optional.timeout = Duration::from_secs(20);
+    optional.queue_wait = Some(Duration::from_millis(300));
+    let started = Instant::now();
+    let skipped = pool.render(&optional).await;
+    assert!(matches!(skipped, Err(Error::Busy(_))), "{skipped:?}");
+    assert!(started.elapsed() < Duration::from_millis(1000));
     assert!(hog.await.unwrap().is_ok());
-    assert!(pool.metrics().busy_rejections >= 2);
+    assert!(pool.metrics().busy_rejections >= 3);
     close(pool).await;
 }
 

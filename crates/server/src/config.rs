@@ -24,6 +24,10 @@ pub struct ServerConfig {
     pub max_pages_waiting: usize,
     /// The longest a page waits for a slot before the request gets 503. Default 30 s.
     pub queue_timeout: Duration,
+    /// Smart mode (`render: auto`) renders a page that needs JavaScript only if a browser
+    /// slot frees within this long; else the request keeps the HTTP version, marked as
+    /// such, instead of queueing behind the pool or failing. Default 5 s.
+    pub smart_render_wait: Duration,
     /// Default time allowed per page (fetch or render), unless the request says less.
     /// Default 30 s; a request may ask for at most `max_page_timeout`.
     pub page_timeout: Duration,
@@ -78,6 +82,7 @@ impl Default for ServerConfig {
             max_pages_in_flight: 64,
             max_pages_waiting: 1024,
             queue_timeout: Duration::from_secs(30),
+            smart_render_wait: Duration::from_secs(5),
             page_timeout: Duration::from_secs(30),
             max_page_timeout: Duration::from_secs(120),
             max_page_bytes: 10 << 20,
@@ -169,6 +174,9 @@ pub struct PagesSection {
     pub max_in_flight: usize,
     pub max_waiting: usize,
     pub queue_timeout_secs: f64,
+    /// Smart mode renders only if a browser slot frees within this long; else the HTTP
+    /// version is kept (marked `render_skipped`).
+    pub smart_render_wait_secs: f64,
     pub timeout_secs: f64,
     pub max_timeout_secs: f64,
     pub max_page_mb: f64,
@@ -255,6 +263,7 @@ impl From<&ServerConfig> for FileConfig {
                 max_in_flight: c.max_pages_in_flight,
                 max_waiting: c.max_pages_waiting,
                 queue_timeout_secs: c.queue_timeout.as_secs_f64(),
+                smart_render_wait_secs: c.smart_render_wait.as_secs_f64(),
                 timeout_secs: c.page_timeout.as_secs_f64(),
                 max_timeout_secs: c.max_page_timeout.as_secs_f64(),
                 max_page_mb: c.max_page_bytes as f64 / MB,
@@ -331,6 +340,7 @@ impl FileConfig {
         c.max_pages_in_flight = p.max_in_flight;
         c.max_pages_waiting = p.max_waiting;
         c.queue_timeout = secs("pages.queue_timeout_secs", p.queue_timeout_secs)?;
+        c.smart_render_wait = secs("pages.smart_render_wait_secs", p.smart_render_wait_secs)?;
         c.page_timeout = secs("pages.timeout_secs", p.timeout_secs)?;
         c.max_page_timeout = secs("pages.max_timeout_secs", p.max_timeout_secs)?;
         if !(p.max_page_mb.is_finite() && p.max_page_mb > 0.0) {

@@ -237,6 +237,7 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, crate::page::PageError>
                     "language": p.doc.lang,
                     "word_count": p.doc.word_count,
                     "rendered": p.rendered,
+                    "render_skipped": p.render_skipped,
                     "elapsed_ms": p.elapsed.as_millis() as u64,
                 },
                 "screenshot": data(&p.screenshot),
@@ -460,14 +461,18 @@ pub(crate) async fn markdown(
     } else {
         p.doc.markdown
     };
-    Ok(Json(json!({
+    let mut answer = json!({
         "url": req.url,
         "filter": req.f,
         "query": req.q,
         "cache": req.c,
         "markdown": markdown,
         "success": true,
-    })))
+    });
+    if let Some(why) = p.render_skipped {
+        answer["render_skipped"] = json!(why);
+    }
+    Ok(Json(answer))
 }
 
 /// A request about one page (`/html`, `/screenshot`, `/pdf`, `/execute_js`).

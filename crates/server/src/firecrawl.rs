@@ -155,6 +155,9 @@ pub(crate) async fn scrape(
             "contentType": p.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()),
         }),
     );
+    if let Some(why) = &p.render_skipped {
+        warnings.push(format!("not rendered: {why}"));
+    }
     if !warnings.is_empty() {
         data.insert("warning".into(), json!(warnings.join("; ")));
     }

@@ -67,6 +67,7 @@ pub(crate) struct Metrics {
     /// Page stages (fetch, extract, render) → latency histogram.
     stages: Mutex<[Histogram; 3]>,
     rendered: AtomicU64,
+    render_skipped: AtomicU64,
     shed: AtomicU64,
     total: AtomicU64,
 }
@@ -97,6 +98,10 @@ impl Metrics {
 
     pub(crate) fn rendered(&self) {
         self.rendered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn render_skipped(&self) {
+        self.render_skipped.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn shed(&self) {
@@ -191,6 +196,13 @@ impl Metrics {
             "Pages rendered in the browser.",
             "counter",
             self.rendered.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "gannet_smart_renders_skipped_total",
+            "Smart-mode pages that kept their HTTP version (browser busy or render failed).",
+            "counter",
+            self.render_skipped.load(Ordering::Relaxed).to_string(),
         );
         gauge(
             &mut out,

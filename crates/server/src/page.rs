@@ -93,6 +93,9 @@ pub(crate) struct Page {
     pub(crate) js_result: Option<serde_json::Value>,
     pub(crate) js_error: Option<String>,
     pub(crate) rendered: bool,
+    /// Smart mode wanted a render but kept the HTTP version: why (browser busy, render
+    /// failed, no browser on this machine).
+    pub(crate) render_skipped: Option<String>,
     pub(crate) elapsed: Duration,
 }
 
@@ -324,12 +327,26 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
     .map_err(|e| fail(None, format!("extraction failed: {e}")))?;
     let (html, (doc, raw_doc, cleaned_html), needs, took) = extracted;
     state.metrics.stage(Stage::Extract, took);
-    if needs.is_some() && state.browser_available() {
-        match render(state, &req, Some(status), started).await {
-            Ok(page) => return Ok(page),
-            Err(e) if e.busy => return Err(e),
-            // The HTTP version stands when the browser cannot help.
-            Err(_) => {}
+    // Smart mode: a render is an upgrade of a page we already have. It waits for a
+    // browser slot only briefly (a burst of script-built pages must not hold every client
+    // of a busy server for the pool's whole queue deadline), and when the browser cannot
+    // help, the HTTP version stands, marked with the reason.
+    let mut render_skipped = None;
+    if needs.is_some() {
+        if !state.browser_available() {
+            render_skipped = Some("the page needs JavaScript but no browser is available".into());
+        } else {
+            match render(state, &req, Some(status), started).await {
+                Ok(page) => return Ok(page),
+                Err(e) => {
+                    state.metrics.render_skipped();
+                    render_skipped = Some(if e.busy {
+                        format!("the browser was busy ({})", e.message)
+                    } else {
+                        format!("the render failed ({})", e.message)
+                    });
+                }
+            }
         }
     }
     Ok(Page {
@@ -345,6 +362,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
         js_result: None,
         js_error: None,
         rendered: false,
+        render_skipped,
         elapsed: started.elapsed(),
     })
 }
@@ -392,6 +410,10 @@ async fn render(
     render_req.block = req.block.clone();
     render_req.timeout = req.timeout;
     render_req.session = req.session.clone();
+    if http_status.is_some() {
+        // Smart mode: the HTTP version is in hand, so wait for a slot only briefly.
+        render_req.queue_wait = Some(state.cfg.smart_render_wait);
+    }
     // Several scripts run in order: one expression that awaits each in turn.
     render_req.js = match req.js.len() {
         0 => None,
@@ -445,6 +467,7 @@ async fn render(
         js_result: rendered.js_result,
         js_error: rendered.js_error,
         rendered: true,
+        render_skipped: None,
         elapsed: started.elapsed(),
     })
 }

@@ -36,6 +36,11 @@ async fn site() -> Site {
             Response::html("<html><body><p>slow</p></body></html>")
                 .delay(Duration::from_millis(800)),
         )
+        .response(
+            "/slower",
+            Response::html("<html><body><p>slower</p></body></html>")
+                .delay(Duration::from_millis(4000)),
+        )
         .start()
         .await
 }
@@ -960,5 +965,75 @@ async fn identical_requests_in_flight_share_one_fetch() {
         "{metrics}"
     );
     assert!(metrics.contains("gannet_page_flights 0"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smart_mode_keeps_the_http_version_when_the_browser_is_busy() {
+    let site = site().await;
+    let mut cfg = test_config("smart-busy");
+    cfg.browser.max_concurrent = 1;
+    cfg.smart_render_wait = Duration::from_millis(300);
+    let server = start(cfg).await;
+    let c = client();
+    let md = |url: String, render: &'static str| {
+        let (c, md) = (c.clone(), server.url("/md"));
+        async move {
+            let r = c
+                .post(md)
+                .json(&json!({"url": url, "render": render}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // One render holds the only browser slot for ~4 s.
+    let hog = tokio::spawn(md(site.url("/slower").to_string(), "always"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The app shell needs a render; the slot does not free within 300 ms, so the answer
+    // is the HTTP version, at once, saying why, instead of a 503 or a 4 s wait.
+    let started = Instant::now();
+    let (status, body) = md(site.url("/spa").to_string(), "auto").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{body}");
+    assert!(
+        !body["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("only a browser"),
+        "{body}"
+    );
+    assert!(
+        body["render_skipped"]
+            .as_str()
+            .is_some_and(|why| why.contains("busy")),
+        "{body}"
+    );
+    let (status, body) = hog.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    // With the browser free, the same request is rendered and says nothing was skipped.
+    let (status, body) = md(site.url("/spa").to_string(), "auto").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("only a browser"),
+        "{body}"
+    );
+    assert!(body.get("render_skipped").is_none(), "{body}");
+    let metrics = c
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gannet_smart_renders_skipped_total 1"),
+        "{metrics}"
+    );
     server.stop().await;
 }
