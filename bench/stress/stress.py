@@ -288,6 +288,16 @@ def main():
                 row(f"4 /md HTTP mode (render never), {conns} clients, 500 distinct pages",
                     f"{r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
                     f"{r['errors']} errors of {r['total']}; tree RSS peak {peak:.0f} MB")
+            # One page under distinct URLs (a query string nginx ignores): every request
+            # is its own fetch and extraction, nothing shared by coalescing.
+            busted = os.path.join(tempfile.gettempdir(), "gannet-stress-one-page.txt")
+            with open(busted, "w") as f:
+                f.writelines(f"{page}?n={i}\n" for i in range(100_000))
+            for conns in (10, 64, 100):
+                r, peak = with_peak(server, lambda: wrk("/md", md_http_cycle(), conns, secs, busted))
+                row(f"4 /md HTTP mode, {conns} clients, one page under distinct URLs (no coalescing)",
+                    f"{r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                    f"{r['errors']} errors of {r['total']}; tree RSS peak {peak:.0f} MB")
             for conns in (10, 64, 100):
                 r, peak = with_peak(server, lambda: wrk("/md", md_one(page), conns, secs))
                 row(f"4 /md, {conns} clients, one page", f"{r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "

@@ -65,7 +65,9 @@ async fn job_or_404(state: &AppState, id: &str) -> Result<Job, ApiError> {
 
 /// Starts (or resumes) a job's runner.
 pub(crate) fn spawn_runner(state: Arc<AppState>, job: Job) {
+    let alive = crate::state::Runners::enter(&state);
     tokio::spawn(async move {
+        let _alive = alive;
         let result = match job.kind.as_str() {
             "crawl" => run_crawl(&state, &job).await,
             _ => run_batch(&state, &job).await,
@@ -76,6 +78,11 @@ pub(crate) fn spawn_runner(state: Arc<AppState>, job: Job) {
                 .await;
         }
     });
+}
+
+/// Completes when the server begins to shut down.
+async fn closed(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = closing.wait_for(|c| *c).await;
 }
 
 async fn cancelled(state: &AppState, id: &str) -> bool {
@@ -132,7 +139,15 @@ async fn run_batch(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
             }
         })
         .buffer_unordered(BATCH_CONCURRENCY);
-    while let Some(row) = results.next().await {
+    let mut closing = state.closing.subscribe();
+    loop {
+        let row = tokio::select! {
+            row = results.next() => row,
+            // Shutdown: every finished page is stored; the pages in flight are dropped and
+            // fetched again when the job resumes at the next start (status stays running).
+            _ = closed(&mut closing) => return Ok(()),
+        };
+        let Some(row) = row else { break };
         store.add_results(&job.id, vec![row], None).await?;
         if cancelled(state, &job.id).await {
             return Ok(());
@@ -174,9 +189,18 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut run = tokio::spawn(crawl.run(stop_rx));
     let mut offset = job.offset.max(0) as u64;
+    let mut closing = state.closing.subscribe();
+    let mut stopping = false;
     let outcome = loop {
         tokio::select! {
             finished = &mut run => break finished,
+            // Shutdown: the engine stops like an interrupted crawl (in-flight pages back to
+            // the frontier, sink and frontier committed together), so the job resumes at
+            // the next start with nothing lost and nothing written twice.
+            _ = closed(&mut closing), if !stopping => {
+                stopping = true;
+                let _ = stop_tx.send(true);
+            }
             _ = tokio::time::sleep(Duration::from_millis(300)) => {
                 offset = follow(&store, &job.id, &out, offset).await?;
                 if cancelled(state, &job.id).await {
@@ -190,15 +214,12 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
         return Ok(());
     }
     match outcome {
-        Ok(Ok(summary)) => {
+        // Stopped by the shutdown: still running, resumed at the next start.
+        Ok(Ok(summary)) if summary.stop == gannet_crawl::StopReason::Interrupted => Ok(()),
+        Ok(Ok(_)) => {
             let done = store.get(&job.id).await?.map_or(0, |j| j.done);
             store.set_total(&job.id, done).await?;
-            let status = if summary.stop == gannet_crawl::StopReason::Interrupted {
-                Status::Running
-            } else {
-                Status::Completed
-            };
-            store.set_status(&job.id, status, None).await
+            store.set_status(&job.id, Status::Completed, None).await
         }
         Ok(Err(e)) => {
             store

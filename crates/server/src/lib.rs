@@ -58,7 +58,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes; then stops accepting, lets requests in flight
-    /// finish, and closes the browsers.
+    /// finish, has running jobs checkpoint (they resume at the next start), and closes the
+    /// browsers.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -89,6 +90,17 @@ impl Server {
                 let _ = closing.send(true);
             })
             .await;
+        // Running jobs checkpoint (they heard `closing`) before the browsers go.
+        if !self
+            .state
+            .runners
+            .wait_idle(std::time::Duration::from_secs(20))
+            .await
+        {
+            eprintln!(
+                "gannet serve: jobs still running after 20 s; they resume from their last commit"
+            );
+        }
         self.state.shutdown().await;
         served
     }

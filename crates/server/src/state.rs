@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use gannet_browser::Pool;
 use gannet_fetch::{FetchConfig, Fetcher};
@@ -31,6 +32,47 @@ pub(crate) struct AppState {
     pub(crate) classes: crate::limits::ClassLimits,
     /// Identical page requests in flight together.
     pub(crate) flights: crate::page::Flights,
+    /// Job runners alive: shutdown waits (bounded) for them to checkpoint.
+    pub(crate) runners: Runners,
+}
+
+/// Counts the job runners alive, so a shutdown can wait until each has checkpointed.
+#[derive(Default)]
+pub(crate) struct Runners {
+    alive: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// One runner alive; dropping it (however the runner ends) counts it out.
+pub(crate) struct RunnerGuard(Arc<AppState>);
+
+impl Drop for RunnerGuard {
+    fn drop(&mut self) {
+        if self.0.runners.alive.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.runners.idle.notify_waiters();
+        }
+    }
+}
+
+impl Runners {
+    pub(crate) fn enter(state: &Arc<AppState>) -> RunnerGuard {
+        state.runners.alive.fetch_add(1, Ordering::SeqCst);
+        RunnerGuard(state.clone())
+    }
+
+    /// Waits until no runner is alive, at most `limit`; `false` if some still were.
+    pub(crate) async fn wait_idle(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let idle = self.idle.notified();
+            if self.alive.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.alive.load(Ordering::SeqCst) == 0;
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -65,6 +107,7 @@ impl AppState {
                 .map(|n| crate::ratelimit::RateLimiter::new(n, cfg.rate_limit_burst)),
             classes: crate::limits::ClassLimits::new(&cfg.limits, cfg.queue_timeout),
             flights: crate::page::Flights::default(),
+            runners: Runners::default(),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),

@@ -1037,3 +1037,117 @@ async fn smart_mode_keeps_the_http_version_when_the_browser_is_busy() {
     );
     server.stop().await;
 }
+
+/// A shutdown checkpoints running jobs: batch and crawl jobs stop at once, keep what they
+/// finished, and finish at the next start with every page exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
+    let mut builder = SiteBuilder::new();
+    let mut links = String::new();
+    for i in 0..12 {
+        links.push_str(&format!("<a href=\"/s{i}\">slow page {i}</a> "));
+        builder = builder.response(
+            &format!("/s{i}"),
+            Response::html(format!(
+                "<html><head><title>S{i}</title></head><body><p>Slow page number {i}.</p></body></html>"
+            ))
+            .delay(Duration::from_millis(500)),
+        );
+    }
+    let site = builder
+        .page("/", format!("<html><body><p>Home</p>{links}</body></html>"))
+        .response(
+            "/b",
+            Response::html("<html><body><p>batch page</p></body></html>")
+                .delay(Duration::from_millis(700)),
+        )
+        .start()
+        .await;
+    let cfg = test_config("checkpoint");
+    let server = start(cfg.clone()).await;
+    let c = client();
+    let batch_urls: Vec<String> = (0..32)
+        .map(|i| format!("{}?n={i}", site.url("/b")))
+        .collect();
+    let create = |body: Value| {
+        let (c, url) = (c.clone(), server.url("/jobs"));
+        async move {
+            let v: Value = c
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["id"].as_str().expect("a job id").to_string()
+        }
+    };
+    let batch = create(json!({"urls": batch_urls})).await;
+    let crawl = create(json!({"crawl": {"url": site.url("/").as_str(), "limit": 50}})).await;
+    let job = |addr: String| {
+        let c = c.clone();
+        async move {
+            c.get(addr)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // Stop while both are under way.
+    let started = Instant::now();
+    loop {
+        let b = job(server.url(&format!("/jobs/{batch}"))).await;
+        let k = job(server.url(&format!("/jobs/{crawl}"))).await;
+        if b["done"].as_u64() >= Some(8) && k["done"].as_u64() >= Some(2) {
+            assert_eq!(b["status"], "running", "{b}");
+            assert_eq!(k["status"], "running", "{k}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{b} {k}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stopping = Instant::now();
+    server.stop().await;
+    // Not the ~2 s the rest of the batch would take, nor the crawl's remaining pages.
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        stopping.elapsed()
+    );
+    let batch_hits = site.hits("/b");
+    assert!(
+        batch_hits < 32,
+        "the batch stopped early: {batch_hits} fetches"
+    );
+
+    let server = start(cfg).await;
+    for (id, want) in [(&batch, 32), (&crawl, 13)] {
+        let done = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(done["done"], want, "{done}");
+        let ndjson = c
+            .get(server.url(&format!("/jobs/{id}/results.ndjson")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let urls: Vec<String> = ndjson
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["url"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = urls.iter().collect();
+        assert_eq!(unique.len(), want, "every page once: {urls:?}");
+        assert_eq!(urls.len(), want, "nothing twice: {urls:?}");
+    }
+    server.stop().await;
+}
