@@ -57,7 +57,7 @@ fn main() {
         at(0.99).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3,
     );
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     println!("slowest:");
     for (took, size, links, path) in rows.iter().take(10) {
         println!(

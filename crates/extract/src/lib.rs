@@ -21,6 +21,7 @@ pub mod links;
 pub mod markdown;
 pub mod metadata;
 mod parse;
+pub mod relevance;
 pub mod serialize;
 pub mod tag;
 

@@ -150,13 +150,31 @@ fn options(state: &AppState, browser: &Value, crawler: &Value) -> Result<Options
                 }
             }
             "session_id" => t.session = value.as_str().map(str::to_owned),
+            "markdown_generator" => {
+                let filter = plain(&value["params"]["content_filter"]);
+                match filter["type"].as_str() {
+                    // Our main-content extraction is the fit Markdown.
+                    None | Some("PruningContentFilter") => {}
+                    Some("BM25ContentFilter") => {
+                        let p = plain(&filter["params"]);
+                        t.focus = Some(crate::page::Focus {
+                            query: p["user_query"].as_str().unwrap_or_default().to_string(),
+                            threshold: p["bm25_threshold"]
+                                .as_f64()
+                                .map_or(gannet_extract::relevance::DEFAULT_THRESHOLD, |v| v as f32),
+                        });
+                    }
+                    Some(other) => unsupported.push(format!(
+                        "crawler_config.markdown_generator.content_filter={other}"
+                    )),
+                }
+            }
             // We never cache; the defaults of these are what we do anyway.
             "cache_mode"
             | "verbose"
             | "scraping_strategy"
             | "table_extraction"
-            | "exclude_social_media_domains"
-            | "markdown_generator" => {}
+            | "exclude_social_media_domains" => {}
             other => unsupported.push(format!("crawler_config.{other}")),
         }
     }
@@ -216,7 +234,7 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, crate::page::PageError>
                     "raw_markdown": raw,
                     "markdown_with_citations": raw,
                     "references_markdown": "",
-                    "fit_markdown": p.doc.markdown,
+                    "fit_markdown": p.focused.as_deref().unwrap_or(&p.doc.markdown),
                     "fit_html": p.cleaned_html,
                 },
                 "links": {
@@ -409,10 +427,13 @@ fn stream_response(
 pub(crate) struct MarkdownRequest {
     /// The page, an absolute http(s) URL.
     url: String,
-    /// `fit`: the main content (default); `raw`: the whole page.
+    /// `fit`: the main content (default); `raw`: the whole page; `bm25`: the blocks of
+    /// the whole page that bear on `q` (BM25), under their headings. `llm` is not
+    /// supported (400).
     #[serde(default = "fit")]
     f: String,
-    /// Query for the bm25/llm filters (not supported: they answer 400).
+    /// The query of the `bm25` filter; empty or absent: the page's title and
+    /// description.
     #[serde(default)]
     q: Option<String>,
     /// crawl4ai's cache-bust counter; echoed back.
@@ -439,24 +460,38 @@ pub(crate) async fn markdown(
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body?;
     let url = parse_url(&req.url)?;
-    let raw = match req.f.as_str() {
-        "fit" => false,
-        "raw" => true,
+    let (raw, bm25) = match req.f.as_str() {
+        "fit" => (false, false),
+        "raw" => (true, false),
+        "bm25" => (false, true),
+        "llm" => {
+            return Err(ApiError::bad_request(
+                "filter \"llm\" is not supported: it needs a language model, which this server does not call; use bm25 with q",
+            ));
+        }
         other => {
             return Err(ApiError::bad_request(format!(
-                "filter {other:?} is not supported: use fit (main content) or raw (whole page)"
+                "filter {other:?} is not supported: use fit (main content), raw (whole page) or bm25 (with q)"
             )));
         }
     };
     let mut page = PageRequest::new(url, state.cfg.page_timeout);
     page.want_raw_markdown = raw;
+    if bm25 {
+        page.focus = Some(crate::page::Focus {
+            query: req.q.clone().unwrap_or_default(),
+            threshold: gannet_extract::relevance::DEFAULT_THRESHOLD,
+        });
+    }
     if let Some(mode) = &req.render {
         page.render = render_mode(mode)?;
     }
     let p = get_page(&state, page)
         .await
         .map_err(crate::page::PageError::into_api)?;
-    let markdown = if raw {
+    let markdown = if let Some(focused) = p.focused {
+        focused
+    } else if raw {
         p.raw_doc.map(|d| d.markdown).unwrap_or(p.doc.markdown)
     } else {
         p.doc.markdown

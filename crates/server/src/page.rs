@@ -42,6 +42,17 @@ pub(crate) struct PageRequest {
     pub(crate) want_raw_markdown: bool,
     /// Also serialize the cleaned main-content HTML.
     pub(crate) want_cleaned_html: bool,
+    /// Also the blocks of the whole page that bear on a query (BM25).
+    pub(crate) focus: Option<Focus>,
+}
+
+/// A query-focused view of a page: the whole page's Markdown filtered with BM25
+/// ([`gannet_extract::relevance`]), crawl4ai's `bm25` filter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Focus {
+    /// Empty: the page's own title and description stand for the query.
+    pub(crate) query: String,
+    pub(crate) threshold: f32,
 }
 
 impl PageRequest {
@@ -60,6 +71,7 @@ impl PageRequest {
             browser: gannet_browser::BrowserConfig::default(),
             want_raw_markdown: false,
             want_cleaned_html: false,
+            focus: None,
         }
     }
 
@@ -88,6 +100,8 @@ pub(crate) struct Page {
     pub(crate) doc: Document,
     pub(crate) raw_doc: Option<Document>,
     pub(crate) cleaned_html: Option<String>,
+    /// The query-focused Markdown, when the request had a [`Focus`].
+    pub(crate) focused: Option<String>,
     pub(crate) screenshot: Option<Vec<u8>>,
     pub(crate) pdf: Option<Vec<u8>>,
     pub(crate) js_result: Option<serde_json::Value>,
@@ -177,6 +191,8 @@ struct FlightKey {
     auto: bool,
     raw: bool,
     cleaned: bool,
+    /// Query and threshold (its bits: f32 is not `Eq`).
+    focus: Option<(String, u32)>,
     timeout: Duration,
 }
 
@@ -252,6 +268,10 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
         auto: req.render == Render::Auto,
         raw: req.want_raw_markdown,
         cleaned: req.want_cleaned_html,
+        focus: req
+            .focus
+            .as_ref()
+            .map(|f| (f.query.clone(), f.threshold.to_bits())),
         timeout: req.timeout,
     };
     let flight = state.flights.join(&key);
@@ -307,8 +327,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
         })?;
     state.metrics.stage(Stage::Fetch, fetch_started.elapsed());
     let url = fetched.url.clone();
-    let want_raw = req.want_raw_markdown;
-    let want_cleaned = req.want_cleaned_html;
+    let wants = Wants::of(&req);
     let smart = req.render == Render::Auto;
     let status = fetched.status;
     let headers = fetched.headers.clone();
@@ -317,15 +336,15 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
         let (text, _) =
             gannet_extract::decode::decode_html(&fetched.body, fetched.charset.as_deref());
         let html = text.into_owned();
-        let parts = extract(&html, &url, want_raw, want_cleaned);
+        let parts = extract(&html, &url, &wants);
         let needs = smart
-            .then(|| gannet_browser::smart::needs_render(&html, parts.0.word_count))
+            .then(|| gannet_browser::smart::needs_render(&html, parts.doc.word_count))
             .flatten();
         (html, parts, needs, started.elapsed())
     })
     .await
     .map_err(|e| fail(None, format!("extraction failed: {e}")))?;
-    let (html, (doc, raw_doc, cleaned_html), needs, took) = extracted;
+    let (html, parts, needs, took) = extracted;
     state.metrics.stage(Stage::Extract, took);
     // Smart mode: a render is an upgrade of a page we already have. It waits for a
     // browser slot only briefly (a burst of script-built pages must not hold every client
@@ -350,13 +369,14 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
         }
     }
     Ok(Page {
-        final_url: doc.url.clone().unwrap_or_else(|| req.url.to_string()),
+        final_url: parts.doc.url.clone().unwrap_or_else(|| req.url.to_string()),
         status,
         headers,
         html,
-        doc,
-        raw_doc,
-        cleaned_html,
+        doc: parts.doc,
+        raw_doc: parts.raw_doc,
+        cleaned_html: parts.cleaned_html,
+        focused: parts.focused,
         screenshot: None,
         pdf: None,
         js_result: None,
@@ -367,27 +387,68 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
     })
 }
 
-type Extracted = (Document, Option<Document>, Option<String>);
+/// What a request wants made of a page besides the main content.
+struct Wants {
+    raw: bool,
+    cleaned: bool,
+    focus: Option<Focus>,
+}
 
-fn extract(html: &str, url: &Url, want_raw: bool, want_cleaned: bool) -> Extracted {
+impl Wants {
+    fn of(req: &PageRequest) -> Self {
+        Self {
+            raw: req.want_raw_markdown,
+            cleaned: req.want_cleaned_html,
+            focus: req.focus.clone(),
+        }
+    }
+}
+
+struct Extracted {
+    doc: Document,
+    raw_doc: Option<Document>,
+    cleaned_html: Option<String>,
+    focused: Option<String>,
+}
+
+fn extract(html: &str, url: &Url, wants: &Wants) -> Extracted {
     let options = gannet_extract::Options {
         raw: false,
         charset: Some("utf-8".into()),
     };
-    let (doc, cleaned) = if want_cleaned {
+    let (doc, cleaned_html) = if wants.cleaned {
         let (d, h) = gannet_extract::extract_with_html(html.as_bytes(), Some(url), &options);
         (d, Some(h))
     } else {
         (gannet_extract::extract_str(html, Some(url), &options), None)
     };
-    let raw = want_raw.then(|| {
+    // The query filter reads the whole page, as crawl4ai's does.
+    let raw_doc = (wants.raw || wants.focus.is_some()).then(|| {
         let options = gannet_extract::Options {
             raw: true,
             charset: Some("utf-8".into()),
         };
         gannet_extract::extract_str(html, Some(url), &options)
     });
-    (doc, raw, cleaned)
+    let focused = wants.focus.as_ref().zip(raw_doc.as_ref()).map(|(f, raw)| {
+        let query = if f.query.trim().is_empty() {
+            // crawl4ai's rule: no query, the page's own title and description.
+            format!(
+                "{} {}",
+                doc.title.as_deref().unwrap_or_default(),
+                doc.excerpt.as_deref().unwrap_or_default()
+            )
+        } else {
+            f.query.clone()
+        };
+        gannet_extract::relevance::bm25_filter(&raw.markdown, &query, f.threshold)
+    });
+    Extracted {
+        doc,
+        raw_doc,
+        cleaned_html,
+        focused,
+    }
 }
 
 async fn render(
@@ -440,11 +501,11 @@ async fn render(
     state.metrics.rendered();
     state.metrics.stage(Stage::Render, render_started.elapsed());
     let url = Url::parse(&rendered.final_url).unwrap_or_else(|_| req.url.clone());
-    let (want_raw, want_cleaned) = (req.want_raw_markdown, req.want_cleaned_html);
+    let wants = Wants::of(req);
     let html = rendered.html;
-    let (html, (doc, raw_doc, cleaned_html), took) = tokio::task::spawn_blocking(move || {
+    let (html, parts, took) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let parts = extract(&html, &url, want_raw, want_cleaned);
+        let parts = extract(&html, &url, &wants);
         (html, parts, started.elapsed())
     })
     .await
@@ -459,9 +520,10 @@ async fn render(
         },
         headers: Vec::new(),
         html,
-        doc,
-        raw_doc,
-        cleaned_html,
+        doc: parts.doc,
+        raw_doc: parts.raw_doc,
+        cleaned_html: parts.cleaned_html,
+        focused: parts.focused,
         screenshot: rendered.screenshot,
         pdf: rendered.pdf,
         js_result: rendered.js_result,

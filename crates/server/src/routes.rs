@@ -173,7 +173,7 @@ pub(crate) fn table() -> Vec<Route> {
         route("post", "/crawl/stream", Page, C4, "As /crawl, streamed: one CrawlResult per line as pages finish, then {\"status\":\"completed\"}.", crawl4ai::crawl_stream)
             .body::<crawl4ai::CrawlRequest>()
             .produces(Produces::Ndjson),
-        route("post", "/md", Page, C4, "One page as Markdown: f=fit is the main content, f=raw the whole page.", crawl4ai::markdown)
+        route("post", "/md", Page, C4, "One page as Markdown: f=fit is the main content, f=raw the whole page, f=bm25 the blocks of the whole page that bear on q (BM25).", crawl4ai::markdown)
             .body::<crawl4ai::MarkdownRequest>(),
         route("post", "/html", Page, C4, "One page's cleaned main-content HTML.", crawl4ai::html)
             .body::<crawl4ai::UrlRequest>(),

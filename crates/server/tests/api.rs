@@ -1151,3 +1151,98 @@ async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
     }
     server.stop().await;
 }
+
+/// crawl4ai's BM25 filter: `/md` with `f: bm25` and `q`, and a `BM25ContentFilter` in the
+/// crawler config's Markdown generator, give the blocks of the page that bear on the query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bm25_filter_keeps_what_bears_on_the_query() {
+    let page = r#"<!doctype html><html><head><title>Seabirds</title></head><body>
+<nav><a href="/">Home</a> <a href="/shop">Shop</a></nav>
+<article><h1>Seabirds</h1>
+<h2>Gannets</h2>
+<p>Gannets hunt fish by diving from a height into the sea and pursuing their prey underwater.</p>
+<h2>Puffins</h2>
+<p>Puffins nest in burrows on grassy cliff tops and carry many small fish crosswise in their bills.</p>
+<h2>Albatrosses</h2>
+<p>Albatrosses glide for hours over the southern ocean without a single beat of their long wings.</p>
+</article><footer>Footer text and copyright</footer></body></html>"#;
+    let site = SiteBuilder::new().page("/birds", page).start().await;
+    let server = start(test_config("bm25")).await;
+    let c = client();
+    let md = |body: Value| {
+        let (c, url) = (c.clone(), server.url("/md"));
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let url = site.url("/birds").to_string();
+    let (status, body) = md(json!({"url": url, "f": "bm25", "q": "burrows puffins nest"})).await;
+    assert_eq!(status, 200, "{body}");
+    let text = body["markdown"].as_str().unwrap();
+    assert!(
+        text.contains("## Puffins") && text.contains("burrows"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Gannets hunt") && !text.contains("Albatrosses glide"),
+        "{text}"
+    );
+    assert!(!text.contains("Footer") && !text.contains("Shop"), "{text}");
+    assert_eq!(body["query"], "burrows puffins nest");
+    let (status, body) = md(json!({"url": url, "f": "llm", "q": "x"})).await;
+    assert_eq!(status, 400, "{body}");
+
+    // The crawler config's content filter, as crawl4ai's client serializes it.
+    let generator = |filter: &str| {
+        json!({"type": "DefaultMarkdownGenerator", "params": {"content_filter": {
+            "type": filter,
+            "params": {"user_query": "gliding over the southern ocean", "bm25_threshold": 1.0},
+        }}})
+    };
+    let crawl: Value = c
+        .post(server.url("/crawl"))
+        .json(&json!({
+            "urls": [url],
+            "crawler_config": {"type": "CrawlerRunConfig", "params": {
+                "markdown_generator": generator("BM25ContentFilter"),
+            }},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let result = &crawl["results"][0];
+    let fit = result["markdown"]["fit_markdown"].as_str().unwrap();
+    assert!(fit.contains("Albatrosses glide"), "{crawl}");
+    assert!(!fit.contains("Puffins nest"), "{crawl}");
+    // The raw Markdown is still the whole page.
+    assert!(
+        result["markdown"]["raw_markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Puffins nest")
+    );
+    assert_eq!(crawl["unsupported_options"], json!([]), "{crawl}");
+    let crawl: Value = c
+        .post(server.url("/crawl"))
+        .json(&json!({
+            "urls": [url],
+            "crawler_config": {"type": "CrawlerRunConfig", "params": {
+                "markdown_generator": generator("LLMContentFilter"),
+            }},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        crawl["unsupported_options"],
+        json!(["crawler_config.markdown_generator.content_filter=LLMContentFilter"])
+    );
+    server.stop().await;
+}
