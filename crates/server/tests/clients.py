@@ -31,6 +31,21 @@ async def crawl4ai_checks():
         assert "Site navigation" in one.markdown.raw_markdown, "raw markdown is the whole page"
         assert any(l["href"].endswith("/other") for l in one.links["internal"]), one.links
 
+        # The BM25 content filter as crawl4ai's own classes serialize it.
+        from crawl4ai import BM25ContentFilter, DefaultMarkdownGenerator
+
+        focused = await client.crawl(
+            [f"{site}/article"],
+            crawler_config=CrawlerRunConfig(
+                markdown_generator=DefaultMarkdownGenerator(
+                    content_filter=BM25ContentFilter(user_query="air sacs cushioning the impact")
+                )
+            ),
+        )
+        assert focused.success, focused.error_message
+        fit = focused.markdown.fit_markdown
+        assert "air sacs" in fit and "closely related to boobies" not in fit, fit
+
         many = await client.crawl([f"{site}/article", f"{site}/other"])
         assert [r.url for r in many] == [f"{site}/article", f"{site}/other"]
         assert all(r.success for r in many)
