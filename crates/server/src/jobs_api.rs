@@ -34,6 +34,8 @@ const MAX_CRAWL_PAGES: u64 = 10_000;
 const MAX_LINE: u64 = 256 << 20;
 /// Pages of one batch fetched at once.
 const BATCH_CONCURRENCY: usize = 8;
+/// Pages in flight in one crawl job (per host, the engine's politeness limit applies).
+const MAX_CRAWL_CONCURRENCY: usize = 16;
 
 fn store(state: &AppState) -> Result<&Arc<JobStore>, ApiError> {
     state.jobs.as_ref().ok_or_else(|| {
@@ -177,10 +179,28 @@ async fn run_crawl(state: &Arc<AppState>, job: &Job) -> Result<(), ApiError> {
     config.scope.max_depth = r["max_depth"].as_u64().map(|d| d.min(100) as u32);
     config.scope.include = strings(&r["include"]);
     config.scope.exclude = strings(&r["exclude"]);
-    config.concurrency = 16;
+    config.scope.kind = match r["scope"].as_str() {
+        Some("domain") => gannet_frontier::ScopeKind::Domain,
+        Some("prefix") => gannet_frontier::ScopeKind::Prefix,
+        Some("any") => gannet_frontier::ScopeKind::Any,
+        _ => gannet_frontier::ScopeKind::Host,
+    };
+    config.concurrency = r["concurrency"]
+        .as_u64()
+        .map_or(MAX_CRAWL_CONCURRENCY, |n| {
+            (n as usize).clamp(1, MAX_CRAWL_CONCURRENCY)
+        });
     config.fetch.max_body_bytes = state.cfg.max_page_bytes;
-    config.fetch.timeout = state.cfg.page_timeout;
-    config.min_delay = state.cfg.crawl_delay;
+    config.fetch.timeout = r["timeout_ms"]
+        .as_u64()
+        .map_or(state.cfg.page_timeout, |ms| {
+            Duration::from_millis(ms.max(1)).min(state.cfg.max_page_timeout)
+        });
+    // A client may ask for more politeness than the operator's delay, never less.
+    config.min_delay = state
+        .cfg
+        .crawl_delay
+        .max(Duration::from_millis(r["delay_ms"].as_u64().unwrap_or(0)));
     config.fetch.allow_private = state.cfg.allow_private;
     store.set_status(&job.id, Status::Running, None).await?;
     let crawl = gannet_crawl::Crawl::open(config)
@@ -314,8 +334,10 @@ pub(crate) struct JobRequest {
     /// A batch: these URLs, each fetched (or rendered) and extracted.
     #[serde(default)]
     urls: Vec<String>,
-    /// A crawl: `{"url", "limit", "max_depth", "include", "exclude", "sitemaps"}` run by
-    /// the crawl engine (robots.txt, politeness and scope apply).
+    /// A crawl: `{"url", "limit", "max_depth", "include", "exclude", "sitemaps", "scope"
+    /// (host (default) | domain | prefix | any), "delay_ms", "concurrency"}` run by the
+    /// crawl engine (robots.txt, politeness and scope apply; the delay never goes below
+    /// the server's, concurrency never above 16).
     #[serde(default)]
     crawl: Option<Value>,
     /// crawl4ai's BrowserConfig for a batch.
@@ -571,16 +593,7 @@ pub(crate) async fn firecrawl_crawl(
     body: Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body?;
-    let url = req["url"].as_str().unwrap_or_default().to_string();
-    let crawl = json!({
-        "url": url,
-        "limit": req["limit"].as_u64().unwrap_or(10_000),
-        "max_depth": req.get("maxDiscoveryDepth").or_else(|| req.get("maxDepth")).and_then(Value::as_u64),
-        "include": req["includePaths"],
-        "exclude": req["excludePaths"],
-        "sitemaps": req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true),
-        "scrape_options": req["scrapeOptions"],
-    });
+    let (crawl, unsupported) = firecrawl_crawl_request(&req);
     let request = JobRequest {
         urls: Vec::new(),
         crawl: Some(crawl),
@@ -593,11 +606,90 @@ pub(crate) async fn firecrawl_crawl(
     } else {
         "v1"
     };
-    Ok(Json(json!({
+    let mut answer = json!({
         "success": true,
         "id": id,
         "url": format!("{}/{version}/crawl/{id}", base_url(&headers, &state)),
-    })))
+    });
+    if !unsupported.is_empty() {
+        answer["warning"] = json!(format!(
+            "not supported, ignored: {}",
+            unsupported.join(", ")
+        ));
+    }
+    Ok(Json(answer))
+}
+
+/// A Firecrawl crawl request as our crawl job, and the options we cannot honour (named in
+/// the answer's `warning`, never dropped silently).
+fn firecrawl_crawl_request(req: &Value) -> (Value, Vec<String>) {
+    let mut unsupported = Vec::new();
+    let flag = |key: &str| req[key].as_bool() == Some(true);
+    // Firecrawl follows only the pages below the start URL unless told otherwise.
+    let scope = if flag("allowExternalLinks") {
+        "any"
+    } else if flag("allowSubdomains") {
+        "domain"
+    } else if flag("crawlEntireDomain") || flag("allowBackwardLinks") {
+        "host"
+    } else {
+        "prefix"
+    };
+    if let Some(obj) = req.as_object() {
+        for (key, value) in obj {
+            match key.as_str() {
+                "url" | "limit" | "maxDepth" | "maxDiscoveryDepth" | "includePaths"
+                | "excludePaths" | "sitemap" | "ignoreSitemap" | "allowExternalLinks"
+                | "allowSubdomains" | "crawlEntireDomain" | "allowBackwardLinks" | "delay"
+                | "maxConcurrency" | "scrapeOptions" | "origin" | "integration" => {}
+                // Their defaults are what we do.
+                "ignoreQueryParameters"
+                | "deduplicateSimilarURLs"
+                | "ignoreRobotsTxt"
+                | "zeroDataRetention"
+                | "regexOnFullURL"
+                    if value.as_bool() == Some(false) => {}
+                "regexOnFullURL" if value.as_bool() == Some(true) => {}
+                other => unsupported.push(other.to_string()),
+            }
+        }
+    }
+    let scrape = &req["scrapeOptions"];
+    if let Some(obj) = scrape.as_object() {
+        for (key, value) in obj {
+            match key.as_str() {
+                "formats" => {
+                    for f in value.as_array().into_iter().flatten() {
+                        let name = f.as_str().or_else(|| f["type"].as_str()).unwrap_or("?");
+                        if !matches!(name, "markdown" | "links") {
+                            unsupported.push(format!("scrapeOptions.formats {name}"));
+                        }
+                    }
+                }
+                // Crawl jobs give the main content, as Firecrawl's default.
+                "onlyMainContent" if value.as_bool() != Some(false) => {}
+                // Nothing is cached and no ads are fetched (no browser): what these ask.
+                "storeInCache" | "maxAge" | "blockAds" | "removeBase64Images" => {}
+                "mobile" | "skipTlsVerification" | "fastMode" if value.as_bool() != Some(true) => {}
+                "timeout" if value.is_u64() => {}
+                other => unsupported.push(format!("scrapeOptions.{other}")),
+            }
+        }
+    }
+    let crawl = json!({
+        "url": req["url"].as_str().unwrap_or_default(),
+        "limit": req["limit"].as_u64().unwrap_or(10_000),
+        "max_depth": req.get("maxDiscoveryDepth").or_else(|| req.get("maxDepth")).and_then(Value::as_u64),
+        "include": req["includePaths"],
+        "exclude": req["excludePaths"],
+        "sitemaps": req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true),
+        "scope": scope,
+        "delay_ms": req["delay"].as_f64().map(|s| (s.clamp(0.0, 3600.0) * 1000.0) as u64),
+        "concurrency": req["maxConcurrency"].as_u64(),
+        "timeout_ms": scrape["timeout"].as_u64(),
+        "scrape_options": req["scrapeOptions"],
+    });
+    (crawl, unsupported)
 }
 
 /// A crawl result (a JSONL line of the engine) as a Firecrawl document.

@@ -615,6 +615,12 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
             format!("<html><body><p>Home</p>{links}<a href=\"/private\">x</a></body></html>"),
         )
         .page("/private", "<html><body>secret</body></html>")
+        .page(
+            "/docs/",
+            "<html><body><p>Docs home</p><a href=\"/docs/a\">a</a> <a href=\"/docs/b\">b</a> <a href=\"/p0\">outside</a></body></html>",
+        )
+        .page("/docs/a", "<html><body><p>Doc page a.</p></body></html>")
+        .page("/docs/b", "<html><body><p>Doc page b.</p></body></html>")
         .start()
         .await;
     let server = start(test_config("fccrawl")).await;
@@ -646,6 +652,46 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
             .all(|d| d["metadata"]["statusCode"] == 200 && d["markdown"].is_string())
     );
     assert_eq!(site.hits("/private"), 0, "robots.txt applies to crawl jobs");
+
+    // Firecrawl's scope: below the start URL unless told otherwise; what we cannot do is
+    // named in `warning`.
+    let p0_before = site.hits("/p0");
+    let started: Value = c
+        .post(server.url("/v2/crawl"))
+        .json(&json!({
+            "url": site.url("/docs/").as_str(),
+            "limit": 10,
+            "webhook": "http://127.0.0.1:9/hook",
+            "scrapeOptions": {"formats": ["markdown", "screenshot"], "onlyMainContent": false},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let warning = started["warning"].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("webhook")
+            && warning.contains("scrapeOptions.formats screenshot")
+            && warning.contains("scrapeOptions.onlyMainContent"),
+        "{started}"
+    );
+    let docs_job = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
+    assert_eq!(docs_job["completed"], 3, "{docs_job}");
+    assert_eq!(site.hits("/p0"), p0_before, "the crawl stayed under /docs/");
+    let started: Value = c
+        .post(server.url("/v2/crawl"))
+        .json(&json!({"url": site.url("/docs/").as_str(), "limit": 10, "crawlEntireDomain": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(started.get("warning").is_none(), "{started}");
+    let whole = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
+    assert!(whole["completed"].as_u64().unwrap() > 3, "{whole}");
 
     let map: Value = c
         .post(server.url("/v1/map"))
