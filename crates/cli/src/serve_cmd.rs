@@ -37,6 +37,9 @@ pub(crate) struct ServeArgs {
     /// Pages fetched or rendered at once, over all requests [default: 64].
     #[arg(long, env = "GANNET_MAX_PAGES_IN_FLIGHT")]
     max_pages_in_flight: Option<usize>,
+    /// Extractions at once, the others wait in order; 0: no limit [default: 0].
+    #[arg(long, env = "GANNET_EXTRACT_CONCURRENCY")]
+    extract_concurrency: Option<usize>,
     /// Largest request body, in bytes [default: 1 MiB].
     #[arg(long, env = "GANNET_MAX_BODY")]
     max_body: Option<usize>,
@@ -84,6 +87,9 @@ fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
     file.access_log &= !args.quiet;
     if let Some(n) = args.max_pages_in_flight {
         file.pages.max_in_flight = n;
+    }
+    if let Some(n) = args.extract_concurrency {
+        file.pages.extract_concurrency = n;
     }
     if let Some(n) = args.max_body {
         file.requests.max_body_bytes = n;

@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub max_urls: usize,
     /// Pages (fetches and renders) in flight over all requests. Default 64.
     pub max_pages_in_flight: usize,
+    /// Extractions running at once; the rest wait in order (FIFO). 0: no limit, every
+    /// page in flight extracts at once and the cores are shared among them.
+    pub extract_concurrency: usize,
     /// Pages that may wait for a slot; beyond it requests get 503 + Retry-After at once.
     pub max_pages_waiting: usize,
     /// The longest a page waits for a slot before the request gets 503. Default 30 s.
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             max_body_bytes: 1 << 20,
             max_urls: 100,
             max_pages_in_flight: 64,
+            extract_concurrency: 0,
             max_pages_waiting: 1024,
             queue_timeout: Duration::from_secs(30),
             smart_render_wait: Duration::from_secs(5),
@@ -172,6 +176,8 @@ pub struct RequestsSection {
 #[serde(deny_unknown_fields, default)]
 pub struct PagesSection {
     pub max_in_flight: usize,
+    /// Extractions at once, the rest in FIFO order; 0 = no limit.
+    pub extract_concurrency: usize,
     pub max_waiting: usize,
     pub queue_timeout_secs: f64,
     /// Smart mode renders only if a browser slot frees within this long; else the HTTP
@@ -261,6 +267,7 @@ impl From<&ServerConfig> for FileConfig {
             },
             pages: PagesSection {
                 max_in_flight: c.max_pages_in_flight,
+                extract_concurrency: c.extract_concurrency,
                 max_waiting: c.max_pages_waiting,
                 queue_timeout_secs: c.queue_timeout.as_secs_f64(),
                 smart_render_wait_secs: c.smart_render_wait.as_secs_f64(),
@@ -338,6 +345,7 @@ impl FileConfig {
         c.rate_limit_per_minute = (r.rate_limit_per_minute > 0).then_some(r.rate_limit_per_minute);
         c.rate_limit_burst = r.rate_limit_burst.max(1);
         c.max_pages_in_flight = p.max_in_flight;
+        c.extract_concurrency = p.extract_concurrency;
         c.max_pages_waiting = p.max_waiting;
         c.queue_timeout = secs("pages.queue_timeout_secs", p.queue_timeout_secs)?;
         c.smart_render_wait = secs("pages.smart_render_wait_secs", p.smart_render_wait_secs)?;

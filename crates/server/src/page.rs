@@ -331,7 +331,9 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
     let smart = req.render == Render::Auto;
     let status = fetched.status;
     let headers = fetched.headers.clone();
+    let gate = extraction_slot(state).await;
     let extracted = tokio::task::spawn_blocking(move || {
+        let _gate = gate;
         let started = Instant::now();
         let (text, _) =
             gannet_extract::decode::decode_html(&fetched.body, fetched.charset.as_deref());
@@ -385,6 +387,16 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
         render_skipped,
         elapsed: started.elapsed(),
     })
+}
+
+/// An extraction slot when extractions are limited (tokio's semaphore is fair: FIFO).
+/// Under load, a few extractions at a time finish in arrival order, instead of every page
+/// in flight sharing the cores and a big page's time stretching with the crowd.
+async fn extraction_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match &state.extract_gate {
+        Some(gate) => gate.clone().acquire_owned().await.ok(),
+        None => None,
+    }
 }
 
 /// What a request wants made of a page besides the main content.
@@ -503,7 +515,9 @@ async fn render(
     let url = Url::parse(&rendered.final_url).unwrap_or_else(|_| req.url.clone());
     let wants = Wants::of(req);
     let html = rendered.html;
+    let gate = extraction_slot(state).await;
     let (html, parts, took) = tokio::task::spawn_blocking(move || {
+        let _gate = gate;
         let started = Instant::now();
         let parts = extract(&html, &url, &wants);
         (html, parts, started.elapsed())

@@ -19,6 +19,8 @@ pub(crate) struct AppState {
     pub(crate) fetcher: Fetcher,
     pool: OnceCell<Result<Pool, String>>,
     pub(crate) pages: Arc<Semaphore>,
+    /// Extraction slots (FIFO), when limited.
+    pub(crate) extract_gate: Option<Arc<Semaphore>>,
     pub(crate) waiting: AtomicUsize,
     pub(crate) metrics: Metrics,
     memory: gannet_browser::memory::MemoryProbe,
@@ -109,6 +111,8 @@ impl AppState {
             flights: crate::page::Flights::default(),
             runners: Runners::default(),
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
+            extract_gate: (cfg.extract_concurrency > 0)
+                .then(|| Arc::new(Semaphore::new(cfg.extract_concurrency))),
             waiting: AtomicUsize::new(0),
             metrics: Metrics::default(),
             memory: gannet_browser::memory::MemoryProbe::default(),

@@ -1292,3 +1292,41 @@ async fn the_bm25_filter_keeps_what_bears_on_the_query() {
     );
     server.stop().await;
 }
+
+/// With extractions limited to one at a time, a burst of distinct pages is served in
+/// turn: every request answers, none waits forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limited_extraction_gate_serves_a_burst_in_turn() {
+    let site = site().await;
+    let mut cfg = test_config("gate");
+    cfg.extract_concurrency = 1;
+    let server = start(cfg).await;
+    let c = client();
+    let burst: Vec<_> = (0..16)
+        .map(|i| {
+            let (c, md) = (c.clone(), server.url("/md"));
+            let url = format!("{}?n={i}", site.url("/article"));
+            tokio::spawn(async move {
+                let r = c
+                    .post(md)
+                    .json(&json!({"url": url, "render": "never"}))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    for task in burst {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("Gannets are seabirds"),
+            "{body}"
+        );
+    }
+    server.stop().await;
+}
