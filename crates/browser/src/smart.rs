@@ -40,12 +40,16 @@ impl std::fmt::Display for RenderReason {
 /// Decides for one page: `html` as fetched, `content_words` the word count of its
 /// extracted main content.
 pub fn needs_render(html: &str, content_words: usize) -> Option<RenderReason> {
+    // Most pages have enough words: decide before copying up to 2 MiB to lowercase it.
+    if content_words >= ENOUGH_WORDS {
+        return None;
+    }
     let mut end = html.len().min(SCAN_LIMIT);
     while !html.is_char_boundary(end) {
         end -= 1;
     }
     let lower = html[..end].to_ascii_lowercase();
-    if !lower.contains("<script") || content_words >= ENOUGH_WORDS {
+    if !lower.contains("<script") {
         return None;
     }
     if noscript_wall(&lower) {
