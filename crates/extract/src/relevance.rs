@@ -11,6 +11,9 @@
 /// crawl4ai's default `bm25_threshold`.
 pub const DEFAULT_THRESHOLD: f32 = 1.0;
 
+/// Query words beyond this many are ignored.
+const MAX_QUERY_TERMS: usize = 64;
+
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
@@ -26,9 +29,17 @@ const STOP_WORDS: &[&str] = &[
 /// its nearest heading, in document order, separated by blank lines. A query with no
 /// searchable word selects nothing.
 pub fn bm25_filter(markdown: &str, query: &str, threshold: f32) -> String {
-    let mut terms = tokens(query);
-    terms.sort_unstable();
-    terms.dedup();
+    // Distinct words in query order; a query is a few words, and a hostile one must not
+    // multiply the work.
+    let mut terms: Vec<String> = Vec::new();
+    for t in tokens(query) {
+        if terms.len() == MAX_QUERY_TERMS {
+            break;
+        }
+        if !terms.contains(&t) {
+            terms.push(t);
+        }
+    }
     if terms.is_empty() {
         return String::new();
     }
@@ -36,25 +47,43 @@ pub fn bm25_filter(markdown: &str, query: &str, threshold: f32) -> String {
     if blocks.is_empty() {
         return String::new();
     }
-    let docs: Vec<Vec<String>> = blocks.iter().map(|b| tokens(&visible(b.text))).collect();
-    let n = docs.len() as f32;
-    let avg_len = (docs.iter().map(Vec::len).sum::<usize>() as f32 / n).max(1.0);
-    let idf: Vec<f32> = terms
+    let index: std::collections::HashMap<&str, usize> = terms
         .iter()
-        .map(|t| {
-            let with = docs.iter().filter(|d| d.contains(t)).count() as f32;
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    // Per block: its length in words and how often each query term occurs (one pass over
+    // the words, whatever the number of terms).
+    let counts: Vec<(usize, Vec<u32>)> = blocks
+        .iter()
+        .map(|b| {
+            let words = tokens(&visible(b.text));
+            let mut tf = vec![0u32; terms.len()];
+            for w in &words {
+                if let Some(&i) = index.get(w.as_str()) {
+                    tf[i] += 1;
+                }
+            }
+            (words.len(), tf)
+        })
+        .collect();
+    let n = counts.len() as f32;
+    let avg_len = (counts.iter().map(|c| c.0).sum::<usize>() as f32 / n).max(1.0);
+    let idf: Vec<f32> = (0..terms.len())
+        .map(|i| {
+            let with = counts.iter().filter(|c| c.1[i] > 0).count() as f32;
             (1.0 + (n - with + 0.5) / (with + 0.5)).ln()
         })
         .collect();
     let mut keep = vec![false; blocks.len()];
     let mut heading: Option<usize> = None;
-    for (i, (block, doc)) in blocks.iter().zip(&docs).enumerate() {
-        let len = doc.len() as f32;
-        let score: f32 = terms
+    for (i, (block, (len, tf))) in blocks.iter().zip(&counts).enumerate() {
+        let len = *len as f32;
+        let score: f32 = tf
             .iter()
             .zip(&idf)
-            .map(|(t, idf)| {
-                let tf = doc.iter().filter(|w| *w == t).count() as f32;
+            .map(|(&tf, idf)| {
+                let tf = tf as f32;
                 idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len))
             })
             .sum::<f32>()
@@ -317,6 +346,27 @@ Copyright 2026 Example Birds. All rights reserved.
         let out = bm25_filter(md, "塘鹅", DEFAULT_THRESHOLD);
         assert!(out.contains("北方塘鹅"), "{out}");
         assert!(!out.contains("公园"), "{out}");
+    }
+
+    #[test]
+    fn a_huge_query_and_page_stay_linear() {
+        let page: String = (0..20_000)
+            .map(|i| format!("Paragraph {i} about word{} and more.\n\n", i % 97))
+            .collect();
+        let query: String = (0..100_000).map(|i| format!("word{i} ")).collect();
+        let out = bm25_filter(&page, &query, DEFAULT_THRESHOLD);
+        // Only the first 64 query words count, and the call returns promptly.
+        assert!(out.len() < page.len());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_gives_a_subset_of_the_blocks(md in "[#`~|*+\\-0-9a-z .\n]{0,400}", q in "[a-z ]{0,30}") {
+            let out = bm25_filter(&md, &q, 0.1);
+            for block in out.split("\n\n") {
+                proptest::prop_assert!(md.contains(block.trim_end()), "{block:?} not in {md:?}");
+            }
+        }
     }
 
     #[test]
