@@ -270,6 +270,7 @@ async fn scrape_one(run: &Run, index: usize, input: &str) -> anyhow::Result<Stri
         let options = gannet_extract::Options {
             raw,
             charset: page.charset.clone(),
+            skip_links: false,
         };
         let (doc, html) = extract(&page.body, &page.url, &options, format);
         // The smart-mode signals are ASCII: a lossy view of the bytes is enough.
@@ -358,6 +359,7 @@ async fn format_rendered(
         let options = gannet_extract::Options {
             raw,
             charset: Some("utf-8".into()),
+            skip_links: false,
         };
         let (doc, html) = extract(rendered.html.as_bytes(), &url, &options, format);
         let info = RenderInfo {

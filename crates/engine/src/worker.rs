@@ -443,6 +443,7 @@ fn process(
     let options = Options {
         raw: false,
         charset: exchange.page.charset.clone(),
+        skip_links: false,
     };
     let document = gannet_extract::extract(&body, Some(url), &options);
     if smart

@@ -39,6 +39,10 @@ pub struct Options {
     pub raw: bool,
     /// Charset named by the transport (HTTP `Content-Type`), if any.
     pub charset: Option<String>,
+    /// Leave [`Document::links`] empty: for callers that want only the Markdown (links in
+    /// the Markdown are resolved either way). Resolving every link of a link-heavy page
+    /// is a tenth of its extraction.
+    pub skip_links: bool,
 }
 
 /// Extract a document from HTML bytes (any charset: see [`decode`]).
@@ -75,7 +79,11 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
     let page_host = page_url
         .as_ref()
         .and_then(|u| u.host_str().map(str::to_string));
-    let all_links = links::collect_links(&dom, dom.root(), base.as_ref(), page_host.as_deref());
+    let all_links = if options.skip_links {
+        Vec::new()
+    } else {
+        links::collect_links(&dom, dom.root(), base.as_ref(), page_host.as_deref())
+    };
     let (clean, root) = if options.raw {
         let root = dom.body().unwrap_or(dom.root());
         (dom, root)
@@ -199,6 +207,31 @@ mod tests {
 
     const DESC: &str = "I'm new to astronomy and excited to start exploring the night sky. \
         I'd love some advice on choosing my first telescope, something *beginner-friendly*.";
+
+    #[test]
+    fn skip_links_leaves_the_list_empty_and_the_markdown_links_resolved() {
+        let html = b"<html><body><article><h1>T</h1><p>A paragraph long enough to be the content, \
+            with <a href=\"/other\">a link</a> in the middle of it, and more words after.</p>\
+            </article></body></html>";
+        let url = Url::parse("https://example.com/a/").unwrap();
+        let full = extract(html, Some(&url), &Options::default());
+        let lean = extract(
+            html,
+            Some(&url),
+            &Options {
+                skip_links: true,
+                ..Options::default()
+            },
+        );
+        assert!(!full.links.is_empty());
+        assert!(lean.links.is_empty());
+        assert_eq!(full.markdown, lean.markdown);
+        assert!(
+            lean.markdown.contains("(https://example.com/other)"),
+            "{}",
+            lean.markdown
+        );
+    }
 
     #[test]
     fn an_empty_script_shell_page_is_given_its_description() {

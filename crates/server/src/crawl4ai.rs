@@ -477,6 +477,8 @@ pub(crate) async fn markdown(
     };
     let mut page = PageRequest::new(url, state.cfg.page_timeout);
     page.want_raw_markdown = raw;
+    // The answer is the Markdown alone.
+    page.want_links = false;
     if bm25 {
         page.focus = Some(crate::page::Focus {
             query: req.q.clone().unwrap_or_default(),

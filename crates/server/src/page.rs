@@ -44,6 +44,8 @@ pub(crate) struct PageRequest {
     pub(crate) want_cleaned_html: bool,
     /// Also the blocks of the whole page that bear on a query (BM25).
     pub(crate) focus: Option<Focus>,
+    /// The page's link list (`/md` answers with Markdown alone and skips it).
+    pub(crate) want_links: bool,
 }
 
 /// A query-focused view of a page: the whole page's Markdown filtered with BM25
@@ -72,6 +74,7 @@ impl PageRequest {
             want_raw_markdown: false,
             want_cleaned_html: false,
             focus: None,
+            want_links: true,
         }
     }
 
@@ -191,6 +194,7 @@ struct FlightKey {
     auto: bool,
     raw: bool,
     cleaned: bool,
+    links: bool,
     /// Query and threshold (its bits: f32 is not `Eq`).
     focus: Option<(String, u32)>,
     timeout: Duration,
@@ -268,6 +272,7 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
         auto: req.render == Render::Auto,
         raw: req.want_raw_markdown,
         cleaned: req.want_cleaned_html,
+        links: req.want_links,
         focus: req
             .focus
             .as_ref()
@@ -403,6 +408,7 @@ async fn extraction_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphore
 struct Wants {
     raw: bool,
     cleaned: bool,
+    links: bool,
     focus: Option<Focus>,
 }
 
@@ -411,6 +417,7 @@ impl Wants {
         Self {
             raw: req.want_raw_markdown,
             cleaned: req.want_cleaned_html,
+            links: req.want_links,
             focus: req.focus.clone(),
         }
     }
@@ -427,6 +434,7 @@ fn extract(html: &str, url: &Url, wants: &Wants) -> Extracted {
     let options = gannet_extract::Options {
         raw: false,
         charset: Some("utf-8".into()),
+        skip_links: !wants.links,
     };
     let (doc, cleaned_html) = if wants.cleaned {
         let (d, h) = gannet_extract::extract_with_html(html.as_bytes(), Some(url), &options);
@@ -439,6 +447,7 @@ fn extract(html: &str, url: &Url, wants: &Wants) -> Extracted {
         let options = gannet_extract::Options {
             raw: true,
             charset: Some("utf-8".into()),
+            skip_links: true,
         };
         gannet_extract::extract_str(html, Some(url), &options)
     });
