@@ -94,6 +94,40 @@ async fn start(cfg: ServerConfig) -> Running {
     }
 }
 
+/// A GET's body as text.
+async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    c.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("a text body")
+}
+
+/// A POST of JSON: the status and the JSON answer.
+async fn post_json(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let r = c.post(url).json(&body).send().await.expect("POST");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("a JSON answer"))
+}
+
+/// A GET's JSON answer.
+async fn get_json(c: &reqwest::Client, url: &str) -> Value {
+    c.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
+/// The server's `/metrics` text.
+async fn metrics(c: &reqwest::Client, server: &Running) -> String {
+    get_text(c, &server.url("/metrics")).await
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -107,40 +141,29 @@ async fn markdown_crawl_and_firecrawl_routes() {
     let server = start(test_config("routes")).await;
     let c = client();
 
-    let health: Value = c
-        .get(server.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = get_json(&c, &server.url("/health")).await;
     assert_eq!(health["status"], "ok");
 
-    let md: Value = c
-        .post(server.url("/md"))
-        .json(&json!({"url": site.url("/article").as_str()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let md: Value = post_json(
+        &c,
+        server.url("/md"),
+        json!({"url": site.url("/article").as_str()}),
+    )
+    .await
+    .1;
     assert_eq!(md["success"], true);
     let text = md["markdown"].as_str().unwrap();
     assert!(
         text.contains("Gannets are seabirds") && !text.contains("Site navigation"),
         "{text}"
     );
-    let raw: Value = c
-        .post(server.url("/md"))
-        .json(&json!({"url": site.url("/article").as_str(), "f": "raw"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value = post_json(
+        &c,
+        server.url("/md"),
+        json!({"url": site.url("/article").as_str(), "f": "raw"}),
+    )
+    .await
+    .1;
     assert!(
         raw["markdown"]
             .as_str()
@@ -172,18 +195,16 @@ async fn markdown_crawl_and_firecrawl_routes() {
     );
     assert_eq!(spa("sometimes").await.unwrap().status(), 400);
 
-    let crawl: Value = c
-        .post(server.url("/crawl"))
-        .json(&json!({
+    let crawl: Value = post_json(
+        &c,
+        server.url("/crawl"),
+        json!({
             "urls": [site.url("/article").as_str(), site.url("/missing").as_str()],
             "crawler_config": {"type": "CrawlerRunConfig", "params": {"css_selector": "main"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await
+    .1;
     assert_eq!(crawl["success"], true);
     assert_eq!(crawl["results"][0]["success"], true);
     assert_eq!(crawl["results"][1]["success"], false);
@@ -210,27 +231,12 @@ async fn markdown_crawl_and_firecrawl_routes() {
     assert_eq!(lines.len(), 3, "{body}");
     assert_eq!(lines[2]["status"], "completed");
 
-    let fc: Value = c
-        .post(server.url("/v1/scrape"))
-        .json(&json!({"url": site.url("/article").as_str(), "formats": ["markdown", "links"], "actions": []}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fc: Value = post_json(&c, server.url("/v1/scrape"), json!({"url": site.url("/article").as_str(), "formats": ["markdown", "links"], "actions": []})).await.1;
     assert_eq!(fc["success"], true);
     assert_eq!(fc["data"]["metadata"]["title"], "Gannets");
     assert!(fc["data"]["warning"].as_str().unwrap().contains("actions"));
 
-    let metrics = c
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&c, &server).await;
     assert!(
         metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"200\"} 4")
             && metrics.contains("gannet_http_requests_total{route=\"/md\",status=\"400\"} 1"),
@@ -506,15 +512,9 @@ async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
     let urls: Vec<String> = (0..130)
         .map(|i| format!("{}?n={i}", site.url("/other")))
         .collect();
-    let created: Value = c
-        .post(server.url("/jobs"))
-        .json(&json!({"urls": urls}))
-        .send()
+    let created: Value = post_json(&c, server.url("/jobs"), json!({"urls": urls}))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .1;
     let id = created["id"].as_str().unwrap().to_string();
     let job = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
     assert_eq!(job["status"], "completed", "{job}");
@@ -524,14 +524,11 @@ async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
     let mut cursor = 0;
     let mut seen = std::collections::BTreeSet::new();
     loop {
-        let page: Value = c
-            .get(server.url(&format!("/jobs/{id}/results?cursor={cursor}&limit=1000")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = get_json(
+            &c,
+            &server.url(&format!("/jobs/{id}/results?cursor={cursor}&limit=1000")),
+        )
+        .await;
         let results = page["results"].as_array().unwrap();
         assert!(results.len() <= 100);
         for r in results {
@@ -547,26 +544,17 @@ async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
         }
     }
     assert_eq!(seen.len(), 130);
-    let ndjson = c
-        .get(server.url(&format!("/jobs/{id}/results.ndjson")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ndjson = get_text(&c, &server.url(&format!("/jobs/{id}/results.ndjson"))).await;
     assert_eq!(ndjson.lines().count(), 130);
 
     // crawl4ai's job dialect.
-    let task: Value = c
-        .post(server.url("/crawl/job"))
-        .json(&json!({"urls": [site.url("/article").as_str()]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let task: Value = post_json(
+        &c,
+        server.url("/crawl/job"),
+        json!({"urls": [site.url("/article").as_str()]}),
+    )
+    .await
+    .1;
     let task_id = task["task_id"].as_str().unwrap().to_string();
     let done = poll_until_finished(&c, &server.url(&format!("/crawl/job/{task_id}"))).await;
     assert_eq!(done["result"]["results"][0]["success"], true, "{done}");
@@ -574,14 +562,7 @@ async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
     // A restart keeps the jobs.
     server.stop().await;
     let server = start(cfg).await;
-    let job: Value = c
-        .get(server.url(&format!("/jobs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job: Value = get_json(&c, &server.url(&format!("/jobs/{id}"))).await;
     assert_eq!(job["done"], 130);
     let r = c
         .get(server.url("/jobs/0123456789abcdef0123456789abcdef"))
@@ -625,15 +606,7 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
         .await;
     let server = start(test_config("fccrawl")).await;
     let c = client();
-    let started: Value = c
-        .post(server.url("/v1/crawl"))
-        .json(&json!({"url": site.url("/").as_str(), "limit": 10, "scrapeOptions": {"formats": ["markdown", "links"]}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started: Value = post_json(&c, server.url("/v1/crawl"), json!({"url": site.url("/").as_str(), "limit": 10, "scrapeOptions": {"formats": ["markdown", "links"]}})).await.1;
     assert_eq!(started["success"], true);
     let status_url = started["url"].as_str().unwrap().to_string();
     let first = poll_until_finished(&c, &status_url).await;
@@ -642,7 +615,7 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
     let mut docs = first["data"].as_array().unwrap().clone();
     let mut next = first["next"].as_str().map(str::to_owned);
     while let Some(url) = next {
-        let page: Value = c.get(&url).send().await.unwrap().json().await.unwrap();
+        let page: Value = get_json(&c, &url).await;
         docs.extend(page["data"].as_array().unwrap().iter().cloned());
         next = page["next"].as_str().map(str::to_owned);
     }
@@ -656,20 +629,18 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
     // Firecrawl's scope: below the start URL unless told otherwise; what we cannot do is
     // named in `warning`.
     let p0_before = site.hits("/p0");
-    let started: Value = c
-        .post(server.url("/v2/crawl"))
-        .json(&json!({
+    let started: Value = post_json(
+        &c,
+        server.url("/v2/crawl"),
+        json!({
             "url": site.url("/docs/").as_str(),
             "limit": 10,
             "webhook": "http://127.0.0.1:9/hook",
             "scrapeOptions": {"formats": ["markdown", "screenshot"], "onlyMainContent": false},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await
+    .1;
     let warning = started["warning"].as_str().unwrap_or_default();
     assert!(
         warning.contains("webhook")
@@ -680,28 +651,24 @@ async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
     let docs_job = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
     assert_eq!(docs_job["completed"], 3, "{docs_job}");
     assert_eq!(site.hits("/p0"), p0_before, "the crawl stayed under /docs/");
-    let started: Value = c
-        .post(server.url("/v2/crawl"))
-        .json(&json!({"url": site.url("/docs/").as_str(), "limit": 10, "crawlEntireDomain": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started: Value = post_json(
+        &c,
+        server.url("/v2/crawl"),
+        json!({"url": site.url("/docs/").as_str(), "limit": 10, "crawlEntireDomain": true}),
+    )
+    .await
+    .1;
     assert!(started.get("warning").is_none(), "{started}");
     let whole = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
     assert!(whole["completed"].as_u64().unwrap() > 3, "{whole}");
 
-    let map: Value = c
-        .post(server.url("/v1/map"))
-        .json(&json!({"url": site.url("/").as_str()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let map: Value = post_json(
+        &c,
+        server.url("/v1/map"),
+        json!({"url": site.url("/").as_str()}),
+    )
+    .await
+    .1;
     let links = map["links"].as_array().unwrap();
     assert!(links.len() >= 13, "{map}");
     server.stop().await;
@@ -816,14 +783,7 @@ async fn openapi_lists_every_route_and_each_answers() {
     })
     .await;
     let c = client();
-    let spec: Value = c
-        .get(server.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = get_json(&c, &server.url("/openapi.json")).await;
     assert_eq!(spec["openapi"], "3.1.0");
     let paths = spec["paths"].as_object().expect("paths");
     for must in [
@@ -944,14 +904,7 @@ async fn route_classes_have_their_own_limits() {
     assert_eq!(jobs.status(), 404);
     assert_eq!(first.await.unwrap(), 200);
     assert_eq!(second.await.unwrap(), 200);
-    let metrics = c
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&c, &server).await;
     assert!(
         metrics.contains("gannet_route_class_rejected_total{class=\"page\"} 1"),
         "{metrics}"
@@ -974,10 +927,7 @@ async fn identical_requests_in_flight_share_one_fetch() {
     let burst: Vec<_> = (0..8)
         .map(|_| {
             let (c, md, url) = (c.clone(), server.url("/md"), slow.clone());
-            tokio::spawn(async move {
-                let r = c.post(md).json(&json!({"url": url})).send().await.unwrap();
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            })
+            tokio::spawn(async move { post_json(&c, md, json!({"url": url})).await })
         })
         .collect();
     for task in burst {
@@ -998,14 +948,7 @@ async fn identical_requests_in_flight_share_one_fetch() {
         .unwrap();
     assert_eq!(raw.status(), 200);
     assert_eq!(site.hits("/slow"), 2, "after the burst: fetched anew");
-    let metrics = c
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&c, &server).await;
     assert!(
         metrics.contains("gannet_page_requests_coalesced_total 7"),
         "{metrics}"
@@ -1024,15 +967,7 @@ async fn smart_mode_keeps_the_http_version_when_the_browser_is_busy() {
     let c = client();
     let md = |url: String, render: &'static str| {
         let (c, md) = (c.clone(), server.url("/md"));
-        async move {
-            let r = c
-                .post(md)
-                .json(&json!({"url": url, "render": render}))
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
+        async move { post_json(&c, md, json!({"url": url, "render": render})).await }
     };
     // One render holds the only browser slot for ~4 s.
     let hog = tokio::spawn(md(site.url("/slower").to_string(), "always"));
@@ -1069,14 +1004,7 @@ async fn smart_mode_keeps_the_http_version_when_the_browser_is_busy() {
         "{body}"
     );
     assert!(body.get("render_skipped").is_none(), "{body}");
-    let metrics = c
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&c, &server).await;
     assert!(
         metrics.contains("gannet_smart_renders_skipped_total 1"),
         "{metrics}"
@@ -1118,15 +1046,7 @@ async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
     let create = |body: Value| {
         let (c, url) = (c.clone(), server.url("/jobs"));
         async move {
-            let v: Value = c
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v: Value = post_json(&c, url, body).await.1;
             v["id"].as_str().expect("a job id").to_string()
         }
     };
@@ -1134,15 +1054,7 @@ async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
     let crawl = create(json!({"crawl": {"url": site.url("/").as_str(), "limit": 50}})).await;
     let job = |addr: String| {
         let c = c.clone();
-        async move {
-            c.get(addr)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { get_json(&c, &addr).await }
     };
     // Stop while both are under way.
     let started = Instant::now();
@@ -1176,14 +1088,7 @@ async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
         let done = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
         assert_eq!(done["status"], "completed", "{done}");
         assert_eq!(done["done"], want, "{done}");
-        let ndjson = c
-            .get(server.url(&format!("/jobs/{id}/results.ndjson")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let ndjson = get_text(&c, &server.url(&format!("/jobs/{id}/results.ndjson"))).await;
         let urls: Vec<String> = ndjson
             .lines()
             .map(|l| {
@@ -1217,10 +1122,7 @@ async fn the_bm25_filter_keeps_what_bears_on_the_query() {
     let c = client();
     let md = |body: Value| {
         let (c, url) = (c.clone(), server.url("/md"));
-        async move {
-            let r = c.post(url).json(&body).send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
+        async move { post_json(&c, url, body).await }
     };
     let url = site.url("/birds").to_string();
     let (status, body) = md(json!({"url": url, "f": "bm25", "q": "burrows puffins nest"})).await;
@@ -1246,20 +1148,17 @@ async fn the_bm25_filter_keeps_what_bears_on_the_query() {
             "params": {"user_query": "gliding over the southern ocean", "bm25_threshold": 1.0},
         }}})
     };
-    let crawl: Value = c
-        .post(server.url("/crawl"))
-        .json(&json!({
+    let crawl_with = |filter: &str| {
+        let body = json!({
             "urls": [url],
             "crawler_config": {"type": "CrawlerRunConfig", "params": {
-                "markdown_generator": generator("BM25ContentFilter"),
+                "markdown_generator": generator(filter),
             }},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        });
+        let (c, endpoint) = (c.clone(), server.url("/crawl"));
+        async move { post_json(&c, endpoint, body).await.1 }
+    };
+    let crawl = crawl_with("BM25ContentFilter").await;
     let result = &crawl["results"][0];
     let fit = result["markdown"]["fit_markdown"].as_str().unwrap();
     assert!(fit.contains("Albatrosses glide"), "{crawl}");
@@ -1272,20 +1171,7 @@ async fn the_bm25_filter_keeps_what_bears_on_the_query() {
             .contains("Puffins nest")
     );
     assert_eq!(crawl["unsupported_options"], json!([]), "{crawl}");
-    let crawl: Value = c
-        .post(server.url("/crawl"))
-        .json(&json!({
-            "urls": [url],
-            "crawler_config": {"type": "CrawlerRunConfig", "params": {
-                "markdown_generator": generator("LLMContentFilter"),
-            }},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let crawl = crawl_with("LLMContentFilter").await;
     assert_eq!(
         crawl["unsupported_options"],
         json!(["crawler_config.markdown_generator.content_filter=LLMContentFilter"])
@@ -1306,15 +1192,9 @@ async fn a_limited_extraction_gate_serves_a_burst_in_turn() {
         .map(|i| {
             let (c, md) = (c.clone(), server.url("/md"));
             let url = format!("{}?n={i}", site.url("/article"));
-            tokio::spawn(async move {
-                let r = c
-                    .post(md)
-                    .json(&json!({"url": url, "render": "never"}))
-                    .send()
-                    .await
-                    .unwrap();
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            })
+            tokio::spawn(
+                async move { post_json(&c, md, json!({"url": url, "render": "never"})).await },
+            )
         })
         .collect();
     for task in burst {
