@@ -695,6 +695,9 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     for (k, v) in dom.attrs(id) {
         match k {
             "hidden" => return true,
+            // A popover (menus, off-canvas panels, "install the app" cards) is not shown
+            // until a button opens it: the UA stylesheet hides `[popover]` when closed.
+            "popover" => return true,
             "aria-hidden" if v == "true" => {
                 let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image");
@@ -2395,6 +2398,20 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Visible words"), "{md}");
         assert!(!md.contains("Skip this label"), "{md}");
+    }
+
+    #[test]
+    fn closed_popovers_are_hidden() {
+        let html = format!(
+            "<html><body><main><div class=\"post\">{}\
+             <div popover id=\"install\"><p>To install this app on your phone, tap the \
+             icon and then add the page to your home screen, then confirm it.</p>\
+             </div></div></main></body></html>",
+            prose("kayaks")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about kayaks"), "{md}");
+        assert!(!md.contains("To install this app"), "{md}");
     }
 
     #[test]
