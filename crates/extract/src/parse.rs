@@ -234,7 +234,11 @@ impl Parser<'_> {
             let boundary = if table_part {
                 matches!(t, Tag::Table | Tag::Template)
             } else {
-                t.is_scope_boundary() || (tag == Tag::Li && matches!(t, Tag::Ul | Tag::Ol))
+                t.is_scope_boundary()
+                    || (tag == Tag::Li && matches!(t, Tag::Ul | Tag::Ol))
+                    // `</p>` looks in button scope; an inline end tag ("any other end
+                    // tag") stops at a special element such as a button.
+                    || (t == Tag::Button && (tag == Tag::P || !tag.is_special()))
             };
             if boundary {
                 return;
@@ -306,7 +310,7 @@ impl Parser<'_> {
     /// Closes implied by the start of `tag`.
     fn implied_end_tags(&mut self, tag: Tag) {
         use Tag::*;
-        let button_scope = |t: Tag| t.is_scope_boundary();
+        let button_scope = |t: Tag| t.is_button_scope_boundary();
         if tag.closes_p()
             && let Some(i) = self.in_scope(&[P], button_scope)
         {

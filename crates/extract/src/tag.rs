@@ -326,13 +326,21 @@ impl Tag {
         )
     }
 
-    /// Scope boundaries: an end tag does not close elements beyond these.
+    /// Scope boundaries: an end tag does not close elements beyond these. A `button` is
+    /// not one (an unclosed button ends at its container's end tag, as in browsers); it
+    /// bounds [button scope](Self::is_button_scope_boundary) only.
     pub(crate) fn is_scope_boundary(self) -> bool {
         use Tag::*;
         matches!(
             self,
-            Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template | Button
+            Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template
         )
+    }
+
+    /// Boundaries of the tree builder's "button scope": where a `p` (and, here, an `a` or
+    /// a `button`) is looked for when a start tag or `</p>` implies closing it.
+    pub(crate) fn is_button_scope_boundary(self) -> bool {
+        self.is_scope_boundary() || self == Tag::Button
     }
 }
 

@@ -144,3 +144,22 @@ fn duplicate_html_and_body_are_merged() {
     let body = dom.body().unwrap();
     assert_eq!(dom.text_content(body), "ab");
 }
+
+#[test]
+fn an_unclosed_button_ends_with_its_container() {
+    // A start tag missing its `>` swallows `</button` as an attribute name: the button
+    // stays open, and browsers close it at the next `</div>` (button is no boundary of
+    // the default scope).
+    let t = tree("<div><button class=\"x\"\nShare\n</button></div><p>after</p>");
+    assert!(t.starts_with("<div><button class=\"x\""), "{t}");
+    assert!(t.ends_with("></button></div><p>after</p>"), "{t}");
+    // `</p>` and inline end tags still stop at a button.
+    assert_eq!(
+        tree("<p>a<button>b</p>c</button>d"),
+        "<p>a<button>bc</button>d</p>"
+    );
+    assert_eq!(
+        tree("<span>a<button>b</span>c</button>"),
+        "<span>a<button>bc</button></span>"
+    );
+}
