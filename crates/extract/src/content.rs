@@ -990,7 +990,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
             };
             if drop {
-                if debug() && self.agg_of(id).text > 1000 {
+                if debug() && self.agg_of(id).text > debug_min() * 5 {
                     eprintln!(
                         "preclean drops {}.{} with {} chars",
                         self.dom.tag_name(id),
