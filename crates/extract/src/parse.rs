@@ -224,7 +224,7 @@ impl Parser<'_> {
                 t == tag
             };
             if matches {
-                self.truncate(i);
+                self.close_at(i);
                 return;
             }
             let table_part = matches!(
@@ -244,6 +244,19 @@ impl Parser<'_> {
                 return;
             }
             i -= 1;
+        }
+    }
+
+    /// Close the open element at stack index `i`. A formatting element (`a`, `b`, `font`
+    /// ...) with blocks opened inside it leaves alone, the blocks staying open, as the
+    /// adoption agency does: `<a><div>x</a>y</div>` keeps `y` in the div, and the `</div>`
+    /// that follows closes that div, not one of the page's containers.
+    fn close_at(&mut self, i: usize) {
+        let (_, t) = self.stack[i];
+        if t.is_formatting() && self.stack[i + 1..].iter().any(|&(_, u)| u.is_special()) {
+            self.stack.remove(i);
+        } else {
+            self.truncate(i);
         }
     }
 
@@ -336,7 +349,7 @@ impl Parser<'_> {
             }
             A => {
                 if let Some(i) = self.in_scope(&[A], button_scope) {
-                    self.truncate(i);
+                    self.close_at(i);
                 }
             }
             Button => {

@@ -326,6 +326,16 @@ impl Tag {
         )
     }
 
+    /// Formatting elements: the tree builder's adoption agency closes them without
+    /// closing the blocks opened inside them.
+    pub(crate) fn is_formatting(self) -> bool {
+        use Tag::*;
+        matches!(
+            self,
+            A | B | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U
+        )
+    }
+
     /// Scope boundaries: an end tag does not close elements beyond these. A `button` is
     /// not one (an unclosed button ends at its container's end tag, as in browsers); it
     /// bounds [button scope](Self::is_button_scope_boundary) only.
