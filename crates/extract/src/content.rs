@@ -931,7 +931,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     Some(c) if c != body && self.agg_of(c).link_density() < 0.7 => c,
                     _ => self.widen(list, body),
                 };
-            } else if self.dom.is_ancestor(top, list)
+            } else if ((list == top && t.good * 2 < t.text) || self.dom.is_ancestor(top, list))
                 && l.text * 3 > t.text * 2
                 && t.good.saturating_sub(l.good) < 500
             {
@@ -2412,6 +2412,29 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Paragraph 5 about kayaks"), "{md}");
         assert!(!md.contains("To install this app"), "{md}");
+    }
+
+    #[test]
+    fn a_top_block_that_is_the_list_of_cards_is_cleaned_as_a_listing() {
+        let cards: String = (0..10)
+            .map(|i| {
+                format!(
+                    "<div class=\"item\"><div class=\"inner\">\
+                     <a href=\"/p{i}\">Sturdy oak desk model {i}</a>\
+                     <p>Solid wood, seats two, comes flat-packed, item {i}.</p>\
+                     <ul><li>Width 120 cm</li><li>Depth 60 cm</li></ul></div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><nav><a href=\"/\">Home</a></nav>\
+             <div class=\"results\">{cards}<div class=\"bar\"><a href=\"/in\">Sign in to \
+             save your list</a> <a href=\"/help\">Help centre</a></div></div></body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Sturdy oak desk model 7"), "{md}");
+        assert!(md.contains("comes flat-packed, item 3"), "{md}");
+        assert!(!md.contains("Help centre"), "{md}");
     }
 
     #[test]
