@@ -838,6 +838,19 @@ const CONTROL_LABELS: &[&str] = &[
     "report post",
     "report inappropriate content",
     "mark post as helpful",
+    "read more",
+    "show more",
+    "show less",
+    "see more",
+    "view more",
+    "load more",
+    "view all",
+    "see all",
+    "shop now",
+    "back to top",
+    "jump to content",
+    "skip to content",
+    "continue reading",
 ];
 
 /// Sections repeated word for word at least this long (visible characters) are layout
@@ -2358,6 +2371,22 @@ mod tests {
         assert!(!md.contains("Permalink"), "{md}");
         assert!(!md.contains("wishlist"), "{md}");
         assert!(md.contains("Reply hazy"), "{md}");
+    }
+
+    #[test]
+    fn call_to_action_links_are_not_content() {
+        let html = format!(
+            "<html><body><article>{}<p>Our spring menu is out, with enough words and \
+             commas to be counted as prose, read on for more.</p>\
+             <p><a href=\"/menu\">Read more</a></p><p><a href=\"/all\">View all</a></p>\
+             <p><a href=\"#top\">Back to top</a></p></article></body></html>",
+            prose("menus")
+        );
+        let md = markdown(&html);
+        assert!(!md.contains("Read more"), "{md}");
+        assert!(!md.contains("View all"), "{md}");
+        assert!(!md.contains("Back to top"), "{md}");
+        assert!(md.contains("read on for more"), "{md}");
     }
 
     #[test]
