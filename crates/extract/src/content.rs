@@ -853,6 +853,22 @@ const CONTROL_LABELS: &[&str] = &[
     "continue reading",
 ];
 
+/// Whether a (lowercase, whitespace-collapsed) text is what a discussion shows beside a
+/// post: its number (`#12`), a count (`3`, `1.2k`: votes, replies) or `2 likes`.
+fn is_post_counter(t: &str) -> bool {
+    let t = t.trim();
+    let t = t
+        .strip_suffix(" likes")
+        .or_else(|| t.strip_suffix(" like"))
+        .unwrap_or(t);
+    let t = t.strip_prefix('#').unwrap_or(t);
+    let t = t.strip_suffix(['k', 'm']).unwrap_or(t);
+    !t.is_empty()
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+}
+
 /// Sections repeated word for word at least this long (visible characters) are layout
 /// copies wherever they sit.
 const DUPLICATE_MIN: u32 = 500;
@@ -1066,7 +1082,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();
-        CONTROL_LABELS.contains(&t.trim_matches(|c: char| !c.is_alphanumeric()))
+        let bare = t.trim_matches(|c: char| !c.is_alphanumeric());
+        CONTROL_LABELS.contains(&bare) || (self.flags.forum && is_post_counter(&t))
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -2387,6 +2404,32 @@ mod tests {
         assert!(!md.contains("View all"), "{md}");
         assert!(!md.contains("Back to top"), "{md}");
         assert!(md.contains("read on for more"), "{md}");
+    }
+
+    #[test]
+    fn post_numbers_and_counts_leave_discussions() {
+        let posts: String = (1..=4)
+            .map(|i| {
+                format!(
+                    "<div class=\"message\"><ul><li><a href=\"/t/9/post-{i}\">#{i}</a></li></ul>\
+                     <p>Answer number {i} to the question, with enough words, commas, and detail \
+                     to count as prose.</p><div class=\"votes\">{}</div>\
+                     <span>{i} likes</span></div>",
+                    i * 17
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body class=\"forum\"><main><div class=\"thread\">{posts}</div></main>\
+             </body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Answer number 4"), "{md}");
+        assert!(!md.contains("#3"), "{md}");
+        assert!(!md.contains("51"), "{md}");
+        assert!(!md.contains("2 likes"), "{md}");
+        assert!(is_post_counter("1.2k") && is_post_counter("#12") && is_post_counter("1 like"));
+        assert!(!is_post_counter("2024 goals") && !is_post_counter("#hashtag"));
     }
 
     #[test]
