@@ -851,6 +851,10 @@ const CONTROL_LABELS: &[&str] = &[
     "jump to content",
     "skip to content",
     "continue reading",
+    // Placeholders and badges: a script's pending content, an ad's label.
+    "loading",
+    "sponsored",
+    "advertisement",
 ];
 
 /// Whether a (lowercase, whitespace-collapsed) text is what a discussion shows beside a
@@ -2396,13 +2400,16 @@ mod tests {
             "<html><body><article>{}<p>Our spring menu is out, with enough words and \
              commas to be counted as prose, read on for more.</p>\
              <p><a href=\"/menu\">Read more</a></p><p><a href=\"/all\">View all</a></p>\
-             <p><a href=\"#top\">Back to top</a></p></article></body></html>",
+             <p><a href=\"#top\">Back to top</a></p><p>Loading…</p><div>Sponsored</div>\
+             </article></body></html>",
             prose("menus")
         );
         let md = markdown(&html);
         assert!(!md.contains("Read more"), "{md}");
         assert!(!md.contains("View all"), "{md}");
         assert!(!md.contains("Back to top"), "{md}");
+        assert!(!md.contains("Loading"), "{md}");
+        assert!(!md.contains("Sponsored"), "{md}");
         assert!(md.contains("read on for more"), "{md}");
     }
 
