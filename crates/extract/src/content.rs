@@ -855,6 +855,20 @@ const CONTROL_LABELS: &[&str] = &[
     "loading",
     "sponsored",
     "advertisement",
+    "in stock",
+    "out of stock",
+    "sold out",
+    "top rated",
+    "best seller",
+    "bestseller",
+    "just in",
+    "add to cart",
+    "add to bag",
+    "add to basket",
+    "buy now",
+    "quick add",
+    "choose options",
+    "select options",
 ];
 
 /// Whether a (lowercase, whitespace-collapsed) text is what a discussion shows beside a
@@ -2401,6 +2415,7 @@ mod tests {
              commas to be counted as prose, read on for more.</p>\
              <p><a href=\"/menu\">Read more</a></p><p><a href=\"/all\">View all</a></p>\
              <p><a href=\"#top\">Back to top</a></p><p>Loading…</p><div>Sponsored</div>\
+             <p>In stock</p><p><a href=\"/cart\">Add to cart</a></p>\
              </article></body></html>",
             prose("menus")
         );
@@ -2410,6 +2425,8 @@ mod tests {
         assert!(!md.contains("Back to top"), "{md}");
         assert!(!md.contains("Loading"), "{md}");
         assert!(!md.contains("Sponsored"), "{md}");
+        assert!(!md.contains("In stock"), "{md}");
+        assert!(!md.contains("Add to cart"), "{md}");
         assert!(md.contains("read on for more"), "{md}");
     }
 
