@@ -887,6 +887,10 @@ fn is_post_counter(t: &str) -> bool {
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
 }
 
+/// Longest text (visible characters) read as a control label: the longest of
+/// [`CONTROL_LABELS`] ("report inappropriate content") with room for punctuation.
+const CONTROL_LABEL_MAX: u32 = 32;
+
 /// Sections repeated word for word at least this long (visible characters) are layout
 /// copies wherever they sit.
 const DUPLICATE_MIN: u32 = 500;
@@ -1711,7 +1715,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Control labels go last: the cleaning rules above read link density with them.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for &id in ids.iter().rev() {
-            if self.agg_of(id).text <= 24
+            if self.agg_of(id).text <= CONTROL_LABEL_MAX
                 && self
                     .dom
                     .tag(id)
@@ -2398,13 +2402,15 @@ mod tests {
         let html = format!(
             "<html><body><article>{}<div class=\"post\"><p>Reply hazy, ask again later, \
              said the toy, with enough words and commas to be counted as prose.</p>\
-             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span></div>\
+             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span>\
+             <a href=\"/r/1\">Report inappropriate content</a></div>\
              </article></body></html>",
             prose("posts")
         );
         let md = markdown(&html);
         assert!(!md.contains("Permalink"), "{md}");
         assert!(!md.contains("wishlist"), "{md}");
+        assert!(!md.contains("inappropriate"), "{md}");
         assert!(md.contains("Reply hazy"), "{md}");
     }
 
