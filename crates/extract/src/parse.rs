@@ -248,9 +248,10 @@ impl Parser<'_> {
     }
 
     /// Close the open element at stack index `i`. A formatting element (`a`, `b`, `font`
-    /// ...) with blocks opened inside it leaves alone, the blocks staying open, as the
-    /// adoption agency does: `<a><div>x</a>y</div>` keeps `y` in the div, and the `</div>`
-    /// that follows closes that div, not one of the page's containers.
+    /// ...) with blocks opened inside it is taken off the stack alone and the blocks stay
+    /// open, as the adoption agency leaves them: `<a><div>x</a>y</div>` keeps `y` in the
+    /// div, and the `</div>` that follows closes that div, not one of the page's
+    /// containers. (Browsers also move the div out of the link; here it stays inside.)
     fn close_at(&mut self, i: usize) {
         let (_, t) = self.stack[i];
         if t.is_formatting() && self.stack[i + 1..].iter().any(|&(_, u)| u.is_special()) {
