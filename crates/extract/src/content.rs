@@ -695,6 +695,9 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     for (k, v) in dom.attrs(id) {
         match k {
             "hidden" => return true,
+            // A popover (menus, off-canvas panels, "install the app" cards) is not shown
+            // until a button opens it: the UA stylesheet hides `[popover]` when closed.
+            "popover" => return true,
             "aria-hidden" if v == "true" => {
                 let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image");
@@ -835,7 +838,58 @@ const CONTROL_LABELS: &[&str] = &[
     "report post",
     "report inappropriate content",
     "mark post as helpful",
+    "read more",
+    "show more",
+    "show less",
+    "see more",
+    "view more",
+    "load more",
+    "view all",
+    "see all",
+    "shop now",
+    "back to top",
+    "jump to content",
+    "skip to content",
+    "continue reading",
+    // Placeholders and badges: a script's pending content, an ad's label.
+    "loading",
+    "sponsored",
+    "advertisement",
+    "in stock",
+    "out of stock",
+    "sold out",
+    "top rated",
+    "best seller",
+    "bestseller",
+    "just in",
+    "add to cart",
+    "add to bag",
+    "add to basket",
+    "buy now",
+    "quick add",
+    "choose options",
+    "select options",
 ];
+
+/// Whether a (lowercase, whitespace-collapsed) text is what a discussion shows beside a
+/// post: its number (`#12`), a count (`3`, `1.2k`: votes, replies) or `2 likes`.
+fn is_post_counter(t: &str) -> bool {
+    let t = t.trim();
+    let t = t
+        .strip_suffix(" likes")
+        .or_else(|| t.strip_suffix(" like"))
+        .unwrap_or(t);
+    let t = t.strip_prefix('#').unwrap_or(t);
+    let t = t.strip_suffix(['k', 'm']).unwrap_or(t);
+    !t.is_empty()
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+}
+
+/// Longest text (visible characters) read as a control label: the longest of
+/// [`CONTROL_LABELS`] ("report inappropriate content") with room for punctuation.
+const CONTROL_LABEL_MAX: u32 = 32;
 
 /// Sections repeated word for word at least this long (visible characters) are layout
 /// copies wherever they sit.
@@ -928,7 +982,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     Some(c) if c != body && self.agg_of(c).link_density() < 0.7 => c,
                     _ => self.widen(list, body),
                 };
-            } else if self.dom.is_ancestor(top, list)
+            } else if ((list == top && t.good * 2 < t.text) || self.dom.is_ancestor(top, list))
                 && l.text * 3 > t.text * 2
                 && t.good.saturating_sub(l.good) < 500
             {
@@ -987,7 +1041,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }
             };
             if drop {
-                if debug() && self.agg_of(id).text > 1000 {
+                if debug() && self.agg_of(id).text > debug_min() * 5 {
                     eprintln!(
                         "preclean drops {}.{} with {} chars",
                         self.dom.tag_name(id),
@@ -1050,7 +1104,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();
-        CONTROL_LABELS.contains(&t.trim_matches(|c: char| !c.is_alphanumeric()))
+        let bare = t.trim_matches(|c: char| !c.is_alphanumeric());
+        CONTROL_LABELS.contains(&bare) || (self.flags.forum && is_post_counter(&t))
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -1660,7 +1715,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Control labels go last: the cleaning rules above read link density with them.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for &id in ids.iter().rev() {
-            if self.agg_of(id).text <= 24
+            if self.agg_of(id).text <= CONTROL_LABEL_MAX
                 && self
                     .dom
                     .tag(id)
@@ -2347,14 +2402,64 @@ mod tests {
         let html = format!(
             "<html><body><article>{}<div class=\"post\"><p>Reply hazy, ask again later, \
              said the toy, with enough words and commas to be counted as prose.</p>\
-             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span></div>\
+             <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span>\
+             <a href=\"/r/1\">Report inappropriate content</a></div>\
              </article></body></html>",
             prose("posts")
         );
         let md = markdown(&html);
         assert!(!md.contains("Permalink"), "{md}");
         assert!(!md.contains("wishlist"), "{md}");
+        assert!(!md.contains("inappropriate"), "{md}");
         assert!(md.contains("Reply hazy"), "{md}");
+    }
+
+    #[test]
+    fn call_to_action_links_are_not_content() {
+        let html = format!(
+            "<html><body><article>{}<p>Our spring menu is out, with enough words and \
+             commas to be counted as prose, read on for more.</p>\
+             <p><a href=\"/menu\">Read more</a></p><p><a href=\"/all\">View all</a></p>\
+             <p><a href=\"#top\">Back to top</a></p><p>Loading…</p><div>Sponsored</div>\
+             <p>In stock</p><p><a href=\"/cart\">Add to cart</a></p>\
+             </article></body></html>",
+            prose("menus")
+        );
+        let md = markdown(&html);
+        assert!(!md.contains("Read more"), "{md}");
+        assert!(!md.contains("View all"), "{md}");
+        assert!(!md.contains("Back to top"), "{md}");
+        assert!(!md.contains("Loading"), "{md}");
+        assert!(!md.contains("Sponsored"), "{md}");
+        assert!(!md.contains("In stock"), "{md}");
+        assert!(!md.contains("Add to cart"), "{md}");
+        assert!(md.contains("read on for more"), "{md}");
+    }
+
+    #[test]
+    fn post_numbers_and_counts_leave_discussions() {
+        let posts: String = (1..=4)
+            .map(|i| {
+                format!(
+                    "<div class=\"message\"><ul><li><a href=\"/t/9/post-{i}\">#{i}</a></li></ul>\
+                     <p>Answer number {i} to the question, with enough words, commas, and detail \
+                     to count as prose.</p><div class=\"votes\">{}</div>\
+                     <span>{i} likes</span></div>",
+                    i * 17
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body class=\"forum\"><main><div class=\"thread\">{posts}</div></main>\
+             </body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Answer number 4"), "{md}");
+        assert!(!md.contains("#3"), "{md}");
+        assert!(!md.contains("51"), "{md}");
+        assert!(!md.contains("2 likes"), "{md}");
+        assert!(is_post_counter("1.2k") && is_post_counter("#12") && is_post_counter("1 like"));
+        assert!(!is_post_counter("2024 goals") && !is_post_counter("#hashtag"));
     }
 
     #[test]
@@ -2395,6 +2500,43 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Visible words"), "{md}");
         assert!(!md.contains("Skip this label"), "{md}");
+    }
+
+    #[test]
+    fn closed_popovers_are_hidden() {
+        let html = format!(
+            "<html><body><main><div class=\"post\">{}\
+             <div popover id=\"install\"><p>To install this app on your phone, tap the \
+             icon and then add the page to your home screen, then confirm it.</p>\
+             </div></div></main></body></html>",
+            prose("kayaks")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about kayaks"), "{md}");
+        assert!(!md.contains("To install this app"), "{md}");
+    }
+
+    #[test]
+    fn a_top_block_that_is_the_list_of_cards_is_cleaned_as_a_listing() {
+        let cards: String = (0..10)
+            .map(|i| {
+                format!(
+                    "<div class=\"item\"><div class=\"inner\">\
+                     <a href=\"/p{i}\">Sturdy oak desk model {i}</a>\
+                     <p>Solid wood, seats two, comes flat-packed, item {i}.</p>\
+                     <ul><li>Width 120 cm</li><li>Depth 60 cm</li></ul></div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><nav><a href=\"/\">Home</a></nav>\
+             <div class=\"results\">{cards}<div class=\"bar\"><a href=\"/in\">Sign in to \
+             save your list</a> <a href=\"/help\">Help centre</a></div></div></body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Sturdy oak desk model 7"), "{md}");
+        assert!(md.contains("comes flat-packed, item 3"), "{md}");
+        assert!(!md.contains("Help centre"), "{md}");
     }
 
     #[test]

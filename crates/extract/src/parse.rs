@@ -224,7 +224,7 @@ impl Parser<'_> {
                 t == tag
             };
             if matches {
-                self.truncate(i);
+                self.close_at(i);
                 return;
             }
             let table_part = matches!(
@@ -234,12 +234,30 @@ impl Parser<'_> {
             let boundary = if table_part {
                 matches!(t, Tag::Table | Tag::Template)
             } else {
-                t.is_scope_boundary() || (tag == Tag::Li && matches!(t, Tag::Ul | Tag::Ol))
+                t.is_scope_boundary()
+                    || (tag == Tag::Li && matches!(t, Tag::Ul | Tag::Ol))
+                    // `</p>` looks in button scope; an inline end tag ("any other end
+                    // tag") stops at a special element such as a button.
+                    || (t == Tag::Button && (tag == Tag::P || !tag.is_special()))
             };
             if boundary {
                 return;
             }
             i -= 1;
+        }
+    }
+
+    /// Close the open element at stack index `i`. A formatting element (`a`, `b`, `font`
+    /// ...) with blocks opened inside it is taken off the stack alone and the blocks stay
+    /// open, as the adoption agency leaves them: `<a><div>x</a>y</div>` keeps `y` in the
+    /// div, and the `</div>` that follows closes that div, not one of the page's
+    /// containers. (Browsers also move the div out of the link; here it stays inside.)
+    fn close_at(&mut self, i: usize) {
+        let (_, t) = self.stack[i];
+        if t.is_formatting() && self.stack[i + 1..].iter().any(|&(_, u)| u.is_special()) {
+            self.stack.remove(i);
+        } else {
+            self.truncate(i);
         }
     }
 
@@ -306,7 +324,7 @@ impl Parser<'_> {
     /// Closes implied by the start of `tag`.
     fn implied_end_tags(&mut self, tag: Tag) {
         use Tag::*;
-        let button_scope = |t: Tag| t.is_scope_boundary();
+        let button_scope = |t: Tag| t.is_button_scope_boundary();
         if tag.closes_p()
             && let Some(i) = self.in_scope(&[P], button_scope)
         {
@@ -332,7 +350,7 @@ impl Parser<'_> {
             }
             A => {
                 if let Some(i) = self.in_scope(&[A], button_scope) {
-                    self.truncate(i);
+                    self.close_at(i);
                 }
             }
             Button => {

@@ -326,13 +326,31 @@ impl Tag {
         )
     }
 
-    /// Scope boundaries: an end tag does not close elements beyond these.
+    /// Formatting elements: the tree builder's adoption agency closes them without
+    /// closing the blocks opened inside them.
+    pub(crate) fn is_formatting(self) -> bool {
+        use Tag::*;
+        matches!(
+            self,
+            A | B | Code | Em | Font | I | Nobr | S | Small | Strike | Strong | Tt | U
+        )
+    }
+
+    /// Scope boundaries: an end tag does not close elements beyond these. A `button` is
+    /// not one (an unclosed button ends at its container's end tag, as in browsers); it
+    /// bounds [button scope](Self::is_button_scope_boundary) only.
     pub(crate) fn is_scope_boundary(self) -> bool {
         use Tag::*;
         matches!(
             self,
-            Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template | Button
+            Applet | Caption | Html | Table | Td | Th | Marquee | Object | Template
         )
+    }
+
+    /// Boundaries of the tree builder's "button scope": where a `p` (and, here, an `a` or
+    /// a `button`) is looked for when a start tag or `</p>` implies closing it.
+    pub(crate) fn is_button_scope_boundary(self) -> bool {
+        self.is_scope_boundary() || self == Tag::Button
     }
 }
 

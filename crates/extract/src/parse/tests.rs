@@ -144,3 +144,37 @@ fn duplicate_html_and_body_are_merged() {
     let body = dom.body().unwrap();
     assert_eq!(dom.text_content(body), "ab");
 }
+
+#[test]
+fn an_unclosed_button_ends_with_its_container() {
+    // A start tag missing its `>` swallows `</button` as an attribute name: the button
+    // stays open, and browsers close it at the next `</div>` (button is no boundary of
+    // the default scope).
+    let t = tree("<div><button class=\"x\"\nShare\n</button></div><p>after</p>");
+    assert!(t.starts_with("<div><button class=\"x\""), "{t}");
+    assert!(t.ends_with("></button></div><p>after</p>"), "{t}");
+    // `</p>` and inline end tags still stop at a button.
+    assert_eq!(
+        tree("<p>a<button>b</p>c</button>d"),
+        "<p>a<button>bc</button>d</p>"
+    );
+    assert_eq!(
+        tree("<span>a<button>b</span>c</button>"),
+        "<span>a<button>bc</button></span>"
+    );
+}
+
+#[test]
+fn a_formatting_element_closed_over_blocks_leaves_them_open() {
+    // A card link holding blocks, then a nested link (the adoption agency's case): the
+    // blocks stay open, so their own end tags close them and not the list around them.
+    let t = tree(
+        "<ul><li><a href=a><h2>t</h2><div class=s><div><a href=b>c</a></div></div>\
+         </a></li><li>d</li></ul><p>e</p>",
+    );
+    assert!(t.contains("<div><a href=\"b\">c</a></div></div>"), "{t}");
+    assert!(t.ends_with("<li>d</li></ul><p>e</p>"), "{t}");
+    // `</b>` over a div: the div's text after it stays in the div.
+    let t = tree("<div id=o><b>x<div>y</b>z</div>w</div><p>v</p>");
+    assert!(t.ends_with("<div>yz</div></b>w</div><p>v</p>"), "{t}");
+}
