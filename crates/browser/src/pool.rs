@@ -163,9 +163,9 @@ pub struct PoolConfig {
     /// When the content renderer's RSS is over this many bytes after a page, V8 collects
     /// everything (at most once every [`GC_MIN_PAGES`] pages of a browser; 0 turns it off).
     pub gc_over_bytes: u64,
-    /// [`crate::WaitFor::Auto`]'s DOM quiet window: after load and the page's requests, a
-    /// render waits until the DOM has not changed for this long (bounded; zero turns the
-    /// step off).
+    /// [`crate::WaitFor::Auto`]'s DOM quiet window: when the main content is still empty
+    /// after load and the page's requests, a render waits for content and then until the
+    /// DOM has not changed for this long (bounded; zero turns the step off).
     pub dom_quiet: Duration,
 }
 
@@ -241,13 +241,14 @@ impl PoolConfig {
             default_config: BrowserConfig::default(),
             memory: MemoryProbe::default(),
             egress: None,
-            // Rustdoc's two 1.2 MB pages, rendered side by side in the one renderer, were
-            // the crawl's memory peak; a typical page's DOM is under 250 kB.
-            big_page_bytes: 300_000,
-            // A fresh browser's renderer with 8 tabs of rustdoc is ~350 MB RSS; past
-            // 400 MB it mostly holds garbage of earlier pages. 500 rustdoc pages, with
-            // the big-page step: peak tree RSS 0.89–0.91 → 0.83 GB (see BENCHMARKS.md).
-            gc_over_bytes: 400 << 20,
+            // Off by default: on 500 rustdoc pages (8 tabs, quiet machine) a big-page
+            // threshold of 300 kB with a collection over 400 MiB took the peak tree RSS
+            // from 0.88–0.92 to 0.81–0.89 GB but cost 16% of the pages per second (8.80 →
+            // 7.42), below the 3× crawl4ai line (BENCHMARKS.md, sixth session). For a
+            // memory-bound deployment: GANNET_BROWSER_BIG_PAGE_KB=300
+            // GANNET_BROWSER_GC_OVER_MB=400.
+            big_page_bytes: 0,
+            gc_over_bytes: 0,
             dom_quiet: Duration::from_millis(100),
         }
     }
