@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One variant of the 500-page rendered crawl (gannet's defaults: 8 tabs, images, fonts and
 # media blocked), measured with treemon like run-gannet.sh, for comparing browser settings
-# one at a time. Extra Chromium flags and the memory cap come from the environment
-# (GANNET_BROWSER_ARGS, GANNET_BROWSER_MEMORY_CAP_MB: see crates/browser/src/pool.rs).
+# one at a time. Extra Chromium flags and pool settings come from the environment
+# (GANNET_BROWSER_ARGS, GANNET_BROWSER_MEMORY_CAP_MB, GANNET_BROWSER_BIG_PAGE_KB,
+# GANNET_BROWSER_GC_OVER_MB, GANNET_BROWSER_DOM_QUIET_MS: see crates/browser/src/pool.rs).
 # usage: [MAX_LOAD=1.0 WAIT_S=300] bench/render/variant.sh NAME [VAR=VALUE...]
 # writes target/bench-render/variants/NAME.{json,log,csv}; prints one summary line (TSV).
 set -euo pipefail

@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::Browser;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
 };
+use chromiumoxide::cdp::js_protocol::heap_profiler::CollectGarbageParams;
 use chromiumoxide::handler::HandlerConfig;
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -23,6 +25,9 @@ use crate::Error;
 use crate::memory::MemoryProbe;
 use crate::process::{self, ChromeProcess, LaunchSpec};
 use crate::render::{self, RenderRequest, Rendered, TabState};
+
+/// Pages of a browser between two forced collections ([`PoolConfig::gc_over_bytes`]).
+const GC_MIN_PAGES: u64 = 5;
 
 /// Pages between two checks of a browser's memory by the render path (the janitor checks
 /// too, but a busy browser can grow a lot in its interval).
@@ -151,13 +156,26 @@ pub struct PoolConfig {
     /// When set, every browser request goes through an egress proxy that asks this policy
     /// about each address it would connect to ([`crate::egress`]).
     pub egress: Option<crate::egress::EgressPolicy>,
+    /// After a page whose DOM (serialized) is at least this many bytes, its tab shows
+    /// `about:blank` and V8 collects everything before the tab is reused, so the big
+    /// document is gone before the renderer's next spike (0 turns it off).
+    pub big_page_bytes: usize,
+    /// When the content renderer's RSS is over this many bytes after a page, V8 collects
+    /// everything (at most once every [`GC_MIN_PAGES`] pages of a browser; 0 turns it off).
+    pub gc_over_bytes: u64,
+    /// [`crate::WaitFor::Auto`]'s DOM quiet window: when the main content is still empty
+    /// after load and the page's requests, a render waits for content and then until the
+    /// DOM has not changed for this long (bounded; zero turns the step off).
+    pub dom_quiet: Duration,
 }
 
 /// Operator overrides read by [`PoolConfig::default`] (for tuning and the render
 /// benchmark, where the CLI has no flag for them): `GANNET_BROWSER_ARGS` adds Chromium
 /// flags to the default config (whitespace-separated, checked like
 /// [`BrowserConfig::extra_args`]), `GANNET_BROWSER_MEMORY_CAP_MB` sets
-/// [`PoolConfig::rss_cap`].
+/// [`PoolConfig::rss_cap`], `GANNET_BROWSER_BIG_PAGE_KB` [`PoolConfig::big_page_bytes`],
+/// `GANNET_BROWSER_GC_OVER_MB` [`PoolConfig::gc_over_bytes`] and
+/// `GANNET_BROWSER_DOM_QUIET_MS` [`PoolConfig::dom_quiet`] (0 turns each off).
 fn env_overrides(cfg: &mut PoolConfig) {
     if let Ok(args) = std::env::var("GANNET_BROWSER_ARGS") {
         cfg.default_config
@@ -170,6 +188,20 @@ fn env_overrides(cfg: &mut PoolConfig) {
         .filter(|&mb| mb > 0)
     {
         cfg.rss_cap = mb << 20;
+    }
+    let number = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let Some(ms) = number("GANNET_BROWSER_DOM_QUIET_MS") {
+        cfg.dom_quiet = Duration::from_millis(ms);
+    }
+    if let Some(kb) = number("GANNET_BROWSER_BIG_PAGE_KB") {
+        cfg.big_page_bytes = (kb as usize) * 1000;
+    }
+    if let Some(mb) = number("GANNET_BROWSER_GC_OVER_MB") {
+        cfg.gc_over_bytes = mb << 20;
     }
 }
 
@@ -209,6 +241,15 @@ impl PoolConfig {
             default_config: BrowserConfig::default(),
             memory: MemoryProbe::default(),
             egress: None,
+            // Off by default: on 500 rustdoc pages (8 tabs, quiet machine) a big-page
+            // threshold of 300 kB with a collection over 400 MiB took the peak tree RSS
+            // from 0.88–0.92 to 0.81–0.89 GB but cost 16% of the pages per second (8.80 →
+            // 7.42), below the 3× crawl4ai line (BENCHMARKS.md, sixth session). For a
+            // memory-bound deployment: GANNET_BROWSER_BIG_PAGE_KB=300
+            // GANNET_BROWSER_GC_OVER_MB=400.
+            big_page_bytes: 0,
+            gc_over_bytes: 0,
+            dom_quiet: Duration::from_millis(100),
         }
     }
 }
@@ -281,6 +322,10 @@ struct Instance {
     served: AtomicU64,
     recycle_after: u64,
     retiring: AtomicBool,
+    /// The content renderer's pid, once found.
+    renderer: Mutex<Option<u32>>,
+    /// `served` at the last forced collection.
+    last_gc: AtomicU64,
     last_used: Mutex<Instant>,
     reaps: Arc<AtomicUsize>,
     /// The pool's count of live browsers, decremented when this one is dropped.
@@ -925,6 +970,8 @@ impl Inner {
             served: AtomicU64::new(0),
             recycle_after: self.jittered_recycle_limit(),
             retiring: AtomicBool::new(false),
+            renderer: Mutex::new(None),
+            last_gc: AtomicU64::new(0),
             last_used: Mutex::new(Instant::now()),
             reaps: self.reaps.clone(),
             live: self.live_browsers.clone(),
@@ -974,13 +1021,21 @@ impl Inner {
             instance,
             deadline,
             "the page",
-            render::drive(&mut tab, req, deadline),
+            render::drive(&mut tab, req, deadline, self.cfg.dom_quiet),
         )
         .await
         .map_err(|e| timeout_with(e, req));
         match &result {
-            Ok(_) => {
-                if let Ok(mut idle) = instance.idle_tabs.lock() {
+            Ok(page) => {
+                let big = self.cfg.big_page_bytes > 0 && page.html.len() >= self.cfg.big_page_bytes;
+                // A tab that cannot show about:blank and collect in 2 s is not reused.
+                let keep = !big
+                    || matches!(
+                        tokio::time::timeout(Duration::from_secs(2), blank_and_collect(&tab.page))
+                            .await,
+                        Ok(Ok(()))
+                    );
+                if keep && let Ok(mut idle) = instance.idle_tabs.lock() {
                     idle.push(tab);
                 }
             }
@@ -1013,8 +1068,9 @@ impl Inner {
         result
     }
 
-    fn count_page(&self, instance: &Instance) {
+    fn count_page(&self, instance: &Arc<Instance>) {
         let served = instance.served.fetch_add(1, Ordering::SeqCst) + 1;
+        self.collect_if_high(instance, served);
         // Renderers keep the high-water mark of the pages they showed: a browser past its
         // memory cap is retired like one past its page budget.
         let over_cap = served.is_multiple_of(MEMORY_CHECK_EVERY)
@@ -1023,6 +1079,41 @@ impl Inner {
             && !instance.retiring.swap(true, Ordering::SeqCst)
         {
             self.counters.recycles.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Forces a full collection in the browser's renderer when its RSS is past
+    /// [`PoolConfig::gc_over_bytes`] (one `statm` read; the renderer's pid is found once).
+    /// The collection runs on its own task, on an idle tab (every tab shares the renderer).
+    fn collect_if_high(&self, instance: &Arc<Instance>, served: u64) {
+        let limit = self.cfg.gc_over_bytes;
+        if limit == 0 || served < instance.last_gc.load(Ordering::Relaxed) + GC_MIN_PAGES {
+            return;
+        }
+        let pid = {
+            let mut r = instance.renderer.lock().unwrap_or_else(|p| p.into_inner());
+            if r.is_none_or(|pid| process::rss_bytes(pid).is_none()) {
+                *r = process::renderer_of(instance.pid);
+            }
+            *r
+        };
+        if pid.and_then(process::rss_bytes).is_none_or(|b| b <= limit) {
+            return;
+        }
+        let page = instance
+            .idle_tabs
+            .lock()
+            .ok()
+            .and_then(|t| t.last().map(|t| t.page.clone()));
+        if let Some(page) = page {
+            instance.last_gc.store(served, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    page.execute(CollectGarbageParams::default()),
+                )
+                .await;
+            });
         }
     }
 
@@ -1113,7 +1204,7 @@ impl Inner {
             &instance,
             deadline,
             "the page",
-            render::drive(&mut tab, req, deadline),
+            render::drive(&mut tab, req, deadline, self.cfg.dom_quiet),
         )
         .await
         .map_err(|e| timeout_with(e, req));
@@ -1126,6 +1217,15 @@ impl Inner {
         self.count_page(&instance);
         result
     }
+}
+
+/// Drops a tab's document (the tab shows `about:blank`) and has V8 collect everything
+/// (`HeapProfiler.collectGarbage`: a full, memory-reducing collection of the renderer's
+/// heap, DOM included).
+async fn blank_and_collect(page: &chromiumoxide::Page) -> Result<(), Error> {
+    page.execute(NavigateParams::new("about:blank")).await?;
+    page.execute(CollectGarbageParams::default()).await?;
+    Ok(())
 }
 
 /// Fills in the request's own timeout in a generic deadline error.

@@ -482,6 +482,23 @@ fn process_memory_bytes(pid: u32) -> Option<u64> {
     field("smaps_rollup", "Pss:").or_else(|| field("status", "VmRSS:"))
 }
 
+/// The content renderer of the browser whose main process is `root` (the first process
+/// of its tree started with `--type=renderer`).
+pub(crate) fn renderer_of(root: u32) -> Option<u32> {
+    process_tree(root).into_iter().find(|pid| {
+        fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.windows(15).any(|w| w == b"--type=renderer"))
+    })
+}
+
+/// Resident memory of one process in bytes (`/proc/PID/statm`: one small read, cheap
+/// enough to do after every page); `None` once it is gone.
+pub(crate) fn rss_bytes(pid: u32) -> Option<u64> {
+    let statm = fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 /// Processes (anywhere on the machine) whose command line mentions a gannet profile
 /// directory under `temp_root`: what a leak check counts.
 pub fn count_browser_processes(temp_root: &Path) -> usize {

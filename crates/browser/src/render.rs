@@ -14,8 +14,8 @@ use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, EventDomContentEventFired, EventLifecycleEvent, EventLoadEventFired,
-    NavigateParams, PrintToPdfParams,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventDomContentEventFired,
+    EventLifecycleEvent, EventLoadEventFired, NavigateParams, PrintToPdfParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::page::ScreenshotParams;
@@ -30,7 +30,11 @@ use crate::Error;
 pub enum WaitFor {
     /// `DOMContentLoaded`, then the `load` event (at most [`AUTO_LOAD_CAP`] more), then until
     /// the content requests the page has in flight (scripts, fetch/XHR, frames) finish and
-    /// none ended in the last 50 ms. A stalled tracker or image does not fail the render.
+    /// none ended in the last 50 ms. Then, if the main content is still empty (an app shell
+    /// its script fills late), until it has text and the DOM has not changed for the
+    /// pool's quiet window ([`crate::PoolConfig::dom_quiet`]), at most 4 s more. A stalled
+    /// tracker or image, or an empty page that never stops changing (a ticking clock),
+    /// does not fail the render: it is taken at the bound.
     #[default]
     Auto,
     /// The `load` event; a page that never finishes loading is a timeout.
@@ -51,6 +55,71 @@ const AUTO_SETTLE_CAP: Duration = Duration::from_secs(3);
 const AUTO_QUIET: Duration = Duration::from_millis(50);
 /// Poll interval of `css:` and `js:` conditions.
 const POLL: Duration = Duration::from_millis(25);
+/// How long `Auto` waits for the DOM to settle once requests are done, when the main
+/// content has text (a page that keeps changing is taken at this bound).
+const AUTO_DOM_CAP: Duration = Duration::from_secs(2);
+/// The same bound while the main content is still empty (an app shell filled late).
+const AUTO_EMPTY_CAP: Duration = Duration::from_secs(4);
+/// Time kept for the DOM snapshot when the DOM settle step runs into the deadline.
+const SNAPSHOT_MARGIN: Duration = Duration::from_millis(300);
+/// Main content with fewer visible characters (whitespace aside) than this is empty.
+const MIN_CONTENT_CHARS: u32 = 100;
+
+/// Installed in every tab before any page script runs (top frame only): a
+/// MutationObserver, started at DOMContentLoaded, that notes the time of the DOM's last
+/// change, and a function that resolves once the DOM has been quiet for `quietMs` and the
+/// main content (`main`, `[role=main]` or the body; script and style text aside) has
+/// `minChars` visible characters, or at the bound; a page whose main content has them at
+/// the first check is taken at once. Nothing of the page is wrapped or
+/// patched; the function sits under a registry symbol, not a name a page would use.
+const SETTLE_INIT_JS: &str = r#"(() => {
+  if (window !== window.top) return;
+  const key = Symbol.for('gannet.settle');
+  if (Object.prototype.hasOwnProperty.call(window, key)) return;
+  const later = window.setTimeout.bind(window);
+  const clock = performance.now.bind(performance);
+  const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+  let last = clock();
+  const chars = (limit) => {
+    const root = document.querySelector('main, [role=main]') || document.body;
+    if (!root) return limit;
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n = 0;
+    while (n < limit && walk.nextNode()) {
+      const t = walk.currentNode;
+      if (!skip.has(t.parentNode && t.parentNode.nodeName)) n += t.data.replace(/\s+/g, '').length;
+    }
+    return n;
+  };
+  const observe = () => {
+    last = clock();
+    new MutationObserver(() => { last = clock(); })
+      .observe(document, { childList: true, subtree: true, characterData: true });
+  };
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', observe, { once: true });
+  } else {
+    observe();
+  }
+  const settle = (quietMs, capMs, emptyCapMs, minChars) => new Promise((resolve) => {
+    const start = clock();
+    let first = true;
+    const check = () => {
+      const now = clock(), quiet = now - last, text = chars(minChars);
+      const full = text >= minChars;
+      // Main content at once: taken as it is (waiting on every page cost 20% of the
+      // 500-page crawl's throughput). Empty: wait for it, then for the DOM to go quiet.
+      if ((full && (first || quiet >= quietMs)) || now - start >= (full ? capMs : emptyCapMs)) {
+        resolve({ waited: Math.round(now - start), quiet: Math.round(quiet), full });
+      } else {
+        first = false;
+        later(check, quiet >= quietMs ? 25 : Math.max(5, quietMs - quiet));
+      }
+    };
+    check();
+  });
+  Object.defineProperty(window, key, { value: settle });
+})()"#;
 
 impl std::str::FromStr for WaitFor {
     type Err = Error;
@@ -228,6 +297,9 @@ impl TabState {
             ..Default::default()
         };
         self.page.execute(network).await?;
+        self.page
+            .execute(AddScriptToEvaluateOnNewDocumentParams::new(SETTLE_INIT_JS))
+            .await?;
         Ok(())
     }
 }
@@ -263,6 +335,7 @@ pub(crate) async fn drive(
     tab: &mut TabState,
     req: &RenderRequest,
     deadline: Instant,
+    dom_quiet: Duration,
 ) -> Result<Rendered, Error> {
     let started = Instant::now();
     let page = tab.page.clone();
@@ -356,6 +429,9 @@ pub(crate) async fn drive(
             if let Some(traffic) = traffic.as_mut() {
                 let cap = deadline.min(Instant::now() + AUTO_SETTLE_CAP);
                 traffic.settle(cap).await;
+                if !dom_quiet.is_zero() {
+                    settle_dom(&page, traffic, dom_quiet, deadline).await;
+                }
             }
         }
         WaitFor::Load => {
@@ -445,6 +521,48 @@ pub(crate) async fn drive(
         render_time,
         tier: crate::Tier::Cold,
     })
+}
+
+/// `Auto`'s last step: when the main content is empty, waits until it is not and the DOM
+/// has not changed for `quiet` (see [`SETTLE_INIT_JS`]), at most [`AUTO_EMPTY_CAP`] (or
+/// [`AUTO_DOM_CAP`] once the content is there) and never past the deadline. A content
+/// request that started meanwhile (a timer's fetch) is waited for, and the DOM again.
+/// Never fails: a page that will not settle is taken as it is.
+async fn settle_dom(page: &Page, traffic: &mut Traffic, quiet: Duration, deadline: Instant) {
+    let started = Instant::now();
+    // Leave the snapshot time before the request's deadline.
+    let deadline = deadline
+        .checked_sub(SNAPSHOT_MARGIN)
+        .unwrap_or(deadline)
+        .max(started);
+    let bound = |cap: Duration| {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .min((started + cap).saturating_duration_since(Instant::now()))
+            .as_millis()
+    };
+    for _ in 0..3 {
+        let expr = format!(
+            "(window[Symbol.for('gannet.settle')] || (() => null))({}, {}, {}, {})",
+            quiet.as_millis(),
+            bound(AUTO_DOM_CAP),
+            bound(AUTO_EMPTY_CAP),
+            MIN_CONTENT_CHARS
+        );
+        let left = deadline.saturating_duration_since(Instant::now());
+        // The page resolves by the bound; the timeout only guards against a hung renderer.
+        let settled = tokio::time::timeout(left, evaluate_raw(page, &expr)).await;
+        traffic.drain();
+        let more_traffic = !traffic.open.is_empty();
+        if !matches!(settled, Ok(Ok(Ok(_)))) || !more_traffic {
+            return;
+        }
+        let cap = deadline.min(Instant::now() + AUTO_SETTLE_CAP);
+        traffic.settle(cap).await;
+        if Instant::now() >= deadline {
+            return;
+        }
+    }
 }
 
 /// Aborts a spawned task when dropped (an early return must not leave it running).

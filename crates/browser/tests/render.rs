@@ -97,6 +97,113 @@ async fn script_content_and_fetched_content_are_rendered() {
     close(pool).await;
 }
 
+/// An app shell: a header at once, the main content filled by a timer `delay_ms` after
+/// `load` (no request in between, so only the DOM tells that the page changed).
+fn late_shell(delay_ms: u32, text: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Late shell</title><script>
+window.addEventListener('load', () => setTimeout(() => {{
+  const main = document.getElementById('app');
+  main.innerHTML = '<h1>Late article</h1><p>{text}</p><p>A second paragraph, long enough that the extractor keeps the article as the page\'s main content.</p>';
+}}, {delay_ms}));
+</script></head><body><header><a href="/">Home</a> <a href="/about">About</a></header>
+<main id="app"><p>Loading…</p></main></body></html>"#
+    )
+}
+
+fn markdown(page: &gannet_browser::Rendered) -> String {
+    let url = url::Url::parse(&page.final_url).expect("the final URL parses");
+    gannet_extract::extract(page.html.as_bytes(), Some(&url), &Default::default()).markdown
+}
+
+// Smart mode renders with the default wait: content a script adds after `load`, with no
+// request to watch, must still be in the Markdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_wait_lets_the_dom_settle_after_load() {
+    let fast = "Filled in by a timer three hundred milliseconds after the load event.";
+    let slow = "Filled in by a timer one second after the load event, well past any quiet window.";
+    // An empty app that never settles: only a clock, ticking every 50 ms, for ever.
+    let ticking = r#"<!doctype html><html><body><main><p id="t">0</p></main>
+<script>let n = 0; setInterval(() => { document.getElementById('t').textContent = String(++n); }, 50);</script>
+</body></html>"#;
+    // A page with content is taken as it is, however much it changes.
+    let busy = r#"<!doctype html><html><body><main><h1>Clock</h1>
+<p>This page never stops changing: a clock ticks every fifty milliseconds, for ever, but
+its article is there at load, so the render does not wait for the DOM to go quiet.</p>
+<p id="t">0</p></main>
+<script>let n = 0; setInterval(() => { document.getElementById('t').textContent = String(++n); }, 50);</script>
+</body></html>"#;
+    let site = SiteBuilder::new()
+        .page("/fast", late_shell(300, fast))
+        .page("/slow", late_shell(1000, slow))
+        .page("/ticking", ticking)
+        .page("/busy", busy)
+        .start()
+        .await;
+    let pool = Pool::new(config("settle")).unwrap();
+
+    for (path, text) in [("/fast", fast), ("/slow", slow)] {
+        let started = Instant::now();
+        let page = pool.render(&request(&site, path)).await.unwrap();
+        let md = markdown(&page);
+        assert!(md.contains(text), "{path}: {md}");
+        assert!(!md.contains("Loading…"), "{path}: {md}");
+        // Taken soon after the content came, not at the 4 s bound of an empty page.
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
+
+    // The explicit `load` wait is unchanged: the timer has not fired yet.
+    let mut req = request(&site, "/slow");
+    req.wait = WaitFor::Load;
+    let page = pool.render(&req).await.unwrap();
+    // (The text is also in the script's source: look at the element.)
+    assert!(
+        page.html
+            .contains(r#"<main id="app"><p>Loading…</p></main>"#),
+        "{}",
+        page.html
+    );
+
+    // An empty DOM that never settles is taken at the 4 s bound, not at the request's
+    // deadline (20 s).
+    let started = Instant::now();
+    let page = pool.render(&request(&site, "/ticking")).await.unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(3500), "{took:?}");
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    assert!(page.html.contains(r#"<p id="t">"#));
+
+    let started = Instant::now();
+    let page = pool.render(&request(&site, "/busy")).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(markdown(&page).contains("never stops changing"));
+
+    // ... and never past the request's own deadline.
+    let mut req = request(&site, "/ticking");
+    req.timeout = Duration::from_millis(1500);
+    let started = Instant::now();
+    let result = pool.render(&req).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(2000),
+        "{:?}",
+        started.elapsed()
+    );
+    match result {
+        Ok(page) => assert!(page.html.contains(r#"<p id="t">"#)),
+        // Only a machine too busy to navigate in time may miss it, and then it says so.
+        Err(e) => assert!(matches!(e, Error::Timeout { .. }), "{e}"),
+    }
+    close(pool).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_for_css_and_js_conditions() {
     let late = r#"<html><body><div id="c"></div><script>
