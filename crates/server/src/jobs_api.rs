@@ -647,9 +647,8 @@ fn firecrawl_crawl_request(req: &Value) -> (Value, Vec<String>) {
                 | "deduplicateSimilarURLs"
                 | "ignoreRobotsTxt"
                 | "zeroDataRetention"
-                | "regexOnFullURL"
                     if value.as_bool() == Some(false) => {}
-                "regexOnFullURL" if value.as_bool() == Some(true) => {}
+                "regexOnFullURL" if value.is_boolean() => {}
                 other => unsupported.push(other.to_string()),
             }
         }
@@ -676,12 +675,25 @@ fn firecrawl_crawl_request(req: &Value) -> (Value, Vec<String>) {
             }
         }
     }
+    // Firecrawl matches its path patterns against the URL's path unless `regexOnFullURL`;
+    // our scope matches the whole URL, so a pattern anchored at the path's start is
+    // anchored after the scheme and host instead.
+    let on_path = req["regexOnFullURL"].as_bool() != Some(true);
+    let patterns = |key: &str| -> Vec<String> {
+        strings(&req[key])
+            .into_iter()
+            .map(|p| match p.strip_prefix('^') {
+                Some(rest) if on_path => format!("^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+{rest}"),
+                _ => p,
+            })
+            .collect()
+    };
     let crawl = json!({
         "url": req["url"].as_str().unwrap_or_default(),
         "limit": req["limit"].as_u64().unwrap_or(10_000),
         "max_depth": req.get("maxDiscoveryDepth").or_else(|| req.get("maxDepth")).and_then(Value::as_u64),
-        "include": req["includePaths"],
-        "exclude": req["excludePaths"],
+        "include": patterns("includePaths"),
+        "exclude": patterns("excludePaths"),
         "sitemaps": req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true),
         "scope": scope,
         "delay_ms": req["delay"].as_f64().map(|s| (s.clamp(0.0, 3600.0) * 1000.0) as u64),
@@ -855,5 +867,46 @@ pub(crate) async fn firecrawl_map(
         Ok(Json(json!({"success": true, "links": links})))
     } else {
         Ok(Json(json!({"success": true, "links": links})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firecrawl_path_patterns_match_the_path_and_unknown_options_are_named() {
+        let (crawl, unsupported) = firecrawl_crawl_request(&json!({
+            "url": "https://example.com/docs/",
+            "includePaths": ["^/docs/.*", "blog"],
+            "excludePaths": ["^/docs/old$"],
+            "webhook": "https://example.com/hook",
+            "scrapeOptions": {"formats": ["markdown", {"type": "html"}], "onlyMainContent": false},
+        }));
+        let include = regex::RegexSet::new(strings(&crawl["include"])).unwrap();
+        assert!(include.is_match("https://example.com/docs/a"));
+        assert!(include.is_match("https://example.com/x/blog/1"));
+        assert!(!include.is_match("https://example.com/api/docs/a"));
+        let exclude = regex::RegexSet::new(strings(&crawl["exclude"])).unwrap();
+        assert!(exclude.is_match("http://example.com:8080/docs/old"));
+        assert_eq!(crawl["scope"], "prefix");
+        assert_eq!(
+            unsupported,
+            [
+                "webhook",
+                "scrapeOptions.formats html",
+                "scrapeOptions.onlyMainContent"
+            ]
+        );
+        // Full-URL patterns stay as given.
+        let (crawl, unsupported) = firecrawl_crawl_request(&json!({
+            "url": "https://example.com/",
+            "includePaths": ["^https://example\\.com/a"],
+            "regexOnFullURL": true,
+            "crawlEntireDomain": true,
+        }));
+        assert_eq!(crawl["include"], json!(["^https://example\\.com/a"]));
+        assert_eq!(crawl["scope"], "host");
+        assert!(unsupported.is_empty(), "{unsupported:?}");
     }
 }
