@@ -672,6 +672,25 @@ const SCREEN_READER_ONLY: WordSet = WordSet::new(&[
     "screenreader",
 ]);
 
+/// Whether a class names one slide of a carousel (Slick, Swiper, Bootstrap, Splide, Glide,
+/// Owl) that is not a clone: carousels mark the slides out of view `aria-hidden`, but
+/// they are content a click away, like collapsed tabs. The clones an endless carousel
+/// draws at both ends repeat real slides.
+fn is_carousel_slide(class: &str) -> bool {
+    let mut slide = false;
+    for t in class.split_ascii_whitespace() {
+        let t = t.to_ascii_lowercase();
+        if t.contains("clone") || t.contains("duplicate") {
+            return false;
+        }
+        slide |= t.ends_with("-slide")
+            || t.ends_with("__slide")
+            || t == "carousel-item"
+            || t == "owl-item";
+    }
+    slide
+}
+
 /// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
 /// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
 /// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
@@ -700,7 +719,7 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
             "popover" => return true,
             "aria-hidden" if v == "true" => {
                 let (class, _) = dom.class_and_id(id);
-                return !class.contains("fallback-image");
+                return !class.contains("fallback-image") && !is_carousel_slide(class);
             }
             "style" => {
                 let v = v.to_ascii_lowercase();
@@ -2500,6 +2519,32 @@ mod tests {
         let md = markdown(&html);
         assert!(md.contains("Visible words"), "{md}");
         assert!(!md.contains("Skip this label"), "{md}");
+    }
+
+    #[test]
+    fn carousel_slides_out_of_view_are_content_but_clones_are_not() {
+        let slide = |class: &str, hidden: bool, who: &str| {
+            format!(
+                "<div class=\"{class}\"{}><blockquote><p>{who} says the service \
+                 answered every ticket within the hour, and the team loved it.</p>\
+                 </blockquote></div>",
+                if hidden { " aria-hidden=\"true\"" } else { "" }
+            )
+        };
+        let html = format!(
+            "<html><body><main><div class=\"post\">{}<div class=\"slick-track\">{}{}{}{}\
+             </div></div></main></body></html>",
+            prose("support desks"),
+            slide("slick-slide slick-cloned", true, "Carol"),
+            slide("slick-slide slick-current", false, "Alice"),
+            slide("slick-slide", true, "Bob"),
+            slide("slick-slide slick-cloned", true, "Alice"),
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Alice says"), "{md}");
+        assert!(md.contains("Bob says"), "{md}");
+        assert!(!md.contains("Carol says"), "{md}");
+        assert_eq!(md.matches("Alice says").count(), 1, "{md}");
     }
 
     #[test]
