@@ -969,6 +969,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             );
         }
         let mut top = self.widen(top, body);
+        let mut intro = None;
         if let Some(list) = self.best_listing(body) {
             let l = self.agg_of(list);
             let t = self.agg_of(top);
@@ -997,10 +998,21 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 // Keep the prose block too when both sit in one content container (a
                 // category intro above its products).
                 let lca = self.common_ancestor(top, list);
+                let prose = top;
                 top = match lca {
                     Some(c) if c != body && self.agg_of(c).link_density() < 0.7 => c,
                     _ => self.widen(list, body),
                 };
+                // The two apart (no container of both that is not mostly links): keep
+                // the prose block beside the items when it is real prose, a category's
+                // description.
+                if !self.dom.is_ancestor(top, prose)
+                    && !self.dom.is_ancestor(prose, top)
+                    && t.good >= 200
+                    && t.link_density() < 0.3
+                {
+                    intro = Some(prose);
+                }
             } else if ((list == top && t.good * 2 < t.text) || self.dom.is_ancestor(top, list))
                 && l.text * 3 > t.text * 2
                 && t.good.saturating_sub(l.good) < 500
@@ -1009,7 +1021,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.listing = true;
             }
         }
-        let article = self.gather(top, body);
+        let mut article = self.gather(top, body);
+        if let Some(intro) = intro {
+            let both = self.new_article();
+            if intro.index() < top.index() {
+                self.move_into(both, intro);
+                self.move_into(both, article);
+            } else {
+                self.move_into(both, article);
+                self.move_into(both, intro);
+            }
+            article = both;
+        }
         self.prepare(article);
         let len = self.agg_of(article).text;
         (article, len, page_good)
@@ -1551,13 +1574,19 @@ impl<'d, 'i> Extractor<'d, 'i> {
         (chars, commas)
     }
 
-    /// The top candidate plus the siblings that belong with it, moved into a new `<div>`.
-    fn gather(&mut self, top: NodeId, body: NodeId) -> NodeId {
+    /// A new `<div>` to hold the content, with room in the per-node arrays.
+    fn new_article(&mut self) -> NodeId {
         let article = self.dom.create_element(Tag::Div);
         self.agg.push(Agg::default());
         self.score.push(0.0);
         self.scored.push(false);
         self.within.push(0);
+        article
+    }
+
+    /// The top candidate plus the siblings that belong with it, moved into a new `<div>`.
+    fn gather(&mut self, top: NodeId, body: NodeId) -> NodeId {
+        let article = self.new_article();
         if top == body {
             let children: Vec<NodeId> = self.dom.children(body).collect();
             for c in children {
@@ -2545,6 +2574,31 @@ mod tests {
         assert!(md.contains("Bob says"), "{md}");
         assert!(!md.contains("Carol says"), "{md}");
         assert_eq!(md.matches("Alice says").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_category_description_apart_from_its_products_is_kept_with_them() {
+        let cards: String = (0..30)
+            .map(|i| {
+                format!(
+                    "<li class=\"product\"><a href=\"/p/{i}\"><h3>Ergonomic vertical mouse \
+                     model {i}</h3><span>$4{i}.00</span></a></li>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"wrap\"><div class=\"col-left\">\
+             <div class=\"category-description\"><p>An ergonomic mouse keeps the hand and \
+             wrist in a neutral position, which matters because we use a mouse far more \
+             than we notice, and the repeated motion of mousing can strain the forearm over \
+             a long working day.</p></div></div><div class=\"col-main\">\
+             <ul class=\"products\">{cards}</ul></div></div></body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("neutral position"), "{md}");
+        assert!(md.contains("vertical mouse model 29"), "{md}");
+        let (intro, items) = (md.find("neutral position"), md.find("model 0"));
+        assert!(intro < items, "{md}");
     }
 
     #[test]
