@@ -670,6 +670,7 @@ const SCREEN_READER_ONLY: WordSet = WordSet::new(&[
     "visuallyhidden",
     "screen-reader",
     "screenreader",
+    "v-visible-sr",
 ]);
 
 /// Whether a class names one slide of a carousel (Slick, Swiper, Bootstrap, Splide, Glide,
@@ -691,6 +692,21 @@ fn is_carousel_slide(class: &str) -> bool {
     slide
 }
 
+/// Whether a class list hides an element at every screen size: Bootstrap's (and Stack
+/// Overflow's) `d-none` without a `d-*` display class beside it (`d-none d-md-block`
+/// shows on wider screens).
+fn is_display_none_class(class: &str) -> bool {
+    let mut none = false;
+    for t in class.split_ascii_whitespace() {
+        if t.eq_ignore_ascii_case("d-none") {
+            none = true;
+        } else if t.len() > 2 && t.as_bytes()[..2].eq_ignore_ascii_case(b"d-") {
+            return false;
+        }
+    }
+    none
+}
+
 /// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
 /// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
 /// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
@@ -703,7 +719,8 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
         return false;
     }
     // Text for screen readers only is not on the page.
-    if SCREEN_READER_ONLY.in_str(dom.class_and_id(id).0) {
+    let class = dom.class_and_id(id).0;
+    if SCREEN_READER_ONLY.in_str(class) || is_display_none_class(class) {
         return true;
     }
     // React's streamed server rendering parks finished Suspense boundaries in
@@ -2599,6 +2616,26 @@ mod tests {
         assert!(md.contains("vertical mouse model 29"), "{md}");
         let (intro, items) = (md.find("neutral position"), md.find("model 0"));
         assert!(intro < items, "{md}");
+    }
+
+    #[test]
+    fn bootstrap_d_none_is_hidden_unless_a_breakpoint_shows_it() {
+        let html = format!(
+            "<html><body><main><div class=\"post\">{}\
+             <div class=\"d-none\" itemprop=\"datePublished\">2016-06-17 16:14:36 +00:00</div>\
+             <p class=\"d-none d-md-block\">Shown on wide screens: the desktop summary of \
+             the kayak trip, with its dates.</p>\
+             <span class=\"v-visible-sr\">Commented</span></div></main></body></html>",
+            prose("kayaks")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about kayaks"), "{md}");
+        assert!(!md.contains("2016-06-17"), "{md}");
+        assert!(!md.contains("Commented"), "{md}");
+        assert!(md.contains("Shown on wide screens"), "{md}");
+        // Class lists of any script (CSS-in-JS names like `⚙`) are read safely.
+        assert!(is_display_none_class("⚙ rs-2 d-none"));
+        assert!(!is_display_none_class("é d-none d-lg-flex"));
     }
 
     #[test]
