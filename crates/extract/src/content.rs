@@ -905,6 +905,10 @@ const CONTROL_LABELS: &[&str] = &[
     "quick add",
     "choose options",
     "select options",
+    "view full details",
+    "apply now",
+    "ask question",
+    "video",
 ];
 
 /// Whether a (lowercase, whitespace-collapsed) text is what a discussion shows beside a
@@ -2469,10 +2473,15 @@ mod tests {
              said the toy, with enough words and commas to be counted as prose.</p>\
              <a href=\"/p/1\">Permalink</a><span>Add to wishlist</span>\
              <a href=\"/r/1\">Report inappropriate content</a></div>\
+             <a href=\"/p/2\">View full details</a><span>Video</span>\
+             <a href=\"/ask\">Ask Question</a><a href=\"/jobs/1\">Apply now</a>\
              </article></body></html>",
             prose("posts")
         );
         let md = markdown(&html);
+        for label in ["full details", "Video", "Ask Question", "Apply now"] {
+            assert!(!md.contains(label), "{label}: {md}");
+        }
         assert!(!md.contains("Permalink"), "{md}");
         assert!(!md.contains("wishlist"), "{md}");
         assert!(!md.contains("inappropriate"), "{md}");
