@@ -255,6 +255,21 @@ const NEGATIVE: WordSet = WordSet::new(&[
 ]);
 /// The words of [`NEGATIVE`] that name boilerplate itself, not a way of building or
 /// showing a block.
+/// Headings that name a page region, not a document's topic: a section named after
+/// one of these ("Comments", "Related posts") is still boilerplate.
+const PAGE_REGION_TOPICS: WordSet = WordSet::new(&[
+    "comment",
+    "repl",
+    "related",
+    "share",
+    "sidebar",
+    "footer",
+    "newsletter",
+    "subscribe",
+    "promo",
+    "sponsor",
+    "advert",
+]);
 const STRONG_NEGATIVE: WordSet = WordSet::new(&[
     "-ad-",
     "banner",
@@ -1194,9 +1209,40 @@ impl<'d, 'i> Extractor<'d, 'i> {
         (unlikely(class) || unlikely(ident))
             && !maybe(class)
             && !maybe(ident)
+            && !self.is_named_for_its_heading(id, class, ident)
             // A table of data is content whatever its names say (`sticky-header` names
             // how its header row behaves, not a page header).
             && !(tag == Tag::Table && self.is_data_table(id))
+    }
+
+    /// Whether a section is named after its own heading (Sphinx's `<section
+    /// id="cookies"><h2>Cookies</h2>`, Django's `s-extra-fields-…`): the name is the
+    /// topic of a document's section, not a page region ("cookies", "header", "extra").
+    fn is_named_for_its_heading(&self, id: NodeId, class: &str, ident: &str) -> bool {
+        let Some(h) = self.dom.element_children(id).next() else {
+            return false;
+        };
+        if heading_rank(self.dom, h).is_none() || self.agg_of(h).text > 120 {
+            return false;
+        }
+        let slug: String = self
+            .dom
+            .text_content(h)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        slug.len() >= 4
+            && !PAGE_REGION_TOPICS.in_str(&slug)
+            && std::iter::once(ident)
+                .any(|name| {
+                    let name: String = name
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect();
+                    name.ends_with(&slug) && name.len() <= slug.len() + 8
+                })
     }
 
     /// One reverse pass over the arena: children come after their parents in document
@@ -2645,6 +2691,29 @@ mod tests {
         // Class lists of any script (CSS-in-JS names like `⚙`) are read safely.
         assert!(is_display_none_class("⚙ rs-2 d-none"));
         assert!(!is_display_none_class("é d-none d-lg-flex"));
+    }
+
+    #[test]
+    fn a_section_named_after_its_heading_is_not_a_page_region() {
+        let html = format!(
+            "<html><body><main><div class=\"body\"><section id=\"quickstart\">\
+             <h1>Quickstart</h1>{}</section>\
+             <section id=\"cookies\"><h2>Cookies¶</h2><p>If a response contains \
+             some cookies, you can quickly access them through the cookies attribute of \
+             the response object, as the example below shows.</p><p>To send your own cookies \
+             to the server, you can use the cookies parameter, which takes a dictionary or a \
+             cookie jar; a jar also lets you scope each cookie to a domain and a path, so \
+             that the right cookies go to the right server.</p><p>Sessions keep cookies \
+             across requests for you.</p></section>\
+             <section id=\"comments\"><h2>Comments</h2><p>Log in to leave a comment on \
+             this page, and see what other readers said about the library.</p></section>\
+             </div></main></body></html>",
+            prose("requests")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about requests"), "{md}");
+        assert!(md.contains("quickly access them"), "{md}");
+        assert!(!md.contains("leave a comment"), "{md}");
     }
 
     #[test]
