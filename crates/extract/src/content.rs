@@ -57,6 +57,8 @@ struct Agg {
     keep: bool,
     /// Whether it contains a block element other than an image (a card's layout).
     structured: bool,
+    /// Whether it contains an `h1` (the page's headline, as a rule).
+    h1: bool,
     /// Characters of prose: text outside links in blocks of 25+ characters whose link
     /// density is low. What a page's content is made of.
     good: u32,
@@ -1112,6 +1114,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
+                            && !self.is_content_head(id)
                             && self.is_unlikely(id, tag))
                         || (self.agg_of(id).text * 2 < body_text && is_overlay(self.dom, id))
                         || self.input.skip_nodes.contains(&id)
@@ -1134,6 +1137,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
         for id in remove {
             self.dom.detach(id);
         }
+    }
+
+    /// A block holding the page's `h1` and the prose that opens the content (MDN's
+    /// `layout__header`: title and introduction): a "header" by name, but the content's
+    /// head, not the page's. 300 characters of prose, so that a news article's header
+    /// (headline, a one-line standfirst, the date) stays out as Readability leaves it.
+    fn is_content_head(&self, id: NodeId) -> bool {
+        let a = self.agg_of(id);
+        a.h1 && a.good >= 300 && a.link_density() < 0.3
     }
 
     /// A hidden block of prose right after a visible head, inside one of a run of like
@@ -1316,6 +1328,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 if matches!(tag, Table | Pre | Code) {
                     a.keep = true;
                 }
+                a.h1 |= tag == H1;
             }
             agg[i] = a;
             if let Some(p) = self.dom.parent(id) {
@@ -1323,6 +1336,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 let parent = &mut agg[p.index()];
                 parent.add(&child);
                 parent.keep |= child.keep;
+                parent.h1 |= child.h1;
                 parent.structured |= child.structured
                     || matches!(
                         self.dom.tag(id),
@@ -1674,6 +1688,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 true
             } else if !self.dom.is_element(s) {
                 false
+            } else if s.index() < top.index() && self.is_content_head(s) {
+                // The head of the content before it (title and introduction).
+                true
             } else {
                 let mut bonus = 0.0;
                 if !top_class.is_empty() && self.dom.attr(s, "class") == Some(top_class.as_str()) {
@@ -2714,6 +2731,25 @@ mod tests {
         assert!(md.contains("Paragraph 5 about requests"), "{md}");
         assert!(md.contains("quickly access them"), "{md}");
         assert!(!md.contains("leave a comment"), "{md}");
+    }
+
+    #[test]
+    fn the_content_head_with_its_introduction_is_kept() {
+        let html = format!(
+            "<html><body><header class=\"site\"><a href=\"/\">Docs home</a></header>\
+             <main><div class=\"layout__header\"><h1>Using the Fetch API</h1>\
+             <section><p>The Fetch API provides a JavaScript interface for making HTTP \
+             requests and processing the responses, with promises instead of callbacks.</p>\
+             <p>Fetch is the modern replacement for XMLHttpRequest: it is integrated with \
+             service workers and with Cross-Origin Resource Sharing, and it is available in \
+             windows and in workers alike, which makes it the one API to learn.</p>\
+             </section></div><div class=\"layout__body\">{}</div></main></body></html>",
+            prose("fetch")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about fetch"), "{md}");
+        assert!(md.contains("provides a JavaScript interface"), "{md}");
+        assert!(!md.contains("Docs home"), "{md}");
     }
 
     #[test]
