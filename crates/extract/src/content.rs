@@ -903,6 +903,12 @@ const CONTROL_LABELS: &[&str] = &[
     "back to top",
     "jump to content",
     "skip to content",
+    "skip to main content",
+    "skip navigation",
+    "comments",
+    "replies",
+    "author",
+    "member",
     "continue reading",
     // Placeholders and badges: a script's pending content, an ad's label.
     "loading",
@@ -2538,11 +2544,19 @@ mod tests {
              <a href=\"/r/1\">Report inappropriate content</a></div>\
              <a href=\"/p/2\">View full details</a><span>Video</span>\
              <a href=\"/ask\">Ask Question</a><a href=\"/jobs/1\">Apply now</a>\
+             <a href=\"#main\">Skip to main content</a><span>Comments</span>\
              </article></body></html>",
             prose("posts")
         );
         let md = markdown(&html);
-        for label in ["full details", "Video", "Ask Question", "Apply now"] {
+        for label in [
+            "full details",
+            "Video",
+            "Ask Question",
+            "Apply now",
+            "Skip to",
+            "Comments",
+        ] {
             assert!(!md.contains(label), "{label}: {md}");
         }
         assert!(!md.contains("Permalink"), "{md}");
