@@ -950,6 +950,23 @@ fn is_post_counter(t: &str) -> bool {
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
 }
 
+/// Labels of the fields of a poster's card beside each post (lowercase).
+const USER_CARD_FIELDS: &[&str] = &[
+    "posts",
+    "threads",
+    "joined",
+    "join date",
+    "registered",
+    "member since",
+    "reputation",
+    "reaction score",
+    "messages",
+    "location",
+];
+
+/// Longest text (visible characters) of a block read as poster's card fields.
+const USER_CARD_MAX: u32 = 120;
+
 /// Longest text (visible characters) read as a control label: the longest of
 /// [`CONTROL_LABELS`] ("report inappropriate content") with room for punctuation.
 const CONTROL_LABEL_MAX: u32 = 32;
@@ -1202,6 +1219,24 @@ impl<'d, 'i> Extractor<'d, 'i> {
             .to_lowercase();
         let bare = t.trim_matches(|c: char| !c.is_alphanumeric());
         CONTROL_LABELS.contains(&bare) || (self.flags.forum && is_post_counter(&t))
+    }
+
+    /// On a discussion page, a small block whose text is a poster's card field ("Posts:
+    /// 1,204", "Joined: Feb 2019", "Location: Boise, ID"), or several of them: who wrote
+    /// a post, not what it says.
+    fn is_user_card_field(&self, id: NodeId) -> bool {
+        if !matches!(
+            self.dom.tag(id),
+            Some(Tag::Div | Tag::Span | Tag::Li | Tag::P | Tag::Dl | Tag::Dd | Tag::Small)
+        ) {
+            return false;
+        }
+        let t = self.dom.text_content(id);
+        let t = t.trim_start().to_lowercase();
+        USER_CARD_FIELDS.iter().any(|f| {
+            t.strip_prefix(f)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
     }
 
     fn is_unlikely(&self, id: NodeId, tag: Tag) -> bool {
@@ -1853,11 +1888,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Control labels go last: the cleaning rules above read link density with them.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for &id in ids.iter().rev() {
-            if self.agg_of(id).text <= CONTROL_LABEL_MAX
+            let text = self.agg_of(id).text;
+            if (text <= CONTROL_LABEL_MAX
                 && self
                     .dom
                     .tag(id)
-                    .is_some_and(|t| self.is_control_label(id, t))
+                    .is_some_and(|t| self.is_control_label(id, t)))
+                || (self.flags.forum && text <= USER_CARD_MAX && self.is_user_card_field(id))
             {
                 self.remove(id);
             }
@@ -2764,6 +2801,30 @@ mod tests {
         assert!(md.contains("Paragraph 5 about fetch"), "{md}");
         assert!(md.contains("provides a JavaScript interface"), "{md}");
         assert!(!md.contains("Docs home"), "{md}");
+    }
+
+    #[test]
+    fn poster_card_fields_leave_discussions() {
+        let posts: String = (1..=4)
+            .map(|i| {
+                format!(
+                    "<div class=\"post\"><div class=\"poster\"><span>Posts: 1,20{i}</span>\
+                     <div>Joined: Feb 201{i}<br>Location: Boise, ID</div></div>\
+                     <p>Answer number {i} to the question, with enough words, commas, and detail \
+                     to count as prose. Location: the shed, where the lathe is.</p></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body class=\"forum\"><main><div class=\"thread\">{posts}</div></main>\
+             </body></html>"
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Answer number 4"), "{md}");
+        assert!(md.contains("where the lathe is"), "{md}");
+        assert!(!md.contains("Posts:"), "{md}");
+        assert!(!md.contains("Joined"), "{md}");
+        assert!(!md.contains("Boise"), "{md}");
     }
 
     #[test]
