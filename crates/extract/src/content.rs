@@ -568,6 +568,16 @@ const REVIEW_HEADINGS: &[&str] = &[
     "average ratings",
     "average rating",
 ];
+/// Headings of a document's citation apparatus, when they are all the heading says: the
+/// list of works cited, not what the page says.
+const CITATION_HEADINGS: &[&str] = &[
+    "references",
+    "references and notes",
+    "notes and references",
+    "bibliography",
+    "works cited",
+];
+
 /// What a heading `Related …` may name to be about other pages ("Related work" and
 /// "Related expert advice" are sections of the page itself).
 const RELATED_WHAT: &[&str] = &[
@@ -610,7 +620,9 @@ fn is_aside_heading(text: &str) -> bool {
     }
     // "Reviews (407)", "Customer reviews 4.8": the words without a trailing count.
     let bare = t.trim_end_matches(|c: char| !c.is_alphabetic());
-    REVIEW_HEADINGS.contains(&bare) || ASIDE_HEADINGS.iter().any(|p| starts(p))
+    REVIEW_HEADINGS.contains(&bare)
+        || CITATION_HEADINGS.contains(&bare)
+        || ASIDE_HEADINGS.iter().any(|p| starts(p))
 }
 
 /// Path words of discussion pages.
@@ -2383,10 +2395,13 @@ mod tests {
             "You may also like",
             "Most Popular",
             "Your Answer",
+            "References",
+            "Works cited",
         ] {
             assert!(is_aside_heading(h), "{h}");
         }
         for h in [
+            "References in popular culture",
             "Related work",
             "Related Expert Advice articles",
             "Popularity of the method",
