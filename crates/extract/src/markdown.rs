@@ -1073,6 +1073,12 @@ impl<'a> Renderer<'a> {
         }
         self.flush(self.in_link == 0);
         self.st.line_start = false;
+        // Video and audio are embeds, as images are: GitLab's Markdown (and others) play
+        // `![label](clip.mp4)`; an `iframe` stays a link to what it frames. In a link,
+        // the label is the link's text.
+        if matches!(tag, Tag::Video | Tag::Audio) && self.in_link == 0 {
+            self.out.push('!');
+        }
         self.out.push('[');
         for c in label.chars() {
             if matches!(c, '[' | ']' | '\\') {
@@ -1898,11 +1904,11 @@ mod tests {
         );
         assert_eq!(
             md("<video src='/v.mp4'></video>"),
-            "[Video](https://example.com/v.mp4)\n"
+            "![Video](https://example.com/v.mp4)\n"
         );
         assert_eq!(
             md("<audio><source src='/a.mp3'></audio>"),
-            "[Audio](https://example.com/a.mp3)\n"
+            "![Audio](https://example.com/a.mp3)\n"
         );
         assert_eq!(
             md("<iframe src='https://yt.com/e/1' title='Clip'></iframe>"),
