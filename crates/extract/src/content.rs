@@ -185,6 +185,7 @@ fn names(dom: &Dom, id: NodeId) -> String {
 
 /// Beyond Readability's list: consent and subscription overlays.
 const UNLIKELY_EXTRA: WordSet = WordSet::new(&[
+    "breadcrumb",
     "cookie",
     "consent",
     "newsletter",
@@ -2840,6 +2841,19 @@ mod tests {
         assert!(!md.contains("Posts:"), "{md}");
         assert!(!md.contains("Joined"), "{md}");
         assert!(!md.contains("Boise"), "{md}");
+    }
+
+    #[test]
+    fn a_breadcrumb_trail_is_not_content() {
+        let html = format!(
+            "<html><body><main><div class=\"post\"><ol class=\"breadcrumb\">\
+             <li><a href=\"/\">Home</a></li><li><a href=\"/w\">Watches</a></li>\
+             <li><a href=\"/w/m\">Mens View All</a></li></ol>{}</div></main></body></html>",
+            prose("watches")
+        );
+        let md = markdown(&html);
+        assert!(md.contains("Paragraph 5 about watches"), "{md}");
+        assert!(!md.contains("Mens View All"), "{md}");
     }
 
     #[test]
