@@ -1272,19 +1272,19 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let maybe = |s: &str| {
             OK_MAYBE.in_str(s) || OK_MAYBE_EXTRA.in_str(s) || (self.flags.forum && REPLY.in_str(s))
         };
-        (unlikely(class) || unlikely(ident))
-            && !maybe(class)
-            && !maybe(ident)
-            && !self.is_named_for_its_heading(id, class, ident)
-            // A table of data is content whatever its names say (`sticky-header` names
-            // how its header row behaves, not a page header).
-            && !(tag == Tag::Table && self.is_data_table(id))
+        if !(unlikely(class) || unlikely(ident)) || maybe(class) || maybe(ident) {
+            return false;
+        }
+        // A section named after its heading is a document's section; a table of data is
+        // content whatever its names say (`sticky-header` names how its header row
+        // behaves, not a page header).
+        !(self.is_named_for_its_heading(id, ident) || (tag == Tag::Table && self.is_data_table(id)))
     }
 
     /// Whether a section is named after its own heading (Sphinx's `<section
     /// id="cookies"><h2>Cookies</h2>`, Django's `s-extra-fields-…`): the name is the
     /// topic of a document's section, not a page region ("cookies", "header", "extra").
-    fn is_named_for_its_heading(&self, id: NodeId, class: &str, ident: &str) -> bool {
+    fn is_named_for_its_heading(&self, id: NodeId, ident: &str) -> bool {
         let Some(h) = self.dom.element_children(id).next() else {
             return false;
         };
@@ -1298,17 +1298,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
+        let name: String = ident
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         slug.len() >= 4
             && !PAGE_REGION_TOPICS.in_str(&slug)
-            && std::iter::once(ident)
-                .any(|name| {
-                    let name: String = name
-                        .chars()
-                        .filter(char::is_ascii_alphanumeric)
-                        .map(|c| c.to_ascii_lowercase())
-                        .collect();
-                    name.ends_with(&slug) && name.len() <= slug.len() + 8
-                })
+            && name.ends_with(&slug)
+            && name.len() <= slug.len() + 8
     }
 
     /// One reverse pass over the arena: children come after their parents in document
