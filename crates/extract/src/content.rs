@@ -807,13 +807,14 @@ pub(crate) struct ContentInput<'a> {
     pub(crate) skip_nodes: &'a [NodeId],
 }
 
-/// Extract the main content from `dom`, the parse of `html`. Returns the cleaned DOM and
-/// the node to render.
+/// Extract the main content from `dom`. Returns the cleaned DOM and the node to render.
 ///
-/// The first attempt works on `dom` itself; the rare retries parse `html` again (parsing
-/// is deterministic, so node ids, like `input.skip_nodes`, stay valid). That saves a copy
-/// of the whole DOM on every page that the first attempt settles.
-pub(crate) fn extract_content(dom: Dom, html: &str, input: &ContentInput<'_>) -> (Dom, NodeId) {
+/// Every attempt works on `dom` itself: the DOM records the first attempt's changes, and
+/// the rare retries roll them back, which gives the parsed tree again (same node ids, so
+/// `input.skip_nodes` and the [`Memo`] stay valid) without parsing the page again or
+/// copying the DOM on every page that the first attempt settles. An attempt kept as the
+/// best so far while later ones try is copied.
+pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
     let forum = is_discussion(&dom, input.url_path);
     let attempts = [
         Flags {
@@ -841,27 +842,84 @@ pub(crate) fn extract_content(dom: Dom, html: &str, input: &ContentInput<'_>) ->
             forum,
         },
     ];
+    let mut memo = Memo::new(dom.len());
     let mut best: Option<(Dom, NodeId, u32)> = None;
-    let mut first = Some(dom);
-    for flags in attempts {
-        let mut d = first.take().unwrap_or_else(|| Dom::parse(html));
-        let (root, len, page_good) = Extractor::new(&mut d, flags, input).run();
+    dom.record();
+    let last = attempts.len() - 1;
+    for (k, flags) in attempts.into_iter().enumerate() {
+        if k > 0 {
+            dom.rollback();
+        }
+        let (root, len, page_good) = Extractor::new(&mut dom, flags, input, &mut memo).run();
         // Readability accepts 500 characters; a page with much more prose than that
         // (its sections all named "…headerWrapper", say) deserves a retry first.
         let threshold = CHAR_THRESHOLD.max((page_good / 5).min(1000));
-        if len >= threshold {
-            return (d, root);
+        let better = best.as_ref().is_none_or(|b| len > b.2);
+        if len >= threshold || (k == last && better) {
+            dom.stop_recording();
+            return (dom, root);
         }
-        if best.as_ref().is_none_or(|b| len > b.2) {
-            best = Some((d, root, len));
+        if better {
+            let mut copy = dom.clone();
+            copy.stop_recording();
+            best = Some((copy, root, len));
         }
     }
     match best {
         Some((d, root, _)) => (d, root),
         None => {
-            let d = Dom::parse(html);
-            let root = d.root();
-            (d, root)
+            dom.rollback();
+            dom.stop_recording();
+            let root = dom.root();
+            (dom, root)
+        }
+    }
+}
+
+/// What extraction measures of the page's nodes that no attempt changes (the text of text
+/// nodes, the class of elements), kept across the aggregate passes (two per attempt) and
+/// the attempts (which start again from the same tree, with the same node ids).
+struct Memo {
+    /// Per text node: visible characters and commas; `UNMEASURED` until measured.
+    text: Vec<(u32, u32)>,
+    /// Per element: [`class_signature`] of its class; 0 until computed (a signature of 0
+    /// is computed every time, which is only slower).
+    class: Vec<u64>,
+}
+
+const UNMEASURED: (u32, u32) = (u32::MAX, 0);
+
+impl Memo {
+    /// For a page of `n` nodes (nodes created later are measured, not kept).
+    fn new(n: usize) -> Memo {
+        Memo {
+            text: vec![UNMEASURED; n],
+            class: vec![0; n],
+        }
+    }
+
+    /// [`measure`] of text node `id`'s text `t`.
+    fn measure(&mut self, id: NodeId, t: &str) -> (u32, u32) {
+        match self.text.get_mut(id.index()) {
+            Some(m) if *m == UNMEASURED => {
+                *m = measure(t);
+                *m
+            }
+            Some(m) => *m,
+            None => measure(t),
+        }
+    }
+
+    /// [`class_signature`] of element `id`'s class.
+    fn class_signature(&mut self, dom: &Dom, id: NodeId) -> u64 {
+        let compute = || class_signature(dom.attr(id, "class").unwrap_or(""));
+        match self.class.get_mut(id.index()) {
+            Some(h) if *h == 0 => {
+                *h = compute();
+                *h
+            }
+            Some(h) => *h,
+            None => compute(),
         }
     }
 }
@@ -870,6 +928,7 @@ struct Extractor<'d, 'i> {
     dom: &'d mut Dom,
     flags: Flags,
     input: &'i ContentInput<'i>,
+    memo: &'d mut Memo,
     agg: Vec<Agg>,
     score: Vec<f32>,
     scored: Vec<bool>,
@@ -1005,12 +1064,18 @@ fn per_node<T: Clone>(n: usize, value: T) -> Vec<T> {
 }
 
 impl<'d, 'i> Extractor<'d, 'i> {
-    fn new(dom: &'d mut Dom, flags: Flags, input: &'i ContentInput<'i>) -> Self {
+    fn new(
+        dom: &'d mut Dom,
+        flags: Flags,
+        input: &'i ContentInput<'i>,
+        memo: &'d mut Memo,
+    ) -> Self {
         let n = dom.len();
         Extractor {
             dom,
             flags,
             input,
+            memo,
             agg: per_node(n, Agg::default()),
             score: per_node(n, 0.0),
             scored: per_node(n, false),
@@ -1356,7 +1421,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }) {
                     continue;
                 }
-                let (chars, commas) = measure(t);
+                let (chars, commas) = self.memo.measure(id, t);
                 a.text = chars;
                 a.commas = commas;
             } else if let Some(tag) = self.dom.tag(id) {
@@ -2280,10 +2345,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             small.clear();
             large.clear();
             for c in self.dom.element_children(parent) {
-                let key = (
-                    self.dom.tag(c),
-                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
-                );
+                let key = (self.dom.tag(c), self.memo.class_signature(self.dom, c));
                 if large.is_empty() {
                     match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
                         Some(k) => small[k].2 += 1,
@@ -2301,10 +2363,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             for c in self.dom.element_children(parent) {
-                let (tag, class) = (
-                    self.dom.tag(c),
-                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
-                );
+                let (tag, class) = (self.dom.tag(c), self.memo.class_signature(self.dom, c));
                 let count = if large.is_empty() {
                     small
                         .iter()
