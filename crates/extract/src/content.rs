@@ -294,6 +294,9 @@ const STRONG_NEGATIVE: WordSet = WordSet::new(&[
     "newsletter",
 ]);
 
+/// Class/id words of share bars.
+const SHARE: WordSet = WordSet::new(&["share", "sharing"]);
+
 fn strongly_negative(dom: &Dom, id: NodeId) -> bool {
     let (class, ident) = dom.class_and_id(id);
     STRONG_NEGATIVE.in_str(class) || STRONG_NEGATIVE.in_str(ident)
@@ -336,7 +339,10 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
             // `hidden` as a whole name (not Drupal's `field--label-hidden`).
             // A BEM modifier (`animation--effect-2-scroll`, `card--media-left`) styles a
             // block; its name is before the `--`.
-            let base = token.split("--").next().unwrap_or(token);
+            let base = match token.as_bytes().windows(2).position(|w| w == b"--") {
+                Some(end) => &token[..end],
+                None => token,
+            };
             neg |= NEGATIVE.in_str(base)
                 || ["hid", "hidden", "hide", "is-hidden"]
                     .iter()
@@ -685,12 +691,19 @@ const COLLAPSED: WordSet = WordSet::new(&[
     "spoiler",
 ]);
 
-fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
-    if matches!(dom.attr(id, "role"), Some("tabpanel" | "region")) || dom.is(id, Tag::Details) {
-        return true;
-    }
-    let (class, ident) = dom.class_and_id(id);
-    COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
+/// Whether element `id` with these `role`, `class` and `id` attributes (the first of
+/// each, as [`Dom::attr`] and [`Dom::class_and_id`] read them) hides content until a click.
+fn is_collapsed_content(
+    dom: &Dom,
+    id: NodeId,
+    role: Option<&str>,
+    class: &str,
+    ident: &str,
+) -> bool {
+    matches!(role, Some("tabpanel" | "region"))
+        || dom.is(id, Tag::Details)
+        || COLLAPSED.in_str(class)
+        || COLLAPSED.in_str(ident)
 }
 
 /// Class names of text shown to screen readers only (Bootstrap, WordPress, Tailwind).
@@ -726,6 +739,14 @@ fn is_carousel_slide(class: &str) -> bool {
 /// Overflow's) `d-none` without a `d-*` display class beside it (`d-none d-md-block`
 /// shows on wider screens).
 fn is_display_none_class(class: &str) -> bool {
+    // Most classes have no `d-` token: found without splitting.
+    let b = class.as_bytes();
+    let d_token = memchr::memchr_iter(b'-', b).any(|i| {
+        i >= 1 && b[i - 1].eq_ignore_ascii_case(&b'd') && (i == 1 || b[i - 2].is_ascii_whitespace())
+    });
+    if !d_token {
+        return false;
+    }
     let mut none = false;
     for t in class.split_ascii_whitespace() {
         if t.eq_ignore_ascii_case("d-none") {
@@ -745,17 +766,38 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
     // Collapsed tabs, accordions and FAQ answers are content a click away; a hidden node
     // holding most of the page is hidden by a script's state (a modal open, hydration
     // pending), not because it is boilerplate.
-    if holds_most || is_collapsed_content(dom, id) {
+    if holds_most {
+        return false;
+    }
+    // The attributes read below, in one pass (an element without any is not hidden).
+    let mut any = false;
+    let (mut class, mut ident) = ("", "");
+    let mut first_id = None;
+    let mut role = None;
+    for (k, v) in dom.attrs(id) {
+        any = true;
+        match k {
+            "class" if class.is_empty() => class = v,
+            "id" => {
+                first_id = first_id.or(Some(v));
+                if ident.is_empty() {
+                    ident = v;
+                }
+            }
+            "role" if role.is_none() => role = Some(v),
+            _ => {}
+        }
+    }
+    if !any || is_collapsed_content(dom, id, role, class, ident) {
         return false;
     }
     // Text for screen readers only is not on the page.
-    let class = dom.class_and_id(id).0;
     if SCREEN_READER_ONLY.in_str(class) || is_display_none_class(class) {
         return true;
     }
     // React's streamed server rendering parks finished Suspense boundaries in
     // `<div hidden id="S:n">` until a script moves them in place: that is the content.
-    if dom.attr(id, "id").is_some_and(|i| i.starts_with("S:")) {
+    if first_id.is_some_and(|i| i.starts_with("S:")) {
         return false;
     }
     for (k, v) in dom.attrs(id) {
@@ -765,7 +807,6 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
             // until a button opens it: the UA stylesheet hides `[popover]` when closed.
             "popover" => return true,
             "aria-hidden" if v == "true" => {
-                let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image") && !is_carousel_slide(class);
             }
             "style" => {
@@ -885,6 +926,9 @@ struct Memo {
     /// Per element: [`class_signature`] of its class; 0 until computed (a signature of 0
     /// is computed every time, which is only slower).
     class: Vec<u64>,
+    /// Per element: [`class_weight`] with class weighting on (the `forum` flag is the
+    /// page's); NaN until computed.
+    weight: Vec<f32>,
 }
 
 const UNMEASURED: (u32, u32) = (u32::MAX, 0);
@@ -895,6 +939,22 @@ impl Memo {
         Memo {
             text: vec![UNMEASURED; n],
             class: vec![0; n],
+            weight: vec![f32::NAN; n],
+        }
+    }
+
+    /// [`class_weight`] of element `id`.
+    fn class_weight(&mut self, dom: &Dom, id: NodeId, flags: Flags) -> f32 {
+        if !flags.weight_classes {
+            return 0.0;
+        }
+        match self.weight.get_mut(id.index()) {
+            Some(w) if w.is_nan() => {
+                *w = class_weight(dom, id, flags);
+                *w
+            }
+            Some(w) => *w,
+            None => class_weight(dom, id, flags),
         }
     }
 
@@ -1612,7 +1672,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             Some(H1 | H2 | H3 | H4 | H5 | H6 | Th) => -5.0,
             _ => 0.0,
         };
-        self.score[i] = base + class_weight(self.dom, id, self.flags);
+        self.score[i] = base + self.memo.class_weight(self.dom, id, self.flags);
     }
 
     /// Score paragraphs into their ancestors and pick the best candidate.
@@ -1910,11 +1970,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if !self.dom.is_element(id) {
                 continue;
             }
-            let n = names(self.dom, id);
-            if n.len() > 1
-                && (n.contains("share") || n.contains("sharing"))
-                && self.agg_of(id).text < 500
-            {
+            let (class, ident) = self.dom.class_and_id(id);
+            if (SHARE.in_str(class) || SHARE.in_str(ident)) && self.agg_of(id).text < 500 {
                 self.remove(id);
             }
         }
@@ -1949,7 +2006,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
             match self.dom.tag(id) {
-                Some(Tag::H1 | Tag::H2) if class_weight(self.dom, id, self.flags) < 0.0 => {
+                Some(Tag::H1 | Tag::H2)
+                    if self.memo.class_weight(self.dom, id, self.flags) < 0.0 =>
+                {
                     self.remove(id)
                 }
                 Some(Tag::P | Tag::Div | Tag::Section) => {
@@ -2160,7 +2219,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     }
 
     /// Readability's `_cleanConditionally` test.
-    fn should_clean(&self, id: NodeId) -> bool {
+    fn should_clean(&mut self, id: NodeId) -> bool {
         let a = self.agg_of(id);
         let tag = self.dom.tag(id);
         if a.keep && tag != Some(Tag::Table) {
@@ -2179,7 +2238,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if !is_list && a.text > 0 && a.list_text as f32 / a.text as f32 > 0.9 {
             is_list = true;
         }
-        let weight = class_weight(self.dom, id, self.flags);
+        let weight = self.memo.class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
         if weight < 0.0 {
             // A name that says what a block is (promo, share, comments, sidebar) needs
