@@ -335,7 +335,7 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         // `text-center`, `md:grid`) say nothing about content.
         let mut neg = false;
         let mut pos = false;
-        for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
+        for token in s.split_ascii_whitespace() {
             // `hidden` as a whole name (not Drupal's `field--label-hidden`).
             // A BEM modifier (`animation--effect-2-scroll`, `card--media-left`) styles a
             // block; its name is before the `--`.
@@ -343,11 +343,18 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
                 Some(end) => &token[..end],
                 None => token,
             };
-            neg |= NEGATIVE.in_str(base)
-                || ["hid", "hidden", "hide", "is-hidden"]
-                    .iter()
-                    .any(|w| token.eq_ignore_ascii_case(w));
-            pos |= POSITIVE.in_str(base);
+            let n = !neg
+                && (NEGATIVE.in_str(base)
+                    || ["hid", "hidden", "hide", "is-hidden"]
+                        .iter()
+                        .any(|w| token.eq_ignore_ascii_case(w)));
+            let p = !pos && POSITIVE.in_str(base);
+            // The utility-class test (dozens of prefixes) only for a token that would
+            // change the weight.
+            if (n || p) && !is_utility_class(token) {
+                neg |= n;
+                pos |= p;
+            }
         }
         if neg {
             w -= 25.0;
