@@ -936,6 +936,9 @@ struct Memo {
     /// Per element: [`class_weight`] with class weighting on (the `forum` flag is the
     /// page's); NaN until computed.
     weight: Vec<f32>,
+    /// Per node: which containers (`IN_*` bits) are among its ancestors in the parsed
+    /// tree; empty until the first aggregate pass.
+    within: Vec<u8>,
 }
 
 const UNMEASURED: (u32, u32) = (u32::MAX, 0);
@@ -947,6 +950,7 @@ impl Memo {
             text: vec![UNMEASURED; n],
             class: vec![0; n],
             weight: vec![f32::NAN; n],
+            within: Vec::new(),
         }
     }
 
@@ -1454,18 +1458,28 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .parent(id)
                 .is_some_and(|p| p.index() < i && alive[p.index()]);
         }
-        // Forward pass: parents come before children in document order.
-        for i in 1..n {
-            let id = NodeId(i as u32);
-            if let Some(p) = self.dom.parent(id).filter(|p| p.index() < i) {
-                let bit = match self.dom.tag(p) {
-                    Some(Tag::Pre | Tag::Code) => IN_CODE,
-                    Some(Tag::Figure) => IN_FIGURE,
-                    Some(Tag::Table) => IN_TABLE,
-                    Some(Tag::Footer) => IN_FOOTER,
-                    _ => 0,
-                };
-                self.within[i] = self.within[p.index()] | bit;
+        // Forward pass: parents come before children in document order. The containers
+        // above each node are the parsed tree's in both passes (preclean only detaches
+        // whole subtrees, whose nodes keep their marks) and in every attempt (a rollback
+        // restores the tree): worked out once per page.
+        if self.memo.within.len() == n && self.within.len() >= n {
+            self.within[..n].copy_from_slice(&self.memo.within);
+        } else {
+            for i in 1..n {
+                let id = NodeId(i as u32);
+                if let Some(p) = self.dom.parent(id).filter(|p| p.index() < i) {
+                    let bit = match self.dom.tag(p) {
+                        Some(Tag::Pre | Tag::Code) => IN_CODE,
+                        Some(Tag::Figure) => IN_FIGURE,
+                        Some(Tag::Table) => IN_TABLE,
+                        Some(Tag::Footer) => IN_FOOTER,
+                        _ => 0,
+                    };
+                    self.within[i] = self.within[p.index()] | bit;
+                }
+            }
+            if self.memo.within.is_empty() {
+                self.memo.within = self.within[..n.min(self.within.len())].to_vec();
             }
         }
         // Reuse the array (and its spare room) rather than hold two.
