@@ -765,17 +765,14 @@ fn is_display_none_class(class: &str) -> bool {
     none
 }
 
-/// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
-/// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
-/// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
-/// must not lose it.
-fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
-    // Collapsed tabs, accordions and FAQ answers are content a click away; a hidden node
-    // holding most of the page is hidden by a script's state (a modal open, hydration
-    // pending), not because it is boilerplate.
-    if holds_most {
-        return false;
-    }
+/// Whether an element is hidden by its markup (`hidden`, `aria-hidden`, inline
+/// `display:none` or `visibility:hidden`, screen-reader-only classes). Callers exempt a
+/// node that holds most of the page: pages that hide their whole body until scripts run
+/// (flash-of-unstyled-content guards, an open modal) must not lose it; such a node is
+/// hidden by a script's state (a modal open, hydration pending), not because it is
+/// boilerplate. A page's answers are kept in its [`Memo`].
+fn is_hidden(dom: &Dom, id: NodeId) -> bool {
+    // Collapsed tabs, accordions and FAQ answers are content a click away.
     // The attributes read below, in one pass (an element without any is not hidden).
     let mut any = false;
     let (mut class, mut ident) = ("", "");
@@ -939,6 +936,9 @@ struct Memo {
     /// Per node: which containers (`IN_*` bits) are among its ancestors in the parsed
     /// tree; empty until the first aggregate pass.
     within: Vec<u8>,
+    /// Per element: [`is_hidden`] by its own markup (not holding most of the page):
+    /// 0 until computed, then 1 (no) or 2 (yes). Read from `&self` checks, hence cells.
+    hidden: Vec<std::cell::Cell<u8>>,
 }
 
 const UNMEASURED: (u32, u32) = (u32::MAX, 0);
@@ -951,6 +951,20 @@ impl Memo {
             class: vec![0; n],
             weight: vec![f32::NAN; n],
             within: Vec::new(),
+            hidden: vec![std::cell::Cell::new(0); n],
+        }
+    }
+
+    /// [`is_hidden`] of element `id` by its own markup.
+    fn is_hidden(&self, dom: &Dom, id: NodeId) -> bool {
+        match self.hidden.get(id.index()) {
+            Some(c) if c.get() != 0 => c.get() == 2,
+            Some(c) => {
+                let hidden = is_hidden(dom, id);
+                c.set(1 + u8::from(hidden));
+                hidden
+            }
+            None => is_hidden(dom, id),
         }
     }
 
@@ -1273,17 +1287,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(
-                        self.dom,
-                        id,
-                        self.agg_of(id).text * 5 >= body_text * 4
-                            || (self.agg_of(id).good >= 500
-                                && self.agg_of(id).good * 2 > body_good)
-                            || self.is_collapsed_item_body(id),
-                    ) || self
-                        .dom
-                        .attr(id, "role")
-                        .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                    // (`is_hidden` says no to a node holding most of the page.)
+                    let holds_most = self.agg_of(id).text * 5 >= body_text * 4
+                        || (self.agg_of(id).good >= 500 && self.agg_of(id).good * 2 > body_good)
+                        || self.is_collapsed_item_body(id);
+                    (!holds_most && self.memo.is_hidden(self.dom, id))
+                        || self
+                            .dom
+                            .attr(id, "role")
+                            .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && !self.is_content_head(id)
@@ -1329,7 +1341,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             && self
                 .dom
                 .prev_element_sibling(id)
-                .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
+                .is_some_and(|q| self.agg_of(q).text > 0 && !self.memo.is_hidden(self.dom, q))
     }
 
     /// An element whose only content is a JSON object or array (state a script reads,
