@@ -148,6 +148,10 @@ fn read_input(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
             .context("reading stdin")?;
     } else {
         let f = std::fs::File::open(path).context("cannot open")?;
+        // Sized once from the file's length (capped), as std::fs::read does, rather than
+        // doubling from empty and copying the page at every step.
+        let len = f.metadata().map_or(0, |m| m.len().min(max + 1));
+        bytes.reserve_exact(usize::try_from(len).unwrap_or(0));
         f.take(max + 1)
             .read_to_end(&mut bytes)
             .context("cannot read")?;

@@ -294,6 +294,9 @@ const STRONG_NEGATIVE: WordSet = WordSet::new(&[
     "newsletter",
 ]);
 
+/// Class/id words of share bars.
+const SHARE: WordSet = WordSet::new(&["share", "sharing"]);
+
 fn strongly_negative(dom: &Dom, id: NodeId) -> bool {
     let (class, ident) = dom.class_and_id(id);
     STRONG_NEGATIVE.in_str(class) || STRONG_NEGATIVE.in_str(ident)
@@ -332,16 +335,26 @@ fn class_weight(dom: &Dom, id: NodeId, flags: Flags) -> f32 {
         // `text-center`, `md:grid`) say nothing about content.
         let mut neg = false;
         let mut pos = false;
-        for token in s.split_ascii_whitespace().filter(|t| !is_utility_class(t)) {
+        for token in s.split_ascii_whitespace() {
             // `hidden` as a whole name (not Drupal's `field--label-hidden`).
             // A BEM modifier (`animation--effect-2-scroll`, `card--media-left`) styles a
             // block; its name is before the `--`.
-            let base = token.split("--").next().unwrap_or(token);
-            neg |= NEGATIVE.in_str(base)
-                || ["hid", "hidden", "hide", "is-hidden"]
-                    .iter()
-                    .any(|w| token.eq_ignore_ascii_case(w));
-            pos |= POSITIVE.in_str(base);
+            let base = match token.as_bytes().windows(2).position(|w| w == b"--") {
+                Some(end) => &token[..end],
+                None => token,
+            };
+            let n = !neg
+                && (NEGATIVE.in_str(base)
+                    || ["hid", "hidden", "hide", "is-hidden"]
+                        .iter()
+                        .any(|w| token.eq_ignore_ascii_case(w)));
+            let p = !pos && POSITIVE.in_str(base);
+            // The utility-class test (dozens of prefixes) only for a token that would
+            // change the weight.
+            if (n || p) && !is_utility_class(token) {
+                neg |= n;
+                pos |= p;
+            }
         }
         if neg {
             w -= 25.0;
@@ -685,12 +698,19 @@ const COLLAPSED: WordSet = WordSet::new(&[
     "spoiler",
 ]);
 
-fn is_collapsed_content(dom: &Dom, id: NodeId) -> bool {
-    if matches!(dom.attr(id, "role"), Some("tabpanel" | "region")) || dom.is(id, Tag::Details) {
-        return true;
-    }
-    let (class, ident) = dom.class_and_id(id);
-    COLLAPSED.in_str(class) || COLLAPSED.in_str(ident)
+/// Whether element `id` with these `role`, `class` and `id` attributes (the first of
+/// each, as [`Dom::attr`] and [`Dom::class_and_id`] read them) hides content until a click.
+fn is_collapsed_content(
+    dom: &Dom,
+    id: NodeId,
+    role: Option<&str>,
+    class: &str,
+    ident: &str,
+) -> bool {
+    matches!(role, Some("tabpanel" | "region"))
+        || dom.is(id, Tag::Details)
+        || COLLAPSED.in_str(class)
+        || COLLAPSED.in_str(ident)
 }
 
 /// Class names of text shown to screen readers only (Bootstrap, WordPress, Tailwind).
@@ -726,6 +746,14 @@ fn is_carousel_slide(class: &str) -> bool {
 /// Overflow's) `d-none` without a `d-*` display class beside it (`d-none d-md-block`
 /// shows on wider screens).
 fn is_display_none_class(class: &str) -> bool {
+    // Most classes have no `d-` token: found without splitting.
+    let b = class.as_bytes();
+    let d_token = memchr::memchr_iter(b'-', b).any(|i| {
+        i >= 1 && b[i - 1].eq_ignore_ascii_case(&b'd') && (i == 1 || b[i - 2].is_ascii_whitespace())
+    });
+    if !d_token {
+        return false;
+    }
     let mut none = false;
     for t in class.split_ascii_whitespace() {
         if t.eq_ignore_ascii_case("d-none") {
@@ -737,25 +765,43 @@ fn is_display_none_class(class: &str) -> bool {
     none
 }
 
-/// Whether an element is hidden (`hidden`, `aria-hidden`, inline `display:none` or
-/// `visibility:hidden`, screen-reader-only classes). Not when it holds most of the page (`holds_most`): pages that hide
-/// their whole body until scripts run (flash-of-unstyled-content guards, an open modal)
-/// must not lose it.
-fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
-    // Collapsed tabs, accordions and FAQ answers are content a click away; a hidden node
-    // holding most of the page is hidden by a script's state (a modal open, hydration
-    // pending), not because it is boilerplate.
-    if holds_most || is_collapsed_content(dom, id) {
+/// Whether an element is hidden by its markup (`hidden`, `aria-hidden`, inline
+/// `display:none` or `visibility:hidden`, screen-reader-only classes). Callers exempt a
+/// node that holds most of the page: pages that hide their whole body until scripts run
+/// (flash-of-unstyled-content guards, an open modal) must not lose it; such a node is
+/// hidden by a script's state (a modal open, hydration pending), not because it is
+/// boilerplate. A page's answers are kept in its [`Memo`].
+fn is_hidden(dom: &Dom, id: NodeId) -> bool {
+    // Collapsed tabs, accordions and FAQ answers are content a click away.
+    // The attributes read below, in one pass (an element without any is not hidden).
+    let mut any = false;
+    let (mut class, mut ident) = ("", "");
+    let mut first_id = None;
+    let mut role = None;
+    for (k, v) in dom.attrs(id) {
+        any = true;
+        match k {
+            "class" if class.is_empty() => class = v,
+            "id" => {
+                first_id = first_id.or(Some(v));
+                if ident.is_empty() {
+                    ident = v;
+                }
+            }
+            "role" if role.is_none() => role = Some(v),
+            _ => {}
+        }
+    }
+    if !any || is_collapsed_content(dom, id, role, class, ident) {
         return false;
     }
     // Text for screen readers only is not on the page.
-    let class = dom.class_and_id(id).0;
     if SCREEN_READER_ONLY.in_str(class) || is_display_none_class(class) {
         return true;
     }
     // React's streamed server rendering parks finished Suspense boundaries in
     // `<div hidden id="S:n">` until a script moves them in place: that is the content.
-    if dom.attr(id, "id").is_some_and(|i| i.starts_with("S:")) {
+    if first_id.is_some_and(|i| i.starts_with("S:")) {
         return false;
     }
     for (k, v) in dom.attrs(id) {
@@ -765,7 +811,6 @@ fn is_hidden(dom: &Dom, id: NodeId, holds_most: bool) -> bool {
             // until a button opens it: the UA stylesheet hides `[popover]` when closed.
             "popover" => return true,
             "aria-hidden" if v == "true" => {
-                let (class, _) = dom.class_and_id(id);
                 return !class.contains("fallback-image") && !is_carousel_slide(class);
             }
             "style" => {
@@ -807,13 +852,14 @@ pub(crate) struct ContentInput<'a> {
     pub(crate) skip_nodes: &'a [NodeId],
 }
 
-/// Extract the main content from `dom`, the parse of `html`. Returns the cleaned DOM and
-/// the node to render.
+/// Extract the main content from `dom`. Returns the cleaned DOM and the node to render.
 ///
-/// The first attempt works on `dom` itself; the rare retries parse `html` again (parsing
-/// is deterministic, so node ids, like `input.skip_nodes`, stay valid). That saves a copy
-/// of the whole DOM on every page that the first attempt settles.
-pub(crate) fn extract_content(dom: Dom, html: &str, input: &ContentInput<'_>) -> (Dom, NodeId) {
+/// Every attempt works on `dom` itself: the DOM records the first attempt's changes, and
+/// the rare retries roll them back, which gives the parsed tree again (same node ids, so
+/// `input.skip_nodes` and the [`Memo`] stay valid) without parsing the page again or
+/// copying the DOM on every page that the first attempt settles. An attempt kept as the
+/// best so far while later ones try is copied.
+pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
     let forum = is_discussion(&dom, input.url_path);
     let attempts = [
         Flags {
@@ -841,27 +887,124 @@ pub(crate) fn extract_content(dom: Dom, html: &str, input: &ContentInput<'_>) ->
             forum,
         },
     ];
+    let mut memo = Memo::new(dom.len());
     let mut best: Option<(Dom, NodeId, u32)> = None;
-    let mut first = Some(dom);
-    for flags in attempts {
-        let mut d = first.take().unwrap_or_else(|| Dom::parse(html));
-        let (root, len, page_good) = Extractor::new(&mut d, flags, input).run();
+    dom.record();
+    let last = attempts.len() - 1;
+    for (k, flags) in attempts.into_iter().enumerate() {
+        if k > 0 {
+            dom.rollback();
+        }
+        let (root, len, page_good) = Extractor::new(&mut dom, flags, input, &mut memo).run();
         // Readability accepts 500 characters; a page with much more prose than that
         // (its sections all named "…headerWrapper", say) deserves a retry first.
         let threshold = CHAR_THRESHOLD.max((page_good / 5).min(1000));
-        if len >= threshold {
-            return (d, root);
+        let better = best.as_ref().is_none_or(|b| len > b.2);
+        if len >= threshold || (k == last && better) {
+            dom.stop_recording();
+            return (dom, root);
         }
-        if best.as_ref().is_none_or(|b| len > b.2) {
-            best = Some((d, root, len));
+        if better {
+            let mut copy = dom.clone();
+            copy.stop_recording();
+            best = Some((copy, root, len));
         }
     }
     match best {
         Some((d, root, _)) => (d, root),
         None => {
-            let d = Dom::parse(html);
-            let root = d.root();
-            (d, root)
+            dom.rollback();
+            dom.stop_recording();
+            let root = dom.root();
+            (dom, root)
+        }
+    }
+}
+
+/// What extraction measures of the page's nodes that no attempt changes (the text of text
+/// nodes, the class of elements), kept across the aggregate passes (two per attempt) and
+/// the attempts (which start again from the same tree, with the same node ids).
+struct Memo {
+    /// Per text node: visible characters and commas; `UNMEASURED` until measured.
+    text: Vec<(u32, u32)>,
+    /// Per element: [`class_signature`] of its class; 0 until computed (a signature of 0
+    /// is computed every time, which is only slower).
+    class: Vec<u64>,
+    /// Per element: [`class_weight`] with class weighting on (the `forum` flag is the
+    /// page's); NaN until computed.
+    weight: Vec<f32>,
+    /// Per node: which containers (`IN_*` bits) are among its ancestors in the parsed
+    /// tree; empty until the first aggregate pass.
+    within: Vec<u8>,
+    /// Per element: [`is_hidden`] by its own markup (not holding most of the page):
+    /// 0 until computed, then 1 (no) or 2 (yes). Read from `&self` checks, hence cells.
+    hidden: Vec<std::cell::Cell<u8>>,
+}
+
+const UNMEASURED: (u32, u32) = (u32::MAX, 0);
+
+impl Memo {
+    /// For a page of `n` nodes (nodes created later are measured, not kept).
+    fn new(n: usize) -> Memo {
+        Memo {
+            text: vec![UNMEASURED; n],
+            class: vec![0; n],
+            weight: vec![f32::NAN; n],
+            within: Vec::new(),
+            hidden: vec![std::cell::Cell::new(0); n],
+        }
+    }
+
+    /// [`is_hidden`] of element `id` by its own markup.
+    fn is_hidden(&self, dom: &Dom, id: NodeId) -> bool {
+        match self.hidden.get(id.index()) {
+            Some(c) if c.get() != 0 => c.get() == 2,
+            Some(c) => {
+                let hidden = is_hidden(dom, id);
+                c.set(1 + u8::from(hidden));
+                hidden
+            }
+            None => is_hidden(dom, id),
+        }
+    }
+
+    /// [`class_weight`] of element `id`.
+    fn class_weight(&mut self, dom: &Dom, id: NodeId, flags: Flags) -> f32 {
+        if !flags.weight_classes {
+            return 0.0;
+        }
+        match self.weight.get_mut(id.index()) {
+            Some(w) if w.is_nan() => {
+                *w = class_weight(dom, id, flags);
+                *w
+            }
+            Some(w) => *w,
+            None => class_weight(dom, id, flags),
+        }
+    }
+
+    /// [`measure`] of text node `id`'s text `t`.
+    fn measure(&mut self, id: NodeId, t: &str) -> (u32, u32) {
+        match self.text.get_mut(id.index()) {
+            Some(m) if *m == UNMEASURED => {
+                *m = measure(t);
+                *m
+            }
+            Some(m) => *m,
+            None => measure(t),
+        }
+    }
+
+    /// [`class_signature`] of element `id`'s class.
+    fn class_signature(&mut self, dom: &Dom, id: NodeId) -> u64 {
+        let compute = || class_signature(dom.attr(id, "class").unwrap_or(""));
+        match self.class.get_mut(id.index()) {
+            Some(h) if *h == 0 => {
+                *h = compute();
+                *h
+            }
+            Some(h) => *h,
+            None => compute(),
         }
     }
 }
@@ -870,6 +1013,7 @@ struct Extractor<'d, 'i> {
     dom: &'d mut Dom,
     flags: Flags,
     input: &'i ContentInput<'i>,
+    memo: &'d mut Memo,
     agg: Vec<Agg>,
     score: Vec<f32>,
     scored: Vec<bool>,
@@ -1005,12 +1149,18 @@ fn per_node<T: Clone>(n: usize, value: T) -> Vec<T> {
 }
 
 impl<'d, 'i> Extractor<'d, 'i> {
-    fn new(dom: &'d mut Dom, flags: Flags, input: &'i ContentInput<'i>) -> Self {
+    fn new(
+        dom: &'d mut Dom,
+        flags: Flags,
+        input: &'i ContentInput<'i>,
+        memo: &'d mut Memo,
+    ) -> Self {
         let n = dom.len();
         Extractor {
             dom,
             flags,
             input,
+            memo,
             agg: per_node(n, Agg::default()),
             score: per_node(n, 0.0),
             scored: per_node(n, false),
@@ -1137,17 +1287,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
                 _ => {
-                    is_hidden(
-                        self.dom,
-                        id,
-                        self.agg_of(id).text * 5 >= body_text * 4
-                            || (self.agg_of(id).good >= 500
-                                && self.agg_of(id).good * 2 > body_good)
-                            || self.is_collapsed_item_body(id),
-                    ) || self
-                        .dom
-                        .attr(id, "role")
-                        .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                    // (`is_hidden` says no to a node holding most of the page.)
+                    let holds_most = self.agg_of(id).text * 5 >= body_text * 4
+                        || (self.agg_of(id).good >= 500 && self.agg_of(id).good * 2 > body_good)
+                        || self.is_collapsed_item_body(id);
+                    (!holds_most && self.memo.is_hidden(self.dom, id))
+                        || self
+                            .dom
+                            .attr(id, "role")
+                            .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && !self.is_content_head(id)
@@ -1193,7 +1341,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             && self
                 .dom
                 .prev_element_sibling(id)
-                .is_some_and(|q| self.agg_of(q).text > 0 && !is_hidden(self.dom, q, false))
+                .is_some_and(|q| self.agg_of(q).text > 0 && !self.memo.is_hidden(self.dom, q))
     }
 
     /// An element whose only content is a JSON object or array (state a script reads,
@@ -1322,18 +1470,28 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .parent(id)
                 .is_some_and(|p| p.index() < i && alive[p.index()]);
         }
-        // Forward pass: parents come before children in document order.
-        for i in 1..n {
-            let id = NodeId(i as u32);
-            if let Some(p) = self.dom.parent(id).filter(|p| p.index() < i) {
-                let bit = match self.dom.tag(p) {
-                    Some(Tag::Pre | Tag::Code) => IN_CODE,
-                    Some(Tag::Figure) => IN_FIGURE,
-                    Some(Tag::Table) => IN_TABLE,
-                    Some(Tag::Footer) => IN_FOOTER,
-                    _ => 0,
-                };
-                self.within[i] = self.within[p.index()] | bit;
+        // Forward pass: parents come before children in document order. The containers
+        // above each node are the parsed tree's in both passes (preclean only detaches
+        // whole subtrees, whose nodes keep their marks) and in every attempt (a rollback
+        // restores the tree): worked out once per page.
+        if self.memo.within.len() == n && self.within.len() >= n {
+            self.within[..n].copy_from_slice(&self.memo.within);
+        } else {
+            for i in 1..n {
+                let id = NodeId(i as u32);
+                if let Some(p) = self.dom.parent(id).filter(|p| p.index() < i) {
+                    let bit = match self.dom.tag(p) {
+                        Some(Tag::Pre | Tag::Code) => IN_CODE,
+                        Some(Tag::Figure) => IN_FIGURE,
+                        Some(Tag::Table) => IN_TABLE,
+                        Some(Tag::Footer) => IN_FOOTER,
+                        _ => 0,
+                    };
+                    self.within[i] = self.within[p.index()] | bit;
+                }
+            }
+            if self.memo.within.is_empty() {
+                self.memo.within = self.within[..n.min(self.within.len())].to_vec();
             }
         }
         // Reuse the array (and its spare room) rather than hold two.
@@ -1356,7 +1514,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 }) {
                     continue;
                 }
-                let (chars, commas) = measure(t);
+                let (chars, commas) = self.memo.measure(id, t);
                 a.text = chars;
                 a.commas = commas;
             } else if let Some(tag) = self.dom.tag(id) {
@@ -1547,7 +1705,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             Some(H1 | H2 | H3 | H4 | H5 | H6 | Th) => -5.0,
             _ => 0.0,
         };
-        self.score[i] = base + class_weight(self.dom, id, self.flags);
+        self.score[i] = base + self.memo.class_weight(self.dom, id, self.flags);
     }
 
     /// Score paragraphs into their ancestors and pick the best candidate.
@@ -1845,11 +2003,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if !self.dom.is_element(id) {
                 continue;
             }
-            let n = names(self.dom, id);
-            if n.len() > 1
-                && (n.contains("share") || n.contains("sharing"))
-                && self.agg_of(id).text < 500
-            {
+            let (class, ident) = self.dom.class_and_id(id);
+            if (SHARE.in_str(class) || SHARE.in_str(ident)) && self.agg_of(id).text < 500 {
                 self.remove(id);
             }
         }
@@ -1884,7 +2039,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
             match self.dom.tag(id) {
-                Some(Tag::H1 | Tag::H2) if class_weight(self.dom, id, self.flags) < 0.0 => {
+                Some(Tag::H1 | Tag::H2)
+                    if self.memo.class_weight(self.dom, id, self.flags) < 0.0 =>
+                {
                     self.remove(id)
                 }
                 Some(Tag::P | Tag::Div | Tag::Section) => {
@@ -2095,7 +2252,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     }
 
     /// Readability's `_cleanConditionally` test.
-    fn should_clean(&self, id: NodeId) -> bool {
+    fn should_clean(&mut self, id: NodeId) -> bool {
         let a = self.agg_of(id);
         let tag = self.dom.tag(id);
         if a.keep && tag != Some(Tag::Table) {
@@ -2114,7 +2271,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if !is_list && a.text > 0 && a.list_text as f32 / a.text as f32 > 0.9 {
             is_list = true;
         }
-        let weight = class_weight(self.dom, id, self.flags);
+        let weight = self.memo.class_weight(self.dom, id, self.flags);
         // A negative name does not outweigh a block of real prose.
         if weight < 0.0 {
             // A name that says what a block is (promo, share, comments, sidebar) needs
@@ -2280,10 +2437,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             small.clear();
             large.clear();
             for c in self.dom.element_children(parent) {
-                let key = (
-                    self.dom.tag(c),
-                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
-                );
+                let key = (self.dom.tag(c), self.memo.class_signature(self.dom, c));
                 if large.is_empty() {
                     match small.iter().position(|g| g.0 == key.0 && g.1 == key.1) {
                         Some(k) => small[k].2 += 1,
@@ -2301,10 +2455,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             for c in self.dom.element_children(parent) {
-                let (tag, class) = (
-                    self.dom.tag(c),
-                    class_signature(self.dom.attr(c, "class").unwrap_or("")),
-                );
+                let (tag, class) = (self.dom.tag(c), self.memo.class_signature(self.dom, c));
                 let count = if large.is_empty() {
                     small
                         .iter()

@@ -65,6 +65,16 @@ pub struct Dom {
     pub(crate) nodes: Vec<Node>,
     pub(crate) attrs: Vec<Attr>,
     pub(crate) buf: String,
+    /// While recording: the changes since recording began, to undo them.
+    journal: Option<Journal>,
+}
+
+/// The node count when recording began, and every node's state before each change (the
+/// tree changes only in its links and by new nodes; attributes and text never change).
+#[derive(Debug, Clone)]
+struct Journal {
+    len: usize,
+    before: Vec<(u32, Node)>,
 }
 
 fn opt(i: u32) -> Option<NodeId> {
@@ -87,6 +97,7 @@ impl Dom {
             nodes: Vec::with_capacity(tags.min(html_len / 3) + 16),
             attrs: Vec::with_capacity(html_len / 60 + 16),
             buf: String::with_capacity(html_len / 2 + 64),
+            journal: None,
         };
         dom.nodes.push(Node {
             data: NodeData::Document,
@@ -326,6 +337,42 @@ impl Dom {
         id == self.root() || self.ancestors(id).any(|a| a == self.root())
     }
 
+    /// Record changes from now on, so that [`Dom::rollback`] can undo them (main-content
+    /// extraction's retries start again from the parsed page, without parsing it again).
+    pub(crate) fn record(&mut self) {
+        self.journal = Some(Journal {
+            len: self.nodes.len(),
+            before: Vec::new(),
+        });
+    }
+
+    /// Stop recording (and forget what was recorded).
+    pub(crate) fn stop_recording(&mut self) {
+        self.journal = None;
+    }
+
+    /// Undo every change since [`Dom::record`] (or the last rollback): the tree is again as
+    /// it was, node for node, and recording goes on.
+    pub(crate) fn rollback(&mut self) {
+        let Some(j) = &mut self.journal else {
+            return;
+        };
+        // Newest first, so each node ends in its state before its first change.
+        for (i, node) in j.before.drain(..).rev() {
+            self.nodes[i as usize] = node;
+        }
+        self.nodes.truncate(j.len);
+    }
+
+    /// Note node `i`'s state before a change, when recording.
+    fn save(&mut self, i: u32) {
+        if let Some(j) = &mut self.journal
+            && (i as usize) < j.len
+        {
+            j.before.push((i, self.nodes[i as usize]));
+        }
+    }
+
     /// Remove a node (and its subtree) from its parent. Detached nodes keep their own
     /// subtree and can still be read.
     pub fn detach(&mut self, id: NodeId) {
@@ -336,12 +383,16 @@ impl Dom {
         if parent == NONE {
             return;
         }
+        self.save(id.0);
+        self.save(parent);
         if prev != NONE {
+            self.save(prev);
             self.nodes[prev as usize].next = next;
         } else {
             self.nodes[parent as usize].first_child = next;
         }
         if next != NONE {
+            self.save(next);
             self.nodes[next as usize].prev = prev;
         } else {
             self.nodes[parent as usize].last_child = prev;
@@ -370,6 +421,12 @@ impl Dom {
     fn insert_before(&mut self, parent: NodeId, new: NodeId, reference: NodeId) {
         let r = reference.index();
         let prev = self.nodes[r].prev;
+        self.save(new.0);
+        self.save(reference.0);
+        self.save(parent.0);
+        if prev != NONE {
+            self.save(prev);
+        }
         {
             let n = &mut self.nodes[new.index()];
             n.parent = parent.0;
@@ -406,6 +463,11 @@ impl Dom {
     pub fn append_child(&mut self, parent: NodeId, child: NodeId) {
         self.detach(child);
         let last = self.nodes[parent.index()].last_child;
+        self.save(child.0);
+        self.save(parent.0);
+        if last != NONE {
+            self.save(last);
+        }
         {
             let c = &mut self.nodes[child.index()];
             c.parent = parent.0;
@@ -422,6 +484,7 @@ impl Dom {
 
     /// Change an element's tag (e.g. a `<div>` holding only text becomes a `<p>`).
     pub fn set_tag(&mut self, id: NodeId, new_tag: Tag) {
+        self.save(id.0);
         if let NodeData::Element { tag, name, .. } = &mut self.nodes[id.index()].data {
             *tag = new_tag;
             *name = Span::default();
@@ -501,5 +564,46 @@ impl Iterator for Descendants<'_> {
             None => self.after_subtree(cur),
         };
         Some(cur)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every node's links, for comparing trees node for node.
+    fn links(dom: &Dom) -> Vec<(u32, u32, u32, u32, u32)> {
+        dom.nodes
+            .iter()
+            .map(|n| (n.parent, n.first_child, n.last_child, n.next, n.prev))
+            .collect()
+    }
+
+    #[test]
+    fn rollback_restores_the_parsed_tree() {
+        let html = "<body><div id=a><p>one</p><p>two <b>x</b></p></div><ul><li>i</li></ul></body>";
+        let mut dom = Dom::parse(html);
+        let parsed = links(&dom);
+        let len = dom.len();
+        dom.record();
+        for _ in 0..2 {
+            let p = dom.find_any(Tag::P).unwrap();
+            let li = dom.find_any(Tag::Li).unwrap();
+            let b = dom.find_any(Tag::B).unwrap();
+            dom.detach(p);
+            let wrapper = dom.create_element(Tag::Div);
+            dom.append_child(wrapper, li);
+            dom.append_child(wrapper, b);
+            dom.unwrap(dom.find_any(Tag::Ul).unwrap());
+            assert_ne!(links(&dom), parsed);
+            dom.rollback();
+            assert_eq!(dom.len(), len);
+            assert_eq!(links(&dom), parsed);
+        }
+        dom.stop_recording();
+        assert_eq!(
+            crate::serialize::to_html(&dom, dom.root()),
+            crate::serialize::to_html(&Dom::parse(html), Dom::parse(html).root())
+        );
     }
 }

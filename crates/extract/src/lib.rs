@@ -97,7 +97,7 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
             url_path: page_url.as_ref().map(Url::path),
             skip_nodes: &skip,
         };
-        content::extract_content(dom, html, &input)
+        content::extract_content(dom, &input)
     };
     let (markdown, text) = if options.raw {
         (

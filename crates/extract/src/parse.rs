@@ -663,10 +663,38 @@ fn reference(s: &str, start: usize, in_attribute: bool, out: &mut String) -> (us
 }
 
 fn lookup(name: &[u8]) -> Option<&'static str> {
-    ENTITIES
-        .binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()
-        .map(|i| ENTITIES[i].1)
+    common_entity(name).or_else(|| {
+        ENTITIES
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| ENTITIES[i].1)
+    })
+}
+
+/// The references most pages use, without the binary search over the 2,231 names (about
+/// 500 instructions a lookup). Same replacements as [`ENTITIES`] (tested).
+fn common_entity(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"amp;" => "&",
+        b"nbsp;" => "\u{a0}",
+        b"quot;" => "\"",
+        b"lt;" => "<",
+        b"gt;" => ">",
+        b"apos;" => "'",
+        b"rsquo;" => "\u{2019}",
+        b"lsquo;" => "\u{2018}",
+        b"rdquo;" => "\u{201d}",
+        b"ldquo;" => "\u{201c}",
+        b"mdash;" => "\u{2014}",
+        b"ndash;" => "\u{2013}",
+        b"hellip;" => "\u{2026}",
+        b"copy;" => "\u{a9}",
+        b"raquo;" => "\u{bb}",
+        b"laquo;" => "\u{ab}",
+        b"middot;" => "\u{b7}",
+        b"bull;" => "\u{2022}",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

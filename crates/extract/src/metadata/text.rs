@@ -96,8 +96,9 @@ pub(crate) fn text_similarity(a: &str, b: &str) -> f64 {
 }
 
 /// A set of lowercase ASCII words (at most 64) searched for as substrings,
-/// case-insensitively, in one pass over the haystack: two tables map each byte to the
-/// words whose first (second) byte it is, so most positions cost two lookups and an AND.
+/// case-insensitively, in one pass over the haystack: two tables map each byte (either
+/// case) to the words whose first (second) byte it is, so most positions cost two lookups
+/// and an AND.
 pub(crate) struct WordSet {
     words: &'static [&'static str],
     first: [u64; 256],
@@ -113,7 +114,14 @@ impl WordSet {
         while k < words.len() && k < 64 {
             let b = words[k].as_bytes();
             if !b.is_empty() {
-                first[b[0] as usize] |= 1 << k;
+                // Both cases of a lowercase letter, so the search needs no case folding.
+                // (An uppercase first letter never matched a folded haystack: left out.)
+                if b[0].is_ascii_lowercase() {
+                    first[b[0] as usize] |= 1 << k;
+                    first[b[0].to_ascii_uppercase() as usize] |= 1 << k;
+                } else if !b[0].is_ascii_uppercase() {
+                    first[b[0] as usize] |= 1 << k;
+                }
                 if b.len() >= 2 {
                     second[b[1] as usize] |= 1 << k;
                     second[b[1].to_ascii_uppercase() as usize] |= 1 << k;
@@ -137,17 +145,32 @@ impl WordSet {
     /// Whether `hay` contains one of the words, ignoring ASCII case.
     pub(crate) fn in_str(&self, hay: &str) -> bool {
         let h = hay.as_bytes();
-        let n = h.len();
-        for i in 0..n {
-            let next = if i + 1 < n { h[i + 1] } else { 0 };
-            let mut m = self.first[h[i].to_ascii_lowercase() as usize] & self.second[next as usize];
-            while m != 0 {
-                let k = m.trailing_zeros() as usize;
-                m &= m - 1;
-                let w = self.words[k].as_bytes();
-                if n - i >= w.len() && h[i..i + w.len()].eq_ignore_ascii_case(w) {
-                    return true;
-                }
+        let Some((&b0, rest)) = h.split_first() else {
+            return false;
+        };
+        // Words that may start at the previous position, filtered by this byte as their
+        // second: one pass, two lookups and an AND per byte.
+        let mut starting = self.first[b0 as usize];
+        for (i, &b) in rest.iter().enumerate() {
+            let m = starting & self.second[b as usize];
+            starting = self.first[b as usize];
+            if m != 0 && self.matches_at(h, i, m) {
+                return true;
+            }
+        }
+        // The last byte: only one-byte words (their second-byte row is all ones).
+        let m = starting & self.second[0];
+        m != 0 && self.matches_at(h, h.len() - 1, m)
+    }
+
+    /// Whether one of the candidate words `m` (a bit mask) occurs at `h[i..]`.
+    fn matches_at(&self, h: &[u8], i: usize, mut m: u64) -> bool {
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let w = self.words[k].as_bytes();
+            if h.len() - i >= w.len() && h[i..i + w.len()].eq_ignore_ascii_case(w) {
+                return true;
             }
         }
         false

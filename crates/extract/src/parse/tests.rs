@@ -178,3 +178,18 @@ fn a_formatting_element_closed_over_blocks_leaves_them_open() {
     let t = tree("<div id=o><b>x<div>y</b>z</div>w</div><p>v</p>");
     assert!(t.ends_with("<div>yz</div></b>w</div><p>v</p>"), "{t}");
 }
+
+#[test]
+fn common_entities_agree_with_the_table() {
+    for name in [
+        "amp;", "nbsp;", "quot;", "lt;", "gt;", "apos;", "rsquo;", "lsquo;", "rdquo;", "ldquo;",
+        "mdash;", "ndash;", "hellip;", "copy;", "raquo;", "laquo;", "middot;", "bull;",
+    ] {
+        let table = crate::entities::ENTITIES
+            .binary_search_by(|(n, _)| (*n).cmp(name.as_bytes()))
+            .ok()
+            .map(|i| crate::entities::ENTITIES[i].1);
+        assert!(table.is_some(), "{name}");
+        assert_eq!(super::common_entity(name.as_bytes()), table, "{name}");
+    }
+}
