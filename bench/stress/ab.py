@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A/B of two gannet builds on /md HTTP mode (render never), interleaved rounds.
 
-usage: bench/stress/ab.py A_BINARY B_BINARY [--conns 64] [--secs 15] [--rounds 2] [--one-page]
+usage: bench/stress/ab.py A_BINARY B_BINARY [--conns 64] [--secs 15] [--rounds 2] [--one-page [--page PATH]]
 
---one-page: std/index.html under 100,000 distinct URLs (a query string nginx ignores), so
-every request is its own fetch and extraction; default: the 500 distinct pages.
+--one-page: one page (--page, default std/index.html) under 100,000 distinct URLs (a query
+string nginx ignores), so every request is its own fetch and extraction; default: the 500
+distinct pages.
 
 Uses stress.py's server and wrk helpers and bench/stress/gannet.toml; needs the rustdoc
 site on nginx (../shared/bench/serve-rustdoc.sh) and wrk. Prints one line per run.
@@ -28,11 +29,12 @@ def main():
     ap.add_argument("--secs", type=int, default=15)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--one-page", action="store_true")
+    ap.add_argument("--page", default="std/index.html", help="the page of --one-page")
     args = ap.parse_args()
     urls_file = os.path.join(stress.tempfile.gettempdir(), "gannet-ab-urls.txt")
     with open(urls_file, "w") as f:
         if args.one_page:
-            f.writelines(f"{stress.SITE}/std/index.html?n={i}\n" for i in range(100_000))
+            f.writelines(f"{stress.SITE}/{args.page}?n={i}\n" for i in range(100_000))
         else:
             subprocess.run([sys.executable, os.path.join(stress.ROOT, "bench/render/urls.py"), "--n", "500"],
                            stdout=f, check=True)
