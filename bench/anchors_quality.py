@@ -3,7 +3,7 @@ scored per page type beside gannet). Usage, from a venv with trafilatura:
   score_extraction.py wceb --root ../shared/corpus/wcxb-dev \
     --batch-cmd "VENV/bin/python bench/anchors_quality.py {list} {outdir}" -j 1
 Writes {outdir}/<stem>.md per input; a page trafilatura fails on gets an empty output."""
-import sys, json, pathlib, trafilatura
+import sys, pathlib, trafilatura
 lst, out = sys.argv[1], pathlib.Path(sys.argv[2])
 for line in open(lst):
     p = pathlib.Path(line.strip())
