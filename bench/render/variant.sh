@@ -4,7 +4,7 @@
 # one at a time. Extra Chromium flags and pool settings come from the environment
 # (GANNET_BROWSER_ARGS, GANNET_BROWSER_MEMORY_CAP_MB, GANNET_BROWSER_BIG_PAGE_KB,
 # GANNET_BROWSER_GC_OVER_MB, GANNET_BROWSER_DOM_QUIET_MS: see crates/browser/src/pool.rs).
-# usage: [MAX_LOAD=1.0 WAIT_S=300] bench/render/variant.sh NAME [VAR=VALUE...]
+# usage: [MAX_LOAD=1.0 WAIT_S=300 GANNET_BIN=target/release/gannet] bench/render/variant.sh NAME [VAR=VALUE...]
 # writes target/bench-render/variants/NAME.{json,log,csv}; prints one summary line (TSV).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +20,7 @@ fi
 load=$(cut -d' ' -f1 /proc/loadavg)
 rm -rf "$v/$name.out"; mkdir -p "$v/$name.out"
 env "$@" python3 bench/render/treemon.py --pss 1 --renders 500 --csv "$v/$name.csv" --json "$v/$name.json" -- \
-  target/release/gannet crawl $(cat "$out/urls.txt") --out "$v/$name.out/out.jsonl" --render always \
+  "${GANNET_BIN:-target/release/gannet}" crawl $(cat "$out/urls.txt") --out "$v/$name.out/out.jsonl" --render always \
   --max-depth 0 --no-sitemaps --delay 0 --per-host "$TABS" --render-concurrency "$TABS" --max-pages 500 -q \
   2> "$v/$name.log" >/dev/null || true
 pages=$(wc -l < "$v/$name.out/out.jsonl")

@@ -14,7 +14,7 @@ use chromiumoxide::Browser;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
+    CreateBrowserContextParams, CreateTargetParams, WindowState,
 };
 use chromiumoxide::cdp::js_protocol::heap_profiler::CollectGarbageParams;
 use chromiumoxide::handler::HandlerConfig;
@@ -1010,7 +1010,8 @@ impl Inner {
             Some(tab) => tab,
             None => {
                 guarded(instance, deadline, "a new tab", async {
-                    let tab = TabState::new(instance.browser.new_page("about:blank").await?);
+                    let mut tab =
+                        TabState::new(instance.browser.new_page(tab_params(None)?).await?);
                     tab.prepare().await?;
                     Ok(tab)
                 })
@@ -1181,12 +1182,8 @@ impl Inner {
             None => {
                 let ctx = s.context.clone();
                 let page = guarded(&instance, deadline, "a new tab", async {
-                    let params = CreateTargetParams::builder()
-                        .url("about:blank")
-                        .browser_context_id(ctx)
-                        .build()
-                        .map_err(Error::Protocol)?;
-                    let tab = TabState::new(instance.browser.new_page(params).await?);
+                    let mut tab =
+                        TabState::new(instance.browser.new_page(tab_params(Some(ctx))?).await?);
                     tab.prepare().await?;
                     Ok(tab)
                 })
@@ -1217,6 +1214,22 @@ impl Inner {
         self.count_page(&instance);
         result
     }
+}
+
+/// A new tab in a window of its own. Tabs that share a window are background tabs
+/// (`document.visibilityState` is `hidden`) except the last one opened, and Chromium runs
+/// no `requestAnimationFrame` callbacks, paints nothing and computes no
+/// `IntersectionObserver` entries for a background tab: a page that renders its content
+/// in an animation frame came back empty from every pooled tab but one.
+fn tab_params(context: Option<BrowserContextId>) -> Result<CreateTargetParams, Error> {
+    let mut params = CreateTargetParams::builder()
+        .url("about:blank")
+        .new_window(true)
+        .window_state(WindowState::Minimized);
+    if let Some(context) = context {
+        params = params.browser_context_id(context);
+    }
+    params.build().map_err(Error::Protocol)
 }
 
 /// Drops a tab's document (the tab shows `about:blank`) and has V8 collect everything

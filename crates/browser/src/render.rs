@@ -5,6 +5,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::browser::{
+    Bounds, GetWindowForTargetParams, SetWindowBoundsParams, WindowId, WindowState,
+};
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     DisableParams as FetchDisable, EnableParams as FetchEnable, EventRequestPaused,
@@ -70,8 +73,12 @@ const MIN_CONTENT_CHARS: u32 = 100;
 /// change, and a function that resolves once the DOM has been quiet for `quietMs` and the
 /// main content (`main`, `[role=main]` or the body; script and style text aside) has
 /// `minChars` visible characters, or at the bound; a page whose main content has them at
-/// the first check is taken at once. Nothing of the page is wrapped or
-/// patched; the function sits under a registry symbol, not a name a page would use.
+/// the first check is taken at once. It resolves early, with `wants: true`, when the page
+/// is hidden and waits for something only a shown page gets (see [`reveal`]): an
+/// animation frame it asked for, or an `IntersectionObserver` or `ResizeObserver` it
+/// started. To know that, `requestAnimationFrame`, `cancelAnimationFrame` and the two
+/// observers' `observe` are wrapped (same behaviour, one `Set` more); nothing else of the
+/// page is. The functions sit under registry symbols, not names a page would use.
 const SETTLE_INIT_JS: &str = r#"(() => {
   if (window !== window.top) return;
   const key = Symbol.for('gannet.settle');
@@ -101,10 +108,41 @@ const SETTLE_INIT_JS: &str = r#"(() => {
   } else {
     observe();
   }
+  // What a hidden page waits for: animation frames it asked for and not yet got, and
+  // observers it started (Chromium computes neither for a hidden page).
+  const frames = new Set();
+  let observing = false;
+  const raf = window.requestAnimationFrame, caf = window.cancelAnimationFrame;
+  if (typeof raf === 'function' && typeof caf === 'function') {
+    window.requestAnimationFrame = function requestAnimationFrame(callback) {
+      if (typeof callback !== 'function') return raf.call(window, callback);
+      const id = raf.call(window, (t) => { frames.delete(id); return callback(t); });
+      frames.add(id);
+      return id;
+    };
+    window.cancelAnimationFrame = function cancelAnimationFrame(id) {
+      frames.delete(id);
+      return caf.call(window, id);
+    };
+  }
+  for (const Observer of [window.IntersectionObserver, window.ResizeObserver]) {
+    const start = Observer && Observer.prototype.observe;
+    if (typeof start === 'function') {
+      Observer.prototype.observe = function observe(...args) {
+        observing = true;
+        return start.apply(this, args);
+      };
+    }
+  }
+  const wants = () => document.hidden && (frames.size > 0 || observing);
   const settle = (quietMs, capMs, emptyCapMs, minChars) => new Promise((resolve) => {
     const start = clock();
     let first = true;
     const check = () => {
+      if (wants()) {
+        resolve({ wants: true });
+        return;
+      }
       const now = clock(), quiet = now - last, text = chars(minChars);
       const full = text >= minChars;
       // Main content at once: taken as it is (waiting on every page cost 20% of the
@@ -119,6 +157,7 @@ const SETTLE_INIT_JS: &str = r#"(() => {
     check();
   });
   Object.defineProperty(window, key, { value: settle });
+  Object.defineProperty(window, Symbol.for('gannet.wants'), { value: wants });
 })()"#;
 
 impl std::str::FromStr for WaitFor {
@@ -274,22 +313,52 @@ pub(crate) struct TabState {
     viewport: (u32, u32),
     blocked: Vec<Block>,
     blocker: Option<tokio::task::JoinHandle<()>>,
+    /// The tab's own window: minimized (the page is hidden) except while [`reveal`]ed.
+    window: Option<WindowId>,
+    shown: bool,
 }
 
 impl TabState {
+    /// A tab opened minimized in a window of its own (see the pool's `tab_params`).
     pub(crate) fn new(page: Page) -> Self {
         Self {
             page,
             viewport: (0, 0),
             blocked: Vec::new(),
             blocker: None,
+            window: None,
+            shown: false,
         }
+    }
+
+    /// Minimizes (hides) or restores (shows) the tab's window; nothing when it is already
+    /// so, or when its window is unknown.
+    async fn set_shown(&mut self, shown: bool) -> Result<(), Error> {
+        let Some(window) = self.window else {
+            return Ok(());
+        };
+        if self.shown == shown {
+            return Ok(());
+        }
+        let bounds = Bounds {
+            window_state: Some(if shown {
+                WindowState::Normal
+            } else {
+                WindowState::Minimized
+            }),
+            ..Default::default()
+        };
+        self.page
+            .execute(SetWindowBoundsParams::new(window, bounds))
+            .await?;
+        self.shown = shown;
+        Ok(())
     }
 
     /// Makes a new tab cheap to keep: DevTools would otherwise keep every response body
     /// (up to 100 MB per tab, in the renderer) for `Network.getResponseBody`, which we
     /// never call.
-    pub(crate) async fn prepare(&self) -> Result<(), Error> {
+    pub(crate) async fn prepare(&mut self) -> Result<(), Error> {
         let network = chromiumoxide::cdp::browser_protocol::network::EnableParams {
             max_total_buffer_size: Some(0),
             max_resource_buffer_size: Some(0),
@@ -300,6 +369,13 @@ impl TabState {
         self.page
             .execute(AddScriptToEvaluateOnNewDocumentParams::new(SETTLE_INIT_JS))
             .await?;
+        // A tab whose window cannot be found is simply never hidden or shown.
+        self.window = self
+            .page
+            .execute(GetWindowForTargetParams::default())
+            .await
+            .ok()
+            .map(|r| r.result.window_id);
         Ok(())
     }
 }
@@ -352,6 +428,8 @@ pub(crate) async fn drive(
         tab.viewport = viewport;
     }
     set_blocking(tab, &req.block).await?;
+    // The page loads hidden ([`reveal`]); a render that failed may have left it shown.
+    let _ = tab.set_shown(false).await;
 
     // Subscribe before navigating so no event is missed.
     let mut dcl = page.event_listener::<EventDomContentEventFired>().await?;
@@ -417,6 +495,16 @@ pub(crate) async fn drive(
     }
     let main_frame = page.mainframe().await.ok().flatten();
 
+    // What the page shows once visible may be what the caller waits for; a screenshot
+    // needs the page painted.
+    if req.screenshot.is_some()
+        || matches!(
+            req.wait,
+            WaitFor::NetworkIdle | WaitFor::Css(_) | WaitFor::Js(_)
+        )
+    {
+        reveal(tab, deadline, Reveal::Always).await;
+    }
     match &req.wait {
         WaitFor::Auto => {
             let cap = deadline.min(Instant::now() + AUTO_LOAD_CAP);
@@ -426,11 +514,12 @@ pub(crate) async fn drive(
                     _ = until(cap) => {}
                 }
             }
+            reveal(tab, deadline, Reveal::IfWanted).await;
             if let Some(traffic) = traffic.as_mut() {
                 let cap = deadline.min(Instant::now() + AUTO_SETTLE_CAP);
                 traffic.settle(cap).await;
                 if !dom_quiet.is_zero() {
-                    settle_dom(&page, traffic, dom_quiet, deadline).await;
+                    settle_dom(tab, traffic, dom_quiet, deadline).await;
                 }
             }
         }
@@ -441,6 +530,7 @@ pub(crate) async fn drive(
                     _ = until(deadline) => return Err(timeout("the load event")),
                 }
             }
+            reveal(tab, deadline, Reveal::IfWanted).await;
         }
         WaitFor::NetworkIdle => {
             let events = lifecycle.as_mut().expect("subscribed above");
@@ -508,6 +598,8 @@ pub(crate) async fn drive(
     } else {
         None
     };
+    // Hidden again: an idle tab's page costs nothing while it waits for the next one.
+    let _ = tab.set_shown(false).await;
 
     Ok(Rendered {
         final_url: snapshot.url,
@@ -523,12 +615,59 @@ pub(crate) async fn drive(
     })
 }
 
+/// How long [`reveal`] waits for the page's first two frames.
+const REVEAL_CAP: Duration = Duration::from_millis(500);
+
+/// Resolves after two animation frames: the page's own frame callbacks and
+/// `IntersectionObserver` deliveries that waited for the page to be shown have run.
+const FRAMES_JS: &str =
+    "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))";
+
+/// Whether the hidden page waits for a frame or an observer (see [`SETTLE_INIT_JS`]); a
+/// page without the init script (an error page) counts as waiting.
+const WANTS_JS: &str = "(window[Symbol.for('gannet.wants')] || (() => true))()";
+
+/// When [`reveal`] shows a tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reveal {
+    Always,
+    /// Only when the hidden page waits for a frame or an observer.
+    IfWanted,
+}
+
+/// Shows the tab for the end of its render. A pooled tab loads its page hidden, in a
+/// minimized window of its own: Chromium then neither paints nor composites it, and runs
+/// none of its `requestAnimationFrame` callbacks, `IntersectionObserver`s or
+/// `ResizeObserver`s. Shown from the start, every tab cost ~60% more CPU per page on the
+/// 500-page rustdoc crawl; shown after load, ~50% more (each show paints, rasters and
+/// composites the page afresh). So a page is shown only when it waits for one of those
+/// (`Reveal::IfWanted`), or for an explicit wait condition (`Reveal::Always`), which may
+/// depend on them. The page then sees `visibilitychange`, its viewport intersects, and
+/// two frames run before the render goes on. Best effort: a tab that cannot be shown is
+/// rendered as it is.
+async fn reveal(tab: &mut TabState, deadline: Instant, when: Reveal) {
+    if tab.window.is_none() || tab.shown {
+        return;
+    }
+    if when == Reveal::IfWanted
+        && matches!(evaluate_value::<bool>(&tab.page, WANTS_JS).await, Ok(false))
+    {
+        return;
+    }
+    if tab.set_shown(true).await.is_err() {
+        return;
+    }
+    let cap = deadline.min(Instant::now() + REVEAL_CAP);
+    let _ = tokio::time::timeout_at(cap.into(), evaluate_raw(&tab.page, FRAMES_JS)).await;
+}
+
 /// `Auto`'s last step: when the main content is empty, waits until it is not and the DOM
 /// has not changed for `quiet` (see [`SETTLE_INIT_JS`]), at most [`AUTO_EMPTY_CAP`] (or
 /// [`AUTO_DOM_CAP`] once the content is there) and never past the deadline. A content
-/// request that started meanwhile (a timer's fetch) is waited for, and the DOM again.
+/// request that started meanwhile (a timer's fetch) is waited for, and the DOM again; a
+/// hidden page that turns out to wait for a frame or an observer is shown ([`reveal`]).
 /// Never fails: a page that will not settle is taken as it is.
-async fn settle_dom(page: &Page, traffic: &mut Traffic, quiet: Duration, deadline: Instant) {
+async fn settle_dom(tab: &mut TabState, traffic: &mut Traffic, quiet: Duration, deadline: Instant) {
     let started = Instant::now();
     // Leave the snapshot time before the request's deadline.
     let deadline = deadline
@@ -541,7 +680,8 @@ async fn settle_dom(page: &Page, traffic: &mut Traffic, quiet: Duration, deadlin
             .min((started + cap).saturating_duration_since(Instant::now()))
             .as_millis()
     };
-    for _ in 0..3 {
+    let (mut rounds, mut shown_here) = (0, false);
+    while rounds < 3 {
         let expr = format!(
             "(window[Symbol.for('gannet.settle')] || (() => null))({}, {}, {}, {})",
             quiet.as_millis(),
@@ -551,7 +691,17 @@ async fn settle_dom(page: &Page, traffic: &mut Traffic, quiet: Duration, deadlin
         );
         let left = deadline.saturating_duration_since(Instant::now());
         // The page resolves by the bound; the timeout only guards against a hung renderer.
-        let settled = tokio::time::timeout(left, evaluate_raw(page, &expr)).await;
+        let settled = tokio::time::timeout(left, evaluate_raw(&tab.page, &expr)).await;
+        if !shown_here
+            && let Ok(Ok(Ok(v))) = &settled
+            && v.get("wants").and_then(serde_json::Value::as_bool) == Some(true)
+        {
+            // Shown, the page is no longer hidden: the next round settles it.
+            shown_here = true;
+            reveal(tab, deadline, Reveal::Always).await;
+            continue;
+        }
+        rounds += 1;
         traffic.drain();
         let more_traffic = !traffic.open.is_empty();
         if !matches!(settled, Ok(Ok(Ok(_)))) || !more_traffic {
@@ -589,14 +739,22 @@ async fn poll_true(
     deadline: Instant,
     timeout: impl Fn() -> Error,
 ) -> Result<(), Error> {
+    // Give up a little before the request's deadline, so the caller hears which
+    // condition did not hold rather than a bare deadline (an evaluation can take a while
+    // on a busy renderer).
+    let give_up = deadline.checked_sub(SNAPSHOT_MARGIN).unwrap_or(deadline);
     loop {
+        let Ok(value) = tokio::time::timeout_at(give_up.into(), evaluate_raw(page, expr)).await
+        else {
+            return Err(timeout());
+        };
         // An exception (e.g. a bad selector) is the user's error: say so at once.
-        match evaluate_raw(page, expr).await? {
+        match value? {
             Ok(v) if v.as_bool() == Some(true) => return Ok(()),
             Ok(_) => {}
             Err(exception) => return Err(Error::Invalid(format!("wait condition: {exception}"))),
         }
-        if Instant::now() + POLL >= deadline {
+        if Instant::now() + POLL >= give_up {
             return Err(timeout());
         }
         tokio::time::sleep(POLL).await;

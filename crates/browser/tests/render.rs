@@ -710,3 +710,78 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A page whose article a script writes in an animation frame (`raf`) or once an element
+/// is in view (`io`, an IntersectionObserver): both need the page shown.
+fn shown_only_page(kind: &str, n: usize) -> String {
+    let fill = format!(
+        "document.getElementById('app').innerHTML = '<h1>Article {kind} {n}</h1><p>' + \
+         'Written when the page could see it, number {n}. '.repeat(12) + '</p>';"
+    );
+    let trigger = match kind {
+        "raf" => format!("requestAnimationFrame(() => {{ {fill} }});"),
+        _ => format!(
+            "new IntersectionObserver((es, o) => {{ if (es.some(e => e.isIntersecting)) \
+             {{ o.disconnect(); {fill} }} }}).observe(document.getElementById('sentinel'));"
+        ),
+    };
+    format!(
+        "<!doctype html><html><head><title>{kind} {n}</title></head><body>\
+         <div id=\"sentinel\">top</div><main id=\"app\"></main><script>{trigger}</script></body></html>"
+    )
+}
+
+// Pooled tabs load their pages hidden (cheap: nothing painted). A page that renders in an
+// animation frame or when an element comes into view must still come back with its
+// content, whichever tab it lands in; a plain page is never shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frame_and_in_view_content_renders_in_every_tab() {
+    let mut site = SiteBuilder::new().page(
+        "/plain",
+        "<html><body><main><p>A plain page, complete in its HTML.</p></main></body></html>",
+    );
+    for n in 0..6 {
+        site = site
+            .page(&format!("/raf/{n}"), shown_only_page("raf", n))
+            .page(&format!("/io/{n}"), shown_only_page("io", n));
+    }
+    let site = site.start().await;
+    let pool = Pool::new(PoolConfig {
+        tabs_per_browser: 4,
+        max_concurrent: 4,
+        ..config("shown")
+    })
+    .unwrap();
+    pool.warm_up().await.unwrap();
+    let mut jobs = Vec::new();
+    for n in 0..6 {
+        for kind in ["raf", "io"] {
+            let (pool, mut req) = (pool.clone(), request(&site, &format!("/{kind}/{n}")));
+            req.js = Some("document.visibilityState".into());
+            jobs.push(tokio::spawn(
+                async move { (kind, n, pool.render(&req).await) },
+            ));
+        }
+    }
+    for job in jobs {
+        let (kind, n, page) = job.await.unwrap();
+        let page = page.unwrap();
+        assert!(
+            markdown(&page).contains(&format!("Written when the page could see it, number {n}.")),
+            "{kind} {n} came back without its content: {}",
+            page.html
+        );
+        assert_eq!(
+            page.js_result,
+            Some(serde_json::json!("visible")),
+            "{kind} {n}"
+        );
+    }
+    // A page that waits for nothing a hidden page lacks is rendered hidden.
+    let mut plain = request(&site, "/plain");
+    plain.js = Some("document.visibilityState".into());
+    let page = pool.render(&plain).await.unwrap();
+    assert!(page.html.contains("complete in its HTML"));
+    assert_eq!(page.js_result, Some(serde_json::json!("hidden")));
+    close(pool).await;
+}
