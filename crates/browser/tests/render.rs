@@ -338,6 +338,19 @@ async fn screenshots_and_pdf() {
     req.screenshot = Some(Screenshot { full_page: false });
     let page = pool.render(&req).await.unwrap();
     assert_eq!(png_size(page.screenshot.as_ref().unwrap()), (640, 480));
+
+    // A PDF alone: the tab is never shown (pooled tabs load hidden), and prints anyway.
+    // (The load event: the default wait would give this near-empty page its 4 s.)
+    req.screenshot = None;
+    req.pdf = true;
+    req.wait = WaitFor::Load;
+    let page = pool.render(&req).await.unwrap();
+    let pdf = page.pdf.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(
+        pdf.windows(5).rev().take(64).any(|w| w == b"%%EOF"),
+        "PDF has no trailer"
+    );
     close(pool).await;
 }
 
