@@ -17,7 +17,7 @@ pub mod process;
 mod render;
 pub mod smart;
 
-pub use pool::{BrowserConfig, Pool, PoolConfig, PoolMetrics, Tier};
+pub use pool::{BrowserConfig, MemoryTuning, Pool, PoolConfig, PoolMetrics, Tier};
 pub use render::{Block, RenderRequest, Rendered, Screenshot, WaitFor};
 
 /// What went wrong with a render.

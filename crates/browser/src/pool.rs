@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -158,11 +158,13 @@ pub struct PoolConfig {
     pub egress: Option<crate::egress::EgressPolicy>,
     /// After a page whose DOM (serialized) is at least this many bytes, its tab shows
     /// `about:blank` and V8 collects everything before the tab is reused, so the big
-    /// document is gone before the renderer's next spike (0 turns it off).
-    pub big_page_bytes: usize,
+    /// document is gone before the renderer's next spike (0 turns it off; `None` = the
+    /// default for the binary, see [`MemoryTuning`]).
+    pub big_page_bytes: Option<usize>,
     /// When the content renderer's RSS is over this many bytes after a page, V8 collects
-    /// everything (at most once every [`GC_MIN_PAGES`] pages of a browser; 0 turns it off).
-    pub gc_over_bytes: u64,
+    /// everything (at most once every [`GC_MIN_PAGES`] pages of a browser; 0 turns it off;
+    /// `None` = the default for the binary, see [`MemoryTuning`]).
+    pub gc_over_bytes: Option<u64>,
     /// [`crate::WaitFor::Auto`]'s DOM quiet window: when the main content is still empty
     /// after load and the page's requests, a render waits for content and then until the
     /// DOM has not changed for this long (bounded; zero turns the step off).
@@ -198,10 +200,10 @@ fn env_overrides(cfg: &mut PoolConfig) {
         cfg.dom_quiet = Duration::from_millis(ms);
     }
     if let Some(kb) = number("GANNET_BROWSER_BIG_PAGE_KB") {
-        cfg.big_page_bytes = (kb as usize) * 1000;
+        cfg.big_page_bytes = Some((kb as usize) * 1000);
     }
     if let Some(mb) = number("GANNET_BROWSER_GC_OVER_MB") {
-        cfg.gc_over_bytes = mb << 20;
+        cfg.gc_over_bytes = Some(mb << 20);
     }
 }
 
@@ -241,15 +243,44 @@ impl PoolConfig {
             default_config: BrowserConfig::default(),
             memory: MemoryProbe::default(),
             egress: None,
-            // Off by default: on 500 rustdoc pages (8 tabs, quiet machine) a big-page
-            // threshold of 300 kB with a collection over 400 MiB took the peak tree RSS
-            // from 0.88–0.92 to 0.81–0.89 GB but cost 16% of the pages per second (8.80 →
-            // 7.42), below the 3× crawl4ai line (BENCHMARKS.md, sixth session). For a
-            // memory-bound deployment: GANNET_BROWSER_BIG_PAGE_KB=300
-            // GANNET_BROWSER_GC_OVER_MB=400.
-            big_page_bytes: 0,
-            gc_over_bytes: 0,
+            // Chosen by the binary when the pool starts: see MemoryTuning.
+            big_page_bytes: None,
+            gc_over_bytes: None,
             dom_quiet: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The memory steps a pool takes by default, chosen by the Chromium binary it runs
+/// ([`PoolConfig::big_page_bytes`], [`PoolConfig::gc_over_bytes`]).
+///
+/// Both steps trade render throughput for a lower peak, and what they cost depends on the
+/// binary. On 500 rustdoc pages (8 tabs, quiet 2-core machine; BENCHMARKS.md, "Browser,
+/// ninth session"), a big-page threshold of 300 kB with a collection over 400 MiB took:
+/// - Chromium's headless shell from 0.68–0.70 to 0.53–0.54 GB peak tree RSS, at 10.4–11.6
+///   pages/s instead of 10.9–14.2: still ~4× crawl4ai, so the shell has them on;
+/// - the full browser from 0.88–0.92 to 0.81–0.89 GB, at 16% fewer pages per second (8.80
+///   → 7.42, below 3× crawl4ai: "Browser, sixth session"), so the full browser has them
+///   off. `GANNET_BROWSER_BIG_PAGE_KB=300 GANNET_BROWSER_GC_OVER_MB=400` turns them on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryTuning {
+    pub big_page_bytes: usize,
+    pub gc_over_bytes: u64,
+}
+
+impl MemoryTuning {
+    /// The defaults for `executable`: the headless shell gets the memory steps.
+    pub fn for_binary(executable: &Path) -> Self {
+        if process::is_headless_shell(executable) {
+            Self {
+                big_page_bytes: 300_000,
+                gc_over_bytes: 400 << 20,
+            }
+        } else {
+            Self {
+                big_page_bytes: 0,
+                gc_over_bytes: 0,
+            }
         }
     }
 }
@@ -434,6 +465,8 @@ struct Inner {
     /// The egress proxy every browser uses, when the config asks for one.
     egress: Option<crate::egress::EgressProxy>,
     executable: PathBuf,
+    /// [`PoolConfig::big_page_bytes`] and [`PoolConfig::gc_over_bytes`], resolved.
+    tuning: MemoryTuning,
     entries: Mutex<HashMap<u64, Arc<Entry>>>,
     /// Every instance ever launched and not yet dropped (for shutdown and metrics).
     instances: Mutex<Vec<Weak<Instance>>>,
@@ -500,8 +533,14 @@ impl Pool {
             ),
             None => None,
         };
+        let auto = MemoryTuning::for_binary(&executable);
+        let tuning = MemoryTuning {
+            big_page_bytes: cfg.big_page_bytes.unwrap_or(auto.big_page_bytes),
+            gc_over_bytes: cfg.gc_over_bytes.unwrap_or(auto.gc_over_bytes),
+        };
         let inner = Arc::new(Inner {
             egress,
+            tuning,
             slots: Arc::new(Semaphore::new(cfg.max_concurrent)),
             cfg,
             executable,
@@ -1028,7 +1067,8 @@ impl Inner {
         .map_err(|e| timeout_with(e, req));
         match &result {
             Ok(page) => {
-                let big = self.cfg.big_page_bytes > 0 && page.html.len() >= self.cfg.big_page_bytes;
+                let limit = self.tuning.big_page_bytes;
+                let big = limit > 0 && page.html.len() >= limit;
                 // A tab that cannot show about:blank and collect in 2 s is not reused.
                 let keep = !big
                     || matches!(
@@ -1087,7 +1127,7 @@ impl Inner {
     /// [`PoolConfig::gc_over_bytes`] (one `statm` read; the renderer's pid is found once).
     /// The collection runs on its own task, on an idle tab (every tab shares the renderer).
     fn collect_if_high(&self, instance: &Arc<Instance>, served: u64) {
-        let limit = self.cfg.gc_over_bytes;
+        let limit = self.tuning.gc_over_bytes;
         if limit == 0 || served < instance.last_gc.load(Ordering::Relaxed) + GC_MIN_PAGES {
             return;
         }
@@ -1415,6 +1455,28 @@ mod tests {
                 ..Default::default()
             };
             assert!(cfg.validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_headless_shell_gets_the_memory_steps_and_the_full_browser_does_not() {
+        let shell =
+            MemoryTuning::for_binary(Path::new("/usr/lib/chromium/chromium-headless-shell"));
+        assert_eq!(shell.big_page_bytes, 300_000);
+        assert_eq!(shell.gc_over_bytes, 400 << 20);
+        for full in [
+            "/usr/bin/chromium",
+            "/opt/google/chrome/chrome",
+            "chromium-browser",
+        ] {
+            let t = MemoryTuning::for_binary(Path::new(full));
+            assert_eq!((t.big_page_bytes, t.gc_over_bytes), (0, 0), "{full}");
+        }
+        for shell in ["chrome-headless-shell", "/src/out/Release/headless_shell"] {
+            assert_eq!(
+                MemoryTuning::for_binary(Path::new(shell)),
+                MemoryTuning::for_binary(Path::new("x/chromium-headless-shell"))
+            );
         }
     }
 

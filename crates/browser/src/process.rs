@@ -87,8 +87,32 @@ const BASE_FLAGS: &[&str] = &[
     "--remote-debugging-address=127.0.0.1",
 ];
 
-/// Finds the Chromium binary: `CHROME_PATH` first, then `chromium`, `chromium-browser`,
-/// `google-chrome` and `google-chrome-stable` on `PATH`.
+/// Headless-shell binaries, tried before the full browser. Debian's package installs the
+/// binary here behind a `/usr/bin` wrapper script; the binary itself is launched, so the
+/// browser's main process is the one gannet spawned (no shell in between).
+const SHELL_BINARIES: &[&str] = &["/usr/lib/chromium/chromium-headless-shell"];
+
+/// Names looked up on `PATH`, in order: the headless shells first, then full browsers.
+const PATH_NAMES: &[&str] = &[
+    "chromium-headless-shell",
+    "chrome-headless-shell",
+    "headless_shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+];
+
+/// Finds the Chromium binary: `CHROME_PATH` first, then Chromium's headless shell, then a
+/// full Chromium or Chrome on `PATH`.
+///
+/// The headless shell (Debian's `chromium-headless-shell`, the "old headless" build of the
+/// same Chromium source; also what Playwright launches for headless Chromium) is preferred:
+/// it renders with the same Blink and V8, but has no browser UI layer, so it runs as two
+/// processes instead of four and maps less of its binary into each. On 500 rustdoc pages
+/// it rendered ~1.5x the pages per second at ~0.75x the peak memory of the full browser
+/// (BENCHMARKS.md, "Browser, ninth session"). `CHROME_PATH=/usr/bin/chromium` picks the
+/// full browser, for sites that treat the shell differently.
 pub fn find_chromium() -> Result<PathBuf, Error> {
     if let Some(path) = std::env::var_os("CHROME_PATH") {
         let path = PathBuf::from(path);
@@ -101,13 +125,15 @@ pub fn find_chromium() -> Result<PathBuf, Error> {
             )))
         };
     }
+    if let Some(path) = SHELL_BINARIES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| is_executable(p))
+    {
+        return Ok(path);
+    }
     let dirs = std::env::var_os("PATH").unwrap_or_default();
-    for name in [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ] {
+    for name in PATH_NAMES {
         for dir in std::env::split_paths(&dirs) {
             let candidate = dir.join(name);
             if is_executable(&candidate) {
@@ -116,8 +142,17 @@ pub fn find_chromium() -> Result<PathBuf, Error> {
         }
     }
     Err(Error::NoChromium(
-        "no chromium on PATH; install it (Debian/Ubuntu: `apt-get install chromium`) or set CHROME_PATH".into(),
+        "no chromium on PATH; install it (Debian/Ubuntu: `apt-get install chromium-headless-shell`, or `chromium`) or set CHROME_PATH".into(),
     ))
+}
+
+/// Whether `path` names a Chromium headless shell (Debian's `chromium-headless-shell`,
+/// Chrome for Testing's `chrome-headless-shell`, a source build's `headless_shell`) rather
+/// than a full browser: the pool's memory defaults differ ([`crate::MemoryTuning`]).
+pub fn is_headless_shell(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains("headless-shell") || n.contains("headless_shell"))
 }
 
 fn is_executable(path: &Path) -> bool {

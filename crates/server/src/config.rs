@@ -204,7 +204,8 @@ pub struct JobsSection {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BrowserSection {
-    /// Chromium binary (default: `chromium` on PATH or `CHROME_PATH`).
+    /// Chromium binary (default: `CHROME_PATH`, else Chromium's headless shell, else
+    /// `chromium` on PATH).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub executable: Option<std::path::PathBuf>,
     pub max_browsers: usize,
