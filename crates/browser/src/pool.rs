@@ -257,8 +257,9 @@ impl PoolConfig {
 /// Both steps trade render throughput for a lower peak, and what they cost depends on the
 /// binary. On 500 rustdoc pages (8 tabs, quiet 2-core machine; BENCHMARKS.md, "Browser,
 /// ninth session"), a big-page threshold of 300 kB with a collection over 400 MiB took:
-/// - Chromium's headless shell from 0.68–0.70 to 0.53–0.54 GB peak tree RSS, at 10.4–11.6
-///   pages/s instead of 10.9–14.2: still ~4× crawl4ai, so the shell has them on;
+/// - Chromium's headless shell from 0.68–0.71 to 0.53–0.56 GB peak tree RSS, at 8.1–11.6
+///   pages/s instead of 9.2–14.2 (the machine drifted): still 3.2–5× crawl4ai run side by
+///   side, so the shell has them on;
 /// - the full browser from 0.88–0.92 to 0.81–0.89 GB, at 16% fewer pages per second (8.80
 ///   → 7.42, below 3× crawl4ai: "Browser, sixth session"), so the full browser has them
 ///   off. `GANNET_BROWSER_BIG_PAGE_KB=300 GANNET_BROWSER_GC_OVER_MB=400` turns them on.

@@ -109,7 +109,8 @@ const PATH_NAMES: &[&str] = &[
 /// The headless shell (Debian's `chromium-headless-shell`, the "old headless" build of the
 /// same Chromium source; also what Playwright launches for headless Chromium) is preferred:
 /// it renders with the same Blink and V8, but has no browser UI layer, so it runs as two
-/// processes instead of four and maps less of its binary into each. On 500 rustdoc pages
+/// processes (browser, renderer) instead of three (no storage service) and maps less of
+/// its binary into each. On 500 rustdoc pages
 /// it rendered ~1.5x the pages per second at ~0.75x the peak memory of the full browser
 /// (BENCHMARKS.md, "Browser, ninth session"). `CHROME_PATH=/usr/bin/chromium` picks the
 /// full browser, for sites that treat the shell differently.
