@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks BENCHMARKS.md against the run folders.
 
-    python3 bench/runs/check.py                  # every number in BENCHMARKS.md's tables
-                                                 # appears in some bench/runs/*/README.md
+    python3 bench/runs/check.py                  # every number in a row of BENCHMARKS.md's
+                                                 # tables appears in the run folders the row
+                                                 # links (any folder if it links none)
     python3 bench/runs/check.py --against REV    # also: the run folders, concatenated in
                                                  # ORDER, are REV's BENCHMARKS.md sections
 
@@ -35,7 +36,8 @@ SKIP_COLUMNS = {"date", "commit", "run"}
 
 
 def table_numbers(text):
-    """(line number, number) for every number in a table cell, outside skipped columns."""
+    """(line number, linked run folders, number) for every number in a table cell, outside
+    the skipped columns."""
     header = None
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.startswith("|"):
@@ -47,26 +49,32 @@ def table_numbers(text):
             continue
         if set(line) <= set("|-: "):
             continue
+        folders = re.findall(r"\]\((?:\.\./\.\./)?bench/runs/([^/)]+)/?\)", line)
         for name, cell in zip(header, cells):
             if name in SKIP_COLUMNS:
                 continue
             cell = re.sub(r"\]\([^)]*\)", "]", cell)  # link targets
             cell = re.sub(r"\d{4}-\d{2}-\d{2}", "", cell)  # dates
             for m in NUMBER.finditer(cell):
-                yield lineno, m.group(0).rstrip(",")
+                yield lineno, tuple(folders), m.group(0).rstrip(",")
 
 
 def main():
-    runs_text = "\n".join(p.read_text() for p in sorted(RUNS.glob("*/README.md")))
-    found = {}
+    runs = {p.parent.name: p.read_text() for p in sorted(RUNS.glob("*/README.md"))}
+    checked = 0
     missing = []
-    for lineno, number in table_numbers((ROOT / "BENCHMARKS.md").read_text()):
-        if number not in found:
-            found[number] = re.search(r"(?<![\d.])" + re.escape(number) + r"(?![\d])", runs_text)
-        if not found[number]:
-            missing.append((lineno, number))
-    for lineno, number in missing:
-        print(f"BENCHMARKS.md:{lineno}: {number} is in no bench/runs/*/README.md")
+    for lineno, folders, number in table_numbers((ROOT / "BENCHMARKS.md").read_text()):
+        unknown = [f for f in folders if f not in runs]
+        if unknown:
+            missing.append((lineno, f"a link to bench/runs/{unknown[0]}/, which does not exist"))
+            continue
+        text = "\n".join(runs[f] for f in folders) if folders else "\n".join(runs.values())
+        checked += 1
+        if not re.search(r"(?<![\d.])" + re.escape(number) + r"(?![\d])", text):
+            where = ", ".join(folders) if folders else "any run folder"
+            missing.append((lineno, f"{number} is not in {where}"))
+    for lineno, what in missing:
+        print(f"BENCHMARKS.md:{lineno}: {what}")
     ok = not missing
     if "--against" in sys.argv:
         rev = sys.argv[sys.argv.index("--against") + 1]
@@ -83,7 +91,7 @@ def main():
             print(f"the run folders differ from {rev}'s BENCHMARKS.md sections")
         else:
             print(f"run folders = {rev}'s BENCHMARKS.md sections, byte for byte")
-    print(f"{len(found)} distinct numbers checked, {len(missing)} missing")
+    print(f"{checked} numbers checked, {len(missing)} problems")
     return 0 if ok else 1
 
 
