@@ -29,7 +29,9 @@ use crate::pool::CpuPool;
 use crate::store::StoreHandle;
 use crate::worker::Shared;
 use gannet_fetch::Fetcher;
-use gannet_frontier::{Counts, Frontier, NewUrl, Scope, StoreConfig, canonicalize};
+use gannet_frontier::{
+    Counts, Frontier, FrontierError, NewUrl, Scope, SqliteFrontier, StoreConfig, canonicalize,
+};
 use gannet_sink::SinkWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -122,19 +124,22 @@ impl Crawl {
         std::fs::create_dir_all(&state).map_err(io("creating the state directory", &state))?;
         let store_config = StoreConfig {
             max_pages_per_host: config.max_pages_per_host,
+            max_attempts: config.max_attempts.max(1),
             ..StoreConfig::default()
         };
-        let frontier_err = |e: gannet_frontier::StoreError| StoreFailure::Frontier(e.to_string());
-        let mut frontier = Frontier::open(&state, store_config).map_err(frontier_err)?;
-        let position = if config.resume {
-            frontier.recover().map_err(frontier_err)?;
+        let frontier = SqliteFrontier::open(&state, store_config).map_err(crawl_error)?;
+        let resumed = if config.resume {
+            frontier.recover().await.map_err(crawl_error)?;
             if config.refresh {
-                frontier.requeue_done().map_err(frontier_err)?;
+                frontier.requeue_done().map_err(crawl_error)?;
             }
-            frontier.meta("sink_position").map_err(frontier_err)?
+            frontier.resume_state().await.map_err(crawl_error)?
         } else {
-            None
+            gannet_frontier::ResumeState::default()
         };
+        let position = resumed
+            .checkpoint
+            .map(gannet_frontier::Checkpoint::into_string);
         // Seeds: given again, or those of the crawl being resumed.
         let mut seeds: Vec<url::Url> = config
             .seeds
@@ -145,30 +150,21 @@ impl Crawl {
         if seeds.is_empty() && config.resume {
             // The frontier file is created before the seeds are stored: a crawl killed in
             // between left a state with nothing in it, which is nothing to resume.
-            let stored = frontier
-                .meta("seeds")
-                .map_err(frontier_err)?
-                .ok_or_else(|| {
-                    CrawlError::Config(format!(
-                        "nothing to resume: {} holds no crawl state (the crawl stopped before \
-                     it started; run without --resume)",
-                        state.display()
-                    ))
-                })?;
-            seeds = stored
-                .lines()
-                .filter_map(gannet_frontier::canonicalize_str)
-                .collect();
+            if resumed.seeds.is_empty() {
+                return Err(CrawlError::Config(format!(
+                    "nothing to resume: {} holds no crawl state (the crawl stopped before it \
+                     started; run without --resume)",
+                    state.display()
+                )));
+            }
+            seeds = resumed.seeds;
         }
         if seeds.is_empty() {
             return Err(CrawlError::Config(
                 "no seed URL (give at least one http or https URL)".into(),
             ));
         }
-        let joined: Vec<&str> = seeds.iter().map(url::Url::as_str).collect();
-        frontier
-            .set_meta("seeds", &joined.join("\n"))
-            .map_err(frontier_err)?;
+        frontier.set_seeds(&seeds).await.map_err(crawl_error)?;
         let seed_urls: Vec<NewUrl> = seeds
             .iter()
             .map(|url| NewUrl {
@@ -177,8 +173,9 @@ impl Crawl {
                 referrer: None,
             })
             .collect();
-        frontier.enqueue(&seed_urls).map_err(frontier_err)?;
-        let counts = frontier.counts().map_err(frontier_err)?;
+        frontier.enqueue(&seed_urls).await.map_err(crawl_error)?;
+        let counts = frontier.counts().await.map_err(crawl_error)?;
+        let frontier: Arc<dyn Frontier> = Arc::new(frontier);
 
         let sink = SinkWriter::open(config.format, &config.out, position.as_deref())
             .map_err(io("opening the output", &config.out))?;
@@ -230,7 +227,11 @@ impl Crawl {
                 let (urls, robots) =
                     crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, &config).await;
                 if !urls.is_empty() {
-                    let _ = shared.store.enqueue(urls).await;
+                    let found = urls.len();
+                    match shared.store.enqueue(urls).await {
+                        Ok(added) => tracing::debug!(found, added, "sitemap URLs enqueued"),
+                        Err(e) => tracing::warn!(error = %e, "sitemap URLs not enqueued"),
+                    }
                 }
                 robots
             })
@@ -281,7 +282,7 @@ impl Crawl {
         }
         let stopped = self.shared.store.stop().await;
         let stop_reason = result?;
-        let (frontier, _) = stopped?;
+        let frontier = stopped?;
         let s = &self.stats;
         Ok(Summary {
             stop: stop_reason,
@@ -298,5 +299,14 @@ impl Crawl {
             frontier,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// A frontier error as the crawl's: bad settings and unusable paths keep their kinds.
+fn crawl_error(e: FrontierError) -> CrawlError {
+    match e {
+        FrontierError::Config(message) => CrawlError::Config(message),
+        FrontierError::Io { what, path, source } => CrawlError::Io { what, path, source },
+        other => CrawlError::Store(store::failure(other)),
     }
 }
