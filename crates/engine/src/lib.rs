@@ -7,7 +7,8 @@
 //!   sink write, then one commit of outcomes + links + sink position
 //! ```
 //!
-//! [`Crawl::open`] prepares a crawl (state directory, frontier, sink, seeds),
+//! [`Crawl::open`] prepares a crawl (the embedded frontier in its state directory, the sink,
+//! the seeds); [`Crawl::builder`] takes any [`gannet_frontier::Frontier`] and sink instead,
 //! [`Crawl::run`] runs it to the end, a limit, or a stop signal, and returns a [`Summary`].
 //! [`Crawl::stats`] gives live counters for progress displays.
 
@@ -19,7 +20,7 @@ mod stats;
 mod store;
 mod worker;
 
-pub use config::{CrawlConfig, RenderPolicy};
+pub use config::{CrawlConfig, RenderPolicy, SinkConfig};
 pub use crawl::StopReason;
 pub use stats::Stats;
 pub use store::StoreFailure;
@@ -29,10 +30,7 @@ use crate::pool::CpuPool;
 use crate::store::StoreHandle;
 use crate::worker::Shared;
 use gannet_fetch::Fetcher;
-use gannet_frontier::{
-    Counts, Frontier, FrontierError, NewUrl, Scope, SqliteFrontier, StoreConfig, canonicalize,
-};
-use gannet_sink::SinkWriter;
+use gannet_frontier::{Counts, Frontier, FrontierError, NewUrl, ResumeState, Scope, canonicalize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -105,41 +103,65 @@ pub struct Crawl {
 impl Crawl {
     /// Opens the state directory (fresh, or resumed with `config.resume`), the frontier and
     /// the sink, and enqueues the seeds. Must be called inside a tokio runtime.
+    ///
+    /// The same as `Crawl::builder(config).open()`: the embedded frontier in
+    /// [`CrawlConfig::state_dir`] ([`CrawlConfig::frontier_config`]) and the sink of
+    /// `config.out`.
     pub async fn open(config: CrawlConfig) -> Result<Crawl, CrawlError> {
+        Crawl::builder(config).open().await
+    }
+
+    /// A crawl with its parts chosen one by one: a frontier other than the embedded one,
+    /// another sink.
+    pub fn builder(config: CrawlConfig) -> CrawlBuilder {
+        CrawlBuilder {
+            config,
+            frontier: None,
+        }
+    }
+}
+
+/// Assembles a [`Crawl`]: [`Crawl::builder`], then [`CrawlBuilder::frontier`] and
+/// [`CrawlBuilder::sink`] where the defaults do not fit, then [`CrawlBuilder::open`].
+pub struct CrawlBuilder {
+    config: CrawlConfig,
+    frontier: Option<Arc<dyn Frontier>>,
+}
+
+impl CrawlBuilder {
+    /// The frontier to crawl from (default: the embedded one the config describes). With
+    /// `config.resume`, the crawl continues from its [`gannet_frontier::ResumeState`].
+    pub fn frontier(mut self, frontier: Arc<dyn Frontier>) -> CrawlBuilder {
+        self.frontier = Some(frontier);
+        self
+    }
+
+    /// Where the pages go (default: `config.out` in `config.format`).
+    pub fn sink(mut self, sink: SinkConfig) -> CrawlBuilder {
+        self.config.format = sink.format;
+        self.config.out = sink.out;
+        self
+    }
+
+    /// Opens the frontier and the sink, and enqueues the seeds. Must be called inside a
+    /// tokio runtime.
+    pub async fn open(self) -> Result<Crawl, CrawlError> {
+        let config = self.config;
         let state = config.state_dir();
         let io = |what, path: &PathBuf| {
             let path = path.clone();
             move |source| CrawlError::Io { what, path, source }
         };
-        if config.resume {
-            if !state.join("frontier.sqlite").exists() {
-                return Err(CrawlError::Config(format!(
-                    "nothing to resume: {} holds no crawl state (run without --resume first)",
-                    state.display()
-                )));
-            }
-        } else if state.exists() {
-            std::fs::remove_dir_all(&state).map_err(io("removing the old state", &state))?;
-        }
-        std::fs::create_dir_all(&state).map_err(io("creating the state directory", &state))?;
-        let store_config = StoreConfig {
-            max_pages_per_host: config.max_pages_per_host,
-            max_attempts: config.max_attempts.max(1),
-            ..StoreConfig::default()
+        let frontier = match self.frontier {
+            Some(frontier) => frontier,
+            None => Arc::new(config.frontier_config().build().map_err(crawl_error)?),
         };
-        let frontier = SqliteFrontier::open(&state, store_config).map_err(crawl_error)?;
         let resumed = if config.resume {
-            frontier.recover().await.map_err(crawl_error)?;
-            if config.refresh {
-                frontier.requeue_done().map_err(crawl_error)?;
-            }
             frontier.resume_state().await.map_err(crawl_error)?
         } else {
-            gannet_frontier::ResumeState::default()
+            ResumeState::default()
         };
-        let position = resumed
-            .checkpoint
-            .map(gannet_frontier::Checkpoint::into_string);
+        let checkpoint = resumed.checkpoint;
         // Seeds: given again, or those of the crawl being resumed.
         let mut seeds: Vec<url::Url> = config
             .seeds
@@ -154,7 +176,7 @@ impl Crawl {
                 return Err(CrawlError::Config(format!(
                     "nothing to resume: {} holds no crawl state (the crawl stopped before it \
                      started; run without --resume)",
-                    state.display()
+                    frontier.location()
                 )));
             }
             seeds = resumed.seeds;
@@ -173,12 +195,24 @@ impl Crawl {
                 referrer: None,
             })
             .collect();
-        frontier.enqueue(&seed_urls).await.map_err(crawl_error)?;
+        let added = frontier.enqueue(&seed_urls).await.map_err(crawl_error)?;
         let counts = frontier.counts().await.map_err(crawl_error)?;
-        let frontier: Arc<dyn Frontier> = Arc::new(frontier);
+        tracing::info!(
+            frontier = %frontier.location(),
+            resume = config.resume,
+            seeds = seeds.len(),
+            new_seeds = added,
+            queued = counts.queued,
+            done = counts.done,
+            "crawl opened"
+        );
 
-        let sink = SinkWriter::open(config.format, &config.out, position.as_deref())
-            .map_err(io("opening the output", &config.out))?;
+        let sink = SinkConfig {
+            format: config.format,
+            out: config.out.clone(),
+        }
+        .open(checkpoint.as_ref())
+        .map_err(io("opening the output", &config.out))?;
         let scope =
             Scope::new(&seeds, &config.scope).map_err(|e| CrawlError::Config(e.to_string()))?;
         let fetcher = Fetcher::new(config.fetch.clone())
@@ -243,7 +277,9 @@ impl Crawl {
             sitemap_task,
         })
     }
+}
 
+impl Crawl {
     /// Live counters.
     pub fn stats(&self) -> Arc<Stats> {
         Arc::clone(&self.stats)
@@ -284,6 +320,15 @@ impl Crawl {
         let stop_reason = result?;
         let frontier = stopped?;
         let s = &self.stats;
+        tracing::info!(
+            stop = ?stop_reason,
+            written = Stats::get(&s.written),
+            failed = Stats::get(&s.failed),
+            skipped = Stats::get(&s.skipped),
+            queued = frontier.queued,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "crawl ended"
+        );
         Ok(Summary {
             stop: stop_reason,
             written: Stats::get(&s.written),

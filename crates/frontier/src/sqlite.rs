@@ -190,6 +190,11 @@ impl SqliteFrontier {
         self.with(|inner| inner.requeue_done().map_err(db))
     }
 
+    /// [`Frontier::recover`] without a runtime (the config's build step).
+    pub(crate) fn recover_now(&self) -> Result<u64, FrontierError> {
+        self.with(|inner| inner.recover().map_err(db))
+    }
+
     /// Failure and skip reasons with their counts, most frequent first.
     pub fn reasons(&self) -> Result<Vec<(String, u64)>, FrontierError> {
         self.with(|inner| inner.reasons().map_err(db))
@@ -203,6 +208,10 @@ fn add_missing_columns(conn: &Connection) -> Result<(), rusqlite::Error> {
         .collect::<Result<Vec<_>, _>>()?;
     for (column, alter) in ADDED_COLUMNS {
         if !names.iter().any(|n| n == column) {
+            tracing::info!(
+                column,
+                "frontier: upgrading a state directory of an older version"
+            );
             conn.execute_batch(alter)?;
         }
     }
@@ -307,6 +316,7 @@ impl Inner {
         )?;
         tx.commit()?;
         self.next_epoch()?;
+        tracing::debug!(urls, epoch = self.epoch, "frontier: leases recovered");
         Ok(urls as u64)
     }
 
@@ -458,6 +468,7 @@ impl Inner {
                 "UPDATE urls SET state = 5, attempts = ?2, reason = ?3 WHERE id = ?1",
             )?
             .execute(params![url, attempts, error])?;
+            tracing::info!(url_id = url, attempts, error, "frontier: dead-lettered");
             Retried::DeadLettered { attempts }
         } else {
             tx.prepare_cached(
