@@ -340,7 +340,10 @@ impl Scheduler {
                             attempt: 0,
                         }));
                     }
-                    Err(e) => self.fatal = Some(e),
+                    Err(e) => {
+                        tracing::error!(origin = %h.lease.origin, error = %e, "take failed: stopping");
+                        self.fatal = Some(e);
+                    }
                 }
             }
             Event::Robots { host, robots } => {
@@ -392,6 +395,13 @@ impl Scheduler {
                         // Retry-After is honoured up to max_delay, the longest a host waits
                         // (an hour-long Retry-After would otherwise stall the crawl).
                         let after = after.min(self.config.max_delay);
+                        tracing::debug!(
+                            url = %job.claimed.url,
+                            attempt = job.attempt,
+                            after_ms = after.as_millis() as u64,
+                            host_waits = signal == Signal::Overloaded,
+                            "retry later"
+                        );
                         if signal == Signal::Overloaded {
                             // The whole host waits: Retry-After or the backoff, whichever is longer.
                             h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
@@ -406,7 +416,10 @@ impl Scheduler {
                             });
                         }
                     }
-                    Verdict::Fatal(e) => self.fatal = Some(e),
+                    Verdict::Fatal(e) => {
+                        tracing::error!(error = %e, "crawl store failed: stopping");
+                        self.fatal = Some(e);
+                    }
                 }
             }
             Event::Retry { host, job } => {
