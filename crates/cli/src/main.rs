@@ -4,6 +4,7 @@
 mod alloc;
 mod crawl_cmd;
 mod extract;
+mod logging;
 mod output;
 mod scrape;
 mod scrape_cmd;
