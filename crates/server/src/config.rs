@@ -60,7 +60,7 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: u32,
     /// Requests in flight per route class (page, browser, jobs, results).
-    pub limits: crate::RouteLimits,
+    pub limits: crate::limits::RouteLimits,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -100,7 +100,7 @@ impl Default for ServerConfig {
             crawl_delay: Duration::from_millis(250),
             rate_limit_per_minute: Some(600),
             rate_limit_burst: 100,
-            limits: crate::RouteLimits::default(),
+            limits: crate::limits::RouteLimits::default(),
         }
     }
 }
@@ -155,7 +155,7 @@ pub struct FileConfig {
     pub requests: RequestsSection,
     pub pages: PagesSection,
     pub jobs: JobsSection,
-    pub limits: crate::RouteLimits,
+    pub limits: crate::limits::RouteLimits,
     pub browser: BrowserSection,
 }
 

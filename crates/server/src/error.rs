@@ -1,8 +1,15 @@
 //! API errors: `{"error": {"code", "message"}}` with the right status. crawl4ai's client
 //! reads a top-level `detail`, so the message is there too.
+//!
+//! The leaf of the crate: every other module may use it, it uses none of them.
 
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+/// A JSON request body, or why it could not be read (turned into an [`ApiError`]).
+pub(crate) type Body<T> = Result<Json<T>, JsonRejection>;
 
 /// An error answer.
 #[derive(Debug)]
@@ -26,6 +33,18 @@ impl ApiError {
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub(crate) fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub(crate) fn internal(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
+    }
+
+    pub(crate) fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
     pub(crate) fn busy(message: impl Into<String>, retry_after: u64) -> Self {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::StatusCode;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -90,7 +89,18 @@ pub(crate) fn now_secs() -> i64 {
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
+    ApiError::internal("store", e.to_string())
+}
+
+/// Keyset pagination of job results (a query string).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct PageQuery {
+    /// The `next_cursor` of the previous page (absent: from the start).
+    #[serde(default)]
+    pub(crate) cursor: Option<i64>,
+    /// Results a page, at most 100 (and 8 MiB).
+    #[serde(default)]
+    pub(crate) limit: Option<usize>,
 }
 
 impl JobStore {

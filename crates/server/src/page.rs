@@ -1,17 +1,141 @@
-//! One page for an API request, whatever the dialect: admission (a bounded wait for a
-//! slot, memory shedding), an HTTP fetch or a render, extraction on the blocking pool.
+//! The page service: one page for an API request, whatever the dialect — admission (a
+//! bounded wait for a slot, memory shedding), an HTTP fetch or a render, extraction on the
+//! blocking pool. It owns what pages share: the HTTP fetcher, the browser pool (started on
+//! first use), the page slots, the extraction gate and the flights of identical requests.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use gannet_browser::{Block, RenderRequest, Screenshot, WaitFor};
+use gannet_browser::{Block, Pool, RenderRequest, Screenshot, WaitFor};
 use gannet_core::Document;
+use gannet_fetch::{FetchConfig, Fetcher};
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
+use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::metrics::Stage;
-use crate::state::AppState;
+use crate::metrics::{Metrics, Stage};
+
+/// What every page request shares.
+pub(crate) struct PageService {
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) fetcher: Fetcher,
+    pool: OnceCell<Result<Pool, String>>,
+    browser: gannet_browser::PoolConfig,
+    pages: Arc<Semaphore>,
+    /// Extraction slots (FIFO), when limited.
+    extract_gate: Option<Arc<Semaphore>>,
+    waiting: AtomicUsize,
+    metrics: Arc<Metrics>,
+    memory: gannet_browser::memory::MemoryProbe,
+    /// Identical page requests in flight together.
+    flights: Flights,
+}
+
+impl PageService {
+    pub(crate) fn new(cfg: Arc<ServerConfig>, metrics: Arc<Metrics>) -> Result<Self, String> {
+        let mut browser = cfg.browser.clone();
+        if !cfg.allow_private {
+            // Every request the browser makes goes through the egress guard.
+            let policy: gannet_browser::egress::Policy =
+                Arc::new(|ip: IpAddr| match gannet_fetch::classify(ip) {
+                    None => Ok(()),
+                    Some(blocked) => Err(blocked.to_string()),
+                });
+            browser.egress = Some(gannet_browser::egress::EgressPolicy(policy));
+        }
+        let fetch = FetchConfig {
+            timeout: cfg.page_timeout,
+            max_body_bytes: cfg.max_page_bytes,
+            // Names are checked after resolution, on every redirect hop (gannet_fetch::guard).
+            allow_private: cfg.allow_private,
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(fetch).map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self {
+            pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
+            extract_gate: (cfg.extract_concurrency > 0)
+                .then(|| Arc::new(Semaphore::new(cfg.extract_concurrency))),
+            waiting: AtomicUsize::new(0),
+            metrics,
+            memory: gannet_browser::memory::MemoryProbe::default(),
+            flights: Flights::default(),
+            fetcher,
+            pool: OnceCell::new(),
+            browser,
+            cfg,
+        })
+    }
+
+    /// The browser pool, started on first use. An error (no Chromium) is kept and repeated.
+    pub(crate) async fn pool(&self) -> Result<&Pool, String> {
+        let pool = self
+            .pool
+            .get_or_init(|| async { Pool::new(self.browser.clone()).map_err(|e| e.to_string()) })
+            .await;
+        pool.as_ref().map_err(Clone::clone)
+    }
+
+    /// Whether a render can be tried (the pool started, or was never asked for).
+    pub(crate) fn browser_available(&self) -> bool {
+        self.pool.get().is_none_or(Result::is_ok)
+    }
+
+    /// The pool if it has been started.
+    pub(crate) fn started_pool(&self) -> Option<&Pool> {
+        self.pool.get().and_then(|p| p.as_ref().ok())
+    }
+
+    /// Used and limit bytes (cgroup, else host).
+    pub(crate) fn memory_reading(&self) -> Option<(u64, u64)> {
+        self.memory.read().map(|r| (r.used, r.limit))
+    }
+
+    fn memory_pressure(&self) -> Option<f64> {
+        self.memory.read().map(|r| r.pressure())
+    }
+
+    /// Pages being fetched or rendered.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.cfg.max_pages_in_flight - self.pages.available_permits()
+    }
+
+    /// Pages waiting for a slot.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Flights under way, and requests that joined one, ever.
+    pub(crate) fn flight_stats(&self) -> (usize, u64) {
+        self.flights.stats()
+    }
+
+    /// Refuses, before any network use, URLs whose host is a literal private address or
+    /// `localhost` when private addresses are not allowed (names are checked again after
+    /// resolution by the fetcher's guard, and every browser request by the egress guard).
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), String> {
+        if self.cfg.allow_private {
+            return Ok(());
+        }
+        if let Some(url::Host::Domain(d)) = url.host()
+            && (d.eq_ignore_ascii_case("localhost")
+                || d.to_ascii_lowercase().ends_with(".localhost"))
+        {
+            return Err(format!("refused: {url} names this machine (localhost)"));
+        }
+        self.fetcher.check_url(url).map_err(|e| e.to_string())
+    }
+
+    /// Closes the browsers.
+    pub(crate) async fn shutdown(&self) {
+        if let Some(pool) = self.started_pool() {
+            pool.shutdown().await;
+        }
+    }
+}
 
 /// When a page goes through the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +260,7 @@ impl PageError {
 }
 
 /// Waits for a page slot (bounded queue with a deadline) and checks memory first.
-async fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
+async fn admit(state: &PageService) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
     let busy = |message: String| PageError {
         status: None,
         message,
@@ -208,7 +332,7 @@ type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
 /// one page. Nothing is kept: a flight ends with its last waiter, so a request that
 /// arrives after it gets a fresh fetch.
 #[derive(Default)]
-pub(crate) struct Flights {
+struct Flights {
     map: std::sync::Mutex<std::collections::HashMap<FlightKey, Flight>>,
     /// Requests that joined a flight already under way.
     joined: std::sync::atomic::AtomicU64,
@@ -239,8 +363,7 @@ impl Flights {
         }
     }
 
-    /// Flights under way, and requests that joined one, ever.
-    pub(crate) fn stats(&self) -> (usize, u64) {
+    fn stats(&self) -> (usize, u64) {
         (
             self.map.lock().map_or(0, |m| m.len()),
             self.joined.load(std::sync::atomic::Ordering::Relaxed),
@@ -263,7 +386,7 @@ impl Drop for Landing<'_> {
 
 /// Produces one page; identical HTTP-mode requests in flight together share the work
 /// ([`Flights`]). If the request that does the work goes away, a waiter takes it over.
-pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageError> {
+pub(crate) async fn get_page(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
     if req.needs_browser() {
         return produce(state, req).await;
     }
@@ -302,7 +425,7 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
 }
 
 /// Produces one page.
-async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageError> {
+async fn produce(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
     let _slot = admit(state).await?;
     let started = Instant::now();
     let fail = |status: Option<u16>, message: String| PageError {
@@ -397,7 +520,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
 /// An extraction slot when extractions are limited (tokio's semaphore is fair: FIFO).
 /// Under load, a few extractions at a time finish in arrival order, instead of every page
 /// in flight sharing the cores and a big page's time stretching with the crowd.
-async fn extraction_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+async fn extraction_slot(state: &PageService) -> Option<tokio::sync::OwnedSemaphorePermit> {
     match &state.extract_gate {
         Some(gate) => gate.clone().acquire_owned().await.ok(),
         None => None,
@@ -473,7 +596,7 @@ fn extract(html: &str, url: &Url, wants: &Wants) -> Extracted {
 }
 
 async fn render(
-    state: &Arc<AppState>,
+    state: &PageService,
     req: &PageRequest,
     http_status: Option<u16>,
     started: Instant,
@@ -572,4 +695,45 @@ pub(crate) fn parse_url(input: &str) -> Result<Url, ApiError> {
         )));
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(allow_private: bool) -> PageService {
+        let cfg = ServerConfig {
+            allow_private,
+            ..ServerConfig::default()
+        };
+        PageService::new(Arc::new(cfg), Arc::default()).unwrap()
+    }
+
+    #[test]
+    fn literal_private_hosts_are_refused_unless_allowed() {
+        let pages = service(false);
+        for bad in [
+            "http://127.0.0.1/",
+            "http://localhost:8080/",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://100.64.0.1/",
+            "http://2130706433/",
+        ] {
+            let url = Url::parse(bad).unwrap();
+            assert!(pages.check_url(&url).is_err(), "{bad}");
+        }
+        assert!(
+            pages
+                .check_url(&Url::parse("http://93.184.216.34/").unwrap())
+                .is_ok()
+        );
+        let open = service(true);
+        assert!(
+            open.check_url(&Url::parse("http://127.0.0.1/").unwrap())
+                .is_ok()
+        );
+    }
 }
