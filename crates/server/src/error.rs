@@ -108,3 +108,71 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         ApiError::new(status, code, e.body_text())
     }
 }
+
+/// Why the server could not start: the crate's public error, one variant per kind, so a
+/// caller (the CLI) can tell the user's mistake from the machine's refusal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The settings are unsafe or inconsistent: the user's to fix.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The listen address could not be bound (port in use, no permission, not an address
+    /// of this machine).
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The job store in the data directory could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] gannet_fetch::FetchError),
+}
+
+/// A setting that is refused, with the reason (names the key or the flag).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub(crate) String);
+
+impl ConfigError {
+    /// The reason, for people.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for ConfigError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for ConfigError {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
+/// The job store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {}", path.display())]
+    CreateDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite could not open or prepare the job database.
+    #[error("cannot open the job store {}", path.display())]
+    Open {
+        path: std::path::PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}

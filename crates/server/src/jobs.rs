@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreError};
 
 /// Most results in one page of results.
 pub(crate) const MAX_PAGE_ITEMS: usize = 100;
@@ -104,12 +104,17 @@ pub(crate) struct PageQuery {
 }
 
 impl JobStore {
-    pub(crate) fn open(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join("jobs.sqlite");
-        let conn =
-            Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let opened = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(opened)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
              CREATE TABLE IF NOT EXISTS jobs(
@@ -123,7 +128,7 @@ impl JobStore {
                job TEXT NOT NULL, seq INTEGER NOT NULL, url TEXT NOT NULL, ok INTEGER NOT NULL,
                body TEXT NOT NULL, PRIMARY KEY(job, seq)) WITHOUT ROWID;",
         )
-        .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        .map_err(opened)?;
         Ok(Self {
             conn: Mutex::new(conn),
             dir: dir.to_path_buf(),

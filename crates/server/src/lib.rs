@@ -49,6 +49,7 @@ use axum::middleware::from_fn_with_state;
 
 pub use config::ServerConfig;
 use error::ApiError;
+pub use error::{ConfigError, Error, StoreError};
 pub use limits::{RouteClass, RouteLimits};
 pub use state::AppState;
 
@@ -59,12 +60,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Validates the config and binds the address (so a port in use fails here).
-    pub async fn bind(cfg: ServerConfig) -> Result<Self, String> {
+    /// Validates the config, binds the address (so a port in use fails here, as
+    /// [`Error::Bind`] naming it) and opens the job store.
+    pub async fn bind(cfg: ServerConfig) -> Result<Self, Error> {
         cfg.validate()?;
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+            .map_err(|source| Error::Bind {
+                addr: cfg.listen,
+                source,
+            })?;
         let state = AppState::new(cfg)?;
         Ok(Self { state, listener })
     }

@@ -99,7 +99,7 @@ impl RouteLimits {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), crate::error::ConfigError> {
         if [self.page, self.browser, self.jobs, self.results].contains(&0) {
             return Err("every route-class limit must be at least 1".into());
         }

@@ -16,7 +16,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use crate::config::ServerConfig;
-use crate::error::ApiError;
+use crate::error::{ApiError, Error};
 use crate::metrics::{Metrics, Stage};
 
 /// What every page request shares.
@@ -36,7 +36,7 @@ pub(crate) struct PageService {
 }
 
 impl PageService {
-    pub(crate) fn new(cfg: Arc<ServerConfig>, metrics: Arc<Metrics>) -> Result<Self, String> {
+    pub(crate) fn new(cfg: Arc<ServerConfig>, metrics: Arc<Metrics>) -> Result<Self, Error> {
         let mut browser = cfg.browser.clone();
         if !cfg.allow_private {
             // Every request the browser makes goes through the egress guard.
@@ -54,7 +54,7 @@ impl PageService {
             allow_private: cfg.allow_private,
             ..FetchConfig::default()
         };
-        let fetcher = Fetcher::new(fetch).map_err(|e| format!("HTTP client: {e}"))?;
+        let fetcher = Fetcher::new(fetch).map_err(Error::HttpClient)?;
         Ok(Self {
             pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
             extract_gate: (cfg.extract_concurrency > 0)

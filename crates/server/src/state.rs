@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::config::ServerConfig;
+use crate::error::Error;
 use crate::jobs::JobStore;
 use crate::limits::ClassLimits;
 use crate::metrics::{Metrics, RecentErrors};
@@ -34,7 +35,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the services: the HTTP fetcher, the page service (the browser pool starts on
     /// first use), the job store when the config has a data directory, limits and metrics.
-    pub fn new(cfg: ServerConfig) -> Result<Self, String> {
+    pub fn new(cfg: ServerConfig) -> Result<Self, Error> {
         let cfg = Arc::new(cfg);
         let metrics = Arc::new(Metrics::default());
         let pages = Arc::new(PageService::new(cfg.clone(), metrics.clone())?);

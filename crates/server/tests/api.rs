@@ -371,7 +371,48 @@ async fn tokens_guard_every_route_but_health() {
         ..ServerConfig::default()
     })
     .await;
-    assert!(refused.err().unwrap().contains("without a token"));
+    match refused {
+        Err(gannet_server::Error::Config(e)) => {
+            assert!(e.message().contains("without a token"), "{e}")
+        }
+        Err(other) => panic!("not a config error: {other}"),
+        Ok(_) => panic!("a public address without a token was accepted"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_a_bind_error_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = taken.local_addr().expect("its address");
+    let refused = Server::bind(ServerConfig {
+        listen: addr,
+        ..test_config("port-in-use")
+    })
+    .await;
+    match refused {
+        Err(e @ gannet_server::Error::Bind { .. }) => {
+            assert!(e.to_string().contains(&addr.to_string()), "{e}");
+            let io = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .expect("the io error as the source");
+            assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse, "{io}");
+        }
+        Err(other) => panic!("not a bind error: {other}"),
+        Ok(_) => panic!("bound a port that is in use"),
+    }
+    // A data directory that cannot be created is a store error, not a config error.
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-store-is-a-file");
+    std::fs::write(&file, "not a directory").expect("a file");
+    let refused = Server::bind(ServerConfig {
+        data_dir: Some(file.join("data")),
+        ..test_config("store-error")
+    })
+    .await;
+    assert!(
+        matches!(refused, Err(gannet_server::Error::Store(_))),
+        "{:?}",
+        refused.err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
