@@ -69,7 +69,13 @@ fn extension_options(opts: &mut Options, other: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
-fn check_urls(cfg: &ServerConfig, urls: &[String]) -> Result<Vec<url::Url>, ApiError> {
+/// The request's URLs, parsed; a URL whose host is a refused address literal (or
+/// `localhost`) fails the whole request as an invalid one does (403 `forbidden_address`).
+fn check_urls(
+    cfg: &ServerConfig,
+    pages: &PageService,
+    urls: &[String],
+) -> Result<Vec<url::Url>, ApiError> {
     if urls.is_empty() {
         return Err(ApiError::bad_request("At least one URL required"));
     }
@@ -80,7 +86,13 @@ fn check_urls(cfg: &ServerConfig, urls: &[String]) -> Result<Vec<url::Url>, ApiE
             cfg.max_urls
         )));
     }
-    urls.iter().map(|u| parse_url(u)).collect()
+    urls.iter()
+        .map(|u| {
+            let url = parse_url(u)?;
+            pages.check_url(&url).map_err(PageError::into_api)?;
+            Ok(url)
+        })
+        .collect()
 }
 
 /// `POST /crawl`: every URL, results in order.
@@ -91,7 +103,7 @@ pub(crate) async fn crawl(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let started = Instant::now();
-    let urls = check_urls(&cfg, &req.urls)?;
+    let urls = check_urls(&cfg, &pages, &req.urls)?;
     let mut opts = options(&cfg, &req.browser_config, &req.crawler_config)?;
     extension_options(&mut opts, &req.other)?;
     if opts.stream {
@@ -112,9 +124,9 @@ pub(crate) async fn crawl(
         })?;
         // An overloaded service answers 503 for the whole request.
         if let Err(e) = &page
-            && e.busy
+            && e.is_busy()
         {
-            return Err(ApiError::busy(e.message.clone(), 5));
+            return Err(e.clone().into_api());
         }
         results.push(crawl_result(url, page));
     }
@@ -135,7 +147,7 @@ pub(crate) async fn crawl_stream(
     body: Body<CrawlRequest>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
-    let urls = check_urls(&cfg, &req.urls)?;
+    let urls = check_urls(&cfg, &pages, &req.urls)?;
     let mut opts = options(&cfg, &req.browser_config, &req.crawler_config)?;
     extension_options(&mut opts, &req.other)?;
     Ok(stream_response(pages, urls, req.urls, opts).into_response())
@@ -375,10 +387,12 @@ pub(crate) async fn execute_js(
     page.want_raw_markdown = true;
     page.want_cleaned_html = true;
     let result = get_page(&pages, page).await;
+    // Busy (503) or a refused address (403) fail the request; other failures are the
+    // page's, reported in its CrawlResult.
     if let Err(e) = &result
-        && e.busy
+        && e.fails_the_request()
     {
-        return Err(ApiError::busy(e.message.clone(), 5));
+        return Err(e.clone().into_api());
     }
     Ok(Json(crawl_result(&req.url, result)))
 }

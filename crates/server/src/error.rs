@@ -19,6 +19,8 @@ pub(crate) struct ApiError {
     pub(crate) message: String,
     /// Seconds a client should wait before retrying (503, 429).
     pub(crate) retry_after: Option<u64>,
+    /// The class of a refused address (`forbidden_address`).
+    pub(crate) address_class: Option<String>,
 }
 
 impl ApiError {
@@ -28,11 +30,20 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            address_class: None,
         }
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// The address guard refused a URL: 403 `forbidden_address`, naming the class.
+    pub(crate) fn forbidden_address(class: String, message: impl Into<String>) -> Self {
+        Self {
+            address_class: Some(class),
+            ..Self::new(StatusCode::FORBIDDEN, "forbidden_address", message)
+        }
     }
 
     pub(crate) fn not_found(code: &'static str, message: impl Into<String>) -> Self {
@@ -68,10 +79,14 @@ pub(crate) struct ErrorBody {
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct ErrorDetail {
     /// Machine-readable: bad_request, bad_json, unauthorized, not_found, body_too_large,
-    /// rate_limited, page_failed, busy, forbidden, …
+    /// rate_limited, page_failed, forbidden_address, busy, …
     pub(crate) code: String,
     /// What went wrong, for people.
     pub(crate) message: String,
+    /// With `forbidden_address`: the class of the refused address (private, loopback,
+    /// link-local, cloud-metadata, shared-address-space, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) address_class: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -80,6 +95,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message.clone(),
+                address_class: self.address_class,
             },
             detail: self.message,
             success: false,

@@ -420,7 +420,7 @@ pub(crate) async fn map(
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body?;
     let url = parse_url(req["url"].as_str().unwrap_or_default())?;
-    pages.check_url(&url).map_err(ApiError::bad_request)?;
+    pages.check_url(&url).map_err(PageError::into_api)?;
     let limit = req["limit"].as_u64().unwrap_or(5_000).clamp(1, 100_000) as usize;
     let search = req["search"].as_str().map(str::to_lowercase);
     let mut links: Vec<String> = Vec::new();

@@ -116,7 +116,7 @@ impl PageService {
     /// Refuses, before any network use, URLs whose host is a literal private address or
     /// `localhost` when private addresses are not allowed (names are checked again after
     /// resolution by the fetcher's guard, and every browser request by the egress guard).
-    pub(crate) fn check_url(&self, url: &Url) -> Result<(), String> {
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), PageError> {
         if self.cfg.allow_private {
             return Ok(());
         }
@@ -124,9 +124,37 @@ impl PageService {
             && (d.eq_ignore_ascii_case("localhost")
                 || d.to_ascii_lowercase().ends_with(".localhost"))
         {
-            return Err(format!("refused: {url} names this machine (localhost)"));
+            return Err(PageError::forbidden(
+                "loopback",
+                format!("refused: {url} names this machine (localhost)"),
+            ));
         }
-        self.fetcher.check_url(url).map_err(|e| e.to_string())
+        self.fetcher
+            .check_url(url)
+            .map_err(|e| PageError::of_fetch(&e))
+    }
+
+    /// Resolves a URL's host name and refuses it when every address it has is refused, as
+    /// the fetcher's resolver does (the browser's egress guard checks each connection
+    /// again). A name that does not resolve passes: the render reports it.
+    async fn check_resolved(&self, url: &Url, limit: Duration) -> Result<(), PageError> {
+        let (Some(guard), Some(url::Host::Domain(host))) =
+            (self.fetcher.address_guard(), url.host())
+        else {
+            return Ok(());
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        let resolved = tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await;
+        let Ok(Ok(addrs)) = resolved else {
+            return Ok(());
+        };
+        match guard.filter_resolved(host, addrs) {
+            Ok(_) => Ok(()),
+            Err(refusal) => Err(PageError::forbidden(
+                class_name(refusal.blocked().class),
+                format!("{url}: {refusal}"),
+            )),
+        }
     }
 
     /// Closes the browsers.
@@ -245,27 +273,84 @@ pub(crate) struct Page {
 pub(crate) struct PageError {
     pub(crate) status: Option<u16>,
     pub(crate) message: String,
+    pub(crate) kind: Failure,
+}
+
+/// What kind of failure a [`PageError`] is: it decides the answer's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The page could not be fetched, rendered or extracted (502 `page_failed`).
+    Page,
     /// The service is overloaded: the whole request should get a 503.
-    pub(crate) busy: bool,
+    Busy,
+    /// The address guard refused the URL or a redirect hop (403 `forbidden_address`): the
+    /// class of the address, e.g. `private`, `loopback`, `link-local`, `cloud-metadata`.
+    Forbidden(String),
 }
 
 impl PageError {
+    pub(crate) fn failed(status: Option<u16>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            kind: Failure::Page,
+        }
+    }
+
+    pub(crate) fn busy(message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            message: message.into(),
+            kind: Failure::Busy,
+        }
+    }
+
+    fn forbidden(class: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            message: message.into(),
+            kind: Failure::Forbidden(class.into()),
+        }
+    }
+
+    /// A fetch's failure: a refusal of the address guard is [`Failure::Forbidden`].
+    fn of_fetch(e: &gannet_fetch::FetchError) -> Self {
+        match e.kind() {
+            gannet_fetch::FetchErrorKind::ForbiddenAddress(refusal) => {
+                Self::forbidden(class_name(refusal.blocked().class), e.to_string())
+            }
+            gannet_fetch::FetchErrorKind::HttpStatus(s) => Self::failed(Some(*s), e.to_string()),
+            _ => Self::failed(None, e.to_string()),
+        }
+    }
+
+    pub(crate) fn is_busy(&self) -> bool {
+        self.kind == Failure::Busy
+    }
+
+    /// Whether the whole request fails with this page (busy, or a refused address), rather
+    /// than reporting it among other pages' results.
+    pub(crate) fn fails_the_request(&self) -> bool {
+        self.kind != Failure::Page
+    }
+
     pub(crate) fn into_api(self) -> ApiError {
-        if self.busy {
-            ApiError::busy(self.message, 5)
-        } else {
-            ApiError::new(StatusCode::BAD_GATEWAY, "page_failed", self.message)
+        match self.kind {
+            Failure::Busy => ApiError::busy(self.message, 5),
+            Failure::Forbidden(class) => ApiError::forbidden_address(class, self.message),
+            Failure::Page => ApiError::new(StatusCode::BAD_GATEWAY, "page_failed", self.message),
         }
     }
 }
 
+/// The address class as a machine-readable name: `cloud metadata` → `cloud-metadata`.
+fn class_name(class: gannet_fetch::AddressClass) -> String {
+    class.name().to_ascii_lowercase().replace(' ', "-")
+}
+
 /// Waits for a page slot (bounded queue with a deadline) and checks memory first.
 async fn admit(state: &PageService) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
-    let busy = |message: String| PageError {
-        status: None,
-        message,
-        busy: true,
-    };
+    let busy = PageError::busy;
     if let Some(pressure) = state.memory_pressure()
         && pressure >= state.cfg.shed_memory_fraction
     {
@@ -415,26 +500,20 @@ pub(crate) async fn get_page(state: &PageService, req: PageRequest) -> Result<Pa
         Ok(cell) => cell.into_inner(),
         Err(shared) => shared.get().cloned(),
     };
-    outcome.unwrap_or_else(|| {
-        Err(PageError {
-            status: None,
-            message: "the page was abandoned".into(),
-            busy: true,
-        })
-    })
+    outcome.unwrap_or_else(|| Err(PageError::busy("the page was abandoned")))
 }
 
 /// Produces one page.
 async fn produce(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
+    // A refused address needs no slot.
+    state.check_url(&req.url)?;
     let _slot = admit(state).await?;
     let started = Instant::now();
-    let fail = |status: Option<u16>, message: String| PageError {
-        status,
-        message,
-        busy: false,
-    };
-    state.check_url(&req.url).map_err(|m| fail(None, m))?;
+    let fail = PageError::failed;
     if req.needs_browser() {
+        // The browser's requests go through the egress guard, which can only fail the
+        // navigation: check the name here so a refusal is answered as one.
+        state.check_resolved(&req.url, req.timeout).await?;
         return render(state, &req, None, started).await;
     }
     let fetch_started = Instant::now();
@@ -446,13 +525,7 @@ async fn produce(state: &PageService, req: PageRequest) -> Result<Page, PageErro
                 format!("{}: timed out after {:?}", req.url, req.timeout),
             )
         })?
-        .map_err(|e| {
-            let status = match e.kind() {
-                gannet_fetch::FetchErrorKind::HttpStatus(s) => Some(*s),
-                _ => None,
-            };
-            fail(status, e.to_string())
-        })?;
+        .map_err(|e| PageError::of_fetch(&e))?;
     state.metrics.stage(Stage::Fetch, fetch_started.elapsed());
     let url = fetched.url.clone();
     let wants = Wants::of(&req);
@@ -489,7 +562,7 @@ async fn produce(state: &PageService, req: PageRequest) -> Result<Page, PageErro
                 Ok(page) => return Ok(page),
                 Err(e) => {
                     state.metrics.render_skipped();
-                    render_skipped = Some(if e.busy {
+                    render_skipped = Some(if e.is_busy() {
                         format!("the browser was busy ({})", e.message)
                     } else {
                         format!("the render failed ({})", e.message)
@@ -604,7 +677,7 @@ async fn render(
     let fail = |message: String, busy: bool| PageError {
         status: http_status,
         message,
-        busy,
+        kind: if busy { Failure::Busy } else { Failure::Page },
     };
     let pool = state.pool().await.map_err(|e| fail(e, false))?;
     let mut render_req = RenderRequest::new(req.url.clone());
@@ -711,6 +784,7 @@ mod tests {
 
     #[test]
     fn literal_private_hosts_are_refused_unless_allowed() {
+        gannet_testkit::isolated!(literal_private_hosts_are_refused_unless_allowed);
         let pages = service(false);
         for bad in [
             "http://127.0.0.1/",
@@ -723,7 +797,11 @@ mod tests {
             "http://2130706433/",
         ] {
             let url = Url::parse(bad).unwrap();
-            assert!(pages.check_url(&url).is_err(), "{bad}");
+            let refused = pages.check_url(&url).unwrap_err();
+            assert!(
+                matches!(refused.kind, Failure::Forbidden(_)),
+                "{bad}: {refused:?}"
+            );
         }
         assert!(
             pages

@@ -263,6 +263,10 @@ pub(crate) fn spec() -> Value {
                 "401",
                 "Missing or wrong Bearer token (when the server has tokens).",
             ),
+            (
+                "403",
+                "Refused: the URL's address (or a redirect hop's) is one the address guard refuses (code forbidden_address; address_class names the class: private, loopback, link-local, cloud-metadata, …), or the route is disabled.",
+            ),
             ("404", "No such route or job."),
             ("413", "Request body over the limit."),
             ("429", "Rate limited; Retry-After says when to come back."),

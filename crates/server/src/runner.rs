@@ -208,7 +208,7 @@ impl Jobs {
         let (request, total) = match &spec {
             JobSpec::Crawl(crawl) => {
                 let url = parse_url(&crawl.url)?;
-                self.pages.check_url(&url).map_err(ApiError::bad_request)?;
+                self.pages.check_url(&url).map_err(PageError::into_api)?;
                 let request = serde_json::to_value(crawl)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 (request, 0)
@@ -222,7 +222,8 @@ impl Jobs {
                     )));
                 }
                 for u in &batch.urls {
-                    parse_url(u)?;
+                    let url = parse_url(u)?;
+                    self.pages.check_url(&url).map_err(PageError::into_api)?;
                 }
                 // Options are checked now, not when the runner starts.
                 crawl4ai_model::page_template(
@@ -342,11 +343,7 @@ impl Jobs {
                             page.url = url;
                             get_page(&pages, page).await
                         }
-                        Err(e) => Err(PageError {
-                            status: None,
-                            message: e.message,
-                            busy: false,
-                        }),
+                        Err(e) => Err(PageError::failed(None, e.message)),
                     };
                     let ok = result.is_ok();
                     (
@@ -382,7 +379,7 @@ impl Jobs {
         state_dir: std::path::PathBuf,
     ) -> Result<gannet_crawl::CrawlConfig, ApiError> {
         let seed = parse_url(&spec.url)?;
-        self.pages.check_url(&seed).map_err(ApiError::bad_request)?;
+        self.pages.check_url(&seed).map_err(PageError::into_api)?;
         let resume = state_dir.join("frontier.sqlite").exists();
         let mut config =
             gannet_crawl::CrawlConfig::new(vec![seed], out, gannet_sink::Format::Jsonl);

@@ -415,21 +415,30 @@ async fn a_port_in_use_is_a_bind_error_naming_the_address() {
     );
 }
 
+/// Runs in a fresh network namespace (loopback only): it names addresses outside
+/// loopback, and a regression in the guard must not send packets off the machine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_addresses_are_refused_by_default() {
+    gannet_testkit::isolated!(private_addresses_are_refused_by_default);
     let site = site().await;
     let server = start(ServerConfig {
         allow_private: false,
+        execute_js: true,
         ..test_config("ssrf")
     })
     .await;
     let c = client();
-    for url in [
-        site.url("/article").to_string(),
-        "http://localhost:9/".into(),
-        "http://169.254.169.254/latest/meta-data/".into(),
-        "http://[::1]:9/".into(),
-        "http://10.0.0.1/".into(),
+    for (url, class) in [
+        (site.url("/article").to_string(), "loopback"),
+        ("http://localhost:9/".into(), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "cloud-metadata",
+        ),
+        ("http://169.254.1.1/".into(), "link-local"),
+        ("http://[::1]:9/".into(), "loopback"),
+        ("http://10.0.0.1/".into(), "private"),
+        ("http://100.64.0.1/".into(), "shared-address-space"),
     ] {
         let started = Instant::now();
         let r = c
@@ -438,8 +447,11 @@ async fn private_addresses_are_refused_by_default() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 502, "{url}");
+        // The guard's refusal is the client's problem to fix, not the site's failure.
+        assert_eq!(r.status(), 403, "{url}");
         let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "forbidden_address", "{e}");
+        assert_eq!(e["error"]["address_class"], class, "{e}");
         assert!(
             e["error"]["message"].as_str().unwrap().contains("refused"),
             "{e}"
@@ -448,6 +460,35 @@ async fn private_addresses_are_refused_by_default() {
             started.elapsed() < Duration::from_secs(2),
             "refused before any connection"
         );
+    }
+    // Every dialect answers the same: crawl4ai's, Firecrawl's and our own routes, pages
+    // and jobs alike.
+    let private = "http://10.0.0.1/";
+    for (path, body) in [
+        ("/html", json!({"url": private})),
+        ("/screenshot", json!({"url": private})),
+        ("/execute_js", json!({"url": private, "scripts": ["1"]})),
+        // A public address first: the request fails as a whole before any fetch.
+        (
+            "/crawl",
+            json!({"urls": ["http://93.184.216.34/", private]}),
+        ),
+        ("/crawl/stream", json!({"urls": [private]})),
+        ("/crawl/job", json!({"urls": [private]})),
+        ("/v1/scrape", json!({"url": private})),
+        (
+            "/v2/scrape",
+            json!({"url": private, "formats": ["screenshot"]}),
+        ),
+        ("/v1/crawl", json!({"url": private})),
+        ("/v2/map", json!({"url": private})),
+        ("/jobs", json!({"urls": [private]})),
+        ("/jobs", json!({"crawl": {"url": private}})),
+    ] {
+        let (status, e) = post_json(&c, server.url(path), body).await;
+        assert_eq!(status, 403, "{path}: {e}");
+        assert_eq!(e["error"]["code"], "forbidden_address", "{path}: {e}");
+        assert_eq!(e["error"]["address_class"], "private", "{path}: {e}");
     }
     assert_eq!(site.hits("/article"), 0);
     server.stop().await;
