@@ -100,9 +100,9 @@ pub(crate) fn parse_schema(v: &Value, kind: SchemaKind) -> Result<Parsed, Schema
         .and_then(Value::as_str)
         .ok_or_else(|| SchemaError::Invalid("`baseSelector` (a string) is required".into()))?;
     let base = compile_selector(base, kind, true, "baseSelector")?;
-    let fields = field_list(obj, "fields", kind, "")?
+    let fields = field_list(obj, "fields", kind, "", true)?
         .ok_or_else(|| SchemaError::Invalid("`fields` (a list) is required".into()))?;
-    let base_fields = field_list(obj, "baseFields", kind, "")?.unwrap_or_default();
+    let base_fields = field_list(obj, "baseFields", kind, "", false)?.unwrap_or_default();
     Ok(Parsed {
         name,
         base,
@@ -116,6 +116,7 @@ fn field_list(
     key: &str,
     kind: SchemaKind,
     path: &str,
+    full_fields: bool,
 ) -> Result<Option<Vec<Field>>, SchemaError> {
     let Some(v) = obj.get(key) else {
         return Ok(None);
@@ -124,7 +125,7 @@ fn field_list(
         .as_array()
         .ok_or_else(|| SchemaError::Invalid(format!("`{path}{key}` must be a list")))?;
     list.iter()
-        .map(|f| parse_field(f, kind, path))
+        .map(|f| parse_field(f, kind, path, full_fields))
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
 }
@@ -146,7 +147,10 @@ fn step_of(name: &str, field: &str) -> Result<StepKind, SchemaError> {
     })
 }
 
-fn parse_field(v: &Value, kind: SchemaKind, path: &str) -> Result<Field, SchemaError> {
+/// `full`: the field is read by `_extract_field` (`fields`, `nested`/`nested_list`
+/// fields), where container types apply; otherwise (`baseFields`, a `list`'s fields)
+/// crawl4ai reads it as a single value whatever its type.
+fn parse_field(v: &Value, kind: SchemaKind, path: &str, full: bool) -> Result<Field, SchemaError> {
     let obj = v
         .as_object()
         .ok_or_else(|| SchemaError::Invalid(format!("a field of `{path}` is not an object")))?;
@@ -154,6 +158,7 @@ fn parse_field(v: &Value, kind: SchemaKind, path: &str) -> Result<Field, SchemaE
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| SchemaError::Invalid(format!("a field of `{path}` has no `name`")))?;
+    let full_fields = full;
     let full = format!("{path}{name}");
     let bad = |msg: &str| SchemaError::Invalid(format!("field `{full}`: {msg}"));
     if obj.contains_key("expression") || obj.contains_key("function") {
@@ -245,14 +250,14 @@ fn parse_field(v: &Value, kind: SchemaKind, path: &str) -> Result<Field, SchemaE
         Some(Value::String(s)) => Some(parse_source(s)),
         Some(_) => return Err(bad("`source` must be a string")),
     };
-    let sub = |key| field_list(obj, key, kind, &format!("{full}."));
+    let sub = |key, full_sub| field_list(obj, key, kind, &format!("{full}."), full_sub);
     let kind = match container {
-        Some(c @ ("nested" | "list" | "nested_list")) => {
+        Some(c @ ("nested" | "list" | "nested_list")) if full_fields => {
             if selector.is_none() {
                 return Err(bad(&format!("type `{c}` needs `selector`")));
             }
-            let fields =
-                sub("fields")?.ok_or_else(|| bad(&format!("type `{c}` needs `fields`")))?;
+            let fields = sub("fields", c != "list")?
+                .ok_or_else(|| bad(&format!("type `{c}` needs `fields`")))?;
             match c {
                 "nested" => Kind::Nested(fields),
                 "list" => Kind::List(fields),
