@@ -5,6 +5,7 @@ mod alloc;
 mod crawl_cmd;
 mod extract;
 mod output;
+mod schema_opt;
 mod scrape;
 mod scrape_cmd;
 mod serve_cmd;

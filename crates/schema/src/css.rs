@@ -35,7 +35,7 @@ impl Css {
         let mut parser = cssparser::Parser::new(text);
         SelectorList::parse(&Parser, &mut parser, ParseRelative::No)
             .map(|list| Css { list })
-            .map_err(|e| format!("{:?}", e.kind))
+            .map_err(|e| describe(&e.kind))
     }
 
     /// Whether `el` matches, with `:scope` standing for `scope`.
@@ -69,6 +69,17 @@ impl Css {
             .filter(|&d| dom.is_element(d))
             .filter(|&d| self.matches(El { dom, id: d }, scope, &mut caches))
             .collect()
+    }
+}
+
+/// A selector parse error in words.
+fn describe(kind: &cssparser::ParseErrorKind<SelectorParseErrorKind>) -> String {
+    match kind {
+        cssparser::ParseErrorKind::Basic(b) => b.to_string(),
+        cssparser::ParseErrorKind::Custom(
+            SelectorParseErrorKind::UnsupportedPseudoClassOrElement,
+        ) => "unsupported pseudo-class or pseudo-element".into(),
+        cssparser::ParseErrorKind::Custom(other) => format!("{other:?}"),
     }
 }
 
