@@ -2,6 +2,7 @@
 //! `page.html`, schemas (`css.json`, `xpath.json`, `regex.json`) and crawl4ai 0.9.5's own
 //! output for each (`<kind>.expected.json`, written once by `bench/schema/gen_expected.py`).
 
+#![allow(clippy::unwrap_used)] // Test helpers unwrap: a panic is a failed test.
 use std::path::{Path, PathBuf};
 
 use gannet_extract::Dom;
