@@ -65,10 +65,22 @@ impl Css {
     pub(crate) fn select(&self, dom: &Dom, root: NodeId) -> Vec<NodeId> {
         let mut caches = matching::SelectorCaches::default();
         let scope = dom.is_element(root).then_some(El { dom, id: root });
-        dom.descendants(root)
-            .filter(|&d| dom.is_element(d))
-            .filter(|&d| self.matches(El { dom, id: d }, scope, &mut caches))
-            .collect()
+        let mut out = Vec::new();
+        let mut walk = dom.descendants(root);
+        while let Some(d) = walk.next() {
+            if !dom.is_element(d) {
+                continue;
+            }
+            if self.matches(El { dom, id: d }, scope, &mut caches) {
+                out.push(d);
+            }
+            // soupsieve does not enter a `<template>` below the root: its contents are not
+            // part of the document.
+            if dom.tag_name(d) == "template" {
+                walk.skip_subtree(d);
+            }
+        }
+        out
     }
 }
 
@@ -214,7 +226,12 @@ impl Element for El<'_> {
     }
 
     fn parent_element(&self) -> Option<Self> {
-        self.wrap(self.dom.parent(self.id).filter(|&p| self.dom.is_element(p)))
+        // Navigation stops at a `<template>` (soupsieve's `get_parent`).
+        self.wrap(
+            self.dom
+                .parent(self.id)
+                .filter(|&p| self.dom.is_element(p) && self.dom.tag_name(p) != "template"),
+        )
     }
 
     fn parent_node_is_shadow_root(&self) -> bool {

@@ -164,7 +164,17 @@ pub(crate) fn bs4_html(dom: &Dom, el: NodeId) -> String {
             let raw = dom
                 .parent(n)
                 .is_some_and(|p| matches!(dom.tag_name(p), "script" | "style"));
-            if raw {
+            // bs4 collapses a whitespace-only string to one newline or space, outside
+            // `pre` and `textarea`.
+            if !t.is_empty()
+                && t.bytes()
+                    .all(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\x0c' | b'\r'))
+                && !dom
+                    .ancestors(n)
+                    .any(|a| matches!(dom.tag_name(a), "pre" | "textarea"))
+            {
+                out.push(if t.contains('\n') { '\n' } else { ' ' });
+            } else if raw {
                 out.push_str(t);
             } else {
                 escape_minimal(t, &mut out);
