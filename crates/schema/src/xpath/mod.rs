@@ -209,7 +209,7 @@ pub struct XPath {
 }
 
 /// Most node visits one evaluation may make: `//*//*//*` on a large page is cubic.
-const WORK_BUDGET: u64 = 200_000_000;
+const WORK_BUDGET: u64 = 20_000_000;
 
 /// An evaluation ran out of its work budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -392,7 +392,34 @@ impl Eval<'_> {
     }
 
     fn steps(&self, mut nodes: Vec<XNode>, steps: &[Step]) -> Result<Vec<XNode>, BudgetExceeded> {
-        for step in steps {
+        let mut i = 0;
+        while i < steps.len() {
+            let mut step = &steps[i];
+            // `//x` is `descendant-or-self::node()/child::x`; without predicates on `x` it
+            // selects what `descendant::x` does, in one walk instead of one per node.
+            let fused;
+            if step.axis == Axis::DescendantOrSelf
+                && step.test == NodeTest::Node
+                && step.preds.is_empty()
+                && let Some(next) = steps.get(i + 1)
+                && next.axis == Axis::Child
+                && next.preds.is_empty()
+            {
+                fused = Step {
+                    axis: Axis::Descendant,
+                    test: next.test.clone(),
+                    preds: Vec::new(),
+                };
+                step = &fused;
+                i += 1;
+            }
+            // A predicate-free descendant step from a node inside another context node's
+            // subtree adds nothing: `//a//b//c` stays linear.
+            if matches!(step.axis, Axis::Descendant | Axis::DescendantOrSelf)
+                && step.preds.is_empty()
+            {
+                nodes = self.outermost(nodes);
+            }
             let mut out = Vec::new();
             for &n in &nodes {
                 let mut found = self.axis(n, step)?;
@@ -403,8 +430,30 @@ impl Eval<'_> {
             }
             sort_dedup(&mut out);
             nodes = out;
+            i += 1;
         }
         Ok(nodes)
+    }
+
+    /// The nodes (in document order) not inside the subtree of an earlier one. Relies on
+    /// arena order being document order, as it is in a parsed (uncleaned) DOM.
+    fn outermost(&self, nodes: Vec<XNode>) -> Vec<XNode> {
+        let mut out = Vec::with_capacity(nodes.len());
+        let mut end: Option<usize> = None;
+        for n in nodes {
+            if let XNode::Node(id) = n {
+                if end.is_some_and(|e| id.index() <= e) {
+                    continue;
+                }
+                let mut last = id;
+                while let Some(c) = self.dom.last_child(last) {
+                    last = c;
+                }
+                end = Some(last.index());
+            }
+            out.push(n);
+        }
+        out
     }
 
     /// Apply a predicate to nodes given in axis order.
