@@ -5,6 +5,7 @@
 //! (lowercase), no namespaces, no pseudo-elements, no quirks mode (ids and classes are
 //! case-sensitive, as soupsieve matches them).
 
+use std::cell::Cell;
 use std::fmt;
 use std::ptr::NonNull;
 
@@ -62,17 +63,29 @@ impl Css {
 
     /// soupsieve's `select`: the descendants of `root` (not `root` itself) that match, in
     /// document order. `root` may be the document node.
-    pub(crate) fn select(&self, dom: &Dom, root: NodeId) -> Vec<NodeId> {
+    ///
+    /// Matching is bounded: past [`WORK_BUDGET`] tree steps (a `:has()` on a huge, deep
+    /// page is quadratic) the selection stops with [`BudgetExceeded`].
+    pub(crate) fn select(&self, dom: &Dom, root: NodeId) -> Result<Vec<NodeId>, BudgetExceeded> {
         let mut caches = matching::SelectorCaches::default();
-        let scope = dom.is_element(root).then_some(El { dom, id: root });
+        let work = Cell::new(0u64);
+        let work = &work;
+        let scope = dom.is_element(root).then_some(El {
+            dom,
+            id: root,
+            work,
+        });
         let mut out = Vec::new();
         let mut walk = dom.descendants(root);
         while let Some(d) = walk.next() {
             if !dom.is_element(d) {
                 continue;
             }
-            if self.matches(El { dom, id: d }, scope, &mut caches) {
+            if self.matches(El { dom, id: d, work }, scope, &mut caches) {
                 out.push(d);
+            }
+            if work.get() > WORK_BUDGET {
+                return Err(BudgetExceeded);
             }
             // soupsieve does not enter a `<template>` below the root: its contents are not
             // part of the document.
@@ -80,9 +93,17 @@ impl Css {
                 walk.skip_subtree(d);
             }
         }
-        out
+        Ok(out)
     }
 }
+
+/// Most tree steps one selection may take.
+const WORK_BUDGET: u64 = 50_000_000;
+
+/// A selection ran out of its work budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("CSS selection exceeded its work budget")]
+pub(crate) struct BudgetExceeded;
 
 /// A selector parse error in words.
 fn describe(kind: &cssparser::ParseErrorKind<SelectorParseErrorKind>) -> String {
@@ -100,6 +121,8 @@ fn describe(kind: &cssparser::ParseErrorKind<SelectorParseErrorKind>) -> String 
 struct El<'a> {
     dom: &'a Dom,
     id: NodeId,
+    /// Tree steps taken by the current selection.
+    work: &'a Cell<u64>,
 }
 
 impl fmt::Debug for El<'_> {
@@ -109,8 +132,18 @@ impl fmt::Debug for El<'_> {
 }
 
 impl<'a> El<'a> {
+    /// A neighbour, counting the step; past the budget every step ends the walk.
     fn wrap(self, id: Option<NodeId>) -> Option<El<'a>> {
-        id.map(|id| El { dom: self.dom, id })
+        let w = self.work.get() + 1;
+        self.work.set(w);
+        if w > WORK_BUDGET {
+            return None;
+        }
+        id.map(|id| El {
+            dom: self.dom,
+            id,
+            work: self.work,
+        })
     }
 }
 
@@ -385,18 +418,19 @@ mod tests {
         );
         let sel = Css::parse("p.b, span > p").unwrap();
         assert_eq!(
-            names(&dom, &sel.select(&dom, dom.root())),
+            names(&dom, &sel.select(&dom, dom.root()).unwrap()),
             ["p.b", "p", "p.b"]
         );
-        let div = sel.select(&dom, dom.root())[0];
+        let div = sel.select(&dom, dom.root()).unwrap()[0];
         let div = dom.parent(div).unwrap();
         // The root of a select is not a candidate itself; :scope is the root.
         let sc = Css::parse(":scope > p, div").unwrap();
-        assert_eq!(names(&dom, &sc.select(&dom, div)), ["p.b"]);
+        assert_eq!(names(&dom, &sc.select(&dom, div).unwrap()), ["p.b"]);
         assert!(
             Css::parse("#x:has(> span p)")
                 .unwrap()
                 .select(&dom, dom.root())
+                .unwrap()
                 .len()
                 == 1
         );
@@ -410,7 +444,13 @@ mod tests {
         let dom = Dom::parse(
             "<ul><li data-k='x y'>a</li><li></li><li data-k=Z>c</li></ul><input type=TEXT>",
         );
-        let count = |s: &str| Css::parse(s).unwrap().select(&dom, dom.root()).len();
+        let count = |s: &str| {
+            Css::parse(s)
+                .unwrap()
+                .select(&dom, dom.root())
+                .unwrap()
+                .len()
+        };
         assert_eq!(count("li[data-k~=y]"), 1);
         assert_eq!(count("li[data-k^=x]"), 1);
         assert_eq!(count("li[data-k=z i]"), 1);

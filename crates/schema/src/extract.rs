@@ -102,6 +102,7 @@ impl Run<'_> {
         match sel {
             Sel::Css(css) => Ok(css
                 .select(self.dom, *id)
+                .map_err(|e| Raise(e.to_string()))?
                 .into_iter()
                 .map(Item::Node)
                 .collect()),
