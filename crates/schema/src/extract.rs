@@ -114,10 +114,12 @@ impl Run<'_> {
                     .into_iter()
                     .map(|n| match n {
                         XNode::Node(i) if self.dom.is_text(i) => {
-                            Item::Str(self.dom.text(i).unwrap_or("").to_string())
+                            Item::Str(serialize::nl(self.dom.text(i).unwrap_or("").to_string()))
                         }
                         XNode::Node(i) => Item::Node(i),
-                        XNode::Attr(i, a) => Item::Str(xpath::attr_value(self.dom, i, a)),
+                        XNode::Attr(i, a) => {
+                            Item::Str(serialize::nl(xpath::attr_value(self.dom, i, a)))
+                        }
                     })
                     .collect())
             }
@@ -329,7 +331,7 @@ impl Run<'_> {
         {
             return Ok(Some(Val::List(serialize::bs4_tokens(value))));
         }
-        Ok(Some(Val::Str(value.to_string())))
+        Ok(Some(Val::Str(serialize::nl(value.to_string()))))
     }
 
     fn html(&self, v: &Val) -> Result<String, Raise> {

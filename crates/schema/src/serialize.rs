@@ -22,6 +22,16 @@ pub(crate) fn py_strip(s: &str) -> &str {
     s.trim_matches(is_py_space)
 }
 
+/// HTML's newline normalization (CRLF and CR become LF), which libxml2 applies to the
+/// input and gannet's parser does not.
+pub(crate) fn nl(s: String) -> String {
+    if s.contains('\r') {
+        s.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        s
+    }
+}
+
 /// Elements whose strings BeautifulSoup keeps in a string class of their own.
 fn bs4_container(name: &str) -> bool {
     matches!(name, "rt" | "rp" | "style" | "script" | "template")
@@ -63,13 +73,14 @@ pub(crate) fn bs4_text(dom: &Dom, el: NodeId) -> String {
         stack.extend(dom.children(n).map(|c| (c, inner)));
         stack[first..].reverse();
     }
-    out
+    nl(out)
 }
 
 /// lxml's `"".join(el.xpath(".//text()")).strip()`.
 pub(crate) fn lxml_text(dom: &Dom, el: NodeId) -> String {
     let mut out = String::new();
     dom.append_text(el, &mut out);
+    let out = nl(out);
     let trimmed = py_strip(&out);
     if trimmed.len() == out.len() {
         out
@@ -237,11 +248,21 @@ pub(crate) fn bs4_html(dom: &Dom, el: NodeId) -> String {
         stack.extend(dom.children(n).map(|c| (c, true)));
         stack[first..].reverse();
     }
-    out
+    nl(out)
 }
 
 fn escape_xml(s: &str, attr: bool, out: &mut String) {
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        // Newlines as libxml2 normalized them: CRLF and CR are LF.
+        let c = if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            '\n'
+        } else {
+            c
+        };
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -249,7 +270,6 @@ fn escape_xml(s: &str, attr: bool, out: &mut String) {
             '"' if attr => out.push_str("&quot;"),
             '\n' if attr => out.push_str("&#10;"),
             '\t' if attr => out.push_str("&#9;"),
-            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }
@@ -333,6 +353,16 @@ mod tests {
              z=\"1\">1 &lt; 2<br/><input disabled=\"\"/></div>"
         );
         assert_eq!(lxml_html(&dom, dom.find_any(Tag::Br).unwrap()), "<br/>");
+    }
+
+    #[test]
+    fn newlines_are_normalized_as_libxml2_does() {
+        let dom = Dom::parse("<p title=\"a\r\nb\">x\r\ny\rz</p>");
+        let p = dom.find_any(Tag::P).unwrap();
+        assert_eq!(bs4_text(&dom, p), "x\ny\nz");
+        assert_eq!(lxml_text(&dom, p), "x\ny\nz");
+        assert_eq!(bs4_html(&dom, p), "<p title=\"a\nb\">x\ny\nz</p>");
+        assert_eq!(lxml_html(&dom, p), "<p title=\"a&#10;b\">x\ny\nz</p>");
     }
 
     #[test]
