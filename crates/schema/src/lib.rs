@@ -69,6 +69,63 @@ impl SchemaKind {
     }
 }
 
+/// A deterministic crawl4ai extraction strategy, as a crawl4ai request names it.
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    /// `JsonCssExtractionStrategy`, `JsonLxmlExtractionStrategy`,
+    /// `JsonXPathExtractionStrategy`: runs on the parsed page.
+    Json(Schema),
+    /// `RegexExtractionStrategy`: runs on the text its `input_format` names
+    /// (crawl4ai's default `fit_html`; also `html`, `cleaned_html`, `markdown`,
+    /// `fit_markdown`, `text`): the caller provides that text.
+    Regex {
+        strategy: RegexStrategy,
+        input_format: String,
+    },
+}
+
+impl Strategy {
+    /// From crawl4ai's serialized form `{"type": NAME, "params": {...}}` (the params
+    /// already unwrapped; a `{"type": "dict", "value": ...}` schema is unwrapped here).
+    /// `None` for a strategy that is not deterministic (LLM, cosine): not ours.
+    pub fn from_crawl4ai(name: &str, params: &Value) -> Option<Result<Strategy, SchemaError>> {
+        let param = |k: &str| {
+            let v = params.get(k)?;
+            Some(match v {
+                Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("dict") => {
+                    o.get("value").unwrap_or(v)
+                }
+                _ => v,
+            })
+        };
+        if let Some(kind) = SchemaKind::from_strategy_name(name) {
+            let Some(schema) = param("schema") else {
+                return Some(Err(SchemaError::Invalid(format!("{name} needs `schema`"))));
+            };
+            return Some(Schema::from_json(schema, kind).map(Strategy::Json));
+        }
+        if name != "RegexExtractionStrategy" {
+            return None;
+        }
+        let mut p = serde_json::Map::new();
+        for k in ["pattern", "custom"] {
+            if let Some(v) = param(k) {
+                p.insert(k.to_string(), v.clone());
+            }
+        }
+        let input_format = param("input_format")
+            .and_then(Value::as_str)
+            .unwrap_or("fit_html")
+            .to_string();
+        Some(
+            RegexStrategy::from_params(&Value::Object(p)).map(|strategy| Strategy::Regex {
+                strategy,
+                input_format,
+            }),
+        )
+    }
+}
+
 /// Why a schema (or regex strategy) is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemaError {
@@ -162,5 +219,52 @@ impl Schema {
     /// Parse `html` and extract.
     pub fn extract_html(&self, html: &str) -> Result<Vec<Value>, ExtractError> {
         self.extract(&Dom::parse(html))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strategies_from_crawl4ais_serialized_form() {
+        let schema = json!({"baseSelector": "li", "fields": [{"name": "t", "type": "text"}]});
+        for (name, params) in [
+            ("JsonCssExtractionStrategy", json!({"schema": schema})),
+            (
+                "JsonLxmlExtractionStrategy",
+                json!({"schema": {"type": "dict", "value": schema}}),
+            ),
+        ] {
+            let Some(Ok(Strategy::Json(s))) = Strategy::from_crawl4ai(name, &params) else {
+                panic!("{name}");
+            };
+            assert_eq!(s.kind(), SchemaKind::Css);
+            assert_eq!(
+                s.extract_html("<li>a<li>b").unwrap(),
+                [json!({"t": "a"}), json!({"t": "b"})]
+            );
+        }
+        let x = json!({"schema": {"baseSelector": "//li", "fields": []}});
+        assert!(matches!(
+            Strategy::from_crawl4ai("JsonXPathExtractionStrategy", &x),
+            Some(Ok(Strategy::Json(s))) if s.kind() == SchemaKind::XPath
+        ));
+        let r = json!({"pattern": 1, "custom": {"type": "dict", "value": {"n": "\\d+"}}});
+        let Some(Ok(Strategy::Regex {
+            strategy,
+            input_format,
+        })) = Strategy::from_crawl4ai("RegexExtractionStrategy", &r)
+        else {
+            panic!("regex");
+        };
+        assert_eq!(input_format, "fit_html");
+        assert_eq!(strategy.extract("u", "a@b.co 42").len(), 2);
+        assert!(Strategy::from_crawl4ai("LLMExtractionStrategy", &json!({})).is_none());
+        assert!(matches!(
+            Strategy::from_crawl4ai("JsonCssExtractionStrategy", &json!({})),
+            Some(Err(SchemaError::Invalid(_)))
+        ));
     }
 }
