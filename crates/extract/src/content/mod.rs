@@ -22,11 +22,13 @@ use crate::dom::{Dom, NodeId};
 use crate::metadata::text::WordSet;
 use crate::metadata::{OK_MAYBE, UNLIKELY, UNLIKELY_ROLES};
 use crate::tag::Tag;
+use gannet_core::PageType;
 
 mod boundary;
 mod cleanup;
 mod hidden;
 mod page_type;
+pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, is_discussion};
 mod scoring;
 #[cfg(test)]
 mod tests;
@@ -98,6 +100,10 @@ pub(crate) struct ContentInput<'a> {
     pub(crate) url_path: Option<&'a str>,
     /// Nodes that carry metadata, not content: the byline and a heading repeating the title.
     pub(crate) skip_nodes: &'a [NodeId],
+    /// The types the page declares ([`crate::metadata::Metadata::types`]).
+    pub(crate) types: &'a [String],
+    /// Whether the page gives a publication time.
+    pub(crate) published: bool,
 }
 
 /// Extract the main content from `dom`. Returns the cleaned DOM and the node to render.
@@ -107,7 +113,7 @@ pub(crate) struct ContentInput<'a> {
 /// `input.skip_nodes` and the [`Memo`] stay valid) without parsing the page again or
 /// copying the DOM on every page that the first attempt settles. An attempt kept as the
 /// best so far while later ones try is copied.
-pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, NodeId) {
+pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, NodeId, PageType) {
     let forum = is_discussion(&dom, input.url_path);
     let attempts = [
         Flags {
@@ -136,37 +142,70 @@ pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, N
         },
     ];
     let mut memo = Memo::new(dom.len());
-    let mut best: Option<(Dom, NodeId, u32)> = None;
+    let mut best: Option<(Dom, NodeId, u32, Facts)> = None;
     dom.record();
     let last = attempts.len() - 1;
     for (k, flags) in attempts.into_iter().enumerate() {
         if k > 0 {
             dom.rollback();
         }
-        let (root, len, page_good) = Extractor::new(&mut dom, flags, input, &mut memo).run();
+        let (root, len, page_good, facts) = Extractor::new(&mut dom, flags, input, &mut memo).run();
         // Readability accepts 500 characters; a page with much more prose than that
         // (its sections all named "…headerWrapper", say) deserves a retry first.
         let threshold = CHAR_THRESHOLD.max((page_good / 5).min(1000));
         let better = best.as_ref().is_none_or(|b| len > b.2);
         if len >= threshold || (k == last && better) {
             dom.stop_recording();
-            return (dom, root);
+            let page_type = page_type_of(input, forum, &facts);
+            return (dom, root, page_type);
         }
         if better {
             let mut copy = dom.clone();
             copy.stop_recording();
-            best = Some((copy, root, len));
+            best = Some((copy, root, len, facts));
         }
     }
     match best {
-        Some((d, root, _)) => (d, root),
+        Some((d, root, _, facts)) => (d, root, page_type_of(input, forum, &facts)),
         None => {
             dom.rollback();
             dom.stop_recording();
             let root = dom.root();
-            (dom, root)
+            (dom, root, page_type_of(input, forum, &Facts::default()))
         }
     }
+}
+
+/// What the accepted attempt measured of its content, for the page-type decision.
+#[derive(Debug, Clone, Copy, Default)]
+struct Facts {
+    listing: bool,
+    text: u32,
+    good: u32,
+    link: u32,
+    code_blocks: u32,
+}
+
+fn page_type_of(input: &ContentInput<'_>, forum: bool, f: &Facts) -> PageType {
+    let (t, why) = page_type::decide(&page_type::Signals {
+        types: input.types,
+        url_path: input.url_path,
+        published: input.published,
+        forum,
+        listing: f.listing,
+        text: f.text,
+        good: f.good,
+        link: f.link,
+        code_blocks: f.code_blocks,
+    });
+    if debug() {
+        eprintln!(
+            "page type {} ({why}); {f:?} types {:?}",
+            t.as_str(),
+            input.types
+        );
+    }
+    t
 }
 
 /// What extraction measures of the page's nodes that no attempt changes (the text of text
@@ -310,7 +349,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Extract: the content root, its length in characters, and how much prose the whole
     /// page has.
-    fn run(mut self) -> (NodeId, u32, u32) {
+    fn run(mut self) -> (NodeId, u32, u32, Facts) {
         let body = self.dom.body().unwrap_or(self.dom.root());
         self.compute_aggregates();
         let page_good = self.agg_of(body).good;
@@ -396,8 +435,19 @@ impl<'d, 'i> Extractor<'d, 'i> {
             article = both;
         }
         self.prepare(article);
-        let len = self.agg_of(article).text;
-        (article, len, page_good)
+        let a = self.agg_of(article);
+        let facts = Facts {
+            listing: self.listing,
+            text: a.text,
+            good: a.good,
+            link: a.link,
+            code_blocks: self
+                .dom
+                .descendants(article)
+                .filter(|&d| self.dom.is(d, Tag::Pre))
+                .count() as u32,
+        };
+        (article, a.text, page_good, facts)
     }
 
     fn agg_of(&self, id: NodeId) -> Agg {

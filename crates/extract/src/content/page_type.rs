@@ -28,7 +28,7 @@ pub(super) const DISCUSSION_CLASS: WordSet = WordSet::new(&[
 ]);
 
 /// Whether the page is a discussion: replies there are content, not boilerplate.
-pub(super) fn is_discussion(dom: &Dom, url_path: Option<&str>) -> bool {
+pub(crate) fn is_discussion(dom: &Dom, url_path: Option<&str>) -> bool {
     if url_path.is_some_and(|p| DISCUSSION_PATH.in_str(p)) {
         return true;
     }
@@ -45,3 +45,96 @@ pub(super) fn is_discussion(dom: &Dom, url_path: Option<&str>) -> bool {
 
 /// Class/id words of replies in discussions.
 pub(super) const REPLY: WordSet = WordSet::new(&["comment", "repl", "answer"]);
+
+/// Declared types (JSON-LD, microdata, `og:type`) of discussions.
+const FORUM_TYPES: &[&str] = &["DiscussionForumPosting", "QAPage", "Question"];
+/// Declared types of products for sale.
+const PRODUCT_TYPES: &[&str] = &["Product", "ProductGroup", "IndividualProduct", "og:product"];
+/// Declared types of technical documentation.
+const DOC_TYPES: &[&str] = &["TechArticle", "APIReference"];
+/// Declared types of collections.
+const LISTING_TYPES: &[&str] = &["CollectionPage", "SearchResultsPage", "ItemList"];
+/// Path words of documentation sites.
+const DOC_PATH: WordSet = WordSet::new(&[
+    "/docs/",
+    "/doc/",
+    "/documentation/",
+    "/manual/",
+    "/reference/",
+    "/api/",
+    "/guide/",
+    "/guides/",
+    "/tutorial/",
+]);
+
+/// What the decision reads: what the page declares and what extraction measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Signals<'a> {
+    /// Declared types ([`crate::metadata::Metadata::types`]).
+    pub(crate) types: &'a [String],
+    /// The URL's path, when known.
+    pub(crate) url_path: Option<&'a str>,
+    /// The page gives a publication time.
+    pub(crate) published: bool,
+    /// The page is a discussion ([`is_discussion`]).
+    pub(crate) forum: bool,
+    /// The content chosen is a run of like items (cards).
+    pub(crate) listing: bool,
+    /// Visible characters of the content chosen.
+    pub(crate) text: u32,
+    /// Characters of prose in it (see `Agg::good`).
+    pub(crate) good: u32,
+    /// Characters inside links in it.
+    pub(crate) link: u32,
+    /// Code blocks (`pre`) in it.
+    pub(crate) code_blocks: u32,
+}
+
+fn declared(types: &[String], names: &[&str]) -> bool {
+    types.iter().any(|t| names.iter().any(|n| t == n))
+}
+
+/// Decide the page's type, with the reason (for `GANNET_DEBUG`). Declared types first
+/// (a discussion, a product, an article, documentation, a collection), then the structure
+/// extraction measured: a run of like items is a listing; code blocks or a documentation
+/// path make documentation; a dated page of prose is an article; the rest of prose is a
+/// site's own page (service).
+pub(crate) fn decide(s: &Signals<'_>) -> (PageType, &'static str) {
+    let article_declared = s
+        .types
+        .iter()
+        .any(|t| t == "og:article" || crate::metadata::is_article_type(t));
+    if s.forum || declared(s.types, FORUM_TYPES) {
+        return (PageType::Forum, "discussion markup, path or declared type");
+    }
+    if declared(s.types, PRODUCT_TYPES) && !article_declared {
+        return (PageType::Product, "declared product");
+    }
+    if declared(s.types, DOC_TYPES) {
+        return (PageType::Documentation, "declared TechArticle/APIReference");
+    }
+    if article_declared {
+        return (PageType::Article, "declared article type");
+    }
+    if declared(s.types, LISTING_TYPES) || s.listing {
+        return (
+            PageType::Listing,
+            "declared collection or a run of like items",
+        );
+    }
+    if s.code_blocks >= 2 || s.url_path.is_some_and(|p| DOC_PATH.in_str(p)) {
+        return (PageType::Documentation, "code blocks or documentation path");
+    }
+    let links = if s.text == 0 {
+        1.0
+    } else {
+        s.link as f32 / s.text as f32
+    };
+    if s.published && s.good >= 500 && links < 0.3 {
+        return (PageType::Article, "dated prose");
+    }
+    if s.good >= 300 && links < 0.5 {
+        return (PageType::Service, "undated prose");
+    }
+    (PageType::Other, "little prose")
+}

@@ -535,3 +535,78 @@ fn class_signature_ignores_ids() {
         class_signature("thing link")
     );
 }
+
+fn page_type(html: &str) -> Option<gannet_core::PageType> {
+    crate::extract_str(html, None, &crate::Options::default()).page_type
+}
+
+#[test]
+fn declared_types_decide_the_page_type() {
+    use gannet_core::PageType;
+    let body = prose("the harbour");
+    let with_ld = |t: &str| {
+        format!(
+            "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\
+             \"@type\":\"{t}\",\"name\":\"x\"}}</script></head><body><main>{body}</main></body></html>"
+        )
+    };
+    assert_eq!(page_type(&with_ld("NewsArticle")), Some(PageType::Article));
+    assert_eq!(page_type(&with_ld("BlogPosting")), Some(PageType::Article));
+    assert_eq!(page_type(&with_ld("QAPage")), Some(PageType::Forum));
+    assert_eq!(
+        page_type(&with_ld("DiscussionForumPosting")),
+        Some(PageType::Forum)
+    );
+    assert_eq!(page_type(&with_ld("Product")), Some(PageType::Product));
+    assert_eq!(
+        page_type(&with_ld("TechArticle")),
+        Some(PageType::Documentation)
+    );
+    assert_eq!(
+        page_type(&with_ld("CollectionPage")),
+        Some(PageType::Listing)
+    );
+    // Microdata and OpenGraph say it too.
+    let micro = format!(
+        "<html><body><div itemscope itemtype=\"https://schema.org/Product\">{body}</div></body></html>"
+    );
+    assert_eq!(page_type(&micro), Some(PageType::Product));
+    let og = format!(
+        "<html><head><meta property=\"og:type\" content=\"article\"></head><body>{body}</body></html>"
+    );
+    assert_eq!(page_type(&og), Some(PageType::Article));
+}
+
+#[test]
+fn structure_decides_the_page_type_when_nothing_is_declared() {
+    use gannet_core::PageType;
+    // Dated prose: an article; the same prose without a date: a site's own page.
+    let body = prose("the harbour");
+    let dated = format!(
+        "<html><head><meta property=\"article:published_time\" content=\"2024-05-01\"></head>\
+         <body><div>{body}</div></body></html>"
+    );
+    assert_eq!(page_type(&dated), Some(PageType::Article));
+    let undated = format!("<html><body><div>{body}</div></body></html>");
+    assert_eq!(page_type(&undated), Some(PageType::Service));
+    // A run of like cards, each a link to another page with a blurb: a listing.
+    let cards: String = (0..8)
+        .map(|i| {
+            format!(
+                "<div class=\"card\"><h3><a href=\"/p/{i}\">The story number {i} of the week, told</a>\
+                 </h3><span>By Ann Lee</span> <span>3 min read</span></div>"
+            )
+        })
+        .collect();
+    let listing =
+        format!("<html><body><h1>Shop</h1><div class=\"grid\">{cards}</div></body></html>");
+    assert_eq!(page_type(&listing), Some(PageType::Listing));
+    // Documentation: code blocks in the content.
+    let docs = format!(
+        "<html><body><div>{body}<pre>let a = 1;</pre><p>Then call it.</p><pre>f(a);</pre></div></body></html>"
+    );
+    assert_eq!(page_type(&docs), Some(PageType::Documentation));
+    // A discussion by its markup.
+    let thread = format!("<html><body class=\"forum\"><div>{body}</div></body></html>");
+    assert_eq!(page_type(&thread), Some(PageType::Forum));
+}
