@@ -24,6 +24,7 @@ mod parse;
 pub mod relevance;
 pub mod serialize;
 pub mod tag;
+mod tagtext;
 
 pub use dom::{Dom, NodeId};
 pub use parse::MAX_DEPTH;
@@ -163,7 +164,8 @@ const SCRIPT_SHELL_CHARS: usize = 100;
 /// description at least twice as long, the description leads the content.
 fn with_description(markdown: String, text: String, description: Option<&str>) -> (String, String) {
     let visible = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
-    let Some(desc) = description.map(str::trim).filter(|d| !d.is_empty()) else {
+    let desc = description.map(tagtext::strip_tags_with_attributes);
+    let Some(desc) = desc.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
         return (markdown, text);
     };
     let found = visible(&text);

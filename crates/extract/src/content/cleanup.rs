@@ -470,6 +470,21 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 _ => {}
             }
         }
+        // Markup that reached the page as text (an escaped tracking pixel).
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for id in ids {
+            if self
+                .dom
+                .text(id)
+                .is_some_and(|t| t.len() < 4096 && crate::tagtext::is_tag_text(t))
+                && !self
+                    .dom
+                    .ancestors(id)
+                    .any(|a| matches!(self.dom.tag(a), Some(Tag::Pre | Tag::Code)))
+            {
+                self.remove(id);
+            }
+        }
         // Control labels go last: the cleaning rules above read link density with them.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for &id in ids.iter().rev() {
@@ -483,6 +498,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
             {
                 self.remove(id);
             }
+        }
+        if self.page_type == PageType::Article {
+            self.article_boundary(article);
         }
     }
 

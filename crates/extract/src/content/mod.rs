@@ -24,6 +24,7 @@ use crate::metadata::{OK_MAYBE, UNLIKELY, UNLIKELY_ROLES};
 use crate::tag::Tag;
 use gannet_core::PageType;
 
+mod article;
 mod boundary;
 mod cleanup;
 mod hidden;
@@ -156,7 +157,10 @@ pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, N
         let better = best.as_ref().is_none_or(|b| len > b.2);
         if len >= threshold || (k == last && better) {
             dom.stop_recording();
-            let page_type = page_type_of(input, forum, &facts);
+            let (page_type, why) = page_type_of(input, forum, &facts);
+            if debug() {
+                eprintln!("page type {} ({why}); {facts:?}", page_type.as_str());
+            }
             return (dom, root, page_type);
         }
         if better {
@@ -166,12 +170,12 @@ pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, N
         }
     }
     match best {
-        Some((d, root, _, facts)) => (d, root, page_type_of(input, forum, &facts)),
+        Some((d, root, _, facts)) => (d, root, page_type_of(input, forum, &facts).0),
         None => {
             dom.rollback();
             dom.stop_recording();
             let root = dom.root();
-            (dom, root, page_type_of(input, forum, &Facts::default()))
+            (dom, root, page_type_of(input, forum, &Facts::default()).0)
         }
     }
 }
@@ -186,8 +190,8 @@ struct Facts {
     code_blocks: u32,
 }
 
-fn page_type_of(input: &ContentInput<'_>, forum: bool, f: &Facts) -> PageType {
-    let (t, why) = page_type::decide(&page_type::Signals {
+fn page_type_of(input: &ContentInput<'_>, forum: bool, f: &Facts) -> (PageType, &'static str) {
+    page_type::decide(&page_type::Signals {
         types: input.types,
         url_path: input.url_path,
         published: input.published,
@@ -197,15 +201,7 @@ fn page_type_of(input: &ContentInput<'_>, forum: bool, f: &Facts) -> PageType {
         good: f.good,
         link: f.link,
         code_blocks: f.code_blocks,
-    });
-    if debug() {
-        eprintln!(
-            "page type {} ({why}); {f:?} types {:?}",
-            t.as_str(),
-            input.types
-        );
-    }
-    t
+    })
 }
 
 /// What extraction measures of the page's nodes that no attempt changes (the text of text
@@ -310,6 +306,9 @@ struct Extractor<'d, 'i> {
     listing: bool,
     /// Per node: at least two siblings share its tag and class.
     repeated: Vec<bool>,
+    /// What kind of page it is, decided before cleaning: cleaning draws the boundary
+    /// this kind of page needs.
+    page_type: PageType,
 }
 
 const IN_CODE: u8 = 1;
@@ -344,6 +343,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             within: per_node(n, 0),
             listing: false,
             repeated: Vec::new(),
+            page_type: PageType::Other,
         }
     }
 
@@ -434,7 +434,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
             article = both;
         }
-        self.prepare(article);
+        // The page's type, from what it declares and what the content gathered holds,
+        // before cleaning: cleaning draws the boundary of that type.
         let a = self.agg_of(article);
         let facts = Facts {
             listing: self.listing,
@@ -447,7 +448,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .filter(|&d| self.dom.is(d, Tag::Pre))
                 .count() as u32,
         };
-        (article, a.text, page_good, facts)
+        self.page_type = page_type_of(self.input, self.flags.forum, &facts).0;
+        self.prepare(article);
+        let len = self.agg_of(article).text;
+        (article, len, page_good, facts)
     }
 
     fn agg_of(&self, id: NodeId) -> Agg {

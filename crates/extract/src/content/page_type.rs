@@ -113,14 +113,16 @@ pub(crate) fn decide(s: &Signals<'_>) -> (PageType, &'static str) {
     if declared(s.types, DOC_TYPES) {
         return (PageType::Documentation, "declared TechArticle/APIReference");
     }
+    // Site software declares `Article` on every page; a run of like items that carries
+    // the content, with little prose in it, says more.
+    if s.listing && (!article_declared || s.good * 2 < s.text) {
+        return (PageType::Listing, "a run of like items is the content");
+    }
     if article_declared {
         return (PageType::Article, "declared article type");
     }
-    if declared(s.types, LISTING_TYPES) || s.listing {
-        return (
-            PageType::Listing,
-            "declared collection or a run of like items",
-        );
+    if declared(s.types, LISTING_TYPES) {
+        return (PageType::Listing, "declared collection");
     }
     if s.code_blocks >= 2 || s.url_path.is_some_and(|p| DOC_PATH.in_str(p)) {
         return (PageType::Documentation, "code blocks or documentation path");

@@ -610,3 +610,103 @@ fn structure_decides_the_page_type_when_nothing_is_declared() {
     let thread = format!("<html><body class=\"forum\"><div>{body}</div></body></html>");
     assert_eq!(page_type(&thread), Some(PageType::Forum));
 }
+
+/// An article page (declared), its body, and `tail` after the body inside the same
+/// container.
+fn news_page(tail: &str) -> String {
+    let body = prose("the harbour");
+    format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\
+         \"@type\":\"NewsArticle\",\"headline\":\"Harbour\"}}</script></head><body>\
+         <div class=\"story\"><h1>Harbour</h1>{body}{tail}</div></body></html>"
+    )
+}
+
+#[test]
+fn an_article_loses_its_trailing_teaser_cards_and_their_heading_in_any_language() {
+    let cards: String = (0..3)
+        .map(|i| {
+            format!(
+                "<div class=\"teaser\"><h3><a href=\"/news/{i}\">Another story number {i} from \
+                 the newsroom today</a></h3><p>Short blurb {i}.</p></div>"
+            )
+        })
+        .collect();
+    let md = markdown(&news_page(&format!("<h2>Weitere Artikel</h2>{cards}")));
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+    assert!(!md.contains("Another story number"), "{md}");
+    assert!(!md.contains("Weitere Artikel"), "{md}");
+}
+
+#[test]
+fn an_article_loses_an_in_body_list_of_links_to_other_stories() {
+    let list = "<h4>Lesen Sie auch</h4><ul>\
+        <li><a href=\"/a\">Darf ich meine Zaubernuss umpflanzen?</a></li>\
+        <li><a href=\"/b\">Ist die Zaubernuss giftig für Hunde?</a></li>\
+        <li><a href=\"/c\">Warum blüht meine Zaubernuss nicht?</a></li></ul>";
+    let body = prose("the witch hazel");
+    let html = news_page(&format!("{list}{body}"));
+    let md = markdown(&html);
+    assert!(!md.contains("Zaubernuss"), "{md}");
+    assert!(!md.contains("Lesen Sie auch"), "{md}");
+    assert!(md.contains("Paragraph 5 about the witch hazel"), "{md}");
+}
+
+#[test]
+fn a_read_also_line_leaves_an_article_but_a_sentence_with_a_link_stays() {
+    let tail = "<p><strong>Lea también:</strong> <a href=\"/otra\">Impiden ingreso a Nicaragua a \
+        reportero y camarógrafo estadounidense</a></p>\
+        <p>The mayor said on <a href=\"/tuesday\">Tuesday</a> that the harbour would open.</p>";
+    let md = markdown(&news_page(tail));
+    assert!(!md.contains("Impiden ingreso"), "{md}");
+    assert!(md.contains("the harbour would open"), "{md}");
+}
+
+#[test]
+fn links_side_by_side_in_a_sentence_are_not_a_teaser_run() {
+    let tail = "<p>Talks between <a href=\"/de\">Deutschland und seinen Nachbarn</a>, \
+        <a href=\"/fr\">Frankreich und seinen Regionen</a> and \
+        <a href=\"/be\">Belgien und seinen Provinzen</a> went on all week.</p>";
+    let md = markdown(&news_page(tail));
+    assert!(md.contains("Frankreich und seinen Regionen"), "{md}");
+}
+
+#[test]
+fn a_listing_keeps_its_cards() {
+    let cards: String = (0..8)
+        .map(|i| {
+            format!(
+                "<div class=\"card\"><h3><a href=\"/p/{i}\">The story number {i} of the week, told</a>\
+                 </h3><span>By Ann Lee</span> <span>3 min read</span></div>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@type\":\"Article\"}}</script></head>\
+         <body><h1>Stories</h1><div class=\"grid\">{cards}</div></body></html>"
+    );
+    let doc = crate::extract_str(&html, None, &crate::Options::default());
+    assert_eq!(doc.page_type, Some(gannet_core::PageType::Listing));
+    assert!(
+        doc.markdown.contains("The story number 7"),
+        "{}",
+        doc.markdown
+    );
+}
+
+#[test]
+fn escaped_markup_never_reaches_the_markdown() {
+    let tail = "<p>&lt;img height=\"1\" width=\"1\" style=\"display:none\" \
+        src=\"https://www.facebook.com/tr?id=1&amp;ev=PageView&amp;noscript=1\"/&gt;</p>\
+        <p>The <code>&lt;img&gt;</code> element and the word &lt;img&gt; in prose stay.</p>";
+    let md = markdown(&news_page(tail));
+    assert!(!md.contains("facebook.com/tr"), "{md}");
+    assert!(md.contains("in prose stay"), "{md}");
+    // The description standing in for an empty page is cleaned the same way.
+    let html = "<html><head><meta name=\"description\" content=\"&lt;img height=&quot;1&quot; \
+        src=&quot;https://px.example/tr&quot;/&gt; A story about the harbour and its boats, long \
+        enough to be a description of the page, with a second sentence to make it longer.\"></head><body><p>Short.</p></body></html>";
+    let md = markdown(html);
+    assert!(!md.contains("px.example"), "{md}");
+    assert!(md.contains("A story about the harbour"), "{md}");
+}
