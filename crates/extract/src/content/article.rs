@@ -8,6 +8,11 @@
 //!   in any language: the structure says it, not the words).
 //! - **"Read also" lines**: a paragraph that is a short label and one link to another
 //!   page ("Lesen Sie auch: …", "Lea también: …").
+//! - **Comments**: a block named as a comment region (`#comments`, `comment-list`,
+//!   `#respond`, Disqus), unless it holds most of the content. On a forum the page-type
+//!   decision keeps them.
+//! - **Credit lines standing alone**: a short block that is a photo credit or a source
+//!   line ("Foto: …", "© …", "Bild: …", "Photo: …").
 //! - **Empty sections**: a heading (or a bold-only label line) with nothing under it
 //!   before the next heading of its rank or the end: the label of a block already
 //!   removed.
@@ -20,12 +25,71 @@ const TEASER_ITEM_MAX: u32 = 400;
 const READ_ALSO_LABEL_MAX: u32 = 40;
 /// Longest text of a label line read as a heading (bold-only paragraph).
 const LABEL_LINE_MAX: u32 = 80;
+/// Longest credit line (visible characters).
+const CREDIT_MAX: u32 = 90;
+
+/// Whether a class or id names a comment region: `comments`, `comment-list`,
+/// `commentlist`, `comments-area`, `respond`, `disqus_thread` (not the state classes an
+/// article element carries: `no-comments`, `comments-open`).
+fn is_comment_name(s: &str) -> bool {
+    s.split_ascii_whitespace().any(|t| {
+        let t = t.to_ascii_lowercase();
+        (t.contains("comment") || t.contains("disqus") || t == "respond")
+            && !t.contains("commentary")
+            && !matches!(
+                t.as_str(),
+                "no-comments" | "comments-open" | "comments-closed" | "has-comments"
+            )
+    })
+}
+
+/// Words that open a credit line (lowercase), followed by `:` or a space.
+const CREDIT_WORDS: &[&str] = &[
+    "foto",
+    "fotos",
+    "photo",
+    "photos",
+    "photograph",
+    "bild",
+    "bilder",
+    "image",
+    "credit",
+    "credits",
+    "crédito",
+    "crédit",
+    "quelle",
+    "source",
+    "fuente",
+    "fonte",
+    "źródło",
+    "titelbild",
+    "beitragsbild",
+    "copyright",
+];
+
+/// Whether a line is a credit: it opens with `©`/`(c)`, or with a credit word and a
+/// colon, or is one in parentheses ("(Foto: dpa)").
+fn is_credit_line(text: &str) -> bool {
+    let t = text.trim().trim_matches(|c: char| c == '*' || c == '_');
+    let t = t.strip_prefix('(').unwrap_or(t);
+    if t.starts_with('©') || t.to_ascii_lowercase().starts_with("(c)") {
+        return true;
+    }
+    let lower = t.to_lowercase();
+    CREDIT_WORDS.iter().any(|w| {
+        lower
+            .strip_prefix(w)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
+}
 
 impl<'d, 'i> Extractor<'d, 'i> {
     /// Drop teaser runs, "read also" lines and the headings left with nothing under them.
     pub(super) fn article_boundary(&mut self, article: NodeId) {
+        self.remove_comment_regions(article);
         self.remove_teaser_runs(article);
         self.remove_read_also_lines(article);
+        self.remove_credit_lines(article);
         self.remove_empty_sections(article);
     }
 
@@ -227,6 +291,80 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 eprintln!("read-also line removed: {text:?}");
             }
             self.remove(p);
+        }
+    }
+
+    /// Remove blocks named as comment regions (readers' comments, the reply form, a
+    /// comment system's frame) that hold little of the article's prose.
+    fn remove_comment_regions(&mut self, article: NodeId) {
+        let total = self.agg_of(article);
+        let mut found = Vec::new();
+        let mut walk = self.dom.descendants(article);
+        while let Some(d) = walk.next() {
+            if !self.dom.is_element(d) {
+                continue;
+            }
+            let a = self.agg_of(d);
+            if a.text * 2 >= total.text || a.good * 2 >= total.good.max(1) {
+                continue;
+            }
+            let (class, ident) = self.dom.class_and_id(d);
+            if is_comment_name(class) || is_comment_name(ident) {
+                found.push(d);
+                walk.skip_subtree(d);
+            }
+        }
+        // Comments that outweigh the post: a discussion the decision missed, whose
+        // replies are its content.
+        let good: u32 = found.iter().map(|&d| self.agg_of(d).good).sum();
+        if good * 2 >= total.good {
+            return;
+        }
+        for d in found {
+            if debug() && self.agg_of(d).text > debug_min() / 4 {
+                eprintln!(
+                    "comments remove {}.{} text {}",
+                    self.dom.tag_name(d),
+                    names(self.dom, d).trim(),
+                    self.agg_of(d).text
+                );
+            }
+            self.remove(d);
+        }
+    }
+
+    /// Remove short blocks that are a photo credit or a source line on their own.
+    fn remove_credit_lines(&mut self, article: NodeId) {
+        let blocks: Vec<NodeId> = self
+            .dom
+            .descendants(article)
+            .filter(|&d| {
+                matches!(
+                    self.dom.tag(d),
+                    Some(Tag::P | Tag::Div | Tag::Span | Tag::Figcaption | Tag::Small | Tag::Cite)
+                )
+            })
+            .collect();
+        for b in blocks.into_iter().rev() {
+            let a = self.agg_of(b);
+            if a.text == 0 || a.text > CREDIT_MAX || a.block {
+                continue;
+            }
+            // Alone: the only text of its parent block, or a block of its own.
+            if self.dom.is(b, Tag::Span)
+                && self
+                    .dom
+                    .parent(b)
+                    .is_none_or(|p| self.agg_of(p).text > a.text + 2)
+            {
+                continue;
+            }
+            if is_credit_line(&self.dom.text_content(b)) {
+                if debug() {
+                    eprintln!("credit line removed: {:?}", self.dom.text_content(b).trim());
+                }
+                self.remove(b);
+            }
         }
     }
 

@@ -710,3 +710,43 @@ fn escaped_markup_never_reaches_the_markdown() {
     assert!(!md.contains("px.example"), "{md}");
     assert!(md.contains("A story about the harbour"), "{md}");
 }
+
+#[test]
+fn an_article_loses_its_comments_but_a_thread_keeps_its_replies() {
+    let comments: String = (0..3)
+        .map(|i| {
+            format!(
+                "<li class=\"comment\"><div class=\"comment-author\">Reader {i}</div>\
+                 <p>Comment {i}: I read this story about the harbour and I have an opinion, \
+                 which I now share at some length with everyone else.</p></li>"
+            )
+        })
+        .collect();
+    let tail = format!(
+        "<div id=\"comments\"><h3>3 Kommentare</h3><ol class=\"commentlist\">{comments}</ol>\
+         <div id=\"respond\"><h3>Kommentar verfassen</h3></div></div>"
+    );
+    let md = markdown(&news_page(&tail));
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+    assert!(!md.contains("I have an opinion"), "{md}");
+    assert!(!md.contains("Kommentar verfassen"), "{md}");
+    // The same replies on a discussion page are its content.
+    let thread = format!(
+        "<html><body class=\"forum\"><div class=\"thread\"><p>Question: what do you think of \
+         the harbour plan, which the council published on Monday?</p>\
+         <ol class=\"commentlist\">{comments}</ol></div></body></html>"
+    );
+    let md = markdown(&thread);
+    assert!(md.contains("Comment 2: I read this story"), "{md}");
+}
+
+#[test]
+fn credit_lines_standing_alone_leave_an_article_but_captions_stay() {
+    let tail = "<figure><img src=\"/boat.jpg\"><figcaption>The ferry leaves the harbour at \
+        dawn.</figcaption></figure><p>Foto: Hagen Immel</p><p>© AFP / Marco Bertorello</p>";
+    let md = markdown(&news_page(tail));
+    assert!(md.contains("The ferry leaves the harbour at dawn."), "{md}");
+    assert!(!md.contains("Hagen Immel"), "{md}");
+    assert!(!md.contains("Bertorello"), "{md}");
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+}
