@@ -96,7 +96,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Whether a block is a teaser: short, and mostly link text, or headed by a link, or
     /// wrapped in one (a card).
     fn is_teaser_item(&self, id: NodeId) -> bool {
-        // Blocks only: links side by side in a sentence are not a run of teasers.
+        // Blocks only: links side by side in a sentence are not a run of teasers (and a
+        // run of bare card links is a listing's, not an article's).
         if !matches!(
             self.dom.tag(id),
             Some(Tag::Li | Tag::Div | Tag::Article | Tag::Section | Tag::Figure | Tag::P)

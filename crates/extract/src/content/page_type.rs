@@ -115,8 +115,17 @@ pub(crate) fn decide(s: &Signals<'_>) -> (PageType, &'static str) {
     }
     // Site software declares `Article` on every page; a run of like items that carries
     // the content, with little prose in it, says more.
-    if s.listing && (!article_declared || s.good * 2 < s.text) {
+    let links = if s.text == 0 {
+        1.0
+    } else {
+        s.link as f32 / s.text as f32
+    };
+    let dated_prose = s.published && s.good >= 500 && links < 0.3;
+    if s.listing && s.good * 2 < s.text {
         return (PageType::Listing, "a run of like items is the content");
+    }
+    if s.listing && !article_declared && !dated_prose {
+        return (PageType::Listing, "a run of like items, undated");
     }
     if article_declared {
         return (PageType::Article, "declared article type");
@@ -127,12 +136,7 @@ pub(crate) fn decide(s: &Signals<'_>) -> (PageType, &'static str) {
     if s.code_blocks >= 2 || s.url_path.is_some_and(|p| DOC_PATH.in_str(p)) {
         return (PageType::Documentation, "code blocks or documentation path");
     }
-    let links = if s.text == 0 {
-        1.0
-    } else {
-        s.link as f32 / s.text as f32
-    };
-    if s.published && s.good >= 500 && links < 0.3 {
+    if dated_prose {
         return (PageType::Article, "dated prose");
     }
     if s.good >= 300 && links < 0.5 {
