@@ -192,12 +192,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             a.card_link * 2 >= a.text || links_only(&k)
                         });
                     // Cards with blurbs only after the story's prose (trailing); inside
-                    // it, only lists of bare links ("read also").
+                    // it, only lists of bare links that interrupt the prose ("read
+                    // also"): the story goes on after them in the same section. A list
+                    // of links that a section is made of (a tutorial's topics, a guide's
+                    // picks) ends at the next heading.
                     let last = run[run.len() - 1];
                     let after = total_good.saturating_sub(
                         before.get(last.index()).copied().unwrap_or(0) + self.agg_of(last).good,
                     );
-                    let placed = after < 200 || run.iter().all(links_only);
+                    let whole = run.len() == kids.len() && p != article;
+                    let container = if whole { p } else { last };
+                    let placed = after < 200
+                        || (run.iter().all(links_only) && self.prose_follows(container));
                     // A run that is most of the content is the content (a listing).
                     if strong
                         && placed
@@ -244,6 +250,27 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     }
                     self.remove(k);
                 }
+            }
+        }
+    }
+
+    /// Whether the next block after `id` (climbing out of blocks it ends) is prose, not
+    /// a heading: the text goes on after it.
+    fn prose_follows(&self, id: NodeId) -> bool {
+        let mut cur = id;
+        loop {
+            match self.dom.next_element_sibling(cur) {
+                Some(n) => {
+                    let a = self.agg_of(n);
+                    return heading_rank(self.dom, n).is_none()
+                        && a.heading == 0
+                        && a.good >= 80
+                        && a.link_density() < 0.3;
+                }
+                None => match self.dom.parent(cur) {
+                    Some(p) if self.dom.is_element(p) => cur = p,
+                    _ => return false,
+                },
             }
         }
     }
