@@ -32,15 +32,31 @@ const CREDIT_MAX: u32 = 90;
 /// `commentlist`, `comments-area`, `respond`, `disqus_thread` (not the state classes an
 /// article element carries: `no-comments`, `comments-open`).
 fn is_comment_name(s: &str) -> bool {
+    // Most names say nothing of comments: one case-insensitive scan first.
+    if !contains_ci(s, b"comment") && !contains_ci(s, b"disqus") && !contains_ci(s, b"respond") {
+        return false;
+    }
     s.split_ascii_whitespace().any(|t| {
-        let t = t.to_ascii_lowercase();
-        (t.contains("comment") || t.contains("disqus") || t == "respond")
-            && !t.contains("commentary")
-            && !matches!(
-                t.as_str(),
-                "no-comments" | "comments-open" | "comments-closed" | "has-comments"
-            )
+        (contains_ci(t, b"comment")
+            || contains_ci(t, b"disqus")
+            || t.eq_ignore_ascii_case("respond"))
+            && !contains_ci(t, b"commentary")
+            && ![
+                "no-comments",
+                "comments-open",
+                "comments-closed",
+                "has-comments",
+            ]
+            .iter()
+            .any(|x| t.eq_ignore_ascii_case(x))
     })
+}
+
+/// Whether `hay` contains the lowercase ASCII `needle`, ignoring ASCII case.
+fn contains_ci(hay: &str, needle: &[u8]) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Words that open a credit line (lowercase), followed by `:` or a space.
@@ -147,22 +163,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
             .filter(|&p| self.dom.is_element(p) && self.within[p.index()] & IN_CODE == 0)
             .collect();
         // Prose (characters) before each node in document order: what follows a run.
-        let mut before = vec![0u32; self.dom.len()];
-        let mut acc = 0u32;
-        for d in self.dom.descendants(article) {
-            if let Some(b) = before.get_mut(d.index()) {
-                *b = acc;
-            }
-            if self.dom.is_text(d) {
-                acc = acc.saturating_add(self.agg_of(d).good);
-            }
-        }
+        // Worked out when a page first has a run to judge (most have none).
+        let mut before: Vec<u32> = Vec::new();
         let mut runs: Vec<Vec<NodeId>> = Vec::new();
+        let mut kids: Vec<NodeId> = Vec::new();
         for p in parents {
-            let kids: Vec<NodeId> = self.dom.element_children(p).collect();
-            if kids.len() < 2 {
+            if self.dom.element_children(p).nth(1).is_none() {
                 continue;
             }
+            kids.clear();
+            kids.extend(self.dom.element_children(p));
             let mut i = 0;
             while i < kids.len() {
                 let key = (
@@ -192,12 +202,30 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             a.card_link * 2 >= a.text || links_only(&k)
                         });
                     // Cards with blurbs only after the story's prose (trailing); inside
-                    // it, only lists of bare links ("read also").
+                    // it, only lists of bare links that interrupt the prose ("read
+                    // also"): the story goes on after them in the same section. A list
+                    // of links that a section is made of (a tutorial's topics, a guide's
+                    // picks) ends at the next heading.
                     let last = run[run.len() - 1];
+                    if before.is_empty() {
+                        before = vec![0u32; self.dom.len()];
+                        let mut acc = 0u32;
+                        for d in self.dom.descendants(article) {
+                            if let Some(b) = before.get_mut(d.index()) {
+                                *b = acc;
+                            }
+                            if self.dom.is_text(d) {
+                                acc = acc.saturating_add(self.agg_of(d).good);
+                            }
+                        }
+                    }
                     let after = total_good.saturating_sub(
                         before.get(last.index()).copied().unwrap_or(0) + self.agg_of(last).good,
                     );
-                    let placed = after < 200 || run.iter().all(links_only);
+                    let whole = run.len() == kids.len() && p != article;
+                    let container = if whole { p } else { last };
+                    let placed = after < 200
+                        || (run.iter().all(links_only) && self.prose_follows(container));
                     // A run that is most of the content is the content (a listing).
                     if strong
                         && placed
@@ -248,6 +276,27 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
     }
 
+    /// Whether the next block after `id` (climbing out of blocks it ends) is prose, not
+    /// a heading: the text goes on after it.
+    fn prose_follows(&self, id: NodeId) -> bool {
+        let mut cur = id;
+        loop {
+            match self.dom.next_element_sibling(cur) {
+                Some(n) => {
+                    let a = self.agg_of(n);
+                    return heading_rank(self.dom, n).is_none()
+                        && a.heading == 0
+                        && a.good >= 80
+                        && a.link_density() < 0.3;
+                }
+                None => match self.dom.parent(cur) {
+                    Some(p) if self.dom.is_element(p) => cur = p,
+                    _ => return false,
+                },
+            }
+        }
+    }
+
     /// Remove paragraphs that are a short label and one link to another page, the link
     /// being most of the text: a pointer to another story inside the body.
     fn remove_read_also_lines(&mut self, article: NodeId) {
@@ -261,12 +310,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if a.text == 0 || a.text > 300 || a.block || a.img > 0 {
                 continue;
             }
-            let links: Vec<NodeId> = self
-                .dom
-                .descendants(p)
-                .filter(|&d| self.dom.is(d, Tag::A))
-                .collect();
-            let [link] = links[..] else {
+            let mut links = self.dom.descendants(p).filter(|&d| self.dom.is(d, Tag::A));
+            let (Some(link), None) = (links.next(), links.next()) else {
                 continue;
             };
             let l = self.agg_of(link);

@@ -452,10 +452,22 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         self.remove_duplicates(article);
-        // Headings that look like boilerplate; empty paragraphs.
+        // Headings that look like boilerplate; empty paragraphs; markup that reached the
+        // page as text (an escaped tracking pixel), unless in code.
         let ids: Vec<NodeId> = self.dom.descendants(article).collect();
         for id in ids.into_iter().rev() {
             match self.dom.tag(id) {
+                None if self
+                    .dom
+                    .text(id)
+                    .is_some_and(|t| t.len() < 4096 && crate::tagtext::is_tag_text(t))
+                    && !self
+                        .dom
+                        .ancestors(id)
+                        .any(|a| matches!(self.dom.tag(a), Some(Tag::Pre | Tag::Code))) =>
+                {
+                    self.remove(id)
+                }
                 Some(Tag::H1 | Tag::H2)
                     if self.memo.class_weight(self.dom, id, self.flags) < 0.0 =>
                 {
@@ -468,21 +480,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     }
                 }
                 _ => {}
-            }
-        }
-        // Markup that reached the page as text (an escaped tracking pixel).
-        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
-        for id in ids {
-            if self
-                .dom
-                .text(id)
-                .is_some_and(|t| t.len() < 4096 && crate::tagtext::is_tag_text(t))
-                && !self
-                    .dom
-                    .ancestors(id)
-                    .any(|a| matches!(self.dom.tag(a), Some(Tag::Pre | Tag::Code)))
-            {
-                self.remove(id);
             }
         }
         // Control labels go last: the cleaning rules above read link density with them.
