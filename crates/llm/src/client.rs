@@ -237,12 +237,13 @@ impl LlmClient {
     /// chunks is asked chunk by chunk, then the partial answers are combined.
     pub async fn answer(&self, markdown: &str, question: &str) -> Result<TextAnswer, LlmError> {
         let map = format!(
-            "Answer the question using only the web page content. If the content does not contain the answer, reply exactly {NOT_FOUND}.\n\nQuestion: {question}"
+            "Answer the question using only the web page content. If the content does not contain the answer, reply exactly {NOT_FOUND}."
         );
         let reduce = format!(
             "These are partial answers to one question, each from a part of the same web page. Combine them into one answer to the question.\n\nQuestion: {question}"
         );
-        self.text_task(markdown, &map, &reduce).await
+        let ask = format!("\n\nQuestion: {question}");
+        self.text_task(markdown, &map, &ask, &reduce).await
     }
 
     /// A short summary of the page (Firecrawl's `summary` format). Long pages are
@@ -251,6 +252,7 @@ impl LlmClient {
         self.text_task(
             markdown,
             "Summarize the web page content in a few sentences.",
+            "",
             "These are summaries of consecutive parts of one web page. Write one summary of the whole page in a few sentences.",
         )
         .await
@@ -260,6 +262,7 @@ impl LlmClient {
         &self,
         markdown: &str,
         map_task: &str,
+        after_page: &str,
         reduce_task: &str,
     ) -> Result<TextAnswer, LlmError> {
         let deadline = Instant::now() + self.inner.cfg.total_timeout;
@@ -270,7 +273,9 @@ impl LlmClient {
             let per_request = &per_request;
             let messages = vec![
                 Message::system(map_task.to_owned()),
-                Message::user(format!("<page>\n{chunk}\n</page>")),
+                Message::user(format!(
+                    "Web page content:\n<page>\n{chunk}\n</page>{after_page}"
+                )),
             ];
             async move {
                 let _permit = per_request
