@@ -247,9 +247,10 @@ fn llm_extraction(
     if let Some(path) = &args.json_schema {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let schema: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| usage(format!("{}: not JSON: {e}", path.display())))?;
-        instruction = instruction.with_schema(schema);
+        // As written: the property order steers the model.
+        instruction = instruction
+            .with_schema_json(&text)
+            .map_err(|e| usage(format!("{}: {e}", path.display())))?;
     }
     let client = gannet_llm::LlmClient::from_env().map_err(|e| usage(e.to_string()))?;
     Ok(Some((client, instruction)))

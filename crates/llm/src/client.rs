@@ -48,6 +48,9 @@ pub struct Instruction {
     /// OpenAI's `strict` flag (its strict mode accepts only a subset of JSON Schema, so it
     /// is off for callers' schemas unless asked; the output is validated here either way).
     pub strict: bool,
+    /// The schema as the caller wrote it: sent as is, so that its property order (which
+    /// steers a small model, and llama.cpp's grammar) survives `serde_json`'s sorted maps.
+    schema_text: Option<String>,
 }
 
 impl Instruction {
@@ -56,12 +59,25 @@ impl Instruction {
             prompt: prompt.into(),
             schema: None,
             strict: false,
+            schema_text: None,
         }
     }
 
+    /// A schema as a value (its properties are sent in `serde_json`'s key order, sorted;
+    /// prefer [`Instruction::with_schema_json`] when the order matters).
     pub fn with_schema(mut self, schema: Value) -> Self {
         self.schema = Some(schema);
+        self.schema_text = None;
         self
+    }
+
+    /// A schema from its JSON text, kept as written (property order included).
+    pub fn with_schema_json(mut self, text: &str) -> Result<Self, LlmError> {
+        let schema: Value = serde_json::from_str(text)
+            .map_err(|e| LlmError::InvalidSchema(format!("not JSON: {e}")))?;
+        self.schema = Some(schema);
+        self.schema_text = Some(text.trim().to_owned());
+        Ok(self)
     }
 }
 
@@ -86,28 +102,12 @@ pub struct TextAnswer {
     pub truncated: bool,
 }
 
+/// The fixed schema of crawl4ai's block mode, as sent (index, tags, content in this order).
+const BLOCK_SCHEMA: &str = r#"{"type":"object","properties":{"blocks":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"},"maxItems":8},"content":{"type":"string"}},"required":["index","tags","content"],"additionalProperties":false}}},"required":["blocks"],"additionalProperties":false}"#;
+
 /// The fixed schema of crawl4ai's block mode: `{blocks: [{index, tags, content}]}`.
 pub fn block_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "blocks": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "index": {"type": "integer"},
-                        "tags": {"type": "array", "items": {"type": "string"}},
-                        "content": {"type": "string"}
-                    },
-                    "required": ["index", "tags", "content"],
-                    "additionalProperties": false
-                }
-            }
-        },
-        "required": ["blocks"],
-        "additionalProperties": false
-    })
+    serde_json::from_str(BLOCK_SCHEMA).unwrap_or(Value::Null)
 }
 
 const EXTRACT_SYSTEM: &str = "You extract information from a web page. Reply with one JSON value that matches the JSON schema, using only facts from the page. Use null or an empty list when the page does not say.";
@@ -160,9 +160,16 @@ impl LlmClient {
         let started = Instant::now();
         let deadline = started + self.inner.cfg.total_timeout;
         let block_mode = instruction.schema.is_none();
-        let (schema, strict) = match instruction.schema {
-            Some(s) => (s, instruction.strict),
-            None => (block_schema(), true),
+        let (schema, schema_text, strict) = match instruction.schema {
+            Some(s) => {
+                let text = match instruction.schema_text {
+                    Some(t) => t,
+                    None => serde_json::to_string(&s)
+                        .map_err(|e| LlmError::InvalidSchema(e.to_string()))?,
+                };
+                (s, text, instruction.strict)
+            }
+            None => (block_schema(), BLOCK_SCHEMA.to_owned(), true),
         };
         let validator = jsonschema::validator_for(&schema)
             .map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
@@ -175,14 +182,14 @@ impl LlmClient {
         } else {
             instruction.prompt
         };
-        let schema_text =
-            serde_json::to_string(&schema).map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
+        let schema_raw = serde_json::value::RawValue::from_string(schema_text.clone())
+            .map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
         let (chunks, truncated) = self.chunks(markdown);
         let n = chunks.len();
         let format = ResponseFormat::JsonSchema {
             json_schema: JsonSchemaFormat {
                 name: if block_mode { "blocks" } else { "extraction" },
-                schema: &schema,
+                schema: &schema_raw,
                 strict,
             },
         };
@@ -230,12 +237,13 @@ impl LlmClient {
     /// chunks is asked chunk by chunk, then the partial answers are combined.
     pub async fn answer(&self, markdown: &str, question: &str) -> Result<TextAnswer, LlmError> {
         let map = format!(
-            "Answer the question using only the web page content. If the content does not contain the answer, reply exactly {NOT_FOUND}.\n\nQuestion: {question}"
+            "Answer the question using only the web page content. If the content does not contain the answer, reply exactly {NOT_FOUND}."
         );
         let reduce = format!(
             "These are partial answers to one question, each from a part of the same web page. Combine them into one answer to the question.\n\nQuestion: {question}"
         );
-        self.text_task(markdown, &map, &reduce).await
+        let ask = format!("\n\nQuestion: {question}");
+        self.text_task(markdown, &map, &ask, &reduce).await
     }
 
     /// A short summary of the page (Firecrawl's `summary` format). Long pages are
@@ -244,6 +252,7 @@ impl LlmClient {
         self.text_task(
             markdown,
             "Summarize the web page content in a few sentences.",
+            "",
             "These are summaries of consecutive parts of one web page. Write one summary of the whole page in a few sentences.",
         )
         .await
@@ -253,6 +262,7 @@ impl LlmClient {
         &self,
         markdown: &str,
         map_task: &str,
+        after_page: &str,
         reduce_task: &str,
     ) -> Result<TextAnswer, LlmError> {
         let deadline = Instant::now() + self.inner.cfg.total_timeout;
@@ -263,7 +273,9 @@ impl LlmClient {
             let per_request = &per_request;
             let messages = vec![
                 Message::system(map_task.to_owned()),
-                Message::user(format!("<page>\n{chunk}\n</page>")),
+                Message::user(format!(
+                    "Web page content:\n<page>\n{chunk}\n</page>{after_page}"
+                )),
             ];
             async move {
                 let _permit = per_request

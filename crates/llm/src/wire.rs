@@ -1,7 +1,6 @@
 //! The OpenAI chat-completions wire format: only the fields gannet sends and reads.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Serialize)]
 pub(crate) struct ChatRequest<'a> {
@@ -51,7 +50,7 @@ pub(crate) enum ResponseFormat<'a> {
 #[derive(Serialize, Clone, Copy)]
 pub(crate) struct JsonSchemaFormat<'a> {
     pub(crate) name: &'a str,
-    pub(crate) schema: &'a Value,
+    pub(crate) schema: &'a serde_json::value::RawValue,
     pub(crate) strict: bool,
 }
 

@@ -75,6 +75,7 @@ pub(crate) async fn start(test: &str) -> Option<LlamaServer> {
         .spawn()
         .expect("spawn llama-server");
     let guard = LlamaServer { child, port, log };
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let started = Instant::now();
     loop {
