@@ -17,6 +17,7 @@
 //! state → every service above          AppState and its FromRef substates
 //! crawl4ai, firecrawl, jobs_api, dashboard → services   the handlers, by dialect
 //! routes → state, handlers             the route table and /openapi.json
+//! mcp → state, services                the MCP tool table and its transports
 //! lib → routes, state, middleware      Server, app()
 //! ```
 //!
@@ -33,6 +34,7 @@ mod firecrawl;
 mod jobs;
 mod jobs_api;
 mod limits;
+mod mcp;
 mod metrics;
 mod middleware;
 mod page;
@@ -144,6 +146,9 @@ pub fn app(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    // MCP (Streamable HTTP): inside the auth, rate-limit, body-cap and metrics layers like
+    // every route; each tool call takes its own route class's slot.
+    router = router.nest_service("/mcp", mcp::http_service(&state));
     router
         .fallback(not_found)
         .layer(from_fn_with_state(
@@ -153,6 +158,33 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.observe(), middleware::observe))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// `gannet mcp`: the MCP tools over stdin/stdout (the protocol owns stdout: nothing else
+/// may write there), in this process with the same page service, browser pool and job
+/// service as `gannet serve` (jobs need `cfg.data_dir`). Returns when the client closes
+/// stdin; then running jobs checkpoint and the browsers close.
+pub async fn serve_mcp_stdio(cfg: ServerConfig) -> Result<(), Error> {
+    use rmcp::ServiceExt;
+    cfg.validate()?;
+    let state = AppState::new(cfg)?;
+    let served = async {
+        mcp::McpServer::new(&state)
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .waiting()
+            .await
+            .map_err(std::io::Error::other)
+    }
+    .await;
+    state.closing.close();
+    state
+        .jobs
+        .wait_idle(std::time::Duration::from_secs(20))
+        .await;
+    state.pages.shutdown().await;
+    served.map(drop).map_err(Error::Mcp)
 }
 
 async fn not_found(req: Request) -> ApiError {
