@@ -11,6 +11,7 @@
 //! metrics → limits                     counters, Prometheus text, recent errors
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
 //! page → config, error, metrics        the page service
+//! sitemap → page                       a site's URLs (links + sitemaps)
 //! jobs → error                         the job store (SQLite)
 //! crawl4ai_model → config, error, page crawl4ai's configs and CrawlResult, no axum
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
@@ -42,6 +43,7 @@ mod ratelimit;
 mod routes;
 mod runner;
 mod shutdown;
+mod sitemap;
 mod state;
 
 use axum::Router;

@@ -264,39 +264,18 @@ async fn crawl_status(s: Services, a: CrawlStatusArgs) -> Result<CallToolResult,
 async fn map(s: Services, a: MapArgs) -> Result<CallToolResult, ApiError> {
     let url = checked_url(&s.pages, &a.url)?;
     let limit = a.limit.unwrap_or(1_000).clamp(1, 100_000) as usize;
-    let search = a.search.to_lowercase();
-    let mut links: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut push = |u: String, links: &mut Vec<String>| {
-        if links.len() < limit && u.to_lowercase().contains(&search) && seen.insert(u.clone()) {
-            links.push(u);
-        }
-    };
-    push(url.to_string(), &mut links);
-    let mut req = PageRequest::new(url.clone(), s.cfg.page_timeout);
-    req.render = Render::Never;
-    if let Ok(p) = get_page(&s.pages, req).await {
-        for l in p.doc.links.iter().filter(|l| l.internal) {
-            push(
-                l.href.split('#').next().unwrap_or_default().to_string(),
-                &mut links,
-            );
-        }
-    }
-    if a.sitemaps && links.len() < limit {
-        let robots = s.pages.fetcher.fetch_robots(&url).await;
-        let mut roots: Vec<url::Url> = robots.sitemaps().to_vec();
-        if roots.is_empty() {
-            roots.push(
-                url.join("/sitemap.xml")
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
-            );
-        }
-        let found = s.pages.fetcher.fetch_sitemaps(&roots, limit).await;
-        for u in found.urls {
-            push(u.loc.to_string(), &mut links);
-        }
-    }
+    let links = crate::sitemap::site_urls(
+        &s.pages,
+        crate::sitemap::SiteMap {
+            url,
+            limit,
+            search: Some(&a.search)
+                .filter(|q| !q.is_empty())
+                .map(String::as_str),
+            sitemaps: a.sitemaps,
+        },
+    )
+    .await?;
     let out = MapOut { url: a.url, links };
     structured(out.links.join("\n"), &out)
 }
