@@ -5,6 +5,7 @@ mod alloc;
 mod crawl_cmd;
 mod extract;
 mod logging;
+mod mcp_cmd;
 mod output;
 mod schema_opt;
 mod scrape;
@@ -32,6 +33,8 @@ enum Command {
     Crawl(crawl_cmd::CrawlArgs),
     /// Run the HTTP service (crawl4ai- and Firecrawl-compatible API).
     Serve(serve_cmd::ServeArgs),
+    /// Serve MCP tools (scrape, crawl, map, …) over stdio to an AI agent host.
+    Mcp(mcp_cmd::McpArgs),
 }
 
 /// A mistake in how the command was called (exit 64, EX_USAGE).
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract::run(args),
         Command::Scrape(args) => scrape_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Mcp(args) => mcp_cmd::run(args),
         Command::Crawl(args) => match crawl_cmd::run(args) {
             Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
             Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),

@@ -147,6 +147,9 @@ pub enum Error {
     /// The HTTP client could not be built (TLS set-up).
     #[error("cannot build the HTTP client")]
     HttpClient(#[source] gannet_fetch::FetchError),
+    /// The MCP session over stdio failed (its handshake, or the transport).
+    #[error("MCP over stdio failed")]
+    Mcp(#[source] std::io::Error),
 }
 
 /// A setting that is refused, with the reason (names the key or the flag).

@@ -413,7 +413,6 @@ pub(crate) async fn cancel(
 /// `POST /v1|v2/map`: the site's URLs from its sitemaps and the links of its start page,
 /// without crawling.
 pub(crate) async fn map(
-    State(cfg): State<Arc<ServerConfig>>,
     State(pages): State<Arc<PageService>>,
     uri: axum::http::Uri,
     body: Body<Value>,
@@ -422,41 +421,17 @@ pub(crate) async fn map(
     let url = parse_url(req["url"].as_str().unwrap_or_default())?;
     pages.check_url(&url).map_err(PageError::into_api)?;
     let limit = req["limit"].as_u64().unwrap_or(5_000).clamp(1, 100_000) as usize;
-    let search = req["search"].as_str().map(str::to_lowercase);
-    let mut links: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut push = |u: String, links: &mut Vec<String>| {
-        if links.len() < limit
-            && search.as_ref().is_none_or(|s| u.to_lowercase().contains(s))
-            && seen.insert(u.clone())
-        {
-            links.push(u);
-        }
-    };
-    push(url.to_string(), &mut links);
-    let page = get_page(&pages, PageRequest::new(url.clone(), cfg.page_timeout)).await;
-    if let Ok(p) = &page {
-        for l in p.doc.links.iter().filter(|l| l.internal) {
-            push(
-                l.href.split('#').next().unwrap_or_default().to_string(),
-                &mut links,
-            );
-        }
-    }
-    if req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true) {
-        let root = url
-            .join("/sitemap.xml")
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let robots = pages.fetcher.fetch_robots(&url).await;
-        let mut roots: Vec<url::Url> = robots.sitemaps().to_vec();
-        if roots.is_empty() {
-            roots.push(root);
-        }
-        let found = pages.fetcher.fetch_sitemaps(&roots, limit).await;
-        for u in found.urls {
-            push(u.loc.to_string(), &mut links);
-        }
-    }
+    let links = crate::sitemap::site_urls(
+        &pages,
+        crate::sitemap::SiteMap {
+            url,
+            limit,
+            search: req["search"].as_str(),
+            sitemaps: req["sitemap"].as_str() != Some("skip")
+                && req["ignoreSitemap"].as_bool() != Some(true),
+        },
+    )
+    .await?;
     if uri.path().starts_with("/v2") {
         let links: Vec<Value> = links.into_iter().map(|u| json!({"url": u})).collect();
         Ok(Json(json!({"success": true, "links": links})))

@@ -11,12 +11,14 @@
 //! metrics → limits                     counters, Prometheus text, recent errors
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
 //! page → config, error, metrics        the page service
+//! sitemap → page                       a site's URLs (links + sitemaps)
 //! jobs → error                         the job store (SQLite)
 //! crawl4ai_model → config, error, page crawl4ai's configs and CrawlResult, no axum
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
 //! state → every service above          AppState and its FromRef substates
 //! crawl4ai, firecrawl, jobs_api, dashboard → services   the handlers, by dialect
 //! routes → state, handlers             the route table and /openapi.json
+//! mcp → state, services                the MCP tool table and its transports
 //! lib → routes, state, middleware      Server, app()
 //! ```
 //!
@@ -33,6 +35,7 @@ mod firecrawl;
 mod jobs;
 mod jobs_api;
 mod limits;
+mod mcp;
 mod metrics;
 mod middleware;
 mod page;
@@ -40,6 +43,7 @@ mod ratelimit;
 mod routes;
 mod runner;
 mod shutdown;
+mod sitemap;
 mod state;
 
 use axum::Router;
@@ -144,6 +148,9 @@ pub fn app(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    // MCP (Streamable HTTP): inside the auth, rate-limit, body-cap and metrics layers like
+    // every route; each tool call takes its own route class's slot.
+    router = router.nest_service("/mcp", mcp::http_service(&state));
     router
         .fallback(not_found)
         .layer(from_fn_with_state(
@@ -153,6 +160,33 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.observe(), middleware::observe))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// `gannet mcp`: the MCP tools over stdin/stdout (the protocol owns stdout: nothing else
+/// may write there), in this process with the same page service, browser pool and job
+/// service as `gannet serve` (jobs need `cfg.data_dir`). Returns when the client closes
+/// stdin; then running jobs checkpoint and the browsers close.
+pub async fn serve_mcp_stdio(cfg: ServerConfig) -> Result<(), Error> {
+    use rmcp::ServiceExt;
+    cfg.validate()?;
+    let state = AppState::new(cfg)?;
+    let served = async {
+        mcp::McpServer::new(&state)
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .waiting()
+            .await
+            .map_err(std::io::Error::other)
+    }
+    .await;
+    state.closing.close();
+    state
+        .jobs
+        .wait_idle(std::time::Duration::from_secs(20))
+        .await;
+    state.pages.shutdown().await;
+    served.map(drop).map_err(Error::Mcp)
 }
 
 async fn not_found(req: Request) -> ApiError {

@@ -151,7 +151,10 @@ impl ClassLimits {
     }
 
     /// A slot of `class` (`None` for unlimited classes), or the 503 to answer with.
-    async fn acquire(&self, class: RouteClass) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    pub(crate) async fn acquire(
+        &self,
+        class: RouteClass,
+    ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
         let c = &self.classes[class.index()];
         let Some(slots) = &c.slots else {
             return Ok(None);
