@@ -187,7 +187,8 @@ impl RedisFrontier {
 
     /// What a (re)starting worker calls first, and what the reaper runs for a dead one:
     /// decides the worker's pending batch (committed stays, anything else is aborted and
-    /// its URLs go back to their queues) and returns the committed checkpoint to cut the
+    /// its URLs go back to their queues), ends the leases the worker still holds (their
+    /// URLs go back, no attempt counted), and returns the committed checkpoint to cut the
     /// worker's sink back to.
     pub async fn recover_worker(&self, worker: &WorkerId) -> Result<WorkerState, FrontierError> {
         let wp = worker_prefix(&self.crawl, worker.as_str());
@@ -217,6 +218,10 @@ impl RedisFrontier {
             if pending > committed {
                 tracing::info!(crawl = %self.crawl, worker = worker.as_str(), batch = pending, "aborted an uncommitted batch; its URLs are queued again");
             }
+        }
+        let returned = self.reclaim_leases(worker).await?;
+        if returned > 0 {
+            tracing::info!(crawl = %self.crawl, worker = worker.as_str(), urls = returned, "ended the leases of an earlier run");
         }
         let checkpoint = u64::try_from(committed)
             .ok()

@@ -10,7 +10,8 @@ use crate::keys::{
 use crate::lua;
 use crate::reply::{self, Hint, array, at, int, string};
 use crate::types::{
-    CachedRobots, ClaimedHost, CrawlSettings, Enqueued, HostKey, Lease, NewUrl, Reaped,
+    CachedRobots, ClaimedHost, ClaimedUrl, CrawlSettings, Enqueued, HostKey, Lease, NewUrl, Reaped,
+    Retried,
 };
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use redis::{Script, Value};
@@ -42,6 +43,9 @@ pub(crate) struct Scripts {
     pub(crate) abort: Script,
     pub(crate) create: Script,
     pub(crate) cursor: Script,
+    pub(crate) take: Script,
+    pub(crate) reclaim: Script,
+    pub(crate) next_ready: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -67,6 +71,9 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     abort: Script::new(lua::ABORT),
     create: Script::new(CREATE),
     cursor: Script::new(CURSOR),
+    take: Script::new(&lua::shard(lua::TAKE)),
+    reclaim: Script::new(&lua::shard(lua::RECLAIM)),
+    next_ready: Script::new(lua::NEXT_READY),
 });
 
 /// Crawl slot: stores the settings unless the crawl exists. ARGV: field, value, ...
@@ -427,39 +434,178 @@ impl RedisFrontier {
         delay: Duration,
         throttle: Option<Duration>,
     ) -> Result<i64, FrontierError> {
-        let shard = shard_of(&lease.host.0);
-        let mut args = Args::default();
-        args.s(&lease.host.0).n(lease.token).n(delay.as_millis());
-        args.n(throttle.map_or(-1, |t| t.as_millis() as i64));
-        let v = self.call(&SCRIPTS.release, shard, &args).await?;
-        let a = array(&v)?;
-        let next = int(at(a, 0)?)?;
-        self.apply_hints(&[reply::hint(shard, at(a, 1)?)?]).await?;
-        if next < 0 {
-            return Err(fenced(lease));
+        let mut next = self
+            .release_all(&[(lease.clone(), delay, throttle)])
+            .await?;
+        match next.pop() {
+            Some(Some(at)) => Ok(at),
+            _ => Err(fenced(lease)),
         }
-        Ok(next)
     }
 
-    /// Gives one URL of the lease back for a later attempt (to the back of its host's
-    /// queue), recording `error`; past the crawl's attempt limit it goes to the dead-letter
-    /// list instead. Returns whether it was dead-lettered.
+    /// [`RedisFrontier::release`] of many leases at once (one script per shard). Returns,
+    /// per lease in order, the host's next allowed time, or `None` if it was fenced.
+    pub async fn release_all(
+        &self,
+        leases: &[(Lease, Duration, Option<Duration>)],
+    ) -> Result<Vec<Option<i64>>, FrontierError> {
+        let mut by_shard: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        for (i, (l, _, _)) in leases.iter().enumerate() {
+            by_shard.entry(shard_of(&l.host.0)).or_default().push(i);
+        }
+        let results = self
+            .fan_out(by_shard.into_iter().collect(), |(shard, idx)| async move {
+                let mut args = Args::default();
+                for &i in &idx {
+                    let (l, delay, throttle) = &leases[i];
+                    args.s(&l.host.0).n(l.token).n(delay.as_millis());
+                    args.n(throttle.map_or(-1, |t| t.as_millis() as i64));
+                }
+                let v = self.call(&SCRIPTS.release, shard, &args).await?;
+                let a = array(&v)?;
+                let next = array(at(a, 0)?)?
+                    .iter()
+                    .map(|n| int(n).map(|n| (n >= 0).then_some(n)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if next.len() != idx.len() {
+                    return Err(FrontierError::reply("release: wrong number of results"));
+                }
+                Ok((
+                    idx.into_iter().zip(next).collect::<Vec<_>>(),
+                    reply::hint(shard, at(a, 1)?)?,
+                ))
+            })
+            .await?;
+        let mut out = vec![None; leases.len()];
+        let mut hints = Vec::new();
+        for (pairs, hint) in results {
+            hints.push(hint);
+            for (i, n) in pairs {
+                out[i] = n;
+            }
+        }
+        self.apply_hints(&hints).await?;
+        Ok(out)
+    }
+
+    /// Takes up to `max` more URLs of a host held under `lease`, oldest first. `Fenced`
+    /// if the lease is no longer ours.
+    pub async fn take(&self, lease: &Lease, max: usize) -> Result<Vec<ClaimedUrl>, FrontierError> {
+        let mut args = Args::default();
+        args.s(&lease.host.0).n(lease.token).n(max.max(1));
+        let v = self
+            .call(&SCRIPTS.take, shard_of(&lease.host.0), &args)
+            .await?;
+        if matches!(v, Value::Int(-1)) {
+            return Err(fenced(lease));
+        }
+        array(&v)?
+            .iter()
+            .map(|r| {
+                let rec = string(r)?;
+                parse_record(&rec)
+                    .ok_or_else(|| FrontierError::reply(format!("bad record `{rec}`")))
+            })
+            .collect()
+    }
+
+    /// Gives one URL of the lease back for a later attempt, recording `error`: it waits
+    /// `delay` (server clock), then goes to the back of its host's queue. Past the crawl's
+    /// attempt limit it goes to the dead-letter list instead.
     pub async fn retry(
         &self,
         lease: &Lease,
         url: &str,
         error: &str,
-    ) -> Result<bool, FrontierError> {
+        delay: Duration,
+    ) -> Result<Retried, FrontierError> {
+        let shard = shard_of(&lease.host.0);
         let mut args = Args::default();
         args.s(&lease.host.0).n(lease.token).s(url).s(clean(error));
-        args.n(self.settings.max_attempts);
-        let v = self
-            .call(&SCRIPTS.retry, shard_of(&lease.host.0), &args)
-            .await?;
-        match int(&v)? {
+        args.n(self.settings.max_attempts).n(delay.as_millis());
+        let v = self.call(&SCRIPTS.retry, shard, &args).await?;
+        let a = array(&v)?;
+        self.apply_hints(&[reply::hint(shard, at(a, 2)?)?]).await?;
+        let attempts = u32::try_from(int(at(a, 1)?)?).unwrap_or(u32::MAX);
+        match int(at(a, 0)?)? {
             -1 => Err(fenced(lease)),
-            d => Ok(d == 1),
+            1 => Ok(Retried::DeadLettered { attempts }),
+            _ => Ok(Retried::Queued { attempts }),
         }
+    }
+
+    /// How long until the earliest due host (zero: one is due now); `None` when no host
+    /// has queued URLs outside a lease.
+    pub async fn next_ready(&self) -> Result<Option<Duration>, FrontierError> {
+        let v = invoke(
+            &mut self.conn.clone(),
+            &SCRIPTS.next_ready,
+            &crawl_prefix(&self.crawl),
+            &Args::default(),
+        )
+        .await?;
+        let ms = int(&v)?;
+        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+
+    /// Stores the crawl's seeds (given back by [`RedisFrontier::seeds`]).
+    pub async fn set_seeds(&self, seeds: &[String]) -> Result<(), FrontierError> {
+        let _: () = redis::cmd("HSET")
+            .arg(format!("{}meta", crawl_prefix(&self.crawl)))
+            .arg("seeds")
+            .arg(seeds.join("\n"))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    /// The crawl's seeds, as stored.
+    pub async fn seeds(&self) -> Result<Vec<String>, FrontierError> {
+        let s: Option<String> = redis::cmd("HGET")
+            .arg(format!("{}meta", crawl_prefix(&self.crawl)))
+            .arg("seeds")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(s.map(|s| {
+            s.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
+    /// Ends every lease `worker` holds (its restart, or a dead worker's recovery): URLs
+    /// go back to their queues, no attempt counted. Returns how many. Visits only the
+    /// shards that hold leases.
+    pub(crate) async fn reclaim_leases(
+        &self,
+        worker: &crate::WorkerId,
+    ) -> Result<u64, FrontierError> {
+        let shards: Vec<String> = redis::cmd("ZRANGE")
+            .arg(format!("{}lidx", crawl_prefix(&self.crawl)))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let shards: Vec<u16> = shards
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .filter(|s| *s < SHARDS)
+            .collect();
+        let results = self
+            .fan_out(shards, |shard| async move {
+                let mut args = Args::default();
+                args.s(worker.as_str());
+                let v = self.call(&SCRIPTS.reclaim, shard, &args).await?;
+                let a = array(&v)?;
+                Ok((int(at(a, 0)?)?, reply::hint(shard, at(a, 1)?)?))
+            })
+            .await?;
+        let n = results.iter().map(|(n, _)| *n as u64).sum();
+        let hints: Vec<Hint> = results.into_iter().map(|(_, h)| h).collect();
+        self.apply_hints(&hints).await?;
+        Ok(n)
     }
 
     /// Holds a host for every worker for `duration` from now (server clock): a

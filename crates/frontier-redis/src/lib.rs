@@ -121,5 +121,5 @@ pub use frontier::RedisFrontier;
 pub use keys::SHARDS;
 pub use types::{
     CachedRobots, Checkpoint, ClaimedHost, ClaimedUrl, CrawlSettings, DeadLetter, Enqueued,
-    Finished, HostKey, Lease, NewUrl, Outcome, Reaped, Stats, WorkerId,
+    Finished, HostKey, Lease, NewUrl, Outcome, Reaped, Retried, Stats, WorkerId,
 };

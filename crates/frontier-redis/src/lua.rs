@@ -31,8 +31,11 @@ local function num(v) return tonumber(v or '0') or 0 end
 local function hint()
   local v = redis.call('INCR', P .. 'ver')
   local r = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
+  local d = redis.call('ZRANGE', P .. 'dl', 0, 0, 'WITHSCORES')
   local l = redis.call('ZRANGE', P .. 'lease', 0, 0, 'WITHSCORES')
-  return {v, r[2] or '-1', l[2] or '-1'}
+  local ready = r[2] or '-1'
+  if d[2] and (ready == '-1' or tonumber(d[2]) < tonumber(ready)) then ready = d[2] end
+  return {v, ready, l[2] or '-1'}
 end
 -- Puts a host with queued URLs back in `ready` unless it is leased.
 local function wake(host, now)
@@ -73,6 +76,17 @@ local function reap(now, max, maxatt)
     wake(host, now)
   end
   return {#hosts, dead}
+end
+-- URLs whose retry delay has passed go back to the back of their host queues (bounded).
+local function undelay(now, max)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'dl', '-inf', now, 'LIMIT', 0, max)
+  for _, m in ipairs(due) do
+    local j = string.find(m, '\t', 1, true)
+    local host = string.sub(m, 1, j - 1)
+    redis.call('RPUSH', P .. 'q:' .. host, string.sub(m, j + 1))
+    redis.call('ZREM', P .. 'dl', m)
+    wake(host, now)
+  end
 end
 "#;
 
@@ -118,7 +132,7 @@ for i = 4, #ARGV, 4 do
       capped = capped + 1
     else
       redis.call('HSET', sk, f, '')
-      redis.call('HINCRBY', hk, 'n', 1)
+      if maxh >= 0 then redis.call('HINCRBY', hk, 'n', 1) end
       redis.call('RPUSH', P .. 'q:' .. host, rec)
       added = added + 1
       if budget > 0 then budget = budget - 1 end
@@ -147,6 +161,7 @@ local worker, maxh, maxu = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease_ms, maxatt, reapmax, rttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
 reap(now, reapmax, maxatt)
+undelay(now, reapmax)
 local out = {}
 local hosts = redis.call('ZRANGEBYSCORE', P .. 'ready', '-inf', now, 'LIMIT', 0, maxh)
 local taken = 0
@@ -196,12 +211,18 @@ pub(crate) const PREPARE: &str = r#"
 local worker, batch = ARGV[1], ARGV[2]
 local tag = worker .. '\t' .. batch .. '\t'
 local out, moved = {}, 0
+local tokens = {}
 for i = 3, #ARGV, 5 do
   local host, tok, url, outcome, reason = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local held = tokens[host]
+  if held == nil then
+    held = redis.call('HGET', P .. 'h:' .. host, 't') or ''
+    tokens[host] = held
+  end
   local prev = redis.call('HGET', P .. 'pp', url)
   if prev and string.sub(prev, 1, #tag) == tag then
     out[#out + 1] = 1
-  elseif redis.call('HGET', P .. 'h:' .. host, 't') == tok then
+  elseif held == tok then
     local fl = P .. 'f:' .. host
     local rec = redis.call('HGET', fl, url)
     if rec and not prev then
@@ -232,14 +253,17 @@ local worker, committed, rest, maxatt = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '
 local all = redis.call('HGETALL', P .. 'pp')
 local done, requeued = 0, 0
 local now = now_ms()
-local counter = {d = 'd', x = 'x', k = 'k'}
+local counts = {d = 0, x = 0, k = 0}
+local gone = {}
 for i = 1, #all, 2 do
   local e = split(all[i + 1], 6)
   if e[1] == worker then
     local b = tonumber(e[2])
     if b <= committed then
-      redis.call('HDEL', P .. 'pp', all[i])
-      redis.call('HINCRBY', P .. 'st', counter[e[3]] or 'x', 1)
+      gone[#gone + 1] = all[i]
+      local c = e[3]
+      if counts[c] == nil then c = 'x' end
+      counts[c] = counts[c] + 1
       if e[5] ~= '' then redis.call('HINCRBY', P .. 'rs', e[5], 1) end
       done = done + 1
     elseif rest then
@@ -250,52 +274,112 @@ for i = 1, #all, 2 do
     end
   end
 end
+for i = 1, #gone, 1000 do
+  redis.call('HDEL', P .. 'pp', unpack(gone, i, math.min(i + 999, #gone)))
+end
+for c, n in pairs(counts) do
+  if n > 0 then redis.call('HINCRBY', P .. 'st', c, n) end
+end
 if done + requeued > 0 then redis.call('HINCRBY', P .. 'st', 'p', -(done + requeued)) end
 return {done, requeued, hint()}
 "#;
 
-/// Ends a lease: URLs still held go back to the queue front (no attempt counted), the host
-/// waits `delay` ms (and any block). ARGV: host, token, delay ms, throttle ms (-1: keep).
-/// Returns the host's next allowed time, or -1 if fenced, and a hint.
+/// Ends leases: URLs still held go back to the queue front (no attempt counted), each host
+/// waits its delay (and any block). ARGV: (host, token, delay ms, throttle ms or -1)*.
+/// Returns {next allowed time or -1 if fenced, per host; hint}.
 pub(crate) const RELEASE: &str = r#"
-local host = ARGV[1]
-local hk = P .. 'h:' .. host
-if redis.call('HGET', hk, 't') ~= ARGV[2] then return {-1, hint()} end
 local now = now_ms()
-local fl = P .. 'f:' .. host
-local recs = redis.call('HVALS', fl)
-for i = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[i]) end
-if #recs > 0 then
-  redis.call('HINCRBY', P .. 'st', 'f', -#recs)
-  redis.call('HINCRBY', P .. 'st', 'q', #recs)
+local out = {}
+for i = 1, #ARGV, 4 do
+  local host = ARGV[i]
+  local hk = P .. 'h:' .. host
+  if redis.call('HGET', hk, 't') ~= ARGV[i + 1] then
+    out[#out + 1] = -1
+  else
+    local fl = P .. 'f:' .. host
+    local recs = redis.call('HVALS', fl)
+    for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
+    if #recs > 0 then
+      redis.call('HINCRBY', P .. 'st', 'f', -#recs)
+      redis.call('HINCRBY', P .. 'st', 'q', #recs)
+      redis.call('DEL', fl)
+    end
+    local nx = now + tonumber(ARGV[i + 2])
+    redis.call('HSET', hk, 'nx', nx)
+    if tonumber(ARGV[i + 3]) >= 0 then redis.call('HSET', hk, 'th', ARGV[i + 3]) end
+    redis.call('HDEL', hk, 't', 'w', 'e')
+    redis.call('ZREM', P .. 'lease', host)
+    wake(host, now)
+    out[#out + 1] = math.max(nx, num(redis.call('HGET', hk, 'b')))
+  end
 end
-redis.call('DEL', fl)
-local nx = now + tonumber(ARGV[3])
-redis.call('HSET', hk, 'nx', nx)
-if tonumber(ARGV[4]) >= 0 then redis.call('HSET', hk, 'th', ARGV[4]) end
-redis.call('HDEL', hk, 't', 'w', 'e')
-redis.call('ZREM', P .. 'lease', host)
-wake(host, now)
-return {math.max(nx, num(redis.call('HGET', hk, 'b'))), hint()}
+return {out, hint()}
 "#;
 
-/// Gives one URL of a lease back for a later attempt (or dead-letters it past the limit).
-/// ARGV: host, token, url, error, max attempts. Returns 0 requeued, 1 dead, -1 fenced.
+/// Gives one URL of a lease back for a later attempt, not before `delay` ms (or
+/// dead-letters it past the limit). ARGV: host, token, url, error, max attempts, delay ms.
+/// Returns {0 requeued / 1 dead / -1 fenced, attempts, hint}.
 pub(crate) const RETRY: &str = r#"
 local host = ARGV[1]
-if redis.call('HGET', P .. 'h:' .. host, 't') ~= ARGV[2] then return -1 end
+if redis.call('HGET', P .. 'h:' .. host, 't') ~= ARGV[2] then return {-1, 0, hint()} end
 local fl = P .. 'f:' .. host
 local rec = redis.call('HGET', fl, ARGV[3])
-if not rec then return -1 end
+if not rec then return {-1, 0, hint()} end
 redis.call('HDEL', fl, ARGV[3])
 redis.call('HINCRBY', P .. 'st', 'f', -1)
+local att = num(split(rec)[1]) + 1
 local dead = requeue(host, rec, ARGV[4], tonumber(ARGV[5]))
 if dead == 0 then
-  -- requeue() put it at the front; a retry goes to the back of the queue.
+  -- requeue() put it at the front; a retry waits its delay, then goes to the back.
   local q = P .. 'q:' .. host
-  redis.call('RPUSH', q, redis.call('LPOP', q))
+  local r = redis.call('LPOP', q)
+  local delay = tonumber(ARGV[6])
+  if delay > 0 then
+    redis.call('ZADD', P .. 'dl', now_ms() + delay, host .. '\t' .. r)
+  else
+    redis.call('RPUSH', q, r)
+  end
 end
-return dead
+return {dead, att, hint()}
+"#;
+
+/// Takes more URLs of a held host. ARGV: host, token, max. Returns {records} or -1 if fenced.
+pub(crate) const TAKE: &str = r#"
+local host = ARGV[1]
+if redis.call('HGET', P .. 'h:' .. host, 't') ~= ARGV[2] then return -1 end
+local recs = redis.call('LPOP', P .. 'q:' .. host, tonumber(ARGV[3]))
+if not recs then return {} end
+local fl = P .. 'f:' .. host
+for _, rec in ipairs(recs) do redis.call('HSET', fl, split(rec)[3], rec) end
+redis.call('HINCRBY', P .. 'st', 'q', -#recs)
+redis.call('HINCRBY', P .. 'st', 'f', #recs)
+return recs
+"#;
+
+/// Ends every lease of one worker in this shard (its restart or clean stop): URLs held go
+/// back to the queue front, no attempt counted, hosts due now. ARGV: worker.
+/// Returns {URLs returned, hint}.
+pub(crate) const RECLAIM: &str = r#"
+local now = now_ms()
+local n = 0
+for _, host in ipairs(redis.call('ZRANGE', P .. 'lease', 0, -1)) do
+  local hk = P .. 'h:' .. host
+  if redis.call('HGET', hk, 'w') == ARGV[1] then
+    local fl = P .. 'f:' .. host
+    local recs = redis.call('HVALS', fl)
+    for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
+    n = n + #recs
+    redis.call('DEL', fl)
+    redis.call('HDEL', hk, 't', 'w', 'e')
+    redis.call('ZREM', P .. 'lease', host)
+    wake(host, now)
+  end
+end
+if n > 0 then
+  redis.call('HINCRBY', P .. 'st', 'f', -n)
+  redis.call('HINCRBY', P .. 'st', 'q', n)
+end
+return {n, hint()}
 "#;
 
 /// Holds a host for every worker until now + ms (Retry-After, 429, 503).
@@ -321,7 +405,9 @@ return 1
 /// Reaps expired leases of this shard. ARGV: max hosts, max attempts.
 /// Returns {hosts reaped, dead-lettered, hint}.
 pub(crate) const REAP: &str = r#"
-local r = reap(now_ms(), tonumber(ARGV[1]), tonumber(ARGV[2]))
+local now = now_ms()
+local r = reap(now, tonumber(ARGV[1]), tonumber(ARGV[2]))
+undelay(now, tonumber(ARGV[1]))
 return {r[1], r[2], hint()}
 "#;
 
@@ -360,6 +446,15 @@ if ARGV[1] == 'idx' and #out < max then
   for _, s in ipairs(more) do if not have[s] then out[#out + 1] = s end end
 end
 return out
+"#;
+
+/// Crawl slot: ms until the earliest shard hint (0: due now), -1 if none.
+pub(crate) const NEXT_READY: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local r = redis.call('ZRANGE', KEYS[1] .. 'idx', 0, 0, 'WITHSCORES')
+if not r[2] then return -1 end
+return math.max(0, tonumber(r[2]) - now)
 "#;
 
 /// Crawl slot: reserves page-limit budget. ARGV: request id, wanted, limit.

@@ -80,6 +80,21 @@ pub struct ClaimedUrl {
     pub last_error: Option<String>,
 }
 
+/// What [`crate::RedisFrontier::retry`] did with a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retried {
+    /// Queued again (after its delay); it was delivered this many times.
+    Queued {
+        /// Deliveries so far.
+        attempts: u32,
+    },
+    /// Delivered too often: moved to the dead letters with its error.
+    DeadLettered {
+        /// Deliveries.
+        attempts: u32,
+    },
+}
+
 /// A cached robots.txt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedRobots {

@@ -4,7 +4,8 @@ mod common;
 
 use common::{RedisServer, cli};
 use gannet_frontier_redis::{
-    CrawlSettings, Finished, FrontierError, HostKey, NewUrl, Outcome, RedisFrontier, WorkerId,
+    CrawlSettings, Finished, FrontierError, HostKey, NewUrl, Outcome, RedisFrontier, Retried,
+    WorkerId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -289,7 +290,8 @@ async fn a_stale_token_is_fenced() {
         Err(FrontierError::Fenced(_))
     ));
     assert!(matches!(
-        f.retry(&old.lease, &old.urls[0].url, "x").await,
+        f.retry(&old.lease, &old.urls[0].url, "x", Duration::ZERO)
+            .await,
         Err(FrontierError::Fenced(_))
     ));
     // w2 completes normally; each URL is done once.
@@ -351,19 +353,32 @@ async fn expired_leases_are_reclaimed_then_dead_lettered() {
     );
     // A URL that always fails through `retry` ends there too, with its last error.
     f.enqueue(&[url(6, 1)]).await.expect("enqueue");
-    let mut dead_lettered = false;
+    let mut outcomes = Vec::new();
     for _ in 0..3 {
         let h = f.claim(&w, 1, 1).await.expect("claim");
         assert_eq!(h.len(), 1);
-        dead_lettered = f
-            .retry(&h[0].lease, &h[0].urls[0].url, "HTTP 500\tboom")
+        outcomes.push(
+            f.retry(
+                &h[0].lease,
+                &h[0].urls[0].url,
+                "HTTP 500\tboom",
+                Duration::ZERO,
+            )
             .await
-            .expect("retry");
+            .expect("retry"),
+        );
         f.release(&h[0].lease, Duration::ZERO, None)
             .await
             .expect("release");
     }
-    assert!(dead_lettered);
+    assert_eq!(
+        outcomes,
+        [
+            Retried::Queued { attempts: 1 },
+            Retried::Queued { attempts: 2 },
+            Retried::DeadLettered { attempts: 3 }
+        ]
+    );
     let stats = f.stats().await.expect("stats");
     assert_eq!((stats.dead, stats.queued, stats.in_flight), (2, 0, 0));
     let dead = f.dead_letters(10).await.expect("dead letters");
@@ -521,10 +536,13 @@ async fn a_crash_between_prepare_and_commit_loses_and_duplicates_nothing() {
         (stats.done, stats.prepared, stats.queued, stats.in_flight),
         (3, 0, 3, 0)
     );
-    // Their hosts are still leased by the crashed run until it releases or they expire;
-    // release them and let another worker finish.
+    // The recovery also ended the crashed run's leases: its hosts are free at once, and
+    // its old tokens are fenced.
     for h in &hosts {
-        let _ = f.release(&h.lease, Duration::ZERO, None).await;
+        assert!(matches!(
+            f.release(&h.lease, Duration::ZERO, None).await,
+            Err(FrontierError::Fenced(_))
+        ));
     }
     let done = drain(&f, &worker("w2"), 0).await;
     let redone: BTreeSet<&str> = second.iter().map(|p| p.url.as_str()).collect();
@@ -625,4 +643,116 @@ async fn state_survives_a_redis_restart_with_aof() {
     assert_eq!(done.len(), 30);
     assert_eq!(f.stats().await.expect("stats").done, 40);
     assert!(cli(redis.port, &["CONFIG", "GET", "appendonly"]).contains("yes"));
+}
+
+#[tokio::test]
+async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
+    let redis = RedisServer::start();
+    let (f, _) = RedisFrontier::create(&redis.url(), "more", settings())
+        .await
+        .expect("create");
+    assert_eq!(f.next_ready().await.expect("next ready"), None);
+    f.set_seeds(&["http://h1.test/".to_string(), "http://h2.test/".to_string()])
+        .await
+        .expect("seeds");
+    let g = RedisFrontier::join(&redis.url(), "more")
+        .await
+        .expect("join");
+    assert_eq!(
+        g.seeds().await.expect("seeds"),
+        ["http://h1.test/", "http://h2.test/"]
+    );
+    f.enqueue(&(0..6).map(|i| url(1, i)).collect::<Vec<_>>())
+        .await
+        .expect("enqueue");
+    assert_eq!(
+        f.next_ready().await.expect("next ready"),
+        Some(Duration::ZERO)
+    );
+    let w = worker("w1");
+    let h = f.claim(&w, 1, 2).await.expect("claim").remove(0);
+    assert_eq!(
+        f.next_ready().await.expect("next ready"),
+        None,
+        "the only host is leased"
+    );
+    // More URLs of the held host.
+    let more = f.take(&h.lease, 2).await.expect("take");
+    let urls: Vec<&str> = more.iter().map(|u| u.url.as_str()).collect();
+    assert_eq!(urls, ["http://h1.test/p/2", "http://h1.test/p/3"]);
+    // A retry with a delay: the URL comes back after it, behind the rest of the queue.
+    let r = f
+        .retry(
+            &h.lease,
+            "http://h1.test/p/0",
+            "timeout",
+            Duration::from_millis(700),
+        )
+        .await
+        .expect("retry");
+    assert_eq!(r, Retried::Queued { attempts: 1 });
+    f.release(&h.lease, Duration::ZERO, None)
+        .await
+        .expect("release");
+    let h = f.claim(&w, 1, 10).await.expect("claim").remove(0);
+    let urls: Vec<&str> = h.urls.iter().map(|u| u.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://h1.test/p/1",
+            "http://h1.test/p/2",
+            "http://h1.test/p/3",
+            "http://h1.test/p/4",
+            "http://h1.test/p/5"
+        ]
+    );
+    let done: Vec<Finished> = h
+        .urls
+        .iter()
+        .map(|u| Finished {
+            lease: h.lease.clone(),
+            url: u.url.clone(),
+            outcome: Outcome::Done,
+        })
+        .collect();
+    f.complete(&w, 0, &done, "c0").await.expect("complete");
+    f.release(&h.lease, Duration::ZERO, None)
+        .await
+        .expect("release");
+    let wait = f
+        .next_ready()
+        .await
+        .expect("next ready")
+        .expect("the retry is pending");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_millis(700),
+        "{wait:?}"
+    );
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    let h = f.claim(&w, 1, 10).await.expect("claim").remove(0);
+    assert_eq!(h.urls.len(), 1);
+    assert_eq!(
+        (
+            h.urls[0].url.as_str(),
+            h.urls[0].attempts,
+            h.urls[0].last_error.as_deref()
+        ),
+        ("http://h1.test/p/0", 1, Some("timeout"))
+    );
+    // The worker restarts: its leases end at once (no wait for expiry), no attempt counted.
+    let state = f.recover_worker(&w).await.expect("recover");
+    assert_eq!(state.next_batch, 1);
+    assert!(matches!(
+        f.renew(&h.lease).await,
+        Err(FrontierError::Fenced(_))
+    ));
+    let h2 = f
+        .claim(&worker("w2"), 1, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    assert_eq!(
+        (h2.urls[0].url.as_str(), h2.urls[0].attempts),
+        ("http://h1.test/p/0", 1)
+    );
 }
