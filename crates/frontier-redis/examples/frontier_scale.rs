@@ -9,8 +9,8 @@
 //! before and after (bytes per queued URL, seen-set included) and the seen-set's own
 //! buckets (`MEMORY USAGE`, bytes per seen URL). Then WORKERS tasks loop for SECONDS:
 //! claim 64 hosts × 32 URLs, enqueue one new same-host link per page (so the frontier keeps
-//! its size and the seen-set grows, as in a crawl), prepare + commit the batch, release
-//! the hosts. Prints one line: size, URLs claimed per second, bytes per URL.
+//! its size and the seen-set grows, as in a crawl), prepare the batch, commit it and
+//! release the hosts (one call per shard). Prints one line: size, URLs claimed per second, bytes per URL.
 
 use gannet_frontier_redis::{
     CrawlSettings, Finished, HostKey, NewUrl, Outcome, RedisFrontier, SHARDS, WorkerId,
@@ -168,13 +168,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 f.enqueue(&links).await?;
-                f.complete(&id, batch, &pages, &batch.to_string()).await?;
-                batch += 1;
+                let prepared = f.prepare(&id, batch, &pages).await?;
                 let leases: Vec<_> = hosts
                     .iter()
                     .map(|h| (h.lease.clone(), Duration::ZERO, None))
                     .collect();
-                f.release_all(&leases).await?;
+                f.commit_and_release(&prepared, &batch.to_string(), &leases)
+                    .await?;
+                batch += 1;
                 claimed.fetch_add(pages.len() as u64, Ordering::Relaxed);
             }
             Ok::<(), gannet_frontier_redis::FrontierError>(())

@@ -5,8 +5,9 @@ use crate::error::FrontierError;
 use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke};
 use crate::keys::{clean, crawl_prefix, shard_of, worker_prefix};
 use crate::reply::{self, array, at, int, string};
-use crate::types::{Checkpoint, Finished, Outcome, WorkerId};
+use crate::types::{Checkpoint, Finished, Lease, Outcome, WorkerId};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Worker slot: dead workers (heartbeat expired), at most ARGV[1].
 const DEAD_WORKERS: &str = r#"
@@ -146,6 +147,19 @@ impl RedisFrontier {
     /// done/failed/skipped in their shards. `Fenced` if a recovery aborted the batch first
     /// (the worker was presumed dead): cut the sink back to the previous checkpoint.
     pub async fn commit(&self, prepared: &Prepared, checkpoint: &str) -> Result<(), FrontierError> {
+        self.commit_and_release(prepared, checkpoint, &[]).await?;
+        Ok(())
+    }
+
+    /// [`RedisFrontier::commit`], then [`RedisFrontier::release_all`] of `releases` in the
+    /// same shard scripts (one call per shard instead of two). The releases happen only if
+    /// the batch commits. Returns the releases' results, as `release_all`.
+    pub async fn commit_and_release(
+        &self,
+        prepared: &Prepared,
+        checkpoint: &str,
+        releases: &[(Lease, Duration, Option<Duration>)],
+    ) -> Result<Vec<Option<i64>>, FrontierError> {
         let wp = worker_prefix(&self.crawl, prepared.worker.as_str());
         let mut args = Args::default();
         args.n(prepared.batch).s(checkpoint);
@@ -158,17 +172,19 @@ impl RedisFrontier {
                 prepared.worker.as_str()
             )));
         }
-        self.resolve(
-            &prepared.worker,
-            prepared.batch as i64,
-            false,
-            &prepared.shards,
-        )
-        .await?;
+        let released = self
+            .resolve(
+                &prepared.worker,
+                prepared.batch as i64,
+                false,
+                &prepared.shards,
+                releases,
+            )
+            .await?;
         let mut args = Args::default();
         args.n(prepared.batch);
         invoke(&mut self.conn.clone(), &SCRIPTS.clear, &wp, &args).await?;
-        Ok(())
+        Ok(released)
     }
 
     /// Phases 1 and 2 without a sink (pages whose output lives elsewhere, tests, benches).
@@ -211,7 +227,7 @@ impl RedisFrontier {
                 .filter_map(|s| s.parse().ok())
                 .filter(|s| *s < crate::keys::SHARDS)
                 .collect();
-            self.resolve(worker, committed, true, &shards).await?;
+            self.resolve(worker, committed, true, &shards, &[]).await?;
             let mut args = Args::default();
             args.n(pending);
             invoke(&mut self.conn.clone(), &SCRIPTS.clear, &wp, &args).await?;
@@ -239,17 +255,47 @@ impl RedisFrontier {
         committed: i64,
         rest: bool,
         shards: &[u16],
-    ) -> Result<(), FrontierError> {
-        let hints = self
-            .fan_out(shards.to_vec(), |shard| async move {
+        releases: &[(Lease, Duration, Option<Duration>)],
+    ) -> Result<Vec<Option<i64>>, FrontierError> {
+        let mut jobs: BTreeMap<u16, Vec<usize>> = shards.iter().map(|s| (*s, Vec::new())).collect();
+        for (i, (l, _, _)) in releases.iter().enumerate() {
+            jobs.entry(shard_of(&l.host.0)).or_default().push(i);
+        }
+        let results = self
+            .fan_out(jobs.into_iter().collect(), |(shard, idx)| async move {
                 let mut args = Args::default();
                 args.s(worker.as_str()).n(committed).n(u8::from(rest));
                 args.n(self.settings.max_attempts);
+                for &i in &idx {
+                    let (l, delay, throttle) = &releases[i];
+                    args.s(&l.host.0).n(l.token).n(delay.as_millis());
+                    args.n(throttle.map_or(-1, |t| t.as_millis() as i64));
+                }
                 let v = self.call(&SCRIPTS.resolve, shard, &args).await?;
-                reply::hint(shard, at(array(&v)?, 2)?)
+                let a = array(&v)?;
+                let next = array(at(a, 3)?)?
+                    .iter()
+                    .map(|n| int(n).map(|n| (n >= 0).then_some(n)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if next.len() != idx.len() {
+                    return Err(FrontierError::reply("resolve: wrong number of releases"));
+                }
+                Ok((
+                    reply::hint(shard, at(a, 2)?)?,
+                    idx.into_iter().zip(next).collect::<Vec<_>>(),
+                ))
             })
             .await?;
-        self.apply_hints(&hints).await
+        let mut out = vec![None; releases.len()];
+        let mut hints = Vec::with_capacity(results.len());
+        for (hint, pairs) in results {
+            hints.push(hint);
+            for (i, n) in pairs {
+                out[i] = n;
+            }
+        }
+        self.apply_hints(&hints).await?;
+        Ok(out)
     }
 
     /// Recovers up to `max` workers whose heartbeat expired. Returns how many.

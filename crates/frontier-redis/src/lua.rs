@@ -77,6 +77,35 @@ local function reap(now, max, maxatt)
   end
   return {#hosts, dead}
 end
+-- Ends the leases given from ARGV[first] on as (host, token, delay ms, throttle ms or -1)*.
+-- Returns per host its next allowed time, or -1 if fenced.
+local function release(first, now)
+  local out = {}
+  for i = first, #ARGV, 4 do
+    local host = ARGV[i]
+    local hk = P .. 'h:' .. host
+    if redis.call('HGET', hk, 't') ~= ARGV[i + 1] then
+      out[#out + 1] = -1
+    else
+      local fl = P .. 'f:' .. host
+      local recs = redis.call('HVALS', fl)
+      for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
+      if #recs > 0 then
+        redis.call('HINCRBY', P .. 'st', 'f', -#recs)
+        redis.call('HINCRBY', P .. 'st', 'q', #recs)
+        redis.call('DEL', fl)
+      end
+      local nx = now + tonumber(ARGV[i + 2])
+      redis.call('HSET', hk, 'nx', nx)
+      if tonumber(ARGV[i + 3]) >= 0 then redis.call('HSET', hk, 'th', ARGV[i + 3]) end
+      redis.call('HDEL', hk, 't', 'w', 'e')
+      redis.call('ZREM', P .. 'lease', host)
+      wake(host, now)
+      out[#out + 1] = math.max(nx, num(redis.call('HGET', hk, 'b')))
+    end
+  end
+  return out
+end
 -- URLs whose retry delay has passed go back to the back of their host queues (bounded).
 local function undelay(now, max)
   local due = redis.call('ZRANGEBYSCORE', P .. 'dl', '-inf', now, 'LIMIT', 0, max)
@@ -247,7 +276,8 @@ return out
 /// Phase 2: resolves a worker's prepared entries of this shard against its decision.
 /// ARGV: worker, last committed batch, requeue the rest (1/0), max attempts.
 /// Entries of batches <= committed become done/failed/skipped; later ones are requeued
-/// (only when told: the worker slot has recorded them as aborted). Returns {done, requeued, hint}.
+/// (only when told: the worker slot has recorded them as aborted). Then ends the leases
+/// given from ARGV[5] on, as RELEASE. Returns {done, requeued, hint, release results}.
 pub(crate) const RESOLVE: &str = r#"
 local worker, committed, rest, maxatt = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
 local all = redis.call('HGETALL', P .. 'pp')
@@ -281,39 +311,15 @@ for c, n in pairs(counts) do
   if n > 0 then redis.call('HINCRBY', P .. 'st', c, n) end
 end
 if done + requeued > 0 then redis.call('HINCRBY', P .. 'st', 'p', -(done + requeued)) end
-return {done, requeued, hint()}
+local released = release(5, now)
+return {done, requeued, hint(), released}
 "#;
 
 /// Ends leases: URLs still held go back to the queue front (no attempt counted), each host
 /// waits its delay (and any block). ARGV: (host, token, delay ms, throttle ms or -1)*.
 /// Returns {next allowed time or -1 if fenced, per host; hint}.
 pub(crate) const RELEASE: &str = r#"
-local now = now_ms()
-local out = {}
-for i = 1, #ARGV, 4 do
-  local host = ARGV[i]
-  local hk = P .. 'h:' .. host
-  if redis.call('HGET', hk, 't') ~= ARGV[i + 1] then
-    out[#out + 1] = -1
-  else
-    local fl = P .. 'f:' .. host
-    local recs = redis.call('HVALS', fl)
-    for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
-    if #recs > 0 then
-      redis.call('HINCRBY', P .. 'st', 'f', -#recs)
-      redis.call('HINCRBY', P .. 'st', 'q', #recs)
-      redis.call('DEL', fl)
-    end
-    local nx = now + tonumber(ARGV[i + 2])
-    redis.call('HSET', hk, 'nx', nx)
-    if tonumber(ARGV[i + 3]) >= 0 then redis.call('HSET', hk, 'th', ARGV[i + 3]) end
-    redis.call('HDEL', hk, 't', 'w', 'e')
-    redis.call('ZREM', P .. 'lease', host)
-    wake(host, now)
-    out[#out + 1] = math.max(nx, num(redis.call('HGET', hk, 'b')))
-  end
-end
-return {out, hint()}
+return {release(1, now_ms()), hint()}
 "#;
 
 /// Gives one URL of a lease back for a later attempt, not before `delay` ms (or

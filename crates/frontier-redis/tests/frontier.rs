@@ -53,19 +53,32 @@ async fn drain(f: &RedisFrontier, w: &WorkerId, first_batch: u64) -> BTreeMap<St
                 });
             }
         }
-        let accepted = f
-            .complete(w, batch, &pages, &format!("pos-{batch}"))
-            .await
-            .expect("complete");
+        // Odd batches: commit, then release each host; even ones: both in one step.
+        let prepared = f.prepare(w, batch, &pages).await.expect("prepare");
+        if batch % 2 == 1 {
+            f.commit(&prepared, &format!("pos-{batch}"))
+                .await
+                .expect("commit");
+            for h in &hosts {
+                f.release(&h.lease, Duration::ZERO, None)
+                    .await
+                    .expect("release");
+            }
+        } else {
+            let leases: Vec<_> = hosts
+                .iter()
+                .map(|h| (h.lease.clone(), Duration::ZERO, None))
+                .collect();
+            let next = f
+                .commit_and_release(&prepared, &format!("pos-{batch}"), &leases)
+                .await
+                .expect("commit and release");
+            assert!(next.iter().all(Option::is_some), "own lease fenced");
+        }
         batch += 1;
-        for (p, ok) in pages.iter().zip(accepted) {
+        for (p, ok) in pages.iter().zip(&prepared.accepted) {
             assert!(ok, "own lease refused: {}", p.url);
             *seen.entry(p.url.clone()).or_insert(0) += 1;
-        }
-        for h in &hosts {
-            f.release(&h.lease, Duration::ZERO, None)
-                .await
-                .expect("release");
         }
     }
     seen
