@@ -90,6 +90,9 @@ local c = redis.call('INCRBY', KEYS[1] .. 'sweep', ARGV[1]) - ARGV[1]
 return c % tonumber(ARGV[2])
 "#;
 
+/// Longest URL, host key or referrer accepted, in bytes.
+pub const MAX_URL_LEN: usize = 8 * 1024;
+
 /// Shards worked on at once by one call.
 const FAN_OUT: usize = 32;
 /// Expired leases one script returns, at most (bounded work per script call).
@@ -196,7 +199,17 @@ impl RedisFrontier {
     /// crawl's slot (exact across shards and workers; see the crate docs).
     pub async fn enqueue(&self, urls: &[NewUrl]) -> Result<Enqueued, FrontierError> {
         let mut by_shard: BTreeMap<u16, Vec<Item>> = BTreeMap::new();
+        let mut invalid = 0;
         for u in urls {
+            let bad = |s: &str| s.len() > MAX_URL_LEN || s.bytes().any(|b| b.is_ascii_control());
+            if bad(&u.url)
+                || bad(&u.host.0)
+                || u.referrer.as_deref().is_some_and(bad)
+                || u.url.is_empty()
+            {
+                invalid += 1;
+                continue;
+            }
             let (bucket, field) = seen_slot(fingerprint(&u.url), self.buckets);
             by_shard.entry(shard_of(&u.host.0)).or_default().push(Item {
                 host: u.host.0.clone(),
@@ -205,13 +218,17 @@ impl RedisFrontier {
                 record: record(&u.url, u.depth, u.referrer.as_deref()),
             });
         }
-        let mut total = Enqueued::default();
+        let mut total = Enqueued {
+            invalid,
+            ..Enqueued::default()
+        };
         let Some(limit) = self.settings.page_limit else {
             let jobs: Vec<(u16, Vec<Item>, i64)> = by_shard
                 .into_iter()
                 .map(|(s, items)| (s, items, -1))
                 .collect();
-            let (sum, _) = self.push(jobs, "").await?;
+            let (mut sum, _) = self.push(jobs, "").await?;
+            sum.invalid = invalid;
             return Ok(sum);
         };
         // Probe first, so that reservations cover only URLs that look new.
@@ -322,6 +339,7 @@ impl RedisFrontier {
                     duplicates: int(at(a, 1)?)? as u64,
                     host_capped: int(at(a, 2)?)? as u64,
                     over_limit: 0,
+                    invalid: 0,
                 };
                 let hint = reply::hint(shard, at(a, 3)?)?;
                 let mut over = Vec::new();

@@ -117,7 +117,7 @@ mod types;
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
 pub use error::FrontierError;
-pub use frontier::RedisFrontier;
+pub use frontier::{MAX_URL_LEN, RedisFrontier};
 pub use keys::SHARDS;
 pub use types::{
     CachedRobots, Checkpoint, ClaimedHost, ClaimedUrl, CrawlSettings, DeadLetter, Enqueued,

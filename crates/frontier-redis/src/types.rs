@@ -151,6 +151,9 @@ pub struct Enqueued {
     pub over_limit: u64,
     /// Refused: the host reached the crawl's per-host limit (a trap guard).
     pub host_capped: u64,
+    /// Refused: a URL, host or referrer with control characters (tabs, newlines: never in
+    /// a canonical URL) or over [`crate::MAX_URL_LEN`] bytes.
+    pub invalid: u64,
 }
 
 /// A worker's committed checkpoint: the last batch that committed and the opaque sink

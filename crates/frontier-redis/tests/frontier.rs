@@ -99,6 +99,16 @@ async fn enqueue_dedups_and_everything_is_fetched_once() {
     assert_eq!((r.added, r.duplicates), (0, 100));
     let stats = f.stats().await.expect("stats");
     assert_eq!((stats.queued, stats.admitted), (200, 200));
+    // Hostile input: control characters, oversized URLs are refused one by one.
+    let mut bad = url(1, 10_000);
+    bad.url.push_str("\tx");
+    let mut long = url(1, 10_001);
+    long.url.push_str(&"a".repeat(10_000));
+    let r = f
+        .enqueue(&[bad, long, url(1, 10_002)])
+        .await
+        .expect("enqueue");
+    assert_eq!((r.added, r.invalid), (1, 2));
 
     // A second handle joins with the id only and sees the same crawl.
     let g = RedisFrontier::join(&redis.url(), "dedup")
@@ -111,12 +121,12 @@ async fn enqueue_dedups_and_everything_is_fetched_once() {
     assert!(!created, "an existing crawl is joined, not replaced");
 
     let done = drain(&g, &worker("w1"), 0).await;
-    assert_eq!(done.len(), 200);
+    assert_eq!(done.len(), 201);
     assert!(done.values().all(|&n| n == 1), "a URL was completed twice");
     let stats = f.stats().await.expect("stats");
     assert_eq!(
         (stats.done, stats.queued, stats.in_flight, stats.prepared),
-        (200, 0, 0, 0)
+        (201, 0, 0, 0)
     );
     assert!(matches!(
         RedisFrontier::join(&redis.url(), "nope").await,
@@ -768,4 +778,30 @@ async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
         (h2.urls[0].url.as_str(), h2.urls[0].attempts),
         ("http://h1.test/p/0", 1)
     );
+}
+
+#[tokio::test]
+async fn a_trap_host_stays_bounded() {
+    let redis = RedisServer::start();
+    let s = CrawlSettings {
+        max_per_host: Some(1000),
+        ..settings()
+    };
+    let (f, _) = RedisFrontier::create(&redis.url(), "trap", s)
+        .await
+        .expect("create");
+    // One host offering 10⁵ distinct URLs (a calendar, a session id in the path...).
+    let mut added = 0;
+    let mut capped = 0;
+    for chunk in (0..100_000).collect::<Vec<usize>>().chunks(10_000) {
+        let urls: Vec<NewUrl> = chunk.iter().map(|&i| url(9, i)).collect();
+        let r = f.enqueue(&urls).await.expect("enqueue");
+        added += r.added;
+        capped += r.host_capped;
+    }
+    assert_eq!((added, capped), (1000, 99_000));
+    // Another host is not affected.
+    let r = f.enqueue(&[url(10, 1)]).await.expect("enqueue");
+    assert_eq!(r.added, 1);
+    assert_eq!(f.stats().await.expect("stats").queued, 1001);
 }
