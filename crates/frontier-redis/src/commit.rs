@@ -59,6 +59,9 @@ pub struct WorkerState {
     pub checkpoint: Option<Checkpoint>,
     /// The batch number to use next.
     pub next_batch: u64,
+    /// URLs that went back to their queues: those of the aborted pending batch and those
+    /// still held under the worker's leases.
+    pub reclaimed: u64,
 }
 
 impl RedisFrontier {
@@ -172,7 +175,7 @@ impl RedisFrontier {
                 prepared.worker.as_str()
             )));
         }
-        let released = self
+        let (_, released) = self
             .resolve(
                 &prepared.worker,
                 prepared.batch as i64,
@@ -221,13 +224,14 @@ impl RedisFrontier {
         let pending = int(at(a, 2)?)?;
         let shards = string(at(a, 3)?)?;
         let aborted = int(at(a, 4)?)?;
+        let mut reclaimed = 0;
         if pending >= 0 {
             let shards: Vec<u16> = shards
                 .split(',')
                 .filter_map(|s| s.parse().ok())
                 .filter(|s| *s < crate::keys::SHARDS)
                 .collect();
-            self.resolve(worker, committed, true, &shards, &[]).await?;
+            reclaimed += self.resolve(worker, committed, true, &shards, &[]).await?.0;
             let mut args = Args::default();
             args.n(pending);
             invoke(&mut self.conn.clone(), &SCRIPTS.clear, &wp, &args).await?;
@@ -236,6 +240,7 @@ impl RedisFrontier {
             }
         }
         let returned = self.reclaim_leases(worker).await?;
+        reclaimed += returned;
         if returned > 0 {
             tracing::info!(crawl = %self.crawl, worker = worker.as_str(), urls = returned, "ended the leases of an earlier run");
         }
@@ -246,6 +251,7 @@ impl RedisFrontier {
         Ok(WorkerState {
             checkpoint,
             next_batch,
+            reclaimed,
         })
     }
 
@@ -256,7 +262,7 @@ impl RedisFrontier {
         rest: bool,
         shards: &[u16],
         releases: &[(Lease, Duration, Option<Duration>)],
-    ) -> Result<Vec<Option<i64>>, FrontierError> {
+    ) -> Result<(u64, Vec<Option<i64>>), FrontierError> {
         let mut jobs: BTreeMap<u16, Vec<usize>> = shards.iter().map(|s| (*s, Vec::new())).collect();
         for (i, (l, _, _)) in releases.iter().enumerate() {
             jobs.entry(shard_of(&l.host.0)).or_default().push(i);
@@ -283,19 +289,22 @@ impl RedisFrontier {
                 Ok((
                     reply::hint(shard, at(a, 2)?)?,
                     idx.into_iter().zip(next).collect::<Vec<_>>(),
+                    u64::try_from(int(at(a, 1)?)?).unwrap_or(0),
                 ))
             })
             .await?;
         let mut out = vec![None; releases.len()];
         let mut hints = Vec::with_capacity(results.len());
-        for (hint, pairs) in results {
+        let mut requeued = 0;
+        for (hint, pairs, n) in results {
             hints.push(hint);
+            requeued += n;
             for (i, n) in pairs {
                 out[i] = n;
             }
         }
         self.apply_hints(&hints).await?;
-        Ok(out)
+        Ok((requeued, out))
     }
 
     /// Recovers up to `max` workers whose heartbeat expired. Returns how many.

@@ -546,8 +546,13 @@ async fn a_crash_between_prepare_and_commit_loses_and_duplicates_nothing() {
     let state = f.recover_worker(&w1).await.expect("recover");
     let ck = state.checkpoint.expect("checkpoint");
     assert_eq!(
-        (ck.batch, ck.position.as_str(), state.next_batch),
-        (0, "offset=300", 2)
+        (
+            ck.batch,
+            ck.position.as_str(),
+            state.next_batch,
+            state.reclaimed
+        ),
+        (0, "offset=300", 2, 3)
     );
     // The dead incarnation's late commit is refused.
     assert!(matches!(
@@ -764,7 +769,7 @@ async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
     );
     // The worker restarts: its leases end at once (no wait for expiry), no attempt counted.
     let state = f.recover_worker(&w).await.expect("recover");
-    assert_eq!(state.next_batch, 1);
+    assert_eq!((state.next_batch, state.reclaimed), (1, 1));
     assert!(matches!(
         f.renew(&h.lease).await,
         Err(FrontierError::Fenced(_))
