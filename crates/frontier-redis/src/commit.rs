@@ -111,6 +111,7 @@ impl RedisFrontier {
                         Outcome::Done => ("d", String::new()),
                         Outcome::Failed(r) => ("x", clean(r)),
                         Outcome::Skipped(r) => ("k", clean(r)),
+                        Outcome::Requeue => ("q", String::new()),
                     };
                     args.s(&p.lease.host.0)
                         .n(p.lease.token)

@@ -373,7 +373,8 @@ impl RedisFrontier {
     }
 
     /// Claims up to about `max_hosts` due hosts (their next allowed fetch time has come,
-    /// nobody holds them), each under a fresh lease with up to `max_urls` of its URLs.
+    /// nobody holds them), each under a fresh lease with up to `max_urls` of its URLs
+    /// (0: none; take them with [`RedisFrontier::take`]).
     /// Expired leases of the shards visited are reaped on the way.
     pub async fn claim(
         &self,
@@ -381,7 +382,7 @@ impl RedisFrontier {
         max_hosts: usize,
         max_urls: usize,
     ) -> Result<Vec<ClaimedHost>, FrontierError> {
-        if max_hosts == 0 || max_urls == 0 {
+        if max_hosts == 0 {
             return Ok(Vec::new());
         }
         let shards = self.due_shards("idx", max_hosts.min(256)).await?;
@@ -633,9 +634,30 @@ impl RedisFrontier {
         host: &HostKey,
         duration: Duration,
     ) -> Result<i64, FrontierError> {
+        self.block_as(host, duration, "").await
+    }
+
+    /// [`RedisFrontier::block_host`] by the holder of `lease` only: `Fenced` if the lease
+    /// is no longer ours.
+    pub async fn block(&self, lease: &Lease, duration: Duration) -> Result<i64, FrontierError> {
+        let until = self
+            .block_as(&lease.host, duration, &lease.token.to_string())
+            .await?;
+        if until < 0 {
+            return Err(fenced(lease));
+        }
+        Ok(until)
+    }
+
+    async fn block_as(
+        &self,
+        host: &HostKey,
+        duration: Duration,
+        token: &str,
+    ) -> Result<i64, FrontierError> {
         let shard = shard_of(&host.0);
         let mut args = Args::default();
-        args.s(&host.0).n(duration.as_millis());
+        args.s(&host.0).n(duration.as_millis()).s(token);
         let v = self.call(&SCRIPTS.block, shard, &args).await?;
         let a = array(&v)?;
         self.apply_hints(&[reply::hint(shard, at(a, 1)?)?]).await?;

@@ -28,7 +28,7 @@
 //!   moves it later for every worker; the AutoThrottle delay and robots.txt (stored only by
 //!   the lease holder, served ≤ 24 h) live in the host's hash.
 //! - **Reap** ([`RedisFrontier::reap`]): in bounded batches (64 hosts per script), expired
-//!   leases return their URLs to the queue front with one more attempt; past
+//!   leases return their URLs to the queue front with one more failed attempt; at
 //!   [`CrawlSettings::max_attempts`] a URL goes to the dead-letter list with its last error.
 //! - **Page limit** ([`CrawlSettings::page_limit`], URLs ever admitted): exact across
 //!   shards and slots. An enqueue probes the seen-set, reserves budget for the URLs that

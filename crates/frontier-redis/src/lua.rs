@@ -46,12 +46,12 @@ local function wake(host, now)
   local at = math.max(num(s[1]), num(s[2]), now or 0)
   redis.call('ZADD', P .. 'ready', 'NX', at, host)
 end
--- A URL handed out and not finished goes back to its queue (front) or, past the
--- attempt limit, to the dead-letter list. Returns 1 if dead-lettered.
+-- A URL handed out and not finished counts a failed attempt and goes back to its queue
+-- (front) or, at the attempt limit, to the dead-letter list. Returns 1 if dead-lettered.
 local function requeue(host, rec, err, maxatt)
   local f = split(rec)
   local att = num(f[1]) + 1
-  if att > maxatt then
+  if att >= maxatt then
     redis.call('RPUSH', P .. 'dead', f[3] .. '\t' .. att .. '\t' .. err .. '\t' .. host)
     redis.call('HINCRBY', P .. 'st', 'z', 1)
     return 1
@@ -177,7 +177,7 @@ end
 if rq ~= '' then
   local memo = added .. '\t' .. dup .. '\t' .. capped
   for _, o in ipairs(over) do memo = memo .. '\t' .. o end
-  redis.call('SET', P .. 'rq:' .. rq, memo, 'EX', 600)
+  redis.call('SET', P .. 'rq:' .. rq, memo, 'EX', 60)
 end
 return {added, dup, capped, hint(), over}
 "#;
@@ -196,8 +196,9 @@ local hosts = redis.call('ZRANGEBYSCORE', P .. 'ready', '-inf', now, 'LIMIT', 0,
 local taken = 0
 for _, host in ipairs(hosts) do
   redis.call('ZREM', P .. 'ready', host)
-  local recs = redis.call('LPOP', P .. 'q:' .. host, maxu)
-  if recs and #recs > 0 then
+  local recs = {}
+  if maxu > 0 then recs = redis.call('LPOP', P .. 'q:' .. host, maxu) or {} end
+  if #recs > 0 or (maxu == 0 and redis.call('LLEN', P .. 'q:' .. host) > 0) then
     local hk = P .. 'h:' .. host
     local tok = redis.call('INCR', P .. 'tok')
     local exp = now + lease_ms
@@ -254,7 +255,14 @@ for i = 3, #ARGV, 5 do
   elseif held == tok then
     local fl = P .. 'f:' .. host
     local rec = redis.call('HGET', fl, url)
-    if rec and not prev then
+    if rec and not prev and outcome == 'q' then
+      -- Cut short (shutdown): back to the queue front, no attempt counted, no record.
+      redis.call('HDEL', fl, url)
+      redis.call('LPUSH', P .. 'q:' .. host, rec)
+      redis.call('HINCRBY', P .. 'st', 'f', -1)
+      redis.call('HINCRBY', P .. 'st', 'q', 1)
+      out[#out + 1] = 1
+    elseif rec and not prev then
       redis.call('HDEL', fl, url)
       redis.call('HSET', P .. 'pp', url, tag .. outcome .. '\t' .. host .. '\t' .. reason .. '\t' .. rec)
       moved = moved + 1
@@ -389,10 +397,11 @@ return {n, hint()}
 "#;
 
 /// Holds a host for every worker until now + ms (Retry-After, 429, 503).
-/// ARGV: host, ms. Returns the block's end.
+/// ARGV: host, ms, token ('': any holder). Returns {the block's end or -1 if fenced, hint}.
 pub(crate) const BLOCK: &str = r#"
 local host = ARGV[1]
 local hk = P .. 'h:' .. host
+if ARGV[3] ~= '' and redis.call('HGET', hk, 't') ~= ARGV[3] then return {-1, hint()} end
 local b = math.max(now_ms() + tonumber(ARGV[2]), num(redis.call('HGET', hk, 'b')))
 redis.call('HSET', hk, 'b', b)
 redis.call('ZADD', P .. 'ready', 'XX', 'GT', b, host)

@@ -127,6 +127,9 @@ pub enum Outcome {
     Failed(String),
     /// Not fetched on purpose (robots.txt, not HTML...), with the reason.
     Skipped(String),
+    /// Cut short (shutdown): back to the front of its host's queue, no attempt counted,
+    /// no record written.
+    Requeue,
 }
 
 /// One finished URL of a completion batch.
@@ -231,7 +234,8 @@ pub struct CrawlSettings {
     pub page_limit: Option<u64>,
     /// Most URLs admitted per host (a trap guard); `None`: no limit.
     pub max_per_host: Option<u64>,
-    /// Deliveries of a URL before it is dead-lettered.
+    /// Failed attempts (expired leases, retries, aborted completions) after which a URL
+    /// is dead-lettered instead of queued again.
     pub max_attempts: u32,
     /// Lease length (renew before it ends).
     pub lease: Duration,

@@ -340,7 +340,7 @@ async fn expired_leases_are_reclaimed_then_dead_lettered() {
     let redis = RedisServer::start();
     let s = CrawlSettings {
         lease: Duration::from_millis(150),
-        max_attempts: 2,
+        max_attempts: 3,
         ..settings()
     };
     let (f, _) = RedisFrontier::create(&redis.url(), "dead", s)
@@ -356,7 +356,7 @@ async fn expired_leases_are_reclaimed_then_dead_lettered() {
         let r = f.reap(16).await.expect("reap");
         assert_eq!(r.leases, 1);
     }
-    // The third delivery would exceed max_attempts = 2: dead-lettered instead.
+    // The third failed delivery reaches max_attempts = 3: dead-lettered instead.
     let h = f.claim(&w, 1, 1).await.expect("claim");
     assert_eq!(h.len(), 1);
     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -767,11 +767,40 @@ async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
         ),
         ("http://h1.test/p/0", 1, Some("timeout"))
     );
+    // Claim without taking, take, put one back (cut short), block under the lease.
+    f.enqueue(&[url(2, 1), url(2, 2)]).await.expect("enqueue");
+    let mut hosts = f.claim(&w, 10, 0).await.expect("claim");
+    assert_eq!(hosts.len(), 1, "h1 is held, h2 is leased without URLs");
+    let hb = hosts.remove(0);
+    assert!(hb.urls.is_empty());
+    let stats = f.stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.in_flight), (2, 1));
+    let t = f.take(&hb.lease, 10).await.expect("take");
+    let back = Finished {
+        lease: hb.lease.clone(),
+        url: t[1].url.clone(),
+        outcome: Outcome::Requeue,
+    };
+    assert_eq!(
+        f.complete(&w, 1, &[back], "c1").await.expect("complete"),
+        [true]
+    );
+    let again = f.take(&hb.lease, 10).await.expect("take");
+    assert_eq!((again.len(), again[0].attempts), (1, 0));
+    let until = f
+        .block(&hb.lease, Duration::from_secs(60))
+        .await
+        .expect("block");
+    assert!(until > hb.lease.expires_ms - 1000);
     // The worker restarts: its leases end at once (no wait for expiry), no attempt counted.
     let state = f.recover_worker(&w).await.expect("recover");
-    assert_eq!((state.next_batch, state.reclaimed), (1, 1));
+    assert_eq!((state.next_batch, state.reclaimed), (2, 3));
     assert!(matches!(
         f.renew(&h.lease).await,
+        Err(FrontierError::Fenced(_))
+    ));
+    assert!(matches!(
+        f.block(&hb.lease, Duration::from_secs(1)).await,
         Err(FrontierError::Fenced(_))
     ));
     let h2 = f
