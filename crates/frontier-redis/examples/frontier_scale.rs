@@ -10,7 +10,10 @@
 //! buckets (`MEMORY USAGE`, bytes per seen URL). Then WORKERS tasks loop for SECONDS:
 //! claim 64 hosts × 32 URLs, enqueue one new same-host link per page (so the frontier keeps
 //! its size and the seen-set grows, as in a crawl), prepare the batch, commit it and
-//! release the hosts (one call per shard). Prints one line: size, URLs claimed per second, bytes per URL.
+//! release the hosts (one call per shard). Three rounds, each after its own anchor (LPUSH
+//! from 4 connections, one command at a time: `redis-benchmark -t lpush -c 4`, 3 s), since
+//! what Redis gets of a shared machine changes by the minute. Prints one line: size,
+//! median URLs claimed per second, the anchor, their ratio, bytes per URL.
 
 use gannet_frontier_redis::{
     CrawlSettings, Finished, HostKey, NewUrl, Outcome, RedisFrontier, SHARDS, WorkerId,
@@ -18,6 +21,49 @@ use gannet_frontier_redis::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// Measuring rounds per size.
+const ROUNDS: u64 = 3;
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The anchor: LPUSH from 4 connections, one command at a time each (redis-benchmark -c 4,
+/// no pipelining), for `time`. Ops/s.
+async fn lpush_anchor(client: &redis::Client, time: Duration) -> Result<f64, redis::RedisError> {
+    let stop = Instant::now() + time;
+    let mut tasks = Vec::new();
+    for c in 0..4 {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < stop {
+                let _: () = redis::cmd("LPUSH")
+                    .arg(format!("anchor:{c}"))
+                    .arg("x")
+                    .query_async(&mut conn)
+                    .await?;
+                n += 1;
+            }
+            let _: () = redis::cmd("DEL")
+                .arg(format!("anchor:{c}"))
+                .query_async(&mut conn)
+                .await?;
+            Ok::<u64, redis::RedisError>(n)
+        }));
+    }
+    let start = Instant::now();
+    let mut n = 0;
+    for t in tasks {
+        n += t
+            .await
+            .map_err(|e| redis::RedisError::from(std::io::Error::other(e)))??;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
 
 /// URLs per host: hosts grow with the frontier, as in a crawl.
 const PER_HOST: u64 = 100;
@@ -133,64 +179,86 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // Claim + complete.
-    let claimed = Arc::new(AtomicU64::new(0));
+    // Claim + complete, in rounds alternating with the anchor (this machine is shared:
+    // what Redis gets of it changes by the minute, so each round has its own anchor).
     let fresh = Arc::new(AtomicU64::new(size));
-    let stop_at = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for w in 0..workers {
-        let (f, claimed, fresh) = (f.clone(), Arc::clone(&claimed), Arc::clone(&fresh));
-        tasks.push(tokio::spawn(async move {
-            let id = WorkerId::new(&format!("bench-{w}"))?;
-            let mut batch = f.recover_worker(&id).await?.next_batch;
-            while Instant::now() < stop_at {
-                let hosts = f.claim(&id, 64, 32).await?;
-                if hosts.is_empty() {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                    continue;
-                }
-                let mut pages = Vec::new();
-                let mut links = Vec::new();
-                for h in &hosts {
-                    for u in &h.urls {
-                        pages.push(Finished {
-                            lease: h.lease.clone(),
-                            url: u.url.clone(),
-                            outcome: Outcome::Done,
-                        });
-                        let n = fresh.fetch_add(1, Ordering::Relaxed);
-                        links.push(NewUrl {
-                            url: format!("{}/page/{n}", h.lease.host.0),
-                            host: h.lease.host.clone(),
-                            depth: u.depth + 1,
-                            referrer: None,
-                        });
+    let mut batches = vec![0u64; workers];
+    let mut rates = Vec::new();
+    let mut anchors = Vec::new();
+    let mut ratios = Vec::new();
+    let mut total = 0;
+    for _ in 0..ROUNDS {
+        let anchor = lpush_anchor(&client, Duration::from_secs(3)).await?;
+        let claimed = Arc::new(AtomicU64::new(0));
+        let stop_at = Instant::now() + Duration::from_secs(seconds.div_ceil(ROUNDS).max(1));
+        let mut tasks = Vec::new();
+        for (w, first) in batches.iter().enumerate() {
+            let (f, claimed, fresh) = (f.clone(), Arc::clone(&claimed), Arc::clone(&fresh));
+            let first = *first;
+            tasks.push(tokio::spawn(async move {
+                let id = WorkerId::new(&format!("bench-{w}"))?;
+                let mut batch = first.max(f.recover_worker(&id).await?.next_batch);
+                while Instant::now() < stop_at {
+                    let hosts = f.claim(&id, 64, 32).await?;
+                    if hosts.is_empty() {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        continue;
                     }
+                    let mut pages = Vec::new();
+                    let mut links = Vec::new();
+                    for h in &hosts {
+                        for u in &h.urls {
+                            pages.push(Finished {
+                                lease: h.lease.clone(),
+                                url: u.url.clone(),
+                                outcome: Outcome::Done,
+                            });
+                            let n = fresh.fetch_add(1, Ordering::Relaxed);
+                            links.push(NewUrl {
+                                url: format!("{}/page/{n}", h.lease.host.0),
+                                host: h.lease.host.clone(),
+                                depth: u.depth + 1,
+                                referrer: None,
+                            });
+                        }
+                    }
+                    f.enqueue(&links).await?;
+                    let prepared = f.prepare(&id, batch, &pages).await?;
+                    let leases: Vec<_> = hosts
+                        .iter()
+                        .map(|h| (h.lease.clone(), Duration::ZERO, None))
+                        .collect();
+                    f.commit_and_release(&prepared, &batch.to_string(), &leases)
+                        .await?;
+                    batch += 1;
+                    claimed.fetch_add(pages.len() as u64, Ordering::Relaxed);
                 }
-                f.enqueue(&links).await?;
-                let prepared = f.prepare(&id, batch, &pages).await?;
-                let leases: Vec<_> = hosts
-                    .iter()
-                    .map(|h| (h.lease.clone(), Duration::ZERO, None))
-                    .collect();
-                f.commit_and_release(&prepared, &batch.to_string(), &leases)
-                    .await?;
-                batch += 1;
-                claimed.fetch_add(pages.len() as u64, Ordering::Relaxed);
-            }
-            Ok::<(), gannet_frontier_redis::FrontierError>(())
-        }));
+                Ok::<u64, gannet_frontier_redis::FrontierError>(batch)
+            }));
+        }
+        let start = Instant::now();
+        for (w, t) in tasks.into_iter().enumerate() {
+            batches[w] = t.await??;
+        }
+        let n = claimed.load(Ordering::Relaxed);
+        total += n;
+        let rate = n as f64 / start.elapsed().as_secs_f64();
+        rates.push(rate);
+        anchors.push(anchor);
+        ratios.push(rate / anchor);
     }
-    let start = Instant::now();
-    for t in tasks {
-        t.await??;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let n = claimed.load(Ordering::Relaxed);
     println!(
-        "urls={size} claim+complete={:.0} URLs/s ({n} in {secs:.1} s, {workers} workers) fill={:.0} URLs/s \
-         B/queued={:.1} B/seen={:.1} (url {url_len:.0} B, seen buckets {keys}, listpack {listpack})",
-        n as f64 / secs,
+        "urls={size} claim+complete={:.0} URLs/s (median of {ROUNDS} rounds: {}; {total} URLs, {workers} workers) \
+         anchor={:.0} ops/s ratio={:.2} fill={:.0} URLs/s B/queued={:.1} B/seen={:.1} \
+         (url {url_len:.0} B, seen buckets {keys}, listpack {listpack})",
+        median(&rates),
+        rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join("/"),
+        median(&anchors),
+        median(&ratios),
         size as f64 / fill_secs,
         filled.saturating_sub(base) as f64 / size as f64,
         seen_bytes as f64 / size as f64,
