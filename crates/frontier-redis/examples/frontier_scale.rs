@@ -16,7 +16,7 @@
 //! median URLs claimed per second, the anchor, their ratio, bytes per URL.
 
 use gannet_frontier_redis::{
-    CrawlSettings, Finished, HostKey, NewUrl, Outcome, RedisFrontier, SHARDS, WorkerId,
+    CrawlSettings, Finished, HostKey, NewUrl, Outcome, RedisFrontier, Release, SHARDS, WorkerId,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -226,7 +226,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let prepared = f.prepare(&id, batch, &pages).await?;
                     let leases: Vec<_> = hosts
                         .iter()
-                        .map(|h| (h.lease.clone(), Duration::ZERO, None))
+                        .map(|h| Release::new(h.lease.clone(), Duration::ZERO))
                         .collect();
                     f.commit_and_release(&prepared, &batch.to_string(), &leases)
                         .await?;

@@ -2,12 +2,11 @@
 //! crate docs for the protocol and its crash cases).
 
 use crate::error::FrontierError;
-use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke};
+use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke, release_args};
 use crate::keys::{clean, crawl_prefix, shard_of, worker_prefix};
 use crate::reply::{self, array, at, int, string};
-use crate::types::{Checkpoint, Finished, Lease, Outcome, WorkerId};
+use crate::types::{Checkpoint, Finished, Outcome, Release, WorkerId};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Worker slot: dead workers (heartbeat expired), at most ARGV[1].
 const DEAD_WORKERS: &str = r#"
@@ -162,7 +161,7 @@ impl RedisFrontier {
         &self,
         prepared: &Prepared,
         checkpoint: &str,
-        releases: &[(Lease, Duration, Option<Duration>)],
+        releases: &[Release],
     ) -> Result<Vec<Option<i64>>, FrontierError> {
         let wp = worker_prefix(&self.crawl, prepared.worker.as_str());
         let mut args = Args::default();
@@ -262,11 +261,11 @@ impl RedisFrontier {
         committed: i64,
         rest: bool,
         shards: &[u16],
-        releases: &[(Lease, Duration, Option<Duration>)],
+        releases: &[Release],
     ) -> Result<(u64, Vec<Option<i64>>), FrontierError> {
         let mut jobs: BTreeMap<u16, Vec<usize>> = shards.iter().map(|s| (*s, Vec::new())).collect();
-        for (i, (l, _, _)) in releases.iter().enumerate() {
-            jobs.entry(shard_of(&l.host.0)).or_default().push(i);
+        for (i, r) in releases.iter().enumerate() {
+            jobs.entry(shard_of(&r.lease.host.0)).or_default().push(i);
         }
         let results = self
             .fan_out(jobs.into_iter().collect(), |(shard, idx)| async move {
@@ -274,9 +273,7 @@ impl RedisFrontier {
                 args.s(worker.as_str()).n(committed).n(u8::from(rest));
                 args.n(self.settings.max_attempts);
                 for &i in &idx {
-                    let (l, delay, throttle) = &releases[i];
-                    args.s(&l.host.0).n(l.token).n(delay.as_millis());
-                    args.n(throttle.map_or(-1, |t| t.as_millis() as i64));
+                    release_args(&mut args, &releases[i]);
                 }
                 let v = self.call(&SCRIPTS.resolve, shard, &args).await?;
                 let a = array(&v)?;

@@ -11,7 +11,7 @@ use crate::lua;
 use crate::reply::{self, Hint, array, at, int, string};
 use crate::types::{
     CachedRobots, ClaimedHost, ClaimedUrl, CrawlSettings, Enqueued, HostKey, Lease, NewUrl, Reaped,
-    Retried,
+    Release, Retried,
 };
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use redis::{Script, Value};
@@ -453,32 +453,56 @@ impl RedisFrontier {
         delay: Duration,
         throttle: Option<Duration>,
     ) -> Result<i64, FrontierError> {
-        let mut next = self
-            .release_all(&[(lease.clone(), delay, throttle)])
-            .await?;
-        match next.pop() {
+        let r = Release {
+            throttle,
+            ..Release::new(lease.clone(), delay)
+        };
+        self.release_one(r).await
+    }
+
+    /// [`RedisFrontier::release`], but URLs still in flight stay completable under the
+    /// lease, which ends when the last of them is completed (see [`Release::drain`]).
+    pub async fn release_draining(
+        &self,
+        lease: &Lease,
+        delay: Duration,
+        throttle: Option<Duration>,
+    ) -> Result<i64, FrontierError> {
+        self.release_one(Release {
+            lease: lease.clone(),
+            delay,
+            throttle,
+            drain: true,
+        })
+        .await
+    }
+
+    async fn release_one(&self, r: Release) -> Result<i64, FrontierError> {
+        let lease = r.lease.clone();
+        match self.release_all(&[r]).await?.pop() {
             Some(Some(at)) => Ok(at),
-            _ => Err(fenced(lease)),
+            _ => Err(fenced(&lease)),
         }
     }
 
-    /// [`RedisFrontier::release`] of many leases at once (one script per shard). Returns,
-    /// per lease in order, the host's next allowed time, or `None` if it was fenced.
+    /// Ends many leases at once (one script per shard). Returns, per lease in order, the
+    /// host's next allowed time, or `None` if it was fenced.
     pub async fn release_all(
         &self,
-        leases: &[(Lease, Duration, Option<Duration>)],
+        releases: &[Release],
     ) -> Result<Vec<Option<i64>>, FrontierError> {
         let mut by_shard: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-        for (i, (l, _, _)) in leases.iter().enumerate() {
-            by_shard.entry(shard_of(&l.host.0)).or_default().push(i);
+        for (i, r) in releases.iter().enumerate() {
+            by_shard
+                .entry(shard_of(&r.lease.host.0))
+                .or_default()
+                .push(i);
         }
         let results = self
             .fan_out(by_shard.into_iter().collect(), |(shard, idx)| async move {
                 let mut args = Args::default();
                 for &i in &idx {
-                    let (l, delay, throttle) = &leases[i];
-                    args.s(&l.host.0).n(l.token).n(delay.as_millis());
-                    args.n(throttle.map_or(-1, |t| t.as_millis() as i64));
+                    release_args(&mut args, &releases[i]);
                 }
                 let v = self.call(&SCRIPTS.release, shard, &args).await?;
                 let a = array(&v)?;
@@ -495,7 +519,7 @@ impl RedisFrontier {
                 ))
             })
             .await?;
-        let mut out = vec![None; leases.len()];
+        let mut out = vec![None; releases.len()];
         let mut hints = Vec::new();
         for (pairs, hint) in results {
             hints.push(hint);
@@ -816,6 +840,15 @@ struct Item {
     bucket: u16,
     field: [u8; 7],
     record: String,
+}
+
+/// A release's arguments: host, token, delay ms, throttle ms or -1, mode.
+pub(crate) fn release_args(args: &mut Args, r: &Release) {
+    args.s(&r.lease.host.0)
+        .n(r.lease.token)
+        .n(r.delay.as_millis());
+    args.n(r.throttle.map_or(-1, |t| t.as_millis() as i64));
+    args.s(if r.drain { "d" } else { "r" });
 }
 
 pub(crate) fn fenced(lease: &Lease) -> FrontierError {

@@ -121,5 +121,5 @@ pub use frontier::{MAX_URL_LEN, RedisFrontier};
 pub use keys::SHARDS;
 pub use types::{
     CachedRobots, Checkpoint, ClaimedHost, ClaimedUrl, CrawlSettings, DeadLetter, Enqueued,
-    Finished, HostKey, Lease, NewUrl, Outcome, Reaped, Retried, Stats, WorkerId,
+    Finished, HostKey, Lease, NewUrl, Outcome, Reaped, Release, Retried, Stats, WorkerId,
 };

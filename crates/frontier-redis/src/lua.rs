@@ -71,36 +71,54 @@ local function reap(now, max, maxatt)
     for i = #recs, 1, -1 do dead = dead + requeue(host, recs[i], 'lease expired', maxatt) end
     redis.call('HINCRBY', P .. 'st', 'f', -#recs)
     redis.call('DEL', fl)
-    redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e')
+    redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e', 'rel')
     redis.call('ZREM', P .. 'lease', host)
     wake(host, now)
   end
   return {#hosts, dead}
 end
--- Ends the leases given from ARGV[first] on as (host, token, delay ms, throttle ms or -1)*.
--- Returns per host its next allowed time, or -1 if fenced.
+-- Ends a lease for good: the host goes back to `ready` (after its delay).
+local function finish_lease(host, now)
+  redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e', 'rel')
+  redis.call('ZREM', P .. 'lease', host)
+  wake(host, now)
+end
+-- A draining lease (released with URLs still in flight) ends when the last one leaves.
+local function drained(host, now)
+  if redis.call('HEXISTS', P .. 'h:' .. host, 'rel') == 1 and redis.call('EXISTS', P .. 'f:' .. host) == 0 then
+    finish_lease(host, now)
+  end
+end
+-- Ends the leases given from ARGV[first] on as (host, token, delay ms, throttle ms or -1,
+-- mode)*: mode 'r' returns URLs still in flight to the queue front (no attempt counted);
+-- 'd' lets them finish under the lease, which ends when the last one is completed (or
+-- expires). Returns per host its next allowed time, or -1 if fenced.
 local function release(first, now)
   local out = {}
-  for i = first, #ARGV, 4 do
+  for i = first, #ARGV, 5 do
     local host = ARGV[i]
     local hk = P .. 'h:' .. host
     if redis.call('HGET', hk, 't') ~= ARGV[i + 1] then
       out[#out + 1] = -1
     else
       local fl = P .. 'f:' .. host
-      local recs = redis.call('HVALS', fl)
-      for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
-      if #recs > 0 then
-        redis.call('HINCRBY', P .. 'st', 'f', -#recs)
-        redis.call('HINCRBY', P .. 'st', 'q', #recs)
-        redis.call('DEL', fl)
+      if ARGV[i + 4] == 'r' then
+        local recs = redis.call('HVALS', fl)
+        for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
+        if #recs > 0 then
+          redis.call('HINCRBY', P .. 'st', 'f', -#recs)
+          redis.call('HINCRBY', P .. 'st', 'q', #recs)
+          redis.call('DEL', fl)
+        end
       end
       local nx = now + tonumber(ARGV[i + 2])
       redis.call('HSET', hk, 'nx', nx)
       if tonumber(ARGV[i + 3]) >= 0 then redis.call('HSET', hk, 'th', ARGV[i + 3]) end
-      redis.call('HDEL', hk, 't', 'w', 'e')
-      redis.call('ZREM', P .. 'lease', host)
-      wake(host, now)
+      if redis.call('EXISTS', fl) == 1 then
+        redis.call('HSET', hk, 'rel', 1)
+      else
+        finish_lease(host, now)
+      end
       out[#out + 1] = math.max(nx, num(redis.call('HGET', hk, 'b')))
     end
   end
@@ -278,6 +296,8 @@ if moved > 0 then
   redis.call('HINCRBY', P .. 'st', 'f', -moved)
   redis.call('HINCRBY', P .. 'st', 'p', moved)
 end
+local now = now_ms()
+for host, _ in pairs(tokens) do drained(host, now) end
 return out
 "#;
 
@@ -323,8 +343,7 @@ local released = release(5, now)
 return {done, requeued, hint(), released}
 "#;
 
-/// Ends leases: URLs still held go back to the queue front (no attempt counted), each host
-/// waits its delay (and any block). ARGV: (host, token, delay ms, throttle ms or -1)*.
+/// Ends leases (see `release` above). ARGV: (host, token, delay ms, throttle ms or -1, mode)*.
 /// Returns {next allowed time or -1 if fenced, per host; hint}.
 pub(crate) const RELEASE: &str = r#"
 return {release(1, now_ms()), hint()}
@@ -354,6 +373,7 @@ if dead == 0 then
     redis.call('RPUSH', q, r)
   end
 end
+drained(host, now_ms())
 return {dead, att, hint()}
 "#;
 
@@ -384,7 +404,7 @@ for _, host in ipairs(redis.call('ZRANGE', P .. 'lease', 0, -1)) do
     for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
     n = n + #recs
     redis.call('DEL', fl)
-    redis.call('HDEL', hk, 't', 'w', 'e')
+    redis.call('HDEL', hk, 't', 'w', 'e', 'rel')
     redis.call('ZREM', P .. 'lease', host)
     wake(host, now)
   end

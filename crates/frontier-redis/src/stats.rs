@@ -1,11 +1,12 @@
 //! Stats, heartbeats, dead letters.
 
+use crate::conn::Conn;
 use crate::error::FrontierError;
 use crate::frontier::{Args, RedisFrontier, invoke};
-use crate::keys::{SHARDS, crawl_prefix, worker_prefix};
+use crate::keys::{SHARDS, crawl_prefix, shard_prefix, worker_prefix};
 use crate::reply::{array, at, int, string};
 use crate::types::{DeadLetter, HostKey, Stats, WorkerId};
-use redis::Script;
+use redis::{Script, Value};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -38,35 +39,59 @@ static SCRIPTS: LazyLock<[Script; 3]> = LazyLock::new(|| {
     ]
 });
 
+/// One shard's counters: its `st` hash (flat field/value list) and its leased hosts.
+fn shard_stats(kv: &Value, leased: &Value) -> Result<Stats, FrontierError> {
+    let mut s = Stats::default();
+    for pair in array(kv)?.chunks(2) {
+        let [k, v] = pair else { continue };
+        let n = u64::try_from(int(v)?).unwrap_or(0);
+        match string(k)?.as_str() {
+            "q" => s.queued = n,
+            "f" => s.in_flight = n,
+            "p" => s.prepared = n,
+            "d" => s.done = n,
+            "x" => s.failed = n,
+            "k" => s.skipped = n,
+            "z" => s.dead = n,
+            "a" => s.admitted = n,
+            _ => {}
+        }
+    }
+    s.leased_hosts = u64::try_from(int(leased)?).unwrap_or(0);
+    Ok(s)
+}
+
 impl RedisFrontier {
-    /// Counts over the whole crawl: one small script per shard (4,096, 32 at a time), so
-    /// this is for status displays, not for every scheduling step.
+    /// Counts over the whole crawl, summed over the 4,096 shards (16 pipelined round trips
+    /// on one server; one small script per shard, 32 at a time, on a cluster): for status
+    /// displays and end-of-crawl checks, not for every scheduling step.
     pub async fn stats(&self) -> Result<Stats, FrontierError> {
-        let per_shard = self
-            .fan_out((0..SHARDS).collect(), |shard| async move {
+        let per_shard: Vec<Stats> = if let Conn::Single(_) = self.conn {
+            // One server: pipelines of plain commands, 256 shards per round trip.
+            let mut out = Vec::with_capacity(usize::from(SHARDS));
+            for chunk in (0..SHARDS).collect::<Vec<_>>().chunks(256) {
+                let mut pipe = redis::pipe();
+                for &shard in chunk {
+                    let p = shard_prefix(&self.crawl, shard);
+                    pipe.cmd("HGETALL").arg(format!("{p}st"));
+                    pipe.cmd("ZCARD").arg(format!("{p}lease"));
+                }
+                let v: Vec<Value> = pipe.query_async(&mut self.conn.clone()).await?;
+                for pair in v.chunks(2) {
+                    let [kv, leased] = pair else { continue };
+                    out.push(shard_stats(kv, leased)?);
+                }
+            }
+            out
+        } else {
+            // A cluster: pipelines must stay in one slot, so one small script per shard.
+            self.fan_out((0..SHARDS).collect(), |shard| async move {
                 let v = self.call(&SCRIPTS[0], shard, &Args::default()).await?;
                 let a = array(&v)?;
-                let mut s = Stats::default();
-                let kv = array(at(a, 0)?)?;
-                for pair in kv.chunks(2) {
-                    let [k, v] = pair else { continue };
-                    let n = u64::try_from(int(v)?).unwrap_or(0);
-                    match string(k)?.as_str() {
-                        "q" => s.queued = n,
-                        "f" => s.in_flight = n,
-                        "p" => s.prepared = n,
-                        "d" => s.done = n,
-                        "x" => s.failed = n,
-                        "k" => s.skipped = n,
-                        "z" => s.dead = n,
-                        "a" => s.admitted = n,
-                        _ => {}
-                    }
-                }
-                s.leased_hosts = u64::try_from(int(at(a, 1)?)?).unwrap_or(0);
-                Ok(s)
+                shard_stats(at(a, 0)?, at(a, 1)?)
             })
-            .await?;
+            .await?
+        };
         let mut total = Stats::default();
         for s in per_shard {
             total.queued += s.queued;

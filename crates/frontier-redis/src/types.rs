@@ -65,6 +65,34 @@ pub struct Lease {
     pub expires_ms: i64,
 }
 
+/// How to end one lease ([`crate::RedisFrontier::release_all`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The lease to end.
+    pub lease: Lease,
+    /// Politeness: the host is due again this long from now (or later, if blocked).
+    pub delay: Duration,
+    /// The host's AutoThrottle delay to store for its next holder, if any.
+    pub throttle: Option<Duration>,
+    /// `false`: URLs still in flight under the lease go back to the front of the queue
+    /// (no attempt counted). `true`: they stay in flight, completable under the lease, and
+    /// the lease ends when the last of them is completed (or when it expires): for a caller
+    /// that releases a host while its last pages are still being committed.
+    pub drain: bool,
+}
+
+impl Release {
+    /// Ends `lease`; the host is due after `delay`; URLs in flight go back to the queue.
+    pub fn new(lease: Lease, delay: Duration) -> Release {
+        Release {
+            lease,
+            delay,
+            throttle: None,
+            drain: false,
+        }
+    }
+}
+
 /// A URL handed out under a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedUrl {

@@ -4,8 +4,8 @@ mod common;
 
 use common::{RedisServer, cli};
 use gannet_frontier_redis::{
-    CrawlSettings, Finished, FrontierError, HostKey, NewUrl, Outcome, RedisFrontier, Retried,
-    WorkerId,
+    CrawlSettings, Finished, FrontierError, HostKey, NewUrl, Outcome, RedisFrontier, Release,
+    Retried, WorkerId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -67,7 +67,7 @@ async fn drain(f: &RedisFrontier, w: &WorkerId, first_batch: u64) -> BTreeMap<St
         } else {
             let leases: Vec<_> = hosts
                 .iter()
-                .map(|h| (h.lease.clone(), Duration::ZERO, None))
+                .map(|h| Release::new(h.lease.clone(), Duration::ZERO))
                 .collect();
             let next = f
                 .commit_and_release(&prepared, &format!("pos-{batch}"), &leases)
@@ -230,11 +230,11 @@ async fn claim_renew_release_and_politeness() {
         f.complete(&w, 1, &pages, "p1").await.expect("complete"),
         [true, true]
     );
-    // Release with a 600 ms politeness delay: the two unfinished URLs go back to the front.
+    // Release with a 1.5 s politeness delay: the two unfinished URLs go back to the front.
     let next = f
         .release(
             &h.lease,
-            Duration::from_millis(600),
+            Duration::from_millis(1500),
             Some(Duration::from_millis(250)),
         )
         .await
@@ -244,7 +244,7 @@ async fn claim_renew_release_and_politeness() {
         f.claim(&w, 10, 4).await.expect("claim").is_empty(),
         "host claimed before its delay"
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     let again = f.claim(&worker("w2"), 10, 4).await.expect("claim");
     assert_eq!(again.len(), 1);
     assert!(again[0].lease.token > h.lease.token);
@@ -429,7 +429,7 @@ async fn retry_after_blocks_a_host_for_every_worker() {
         .find(|h| h.lease.host.0 == "http://h7.test")
         .expect("h7");
     let until = f
-        .block_host(&h7.lease.host, Duration::from_millis(800))
+        .block_host(&h7.lease.host, Duration::from_millis(2000))
         .await
         .expect("block");
     let pages: Vec<Finished> = hosts
@@ -466,14 +466,14 @@ async fn retry_after_blocks_a_host_for_every_worker() {
             assert_eq!(got[0].lease.host.0, "http://h7.test");
             assert_eq!(got[0].urls.len(), 1);
             assert!(
-                start.elapsed() >= Duration::from_millis(600),
+                start.elapsed() >= Duration::from_millis(1500),
                 "claimed after {:?}",
                 start.elapsed()
             );
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(5),
+            start.elapsed() < Duration::from_secs(10),
             "host never came back"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -714,7 +714,7 @@ async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
             &h.lease,
             "http://h1.test/p/0",
             "timeout",
-            Duration::from_millis(700),
+            Duration::from_millis(2000),
         )
         .await
         .expect("retry");
@@ -753,7 +753,7 @@ async fn take_retry_later_next_ready_seeds_and_reclaim_on_restart() {
         .expect("next ready")
         .expect("the retry is pending");
     assert!(
-        wait > Duration::ZERO && wait <= Duration::from_millis(700),
+        wait > Duration::ZERO && wait <= Duration::from_millis(2000),
         "{wait:?}"
     );
     tokio::time::sleep(wait + Duration::from_millis(50)).await;
@@ -838,4 +838,76 @@ async fn a_trap_host_stays_bounded() {
     let r = f.enqueue(&[url(10, 1)]).await.expect("enqueue");
     assert_eq!(r.added, 1);
     assert_eq!(f.stats().await.expect("stats").queued, 1001);
+}
+
+#[tokio::test]
+async fn a_draining_release_ends_with_its_last_completion() {
+    let redis = RedisServer::start();
+    let s = CrawlSettings {
+        lease: Duration::from_millis(2000),
+        ..settings()
+    };
+    let (f, _) = RedisFrontier::create(&redis.url(), "drain", s)
+        .await
+        .expect("create");
+    f.enqueue(&(0..4).map(|i| url(4, i)).collect::<Vec<_>>())
+        .await
+        .expect("enqueue");
+    let (w, other) = (worker("w"), worker("other"));
+    let h = f.claim(&w, 1, 3).await.expect("claim").remove(0);
+    let page = |i: usize| Finished {
+        lease: h.lease.clone(),
+        url: h.urls[i].url.clone(),
+        outcome: Outcome::Done,
+    };
+    // Released while two pages are still being committed: they stay completable, and
+    // nobody else gets the host meanwhile.
+    f.complete(&w, 0, &[page(0)], "c0").await.expect("complete");
+    f.release_draining(&h.lease, Duration::ZERO, None)
+        .await
+        .expect("release");
+    assert!(f.claim(&other, 1, 10).await.expect("claim").is_empty());
+    assert_eq!(
+        f.complete(&w, 1, &[page(1)], "c1").await.expect("complete"),
+        [true]
+    );
+    assert!(f.claim(&other, 1, 10).await.expect("claim").is_empty());
+    assert_eq!(
+        f.complete(&w, 2, &[page(2)], "c2").await.expect("complete"),
+        [true]
+    );
+    // The last one ended the lease: the host and its last URL are free.
+    let next = f.claim(&other, 1, 10).await.expect("claim");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].urls[0].url, "http://h4.test/p/3");
+    assert!(matches!(
+        f.renew(&h.lease).await,
+        Err(FrontierError::Fenced(_))
+    ));
+    // A draining lease whose holder dies still expires and is reaped.
+    f.enqueue(&[url(4, 9)]).await.expect("enqueue");
+    let done = Finished {
+        lease: next[0].lease.clone(),
+        url: next[0].urls[0].url.clone(),
+        outcome: Outcome::Done,
+    };
+    f.release_draining(&next[0].lease, Duration::ZERO, None)
+        .await
+        .expect("release");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(f.reap(16).await.expect("reap").leases, 1);
+    assert_eq!(
+        f.complete(&other, 0, &[done], "x").await.expect("complete"),
+        [false]
+    );
+    let stats = f.stats().await.expect("stats");
+    assert_eq!(
+        (
+            stats.done,
+            stats.queued,
+            stats.in_flight,
+            stats.leased_hosts
+        ),
+        (3, 2, 0, 0)
+    );
 }
