@@ -280,6 +280,7 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
         .context("starting the async runtime")?;
     let log = args.log_format;
     let quiet = args.quiet;
+    crate::logging::init(log == LogFormat::Json);
     runtime.block_on(async move {
         let crawl = match Crawl::open(config).await {
             Ok(crawl) => crawl,

@@ -4,6 +4,7 @@
 mod alloc;
 mod crawl_cmd;
 mod extract;
+mod logging;
 mod output;
 mod scrape;
 mod scrape_cmd;
@@ -80,6 +81,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(EX_USAGE)
+            } else if let Some(code) = serve_cmd::exit_code(&e) {
+                ExitCode::from(code)
             } else {
                 ExitCode::from(EX_SOFTWARE)
             }

@@ -67,7 +67,7 @@ pub(crate) struct ServeArgs {
 /// The settings: defaults, the file, then the environment and flags.
 fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
     let mut file = match &args.config {
-        Some(path) => FileConfig::load(path).map_err(crate::UsageError)?,
+        Some(path) => FileConfig::load(path).map_err(|e| crate::UsageError(e.to_string()))?,
         None => FileConfig::default(),
     };
     if let Some(listen) = args.listen {
@@ -134,13 +134,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
         print!("{}", shown.to_toml());
         return Ok(true);
     }
-    let cfg = file.into_config().map_err(crate::UsageError)?;
+    let cfg = file
+        .into_config()
+        .map_err(|e| crate::UsageError(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(cfg).await.map_err(crate::UsageError)?;
+        // Start-up errors keep their kind: exit_code picks the exit status from it.
+        let server = Server::bind(cfg).await?;
         let addr = server.local_addr().context("the bound address")?;
         eprintln!("gannet serve: listening on http://{addr}");
         server
@@ -149,5 +152,21 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
             .context("serving")?;
         eprintln!("gannet serve: stopped");
         anyhow::Ok(true)
+    })
+}
+
+/// The exit status of a `gannet serve` start-up error, by its kind (sysexits): a bad
+/// setting is a usage error (64), an address that cannot be bound (in use, no permission)
+/// is the operating system's refusal (71, EX_OSERR), a job store that cannot be opened is
+/// an I/O error (74, EX_IOERR). `None` for other errors.
+pub(crate) fn exit_code(e: &anyhow::Error) -> Option<u8> {
+    let e = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<gannet_server::Error>())?;
+    Some(match e {
+        gannet_server::Error::Config(_) => 64,
+        gannet_server::Error::Bind { .. } => 71,
+        gannet_server::Error::Store(_) => 74,
+        _ => 70,
     })
 }

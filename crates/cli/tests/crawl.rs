@@ -263,3 +263,71 @@ fn sigterm_finishes_in_flight_pages_exits_130_and_resumes() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_complete_once(&site, &out);
 }
+
+/// The engine's events (`tracing`, key/value fields) join the JSON log when `RUST_LOG`
+/// asks for them: every line stays one JSON object, leases and releases name their host
+/// and fencing token. Without `RUST_LOG`, stderr holds only progress and the summary.
+#[test]
+fn rust_log_adds_lease_events_to_the_json_log() {
+    let site = site();
+    let dir = test_dir("tracing");
+    let run = |rust_log: Option<&str>, name: &str| {
+        let out = dir.join(name);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gannet"));
+        command.arg("crawl").args([
+            site.origin().as_str(),
+            "--out",
+            out.to_str().expect("utf-8 path"),
+            "--delay",
+            "0",
+            "--no-sitemaps",
+            "--log-format",
+            "json",
+        ]);
+        match rust_log {
+            Some(filter) => command.env("RUST_LOG", filter),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let output = gannet_testkit::output_within(&mut command, Duration::from_secs(60));
+        let err = stderr(&output);
+        assert!(output.status.success(), "{}: {err}", output.status);
+        let lines: Vec<serde_json::Value> = err
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        (lines, err)
+    };
+
+    let (lines, err) = run(None, "quiet.jsonl");
+    assert!(
+        lines.iter().all(|l| l.get("level").is_none()),
+        "no events by default: {err}"
+    );
+    assert!(lines.iter().any(|l| l["event"] == "summary"), "{err}");
+
+    let (lines, err) = run(Some("gannet_crawl=debug"), "events.jsonl");
+    let events = |message: &str| -> Vec<&serde_json::Value> {
+        lines.iter().filter(|l| l["message"] == message).collect()
+    };
+    let origin = site.origin().as_str().trim_end_matches('/').to_owned();
+    let leased = events("host leased");
+    assert!(!leased.is_empty(), "{err}");
+    for event in &leased {
+        assert_eq!(event["level"], "DEBUG", "{event}");
+        assert_eq!(event["target"], "gannet_crawl::crawl", "{event}");
+        assert_eq!(event["origin"], origin.as_str(), "{event}");
+        assert!(event["token"].as_u64().is_some_and(|t| t > 0), "{event}");
+    }
+    assert!(!events("host released").is_empty(), "{err}");
+    let ended = events("crawl ended");
+    assert_eq!(ended.len(), 1, "{err}");
+    assert_eq!(ended[0]["written"], 3, "{err}");
+    assert_eq!(ended[0]["stop"], "Finished", "{err}");
+    // The summary is still there, and still the last line.
+    assert_eq!(
+        lines.last().map(|l| &l["event"]),
+        Some(&"summary".into()),
+        "{err}"
+    );
+}

@@ -76,3 +76,46 @@ fn file_then_environment_then_flags() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("without a token"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Start-up errors exit by kind (sysexits): a port in use is the operating system's refusal
+/// (71), not a usage error (64); a job store that cannot be opened is an I/O error (74).
+#[test]
+fn start_up_errors_exit_by_kind() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = std::env::temp_dir().join(format!("gannet-serve-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let out = serve(&["--listen", &addr, "--data-dir", data, "-q"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(71), "{err}");
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(err.to_lowercase().contains("in use"), "{err}");
+
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let under_file = file.join("data");
+    let out = serve(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            under_file.to_str().unwrap(),
+            "-q",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{err}");
+    assert!(err.contains("data directory"), "{err}");
+
+    let out = serve(&["--listen", "0.0.0.0:0", "--data-dir", data], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "a bad setting stays a usage error"
+    );
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&dir);
+}

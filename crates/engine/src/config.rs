@@ -2,8 +2,8 @@
 //! default ([`CrawlConfig::new`]).
 
 use gannet_fetch::FetchConfig;
-use gannet_frontier::ScopeConfig;
-use gannet_sink::Format;
+use gannet_frontier::{Checkpoint, FrontierConfig, ScopeConfig, StoreConfig};
+use gannet_sink::{Format, SinkWriter};
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -130,6 +130,21 @@ impl CrawlConfig {
         }
     }
 
+    /// The embedded frontier of this crawl: its state directory, whether it resumes, its
+    /// limits. [`crate::Crawl::open`] builds it.
+    pub fn frontier_config(&self) -> FrontierConfig {
+        FrontierConfig {
+            state_dir: self.state_dir(),
+            resume: self.resume,
+            refresh: self.refresh,
+            store: StoreConfig {
+                max_pages_per_host: self.max_pages_per_host,
+                max_attempts: self.max_attempts.max(1),
+                ..StoreConfig::default()
+            },
+        }
+    }
+
     /// The state directory: `state_dir`, else `<out>.state` beside the output.
     pub fn state_dir(&self) -> PathBuf {
         self.state_dir.clone().unwrap_or_else(|| {
@@ -137,5 +152,22 @@ impl CrawlConfig {
             name.push(".state");
             self.out.with_file_name(name)
         })
+    }
+}
+
+/// Where a crawl's pages go: a format and a path (file, directory or WARC prefix).
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// Output format.
+    pub format: Format,
+    /// Output file (JSONL), directory (Markdown) or file prefix (WARC).
+    pub out: PathBuf,
+}
+
+impl SinkConfig {
+    /// Opens the sink, cut back to `checkpoint` (the position the frontier committed last)
+    /// when there is one.
+    pub fn open(&self, checkpoint: Option<&Checkpoint>) -> std::io::Result<SinkWriter> {
+        SinkWriter::open(self.format, &self.out, checkpoint.map(Checkpoint::as_str))
     }
 }

@@ -8,10 +8,10 @@ use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
 use crate::worker::{self, Job, Shared, Verdict};
 use gannet_fetch::{Fetcher, Robots};
-use gannet_frontier::{Claimed, NewUrl, Scope, canonicalize, origin_key};
+use gannet_frontier::{Claimed, HostKey, HostLease, NewUrl, Scope, canonicalize, origin_key};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use url::Url;
@@ -38,27 +38,28 @@ pub enum StopReason {
 
 enum Event {
     Taken {
-        host: i64,
+        host: HostKey,
         result: Result<Vec<Claimed>, StoreFailure>,
     },
     Robots {
-        host: i64,
+        host: HostKey,
         robots: Arc<Robots>,
     },
     Done {
-        host: i64,
+        host: HostKey,
         started: Instant,
         verdict: Verdict,
     },
     /// A job whose retry delay passed.
     Retry {
-        host: i64,
+        host: HostKey,
         job: Job,
     },
 }
 
 struct Host {
-    origin: String,
+    /// The frontier's lease on the host (its origin, its fencing token).
+    lease: HostLease,
     queue: VecDeque<Job>,
     /// The last take found the host's queue empty (reset when one of its pages finishes).
     exhausted: bool,
@@ -76,7 +77,7 @@ pub(crate) struct Scheduler {
     config: CrawlConfig,
     shared: Arc<Shared>,
     store: StoreHandle,
-    hosts: HashMap<i64, Host>,
+    hosts: HashMap<HostKey, Host>,
     robots_cache: HashMap<String, (Arc<Robots>, Instant)>,
     /// Failed robots.txt fetches per origin in this run.
     robots_failures: HashMap<String, u32>,
@@ -160,11 +161,7 @@ impl Scheduler {
             if self.hosts.is_empty() && self.in_flight == 0 && self.pending == 0 {
                 match self.store.next_ready().await? {
                     None => return Ok(StopReason::Finished),
-                    Some(at_ms) => {
-                        let wait =
-                            Duration::from_millis(u64::try_from(at_ms - now_ms()).unwrap_or(0));
-                        self.next_due_poll = Instant::now() + wait;
-                    }
+                    Some(wait) => self.next_due_poll = Instant::now() + wait,
                 }
             }
             let wake = self.next_wake(deadline);
@@ -210,10 +207,12 @@ impl Scheduler {
         if room == 0 {
             return Ok(());
         }
-        let due = self.store.due_hosts(now_ms(), room).await?;
-        for (id, origin) in due {
+        let due = self.store.due_hosts(room).await?;
+        for lease in due {
+            let id = lease.host;
+            tracing::debug!(origin = %lease.origin, token = lease.lease.token, "host leased");
             let mut host = Host {
-                origin: origin.clone(),
+                lease,
                 queue: VecDeque::new(),
                 exhausted: false,
                 taking: false,
@@ -231,7 +230,7 @@ impl Scheduler {
             };
             if self.config.ignore_robots {
                 host.robots = Some(Arc::new(Robots::allow_all()));
-            } else if let Some((robots, at)) = self.robots_cache.get(&origin)
+            } else if let Some((robots, at)) = self.robots_cache.get(&host.lease.origin)
                 && at.elapsed() < ROBOTS_TTL
             {
                 host.robots = Some(Arc::clone(robots));
@@ -256,7 +255,12 @@ impl Scheduler {
                 if !host.robots_loading {
                     host.robots_loading = true;
                     self.pending += 1;
-                    spawn_robots(&self.shared.fetcher, id, &host.origin, &self.events_tx);
+                    spawn_robots(
+                        &self.shared.fetcher,
+                        id,
+                        &host.lease.origin,
+                        &self.events_tx,
+                    );
                 }
                 continue;
             }
@@ -296,8 +300,9 @@ impl Scheduler {
                 let store = self.store.clone();
                 let events = self.events_tx.clone();
                 let limit = (self.config.per_host * 8).clamp(64, 1024);
+                let lease = host.lease.clone();
                 tokio::spawn(async move {
-                    let result = store.take(id, limit).await;
+                    let result = store.take(lease, limit).await;
                     let _ = events.send(Event::Taken { host: id, result });
                 });
             }
@@ -312,7 +317,9 @@ impl Scheduler {
         }
         for id in release {
             if let Some(host) = self.hosts.remove(&id) {
-                self.store.release(id, instant_to_ms(host.next_at));
+                let after = host.next_at.saturating_duration_since(Instant::now());
+                tracing::debug!(origin = %host.lease.origin, after_ms = after.as_millis() as u64, "host released");
+                self.store.release(host.lease, after);
             }
         }
     }
@@ -333,7 +340,10 @@ impl Scheduler {
                             attempt: 0,
                         }));
                     }
-                    Err(e) => self.fatal = Some(e),
+                    Err(e) => {
+                        tracing::error!(origin = %h.lease.origin, error = %e, "take failed: stopping");
+                        self.fatal = Some(e);
+                    }
                 }
             }
             Event::Robots { host, robots } => {
@@ -349,8 +359,10 @@ impl Scheduler {
                     if self.robots_cache.len() >= ROBOTS_CACHE_MAX {
                         self.robots_cache.clear();
                     }
-                    self.robots_cache
-                        .insert(h.origin.clone(), (Arc::clone(&robots), Instant::now()));
+                    self.robots_cache.insert(
+                        h.lease.origin.clone(),
+                        (Arc::clone(&robots), Instant::now()),
+                    );
                     h.robots = Some(robots);
                 }
             }
@@ -383,6 +395,13 @@ impl Scheduler {
                         // Retry-After is honoured up to max_delay, the longest a host waits
                         // (an hour-long Retry-After would otherwise stall the crawl).
                         let after = after.min(self.config.max_delay);
+                        tracing::debug!(
+                            url = %job.claimed.url,
+                            attempt = job.attempt,
+                            after_ms = after.as_millis() as u64,
+                            host_waits = signal == Signal::Overloaded,
+                            "retry later"
+                        );
                         if signal == Signal::Overloaded {
                             // The whole host waits: Retry-After or the backoff, whichever is longer.
                             h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
@@ -397,7 +416,10 @@ impl Scheduler {
                             });
                         }
                     }
-                    Verdict::Fatal(e) => self.fatal = Some(e),
+                    Verdict::Fatal(e) => {
+                        tracing::error!(error = %e, "crawl store failed: stopping");
+                        self.fatal = Some(e);
+                    }
                 }
             }
             Event::Retry { host, job } => {
@@ -413,19 +435,25 @@ impl Scheduler {
     /// but a transient failure must not end a site's crawl. The host goes back to the
     /// frontier until the next attempt (`robots_retry`, doubling), and only after
     /// `robots_attempts` failures its URLs are skipped. Returns whether it was put back.
-    fn retry_robots_later(&mut self, host: i64) -> bool {
+    fn retry_robots_later(&mut self, host: HostKey) -> bool {
         let Some(h) = self.hosts.get(&host) else {
             return false;
         };
-        let failures = self.robots_failures.entry(h.origin.clone()).or_insert(0);
+        let failures = self
+            .robots_failures
+            .entry(h.lease.origin.clone())
+            .or_insert(0);
         *failures += 1;
-        if *failures >= self.config.robots_attempts.max(1) {
+        let failures = *failures;
+        if failures >= self.config.robots_attempts.max(1) {
             return false;
         }
-        let wait = self.config.robots_retry * 2u32.saturating_pow(*failures - 1);
+        let wait = self.config.robots_retry * 2u32.saturating_pow(failures - 1);
         if let Some(h) = self.hosts.remove(&host) {
             let at = h.next_at.max(Instant::now() + wait);
-            self.store.release(host, instant_to_ms(at));
+            let after = at.saturating_duration_since(Instant::now());
+            tracing::info!(origin = %h.lease.origin, failures, after_s = after.as_secs(), "robots.txt unreachable: host put back");
+            self.store.release(h.lease, after);
         }
         true
     }
@@ -458,7 +486,12 @@ fn apply_crawl_delay(host: &mut Host, robots: &Robots, config: &CrawlConfig) {
     }
 }
 
-fn spawn_robots(fetcher: &Fetcher, host: i64, origin: &str, events: &mpsc::UnboundedSender<Event>) {
+fn spawn_robots(
+    fetcher: &Fetcher,
+    host: HostKey,
+    origin: &str,
+    events: &mpsc::UnboundedSender<Event>,
+) {
     let fetcher = fetcher.clone();
     let events = events.clone();
     let origin = Url::parse(origin).ok();
@@ -532,16 +565,4 @@ pub(crate) async fn sitemap_urls(
         );
     }
     (urls, fetched)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn instant_to_ms(at: Instant) -> i64 {
-    let now = Instant::now();
-    let ahead = at.saturating_duration_since(now);
-    now_ms() + i64::try_from(ahead.as_millis()).unwrap_or(0)
 }

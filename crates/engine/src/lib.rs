@@ -7,7 +7,8 @@
 //!   sink write, then one commit of outcomes + links + sink position
 //! ```
 //!
-//! [`Crawl::open`] prepares a crawl (state directory, frontier, sink, seeds),
+//! [`Crawl::open`] prepares a crawl (the embedded frontier in its state directory, the sink,
+//! the seeds); [`Crawl::builder`] takes any [`gannet_frontier::Frontier`] and sink instead,
 //! [`Crawl::run`] runs it to the end, a limit, or a stop signal, and returns a [`Summary`].
 //! [`Crawl::stats`] gives live counters for progress displays.
 
@@ -19,7 +20,7 @@ mod stats;
 mod store;
 mod worker;
 
-pub use config::{CrawlConfig, RenderPolicy};
+pub use config::{CrawlConfig, RenderPolicy, SinkConfig};
 pub use crawl::StopReason;
 pub use stats::Stats;
 pub use store::StoreFailure;
@@ -29,8 +30,7 @@ use crate::pool::CpuPool;
 use crate::store::StoreHandle;
 use crate::worker::Shared;
 use gannet_fetch::Fetcher;
-use gannet_frontier::{Counts, Frontier, NewUrl, Scope, StoreConfig, canonicalize};
-use gannet_sink::SinkWriter;
+use gannet_frontier::{Counts, Frontier, FrontierError, NewUrl, ResumeState, Scope, canonicalize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,38 +103,65 @@ pub struct Crawl {
 impl Crawl {
     /// Opens the state directory (fresh, or resumed with `config.resume`), the frontier and
     /// the sink, and enqueues the seeds. Must be called inside a tokio runtime.
+    ///
+    /// The same as `Crawl::builder(config).open()`: the embedded frontier in
+    /// [`CrawlConfig::state_dir`] ([`CrawlConfig::frontier_config`]) and the sink of
+    /// `config.out`.
     pub async fn open(config: CrawlConfig) -> Result<Crawl, CrawlError> {
+        Crawl::builder(config).open().await
+    }
+
+    /// A crawl with its parts chosen one by one: a frontier other than the embedded one,
+    /// another sink.
+    pub fn builder(config: CrawlConfig) -> CrawlBuilder {
+        CrawlBuilder {
+            config,
+            frontier: None,
+        }
+    }
+}
+
+/// Assembles a [`Crawl`]: [`Crawl::builder`], then [`CrawlBuilder::frontier`] and
+/// [`CrawlBuilder::sink`] where the defaults do not fit, then [`CrawlBuilder::open`].
+pub struct CrawlBuilder {
+    config: CrawlConfig,
+    frontier: Option<Arc<dyn Frontier>>,
+}
+
+impl CrawlBuilder {
+    /// The frontier to crawl from (default: the embedded one the config describes). With
+    /// `config.resume`, the crawl continues from its [`gannet_frontier::ResumeState`].
+    pub fn frontier(mut self, frontier: Arc<dyn Frontier>) -> CrawlBuilder {
+        self.frontier = Some(frontier);
+        self
+    }
+
+    /// Where the pages go (default: `config.out` in `config.format`).
+    pub fn sink(mut self, sink: SinkConfig) -> CrawlBuilder {
+        self.config.format = sink.format;
+        self.config.out = sink.out;
+        self
+    }
+
+    /// Opens the frontier and the sink, and enqueues the seeds. Must be called inside a
+    /// tokio runtime.
+    pub async fn open(self) -> Result<Crawl, CrawlError> {
+        let config = self.config;
         let state = config.state_dir();
         let io = |what, path: &PathBuf| {
             let path = path.clone();
             move |source| CrawlError::Io { what, path, source }
         };
-        if config.resume {
-            if !state.join("frontier.sqlite").exists() {
-                return Err(CrawlError::Config(format!(
-                    "nothing to resume: {} holds no crawl state (run without --resume first)",
-                    state.display()
-                )));
-            }
-        } else if state.exists() {
-            std::fs::remove_dir_all(&state).map_err(io("removing the old state", &state))?;
-        }
-        std::fs::create_dir_all(&state).map_err(io("creating the state directory", &state))?;
-        let store_config = StoreConfig {
-            max_pages_per_host: config.max_pages_per_host,
-            ..StoreConfig::default()
+        let frontier = match self.frontier {
+            Some(frontier) => frontier,
+            None => Arc::new(config.frontier_config().build().map_err(crawl_error)?),
         };
-        let frontier_err = |e: gannet_frontier::StoreError| StoreFailure::Frontier(e.to_string());
-        let mut frontier = Frontier::open(&state, store_config).map_err(frontier_err)?;
-        let position = if config.resume {
-            frontier.recover().map_err(frontier_err)?;
-            if config.refresh {
-                frontier.requeue_done().map_err(frontier_err)?;
-            }
-            frontier.meta("sink_position").map_err(frontier_err)?
+        let resumed = if config.resume {
+            frontier.resume_state().await.map_err(crawl_error)?
         } else {
-            None
+            ResumeState::default()
         };
+        let checkpoint = resumed.checkpoint;
         // Seeds: given again, or those of the crawl being resumed.
         let mut seeds: Vec<url::Url> = config
             .seeds
@@ -145,30 +172,21 @@ impl Crawl {
         if seeds.is_empty() && config.resume {
             // The frontier file is created before the seeds are stored: a crawl killed in
             // between left a state with nothing in it, which is nothing to resume.
-            let stored = frontier
-                .meta("seeds")
-                .map_err(frontier_err)?
-                .ok_or_else(|| {
-                    CrawlError::Config(format!(
-                        "nothing to resume: {} holds no crawl state (the crawl stopped before \
-                     it started; run without --resume)",
-                        state.display()
-                    ))
-                })?;
-            seeds = stored
-                .lines()
-                .filter_map(gannet_frontier::canonicalize_str)
-                .collect();
+            if resumed.seeds.is_empty() {
+                return Err(CrawlError::Config(format!(
+                    "nothing to resume: {} holds no crawl state (the crawl stopped before it \
+                     started; run without --resume)",
+                    frontier.location()
+                )));
+            }
+            seeds = resumed.seeds;
         }
         if seeds.is_empty() {
             return Err(CrawlError::Config(
                 "no seed URL (give at least one http or https URL)".into(),
             ));
         }
-        let joined: Vec<&str> = seeds.iter().map(url::Url::as_str).collect();
-        frontier
-            .set_meta("seeds", &joined.join("\n"))
-            .map_err(frontier_err)?;
+        frontier.set_seeds(&seeds).await.map_err(crawl_error)?;
         let seed_urls: Vec<NewUrl> = seeds
             .iter()
             .map(|url| NewUrl {
@@ -177,11 +195,24 @@ impl Crawl {
                 referrer: None,
             })
             .collect();
-        frontier.enqueue(&seed_urls).map_err(frontier_err)?;
-        let counts = frontier.counts().map_err(frontier_err)?;
+        let added = frontier.enqueue(&seed_urls).await.map_err(crawl_error)?;
+        let counts = frontier.counts().await.map_err(crawl_error)?;
+        tracing::info!(
+            frontier = %frontier.location(),
+            resume = config.resume,
+            seeds = seeds.len(),
+            new_seeds = added,
+            queued = counts.queued,
+            done = counts.done,
+            "crawl opened"
+        );
 
-        let sink = SinkWriter::open(config.format, &config.out, position.as_deref())
-            .map_err(io("opening the output", &config.out))?;
+        let sink = SinkConfig {
+            format: config.format,
+            out: config.out.clone(),
+        }
+        .open(checkpoint.as_ref())
+        .map_err(io("opening the output", &config.out))?;
         let scope =
             Scope::new(&seeds, &config.scope).map_err(|e| CrawlError::Config(e.to_string()))?;
         let fetcher = Fetcher::new(config.fetch.clone())
@@ -230,7 +261,11 @@ impl Crawl {
                 let (urls, robots) =
                     crawl::sitemap_urls(&shared.fetcher, &seeds, &shared.scope, &config).await;
                 if !urls.is_empty() {
-                    let _ = shared.store.enqueue(urls).await;
+                    let found = urls.len();
+                    match shared.store.enqueue(urls).await {
+                        Ok(added) => tracing::debug!(found, added, "sitemap URLs enqueued"),
+                        Err(e) => tracing::warn!(error = %e, "sitemap URLs not enqueued"),
+                    }
                 }
                 robots
             })
@@ -242,7 +277,9 @@ impl Crawl {
             sitemap_task,
         })
     }
+}
 
+impl Crawl {
     /// Live counters.
     pub fn stats(&self) -> Arc<Stats> {
         Arc::clone(&self.stats)
@@ -281,8 +318,17 @@ impl Crawl {
         }
         let stopped = self.shared.store.stop().await;
         let stop_reason = result?;
-        let (frontier, _) = stopped?;
+        let frontier = stopped?;
         let s = &self.stats;
+        tracing::info!(
+            stop = ?stop_reason,
+            written = Stats::get(&s.written),
+            failed = Stats::get(&s.failed),
+            skipped = Stats::get(&s.skipped),
+            queued = frontier.queued,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "crawl ended"
+        );
         Ok(Summary {
             stop: stop_reason,
             written: Stats::get(&s.written),
@@ -298,5 +344,14 @@ impl Crawl {
             frontier,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// A frontier error as the crawl's: bad settings and unusable paths keep their kinds.
+fn crawl_error(e: FrontierError) -> CrawlError {
+    match e {
+        FrontierError::Config(message) => CrawlError::Config(message),
+        FrontierError::Io { what, path, source } => CrawlError::Io { what, path, source },
+        other => CrawlError::Store(store::failure(other)),
     }
 }

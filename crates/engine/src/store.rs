@@ -1,6 +1,8 @@
-//! The store thread: the one owner of the frontier (SQLite) and the sink.
+//! The store thread: the one owner of the sink, and the one caller of the frontier.
 //!
-//! Async code never touches either: it sends [`Command`]s and awaits replies. Pages are
+//! Async code never touches either: it sends [`Command`]s and awaits replies. The thread
+//! drives the [`Frontier`] trait's futures with the runtime's handle (the embedded
+//! frontier's are ready at once: SQLite runs here, never on the async workers). Pages are
 //! written to the sink as they come and their frontier updates are buffered; a commit
 //! flushes the sink, then applies the buffered updates and the sink's new position in
 //! one SQLite transaction. Commits happen every [`COMMIT_INTERVAL`], every
@@ -9,7 +11,10 @@
 //! still "in flight" in the frontier: a resume cuts the sink back to the committed
 //! position and fetches them again.
 
-use gannet_frontier::{Claimed, CommitBatch, Counts, Frontier, NewUrl, PageUpdate};
+use gannet_frontier::{
+    Checkpoint, Claimed, CommitBatch, Counts, Frontier, FrontierError, HostLease, NewUrl,
+    PageUpdate,
+};
 use gannet_sink::{Prepared, SinkWriter};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
@@ -28,12 +33,15 @@ const BURST_NAP: Duration = Duration::from_millis(1);
 /// A failure of the store thread: SQLite or the sink's I/O.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreFailure {
-    /// The frontier database failed.
-    #[error("crawl state (SQLite): {0}")]
+    /// The frontier failed (its message names the store: "crawl state (SQLite): ...").
+    #[error("{0}")]
     Frontier(String),
     /// Writing the output failed (disk full, permissions...).
     #[error("writing the output: {0}")]
     Sink(String),
+    /// A host's lease was reclaimed (another holder has it now).
+    #[error("{0}")]
+    LeaseLost(String),
     /// The store thread is gone (it failed earlier).
     #[error("the crawl store stopped")]
     Gone,
@@ -44,21 +52,20 @@ type Reply<T> = oneshot::Sender<Result<T, StoreFailure>>;
 /// What the store thread does for the engine.
 pub(crate) enum Command {
     DueHosts {
-        now_ms: i64,
         limit: usize,
-        reply: Reply<Vec<(i64, String)>>,
+        reply: Reply<Vec<HostLease>>,
     },
     Take {
-        host: i64,
+        host: HostLease,
         limit: usize,
         reply: Reply<Vec<Claimed>>,
     },
     Release {
-        host: i64,
-        ready_at_ms: i64,
+        host: HostLease,
+        after: Duration,
     },
     NextReady {
-        reply: Reply<Option<i64>>,
+        reply: Reply<Option<Duration>>,
     },
     Enqueue {
         urls: Vec<NewUrl>,
@@ -74,7 +81,7 @@ pub(crate) enum Command {
         hold: Hold,
     },
     Stop {
-        reply: Reply<(Counts, Vec<(String, u64)>)>,
+        reply: Reply<Counts>,
     },
 }
 
@@ -97,11 +104,17 @@ pub(crate) struct StoreHandle {
 
 impl StoreHandle {
     /// Starts the store thread.
-    pub(crate) fn spawn(frontier: Frontier, sink: SinkWriter) -> std::io::Result<StoreHandle> {
+    /// Must be called inside a tokio runtime: the thread drives the frontier's futures on
+    /// it.
+    pub(crate) fn spawn(
+        frontier: Arc<dyn Frontier>,
+        sink: SinkWriter,
+    ) -> std::io::Result<StoreHandle> {
         let (tx, rx) = channel();
+        let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("gannet-store".into())
-            .spawn(move || run(frontier, sink, &rx))?;
+            .spawn(move || run(frontier, sink, runtime, &rx))?;
         Ok(StoreHandle {
             tx,
             slots: Arc::new(Semaphore::new(PAGE_SLOTS)),
@@ -114,28 +127,23 @@ impl StoreHandle {
         rx.await.map_err(|_| StoreFailure::Gone)?
     }
 
-    pub(crate) async fn due_hosts(
-        &self,
-        now_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<(i64, String)>, StoreFailure> {
-        self.ask(|reply| Command::DueHosts {
-            now_ms,
-            limit,
-            reply,
-        })
-        .await
+    pub(crate) async fn due_hosts(&self, limit: usize) -> Result<Vec<HostLease>, StoreFailure> {
+        self.ask(|reply| Command::DueHosts { limit, reply }).await
     }
 
-    pub(crate) async fn take(&self, host: i64, limit: usize) -> Result<Vec<Claimed>, StoreFailure> {
+    pub(crate) async fn take(
+        &self,
+        host: HostLease,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreFailure> {
         self.ask(|reply| Command::Take { host, limit, reply }).await
     }
 
-    pub(crate) fn release(&self, host: i64, ready_at_ms: i64) {
-        let _ = self.tx.send(Command::Release { host, ready_at_ms });
+    pub(crate) fn release(&self, host: HostLease, after: Duration) {
+        let _ = self.tx.send(Command::Release { host, after });
     }
 
-    pub(crate) async fn next_ready(&self) -> Result<Option<i64>, StoreFailure> {
+    pub(crate) async fn next_ready(&self) -> Result<Option<Duration>, StoreFailure> {
         self.ask(|reply| Command::NextReady { reply }).await
     }
 
@@ -173,22 +181,29 @@ impl StoreHandle {
     }
 
     /// Commits everything, syncs the sink, and ends the thread; returns the final counts.
-    pub(crate) async fn stop(&self) -> Result<(Counts, Vec<(String, u64)>), StoreFailure> {
+    pub(crate) async fn stop(&self) -> Result<Counts, StoreFailure> {
         self.ask(|reply| Command::Stop { reply }).await
     }
 }
 
 struct Store {
-    frontier: Frontier,
+    frontier: Arc<dyn Frontier>,
+    runtime: tokio::runtime::Handle,
     sink: SinkWriter,
     batch: CommitBatch,
     last_commit: Instant,
     failed: Option<StoreFailure>,
 }
 
-fn run(frontier: Frontier, sink: SinkWriter, rx: &Receiver<Command>) {
+fn run(
+    frontier: Arc<dyn Frontier>,
+    sink: SinkWriter,
+    runtime: tokio::runtime::Handle,
+    rx: &Receiver<Command>,
+) {
     let mut store = Store {
         frontier,
+        runtime,
         sink,
         batch: CommitBatch::default(),
         last_commit: Instant::now(),
@@ -254,32 +269,34 @@ impl Store {
             return;
         }
         match command {
-            Command::DueHosts {
-                now_ms,
-                limit,
-                reply,
-            } => {
+            Command::DueHosts { limit, reply } => {
                 self.commit();
-                let r = self.frontier.due_hosts(now_ms, limit).map_err(db);
+                let r = self.wait(self.frontier.claim_hosts(limit));
                 let _ = reply.send(self.check(r));
             }
             Command::Take { host, limit, reply } => {
                 self.commit();
-                let r = self.frontier.take(host, limit).map_err(db);
+                let r = self.wait(self.frontier.take(&host, limit));
                 let _ = reply.send(self.check(r));
             }
-            Command::Release { host, ready_at_ms } => {
-                let r = self.frontier.release_host(host, ready_at_ms).map_err(db);
-                let _ = self.check(r);
+            Command::Release { host, after } => {
+                let origin = host.origin.clone();
+                match self.wait(self.frontier.release(host, after)) {
+                    // Someone else holds the host now: nothing of ours to release.
+                    Err(StoreFailure::LeaseLost(e)) => {
+                        tracing::warn!(origin = %origin, error = %e, "lease lost at release");
+                    }
+                    r => drop(self.check(r)),
+                }
             }
             Command::NextReady { reply } => {
                 self.commit();
-                let r = self.frontier.next_ready_at().map_err(db);
+                let r = self.wait(self.frontier.next_ready());
                 let _ = reply.send(self.check(r));
             }
             Command::Enqueue { urls, reply } => {
                 self.commit();
-                let r = self.frontier.enqueue(&urls).map_err(db);
+                let r = self.wait(self.frontier.enqueue(&urls));
                 let _ = reply.send(self.check(r));
             }
             Command::Page {
@@ -302,6 +319,14 @@ impl Store {
         }
     }
 
+    /// Runs a frontier call to its end on this thread.
+    fn wait<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, FrontierError>>,
+    ) -> Result<T, StoreFailure> {
+        self.runtime.block_on(call).map_err(failure)
+    }
+
     fn check<T>(&mut self, r: Result<T, StoreFailure>) -> Result<T, StoreFailure> {
         if let Err(e) = &r {
             self.failed.get_or_insert_with(|| e.clone());
@@ -316,21 +341,35 @@ impl Store {
             return;
         }
         match self.sink.checkpoint() {
-            Ok(position) => self.batch.sink_position = Some(position),
+            Ok(position) => self.batch.checkpoint = Some(Checkpoint::new(position)),
             Err(e) => {
                 self.failed = Some(StoreFailure::Sink(e.to_string()));
                 return;
             }
         }
-        let batch = std::mem::take(&mut self.batch);
-        if let Err(e) = self.frontier.commit(&batch) {
-            self.failed = Some(db(e));
-        } else if let Err(e) = self.sink.committed() {
-            self.failed = Some(StoreFailure::Sink(e.to_string()));
+        let committed = self.wait(self.frontier.commit(&self.batch));
+        self.batch.pages.clear();
+        self.batch.links.clear();
+        self.batch.checkpoint = None;
+        match committed {
+            Err(e) => self.failed = Some(e),
+            Ok(done) => {
+                if !done.refused.is_empty() {
+                    // Their URLs were reclaimed (a lease expired or was recovered): another
+                    // holder fetches them, so their outcomes do not count as ours.
+                    tracing::warn!(
+                        refused = done.refused.len(),
+                        "lease lost: completions refused"
+                    );
+                }
+                if let Err(e) = self.sink.committed() {
+                    self.failed = Some(StoreFailure::Sink(e.to_string()));
+                }
+            }
         }
     }
 
-    fn finish(&mut self) -> Result<(Counts, Vec<(String, u64)>), StoreFailure> {
+    fn finish(&mut self) -> Result<Counts, StoreFailure> {
         if let Some(failure) = &self.failed {
             return Err(failure.clone());
         }
@@ -338,21 +377,26 @@ impl Store {
             .sink
             .finish()
             .map_err(|e| StoreFailure::Sink(e.to_string()))?;
-        self.frontier
-            .set_meta("sink_position", &position)
-            .map_err(db)?;
+        let last = CommitBatch {
+            checkpoint: Some(Checkpoint::new(position)),
+            ..CommitBatch::default()
+        };
+        self.wait(self.frontier.commit(&last))?;
         // Nothing is fetched any more: URLs taken but not done (queued in memory when a
         // limit or a stop came, or waiting for a retry) go back to their queues, so that
         // the final counts show them as queued.
-        self.frontier.recover().map_err(db)?;
-        let counts = self.frontier.counts().map_err(db)?;
-        let reasons = self.frontier.reasons().map_err(db)?;
-        Ok((counts, reasons))
+        let recovered = self.wait(self.frontier.recover())?;
+        tracing::debug!(recovered, "frontier: leases ended at stop");
+        self.wait(self.frontier.counts())
     }
 }
 
-fn db(e: gannet_frontier::StoreError) -> StoreFailure {
-    StoreFailure::Frontier(e.to_string())
+/// A frontier error as the store's failure; a lost lease stays recognizable.
+pub(crate) fn failure(e: FrontierError) -> StoreFailure {
+    match e {
+        FrontierError::LeaseLost { .. } => StoreFailure::LeaseLost(e.to_string()),
+        other => StoreFailure::Frontier(other.to_string()),
+    }
 }
 
 fn fail_command(command: Command, failure: &StoreFailure) {

@@ -258,7 +258,8 @@ fn update(
     exchange: &Exchange,
 ) -> PageUpdate {
     PageUpdate {
-        id: job.claimed.id,
+        key: job.claimed.key,
+        lease: job.claimed.lease,
         state,
         status,
         reason: reason.map(str::to_owned),
@@ -282,7 +283,8 @@ async fn finish(
     }
     shared.stats.reason(reason);
     let update = PageUpdate {
-        id: job.claimed.id,
+        key: job.claimed.key,
+        lease: job.claimed.lease,
         state,
         status,
         reason: Some(reason.to_owned()),
@@ -496,7 +498,8 @@ async fn rendered(shared: &Arc<Shared>, job: Job, url: &Url) -> Verdict {
                 Stats::add(&shared.stats.failed, 1);
                 shared.stats.reason(&reason);
                 let update = PageUpdate {
-                    id: job.claimed.id,
+                    key: job.claimed.key,
+                    lease: job.claimed.lease,
                     state: UrlState::Failed,
                     status,
                     reason: Some(reason),

@@ -4,7 +4,9 @@
 //!
 //! Refused addresses outside loopback (10.0.0.1, 169.254.169.254…) must be refused before
 //! any connection: every such fetch runs under a short timeout and must fail with
-//! `ForbiddenAddress`, never with a connection error.
+//! `ForbiddenAddress`, never with a connection error. The tests that name them run in a
+//! fresh network namespace (`gannet_testkit::isolated!`), so a regression cannot send a
+//! packet off the machine.
 
 use gannet_fetch::{
     AddressClass, AddressGuard, Conditional, ExemptAddress, FetchConfig, FetchError,
@@ -68,6 +70,7 @@ async fn page_site() -> Site {
 
 #[tokio::test]
 async fn every_class_is_refused_for_ip_literals() {
+    gannet_testkit::isolated!(every_class_is_refused_for_ip_literals);
     use AddressClass::*;
     let fetcher = guarded(Vec::new());
     let cases = [
@@ -134,6 +137,7 @@ async fn every_class_is_refused_for_ip_literals() {
 
 #[tokio::test]
 async fn refusal_reads_as_one_line() {
+    gannet_testkit::isolated!(refusal_reads_as_one_line);
     let fetcher = guarded(Vec::new());
     let (error, _) = refused("10.0.0.1", fetcher.fetch(&url("http://10.0.0.1/"))).await;
     assert_eq!(
@@ -215,6 +219,7 @@ async fn an_exempt_ip_covers_names_that_resolve_to_it() {
 
 #[tokio::test]
 async fn redirect_hops_to_refused_addresses_are_refused() {
+    gannet_testkit::isolated!(redirect_hops_to_refused_addresses_are_refused);
     let first = SiteBuilder::new()
         .page("/target", "<html><body>allowed</body></html>")
         .start()
@@ -284,6 +289,7 @@ async fn redirect_hops_to_refused_addresses_are_refused() {
 
 #[tokio::test]
 async fn robots_of_a_refused_origin_or_hop_disallow_all() {
+    gannet_testkit::isolated!(robots_of_a_refused_origin_or_hop_disallow_all);
     let first = SiteBuilder::new()
         .robots("User-agent: *\nDisallow: /private\n")
         .start()
@@ -328,6 +334,7 @@ async fn robots_of_a_refused_origin_or_hop_disallow_all() {
 
 #[tokio::test]
 async fn refused_sitemaps_are_recorded_and_the_rest_used() {
+    gannet_testkit::isolated!(refused_sitemaps_are_recorded_and_the_rest_used);
     let first = SiteBuilder::new()
         .response(
             "/ok.xml",
@@ -371,6 +378,7 @@ async fn refused_sitemaps_are_recorded_and_the_rest_used() {
 
 #[tokio::test]
 async fn the_default_fetches_private_addresses_as_before() {
+    gannet_testkit::isolated!(the_default_fetches_private_addresses_as_before);
     let first = SiteBuilder::new().start().await;
     let second = page_site().await;
     let location = format!("http://localhost:{}/", second.addr().port());
@@ -395,6 +403,7 @@ async fn the_default_fetches_private_addresses_as_before() {
 
 #[tokio::test]
 async fn check_url_checks_the_scheme_too() {
+    gannet_testkit::isolated!(check_url_checks_the_scheme_too);
     let fetcher = guarded(Vec::new());
     let error = fetcher.check_url(&url("ftp://10.0.0.1/")).expect_err("ftp");
     assert_eq!(

@@ -5,9 +5,20 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use gannet_frontier::{
-    CommitBatch, Frontier, NewUrl, PageUpdate, StoreConfig, UrlState, canonicalize_str,
+    Checkpoint, CommitBatch, Frontier, NewUrl, PageUpdate, SqliteFrontier, StoreConfig, UrlState,
+    canonicalize_str,
 };
 use std::hint::black_box;
+use std::time::Duration;
+
+/// The embedded frontier's futures are ready at the first poll: a current-thread runtime
+/// adds nothing measurable around them.
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
 
 fn url(host: u64, path: u64) -> NewUrl {
     NewUrl {
@@ -17,8 +28,8 @@ fn url(host: u64, path: u64) -> NewUrl {
     }
 }
 
-fn filled(total: u64) -> Frontier {
-    let mut f = Frontier::open_in_memory(StoreConfig::default()).expect("open frontier");
+fn filled(total: u64) -> SqliteFrontier {
+    let f = SqliteFrontier::open_in_memory(StoreConfig::default()).expect("open frontier");
     let hosts = 1_000;
     let per_batch = 10_000;
     let mut next = 0;
@@ -26,21 +37,26 @@ fn filled(total: u64) -> Frontier {
         let batch: Vec<NewUrl> = (next..(next + per_batch).min(total))
             .map(|i| url(i % hosts, i / hosts))
             .collect();
-        f.enqueue(&batch).expect("fill");
+        block_on(f.enqueue(&batch)).expect("fill");
         next += per_batch;
     }
     f
 }
 
-fn step(f: &mut Frontier, round: &mut u64) {
-    let Some((host, _)) = f.due_hosts(0, 1).expect("due").into_iter().next() else {
+fn step(f: &SqliteFrontier, round: &mut u64) {
+    block_on(step_async(f, round));
+}
+
+async fn step_async(f: &SqliteFrontier, round: &mut u64) {
+    let Some(host) = f.claim_hosts(1).await.expect("due").into_iter().next() else {
         return;
     };
-    let taken = f.take(host, 64).expect("take");
+    let taken = f.take(&host, 64).await.expect("take");
     let pages = taken
         .iter()
         .map(|c| PageUpdate {
-            id: c.id,
+            key: c.key,
+            lease: c.lease,
             state: UrlState::Done,
             status: 200,
             reason: None,
@@ -61,10 +77,11 @@ fn step(f: &mut Frontier, round: &mut u64) {
     f.commit(&CommitBatch {
         pages,
         links,
-        sink_position: Some(round.to_string()),
+        checkpoint: Some(Checkpoint::new(round.to_string())),
     })
+    .await
     .expect("commit");
-    f.release_host(host, 0).expect("release");
+    f.release(host, Duration::ZERO).await.expect("release");
     *round += 1;
 }
 
@@ -72,12 +89,12 @@ fn frontier_growth(c: &mut Criterion) {
     let mut group = c.benchmark_group("crawl_step");
     group.sample_size(20);
     for size in [1_000u64, 100_000, 1_000_000] {
-        let mut frontier = filled(size);
+        let frontier = filled(size);
         let mut round = 0;
         group.bench_function(format!("{size}_urls"), |b| {
             b.iter_batched(
                 || (),
-                |()| step(black_box(&mut frontier), &mut round),
+                |()| step(black_box(&frontier), &mut round),
                 BatchSize::SmallInput,
             );
         });

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::error::ConfigError;
+
 /// The service's settings. Every limit has a default that suits one small machine.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -60,7 +62,7 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: u32,
     /// Requests in flight per route class (page, browser, jobs, results).
-    pub limits: crate::RouteLimits,
+    pub limits: crate::limits::RouteLimits,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -100,26 +102,26 @@ impl Default for ServerConfig {
             crawl_delay: Duration::from_millis(250),
             rate_limit_per_minute: Some(600),
             rate_limit_burst: 100,
-            limits: crate::RouteLimits::default(),
+            limits: crate::limits::RouteLimits::default(),
         }
     }
 }
 
 impl ServerConfig {
     /// Refuses configurations that would expose an open service.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tokens.is_empty() && !self.listen.ip().is_loopback() {
-            return Err(format!(
+            return Err(ConfigError(format!(
                 "refusing to listen on {} without a token: anyone who can reach it could make \
                  this machine fetch any URL. Set --token (or GANNET_TOKEN), or listen on 127.0.0.1",
                 self.listen
-            ));
+            )));
         }
         if let Some(t) = self.tokens.iter().find(|t| t.len() < 16) {
-            return Err(format!(
+            return Err(ConfigError(format!(
                 "token {}… is too short: use at least 16 characters",
                 t.chars().take(3).collect::<String>()
-            ));
+            )));
         }
         if self.max_pages_in_flight == 0 || self.max_urls == 0 {
             return Err("max pages in flight and max URLs must be at least 1".into());
@@ -155,7 +157,7 @@ pub struct FileConfig {
     pub requests: RequestsSection,
     pub pages: PagesSection,
     pub jobs: JobsSection,
-    pub limits: crate::RouteLimits,
+    pub limits: crate::limits::RouteLimits,
     pub browser: BrowserSection,
 }
 
@@ -303,27 +305,27 @@ impl From<&ServerConfig> for FileConfig {
 }
 
 /// Seconds from a file: finite, positive, at most a year.
-fn secs(name: &str, v: f64) -> Result<Duration, String> {
+fn secs(name: &str, v: f64) -> Result<Duration, ConfigError> {
     if v.is_finite() && v > 0.0 && v <= 365.0 * 86400.0 {
         Ok(Duration::from_secs_f64(v))
     } else {
-        Err(format!(
+        Err(ConfigError(format!(
             "{name} must be a positive number of seconds (got {v})"
-        ))
+        )))
     }
 }
 
 impl FileConfig {
     /// Parses `gannet.toml`; errors name the line and the key.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
     }
 
     /// Reads and parses a config file.
-    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
     }
 
     /// The file as TOML.
@@ -332,7 +334,7 @@ impl FileConfig {
     }
 
     /// The [`ServerConfig`] this file describes (what it leaves out: the defaults).
-    pub fn into_config(self) -> Result<ServerConfig, String> {
+    pub fn into_config(self) -> Result<ServerConfig, ConfigError> {
         let mut c = ServerConfig::default();
         let (r, p, j, b) = (self.requests, self.pages, self.jobs, self.browser);
         c.listen = self.listen;
@@ -390,11 +392,16 @@ mod tests {
             listen: "0.0.0.0:8080".parse().unwrap(),
             ..ServerConfig::default()
         };
-        assert!(cfg.validate().unwrap_err().contains("without a token"));
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .message()
+                .contains("without a token")
+        );
         cfg.tokens = vec!["a-long-enough-secret-token".into()];
         assert!(cfg.validate().is_ok());
         cfg.tokens = vec!["short".into()];
-        assert!(cfg.validate().unwrap_err().contains("too short"));
+        assert!(cfg.validate().unwrap_err().message().contains("too short"));
         assert!(
             ServerConfig::default().validate().is_ok(),
             "loopback without a token is fine"
@@ -472,21 +479,22 @@ memory_cap_mb = 512
     #[test]
     fn mistakes_in_a_config_file_are_named() {
         let typo = FileConfig::parse("[pages]\nmax_in_fligth = 8\n").unwrap_err();
-        assert!(typo.contains("max_in_fligth"), "{typo}");
+        assert!(typo.message().contains("max_in_fligth"), "{typo}");
         let bad = FileConfig::parse("[pages]\ntimeout_secs = -1\n")
             .unwrap()
             .into_config()
             .unwrap_err();
-        assert!(bad.contains("pages.timeout_secs"), "{bad}");
+        assert!(bad.message().contains("pages.timeout_secs"), "{bad}");
         let public = FileConfig::parse("listen = \"0.0.0.0:80\"\n")
             .unwrap()
             .into_config()
             .unwrap_err();
-        assert!(public.contains("without a token"), "{public}");
+        assert!(public.message().contains("without a token"), "{public}");
         assert!(FileConfig::parse("listen = 5").is_err());
         assert!(
             FileConfig::load(std::path::Path::new("/nonexistent/gannet.toml"))
                 .unwrap_err()
+                .message()
                 .contains("cannot read")
         );
     }

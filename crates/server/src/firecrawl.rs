@@ -1,21 +1,24 @@
 //! The Firecrawl dialect: `POST /v1/scrape` and `/v2/scrape` with its `formats`,
-//! `onlyMainContent`, `waitFor` and `timeout`, answered as `{"success", "data"}`.
-//! Options we do not support are listed in `warning` rather than ignored silently.
+//! `onlyMainContent`, `waitFor` and `timeout`, answered as `{"success", "data"}`; crawls
+//! (`POST /v1|v2/crawl`, `GET /v1|v2/crawl/{id}` with `next`, `DELETE`) over the job
+//! service, and `POST /v1|v2/map`. Options we do not support are listed in `warning`
+//! rather than ignored silently.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use gannet_browser::Screenshot;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::ApiError;
-use crate::page::{PageRequest, Render, get_page, parse_url};
-use crate::state::AppState;
-
-type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+use crate::config::ServerConfig;
+use crate::error::{ApiError, Body};
+use crate::jobs::{MAX_PAGE_ITEMS, PageQuery, Status};
+use crate::page::{PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::runner::{CrawlScope, CrawlSpec, JobSpec, Jobs};
 
 /// Firecrawl's scrape request.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -56,15 +59,16 @@ const ACCEPTED: &[&str] = &[
 ];
 
 pub(crate) async fn scrape(
-    State(state): State<Arc<AppState>>,
+    State(cfg): State<Arc<ServerConfig>>,
+    State(pages): State<Arc<PageService>>,
     body: Body<ScrapeRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body?;
     let url = parse_url(&req.url)?;
     let timeout = req
         .timeout
-        .map_or(state.cfg.page_timeout, Duration::from_millis)
-        .min(state.cfg.max_page_timeout);
+        .map_or(cfg.page_timeout, Duration::from_millis)
+        .min(cfg.max_page_timeout);
     let mut page = PageRequest::new(url, timeout);
     let mut warnings: Vec<String> = Vec::new();
     let mut wanted: Vec<String> = Vec::new();
@@ -110,9 +114,7 @@ pub(crate) async fn scrape(
             warnings.push(format!("option {key:?} is not supported"));
         }
     }
-    let p = get_page(&state, page)
-        .await
-        .map_err(crate::page::PageError::into_api)?;
+    let p = get_page(&pages, page).await.map_err(PageError::into_api)?;
     let mut data = Map::new();
     for w in &wanted {
         let value = match w.as_str() {
@@ -162,4 +164,344 @@ pub(crate) async fn scrape(
         data.insert("warning".into(), json!(warnings.join("; ")));
     }
     Ok(Json(json!({"success": true, "data": data})))
+}
+
+fn base_url(headers: &HeaderMap, cfg: &ServerConfig) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| cfg.listen.to_string(), str::to_owned);
+    format!("http://{host}")
+}
+
+pub(crate) async fn crawl(
+    State(cfg): State<Arc<ServerConfig>>,
+    State(jobs): State<Arc<Jobs>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(req) = body?;
+    let (crawl, unsupported) = crawl_request(&req);
+    let id = jobs.submit(JobSpec::Crawl(crawl)).await?;
+    let version = if uri.path().starts_with("/v2") {
+        "v2"
+    } else {
+        "v1"
+    };
+    let mut answer = json!({
+        "success": true,
+        "id": id,
+        "url": format!("{}/{version}/crawl/{id}", base_url(&headers, &cfg)),
+    });
+    if !unsupported.is_empty() {
+        answer["warning"] = json!(format!(
+            "not supported, ignored: {}",
+            unsupported.join(", ")
+        ));
+    }
+    Ok(Json(answer))
+}
+
+/// A Firecrawl crawl request as our crawl job, and the options we cannot honour (named in
+/// the answer's `warning`, never dropped silently).
+fn crawl_request(req: &Value) -> (CrawlSpec, Vec<String>) {
+    let mut unsupported = Vec::new();
+    let flag = |key: &str| req[key].as_bool() == Some(true);
+    // Firecrawl follows only the pages below the start URL unless told otherwise.
+    let scope = if flag("allowExternalLinks") {
+        CrawlScope::Any
+    } else if flag("allowSubdomains") {
+        CrawlScope::Domain
+    } else if flag("crawlEntireDomain") || flag("allowBackwardLinks") {
+        CrawlScope::Host
+    } else {
+        CrawlScope::Prefix
+    };
+    if let Some(obj) = req.as_object() {
+        for (key, value) in obj {
+            match key.as_str() {
+                "url" | "limit" | "maxDepth" | "maxDiscoveryDepth" | "includePaths"
+                | "excludePaths" | "sitemap" | "ignoreSitemap" | "allowExternalLinks"
+                | "allowSubdomains" | "crawlEntireDomain" | "allowBackwardLinks" | "delay"
+                | "maxConcurrency" | "scrapeOptions" | "origin" | "integration" => {}
+                // Their defaults are what we do.
+                "ignoreQueryParameters"
+                | "deduplicateSimilarURLs"
+                | "ignoreRobotsTxt"
+                | "zeroDataRetention"
+                    if value.as_bool() == Some(false) => {}
+                "regexOnFullURL" if value.is_boolean() => {}
+                other => unsupported.push(other.to_string()),
+            }
+        }
+    }
+    let scrape = &req["scrapeOptions"];
+    if let Some(obj) = scrape.as_object() {
+        for (key, value) in obj {
+            match key.as_str() {
+                "formats" => {
+                    for f in value.as_array().into_iter().flatten() {
+                        let name = f.as_str().or_else(|| f["type"].as_str()).unwrap_or("?");
+                        if !matches!(name, "markdown" | "links") {
+                            unsupported.push(format!("scrapeOptions.formats {name}"));
+                        }
+                    }
+                }
+                // Crawl jobs give the main content, as Firecrawl's default.
+                "onlyMainContent" if value.as_bool() != Some(false) => {}
+                // Nothing is cached and no ads are fetched (no browser): what these ask.
+                "storeInCache" | "maxAge" | "blockAds" | "removeBase64Images" => {}
+                "mobile" | "skipTlsVerification" | "fastMode" if value.as_bool() != Some(true) => {}
+                "timeout" if value.is_u64() => {}
+                other => unsupported.push(format!("scrapeOptions.{other}")),
+            }
+        }
+    }
+    // Firecrawl matches its path patterns against the URL's path unless `regexOnFullURL`;
+    // our scope matches the whole URL, so a pattern anchored at the path's start is
+    // anchored after the scheme and host instead.
+    let on_path = req["regexOnFullURL"].as_bool() != Some(true);
+    let patterns = |key: &str| -> Vec<String> {
+        req[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .map(|p| match p.strip_prefix('^') {
+                Some(rest) if on_path => format!("^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+{rest}"),
+                _ => p,
+            })
+            .collect()
+    };
+    let crawl = CrawlSpec {
+        url: req["url"].as_str().unwrap_or_default().to_string(),
+        limit: Some(req["limit"].as_u64().unwrap_or(10_000)),
+        max_depth: req
+            .get("maxDiscoveryDepth")
+            .or_else(|| req.get("maxDepth"))
+            .and_then(Value::as_u64),
+        include: patterns("includePaths"),
+        exclude: patterns("excludePaths"),
+        sitemaps: Some(
+            req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true),
+        ),
+        scope,
+        delay_ms: req["delay"]
+            .as_f64()
+            .map(|s| (s.clamp(0.0, 3600.0) * 1000.0) as u64),
+        concurrency: req["maxConcurrency"].as_u64(),
+        timeout_ms: scrape["timeout"].as_u64(),
+        formats: scrape["formats"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().or_else(|| f["type"].as_str()).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    (crawl, unsupported)
+}
+
+/// A crawl result (a JSONL line of the engine) as a Firecrawl document.
+fn document(line: &Value, formats: &[String]) -> Value {
+    let mut doc = serde_json::Map::new();
+    for f in formats {
+        match f.as_str() {
+            "markdown" => {
+                doc.insert("markdown".into(), line["markdown"].clone());
+            }
+            "links" => {
+                let links: Vec<Value> = line["links"]
+                    .as_array()
+                    .map(|a| a.iter().map(|l| l["href"].clone()).collect())
+                    .unwrap_or_default();
+                doc.insert("links".into(), Value::Array(links));
+            }
+            _ => {}
+        }
+    }
+    doc.insert(
+        "metadata".into(),
+        json!({
+            "title": line["title"],
+            "description": line["excerpt"],
+            "language": line["lang"],
+            "sourceURL": line["url"],
+            "url": line["url"],
+            "statusCode": line["status"],
+            "contentType": line["content_type"],
+        }),
+    );
+    Value::Object(doc)
+}
+
+pub(crate) async fn crawl_status(
+    State(cfg): State<Arc<ServerConfig>>,
+    State(jobs): State<Arc<Jobs>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let job = jobs.job_or_404(&id).await?;
+    let formats = match JobSpec::of(&job) {
+        Ok(JobSpec::Crawl(spec)) if !spec.formats.is_empty() => spec.formats,
+        _ => vec!["markdown".into()],
+    };
+    let (rows, next) = jobs
+        .store()?
+        .results_page(
+            &job.id,
+            q.cursor.unwrap_or(0),
+            q.limit.unwrap_or(MAX_PAGE_ITEMS),
+        )
+        .await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            document(
+                &serde_json::from_str(&r.body).unwrap_or(Value::Null),
+                &formats,
+            )
+        })
+        .collect();
+    let status = match job.status {
+        Status::Completed => "completed",
+        Status::Failed => "failed",
+        Status::Cancelled => "cancelled",
+        _ => "scraping",
+    };
+    let version = if uri.path().starts_with("/v2") {
+        "v2"
+    } else {
+        "v1"
+    };
+    let next = next.map(|n| {
+        format!(
+            "{}/{version}/crawl/{}?cursor={n}",
+            base_url(&headers, &cfg),
+            job.id
+        )
+    });
+    let expires = crate::jobs::now_secs().max(job.expires_at);
+    Ok(Json(json!({
+        "success": true,
+        "status": status,
+        "total": job.total.max(job.done),
+        "completed": job.done,
+        "creditsUsed": job.done,
+        "expiresAt": rfc3339(expires),
+        "next": next,
+        "data": data,
+    })))
+}
+
+fn rfc3339(secs: i64) -> String {
+    gannet_sink::rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64))
+}
+
+pub(crate) async fn cancel(
+    State(jobs): State<Arc<Jobs>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    jobs.cancel(&id).await?;
+    Ok(Json(json!({"success": true, "status": "cancelled"})))
+}
+
+/// `POST /v1|v2/map`: the site's URLs from its sitemaps and the links of its start page,
+/// without crawling.
+pub(crate) async fn map(
+    State(cfg): State<Arc<ServerConfig>>,
+    State(pages): State<Arc<PageService>>,
+    uri: axum::http::Uri,
+    body: Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(req) = body?;
+    let url = parse_url(req["url"].as_str().unwrap_or_default())?;
+    pages.check_url(&url).map_err(PageError::into_api)?;
+    let limit = req["limit"].as_u64().unwrap_or(5_000).clamp(1, 100_000) as usize;
+    let search = req["search"].as_str().map(str::to_lowercase);
+    let mut links: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |u: String, links: &mut Vec<String>| {
+        if links.len() < limit
+            && search.as_ref().is_none_or(|s| u.to_lowercase().contains(s))
+            && seen.insert(u.clone())
+        {
+            links.push(u);
+        }
+    };
+    push(url.to_string(), &mut links);
+    let page = get_page(&pages, PageRequest::new(url.clone(), cfg.page_timeout)).await;
+    if let Ok(p) = &page {
+        for l in p.doc.links.iter().filter(|l| l.internal) {
+            push(
+                l.href.split('#').next().unwrap_or_default().to_string(),
+                &mut links,
+            );
+        }
+    }
+    if req["sitemap"].as_str() != Some("skip") && req["ignoreSitemap"].as_bool() != Some(true) {
+        let root = url
+            .join("/sitemap.xml")
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let robots = pages.fetcher.fetch_robots(&url).await;
+        let mut roots: Vec<url::Url> = robots.sitemaps().to_vec();
+        if roots.is_empty() {
+            roots.push(root);
+        }
+        let found = pages.fetcher.fetch_sitemaps(&roots, limit).await;
+        for u in found.urls {
+            push(u.loc.to_string(), &mut links);
+        }
+    }
+    if uri.path().starts_with("/v2") {
+        let links: Vec<Value> = links.into_iter().map(|u| json!({"url": u})).collect();
+        Ok(Json(json!({"success": true, "links": links})))
+    } else {
+        Ok(Json(json!({"success": true, "links": links})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firecrawl_path_patterns_match_the_path_and_unknown_options_are_named() {
+        let (crawl, unsupported) = crawl_request(&json!({
+            "url": "https://example.com/docs/",
+            "includePaths": ["^/docs/.*", "blog"],
+            "excludePaths": ["^/docs/old$"],
+            "webhook": "https://example.com/hook",
+            "scrapeOptions": {"formats": ["markdown", {"type": "html"}], "onlyMainContent": false},
+        }));
+        let include = regex::RegexSet::new(&crawl.include).unwrap();
+        assert!(include.is_match("https://example.com/docs/a"));
+        assert!(include.is_match("https://example.com/x/blog/1"));
+        assert!(!include.is_match("https://example.com/api/docs/a"));
+        let exclude = regex::RegexSet::new(&crawl.exclude).unwrap();
+        assert!(exclude.is_match("http://example.com:8080/docs/old"));
+        assert_eq!(crawl.scope, CrawlScope::Prefix);
+        assert_eq!(
+            unsupported,
+            [
+                "webhook",
+                "scrapeOptions.formats html",
+                "scrapeOptions.onlyMainContent"
+            ]
+        );
+        // Full-URL patterns stay as given.
+        let (crawl, unsupported) = crawl_request(&json!({
+            "url": "https://example.com/",
+            "includePaths": ["^https://example\\.com/a"],
+            "regexOnFullURL": true,
+            "crawlEntireDomain": true,
+        }));
+        assert_eq!(crawl.include, ["^https://example\\.com/a"]);
+        assert_eq!(crawl.scope, CrawlScope::Host);
+        assert!(unsupported.is_empty(), "{unsupported:?}");
+    }
 }

@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::StatusCode;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreError};
 
 /// Most results in one page of results.
 pub(crate) const MAX_PAGE_ITEMS: usize = 100;
@@ -90,16 +89,32 @@ pub(crate) fn now_secs() -> i64 {
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
+    ApiError::internal("store", e.to_string())
+}
+
+/// Keyset pagination of job results (a query string).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct PageQuery {
+    /// The `next_cursor` of the previous page (absent: from the start).
+    #[serde(default)]
+    pub(crate) cursor: Option<i64>,
+    /// Results a page, at most 100 (and 8 MiB).
+    #[serde(default)]
+    pub(crate) limit: Option<usize>,
 }
 
 impl JobStore {
-    pub(crate) fn open(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join("jobs.sqlite");
-        let conn =
-            Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let opened = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(opened)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
              CREATE TABLE IF NOT EXISTS jobs(
@@ -113,7 +128,7 @@ impl JobStore {
                job TEXT NOT NULL, seq INTEGER NOT NULL, url TEXT NOT NULL, ok INTEGER NOT NULL,
                body TEXT NOT NULL, PRIMARY KEY(job, seq)) WITHOUT ROWID;",
         )
-        .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        .map_err(opened)?;
         Ok(Self {
             conn: Mutex::new(conn),
             dir: dir.to_path_buf(),

@@ -13,8 +13,48 @@ use axum::response::Response;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
-use crate::routes::RouteClass;
-use crate::state::AppState;
+
+/// Which concurrency limit a route counts against (`[limits]` in the config). Classes keep
+/// one kind of load from starving another: a burst of screenshots cannot take the slots
+/// `/md` needs, and result pages (up to 8 MiB each) are bounded in number, so the memory
+/// they hold is too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteClass {
+    /// Health, metrics, dashboard, job status: cheap, never limited.
+    Light,
+    /// One request fetching and extracting pages (HTTP, or the browser when needed).
+    Page,
+    /// Requests that always need the browser: screenshots, PDFs, scripts.
+    Browser,
+    /// Starting crawl jobs and site maps.
+    Jobs,
+    /// Reading job results (pages up to 8 MiB, NDJSON streams).
+    Results,
+}
+
+impl RouteClass {
+    pub const ALL: [RouteClass; 5] = [
+        RouteClass::Light,
+        RouteClass::Page,
+        RouteClass::Browser,
+        RouteClass::Jobs,
+        RouteClass::Results,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteClass::Light => "light",
+            RouteClass::Page => "page",
+            RouteClass::Browser => "browser",
+            RouteClass::Jobs => "jobs",
+            RouteClass::Results => "results",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// Requests in flight per class (`[limits]` in the config file). `Light` routes are never
 /// limited.
@@ -59,7 +99,7 @@ impl RouteLimits {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), crate::error::ConfigError> {
         if [self.page, self.browser, self.jobs, self.results].contains(&0) {
             return Err("every route-class limit must be at least 1".into());
         }
@@ -170,11 +210,11 @@ impl Drop for Dec<'_> {
     }
 }
 
-/// Middleware state: the app and the class of the route it wraps, and whether the route's
-/// answer streams.
+/// Middleware state: the class slots, the class of the route it wraps, and whether the
+/// route's answer streams.
 #[derive(Clone)]
 pub(crate) struct Limited {
-    pub(crate) state: Arc<AppState>,
+    pub(crate) classes: Arc<ClassLimits>,
     pub(crate) class: RouteClass,
     pub(crate) streams: bool,
 }
@@ -184,7 +224,7 @@ pub(crate) async fn limit(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let permit = l.state.classes.acquire(l.class).await?;
+    let permit = l.classes.acquire(l.class).await?;
     let response = next.run(req).await;
     match permit {
         Some(permit) if l.streams => {

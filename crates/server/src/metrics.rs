@@ -1,11 +1,42 @@
 //! Prometheus metrics: requests by route and status with latency histograms, pages,
-//! shed requests, queue depth, memory and the browser pool's gauges.
+//! shed requests, queue depth, memory and the browser pool's gauges; and the last few
+//! error answers, for the dashboard.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::limits::ClassStats;
+
+/// Errors kept for the dashboard.
+const RECENT_ERRORS: usize = 20;
+
+/// The last few error answers (4xx/5xx), newest first.
+#[derive(Default)]
+pub(crate) struct RecentErrors(Mutex<VecDeque<Value>>);
+
+impl RecentErrors {
+    pub(crate) fn push(&self, method: &str, path: &str, status: u16) {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Ok(mut q) = self.0.lock() {
+            q.push_front(json!({"at": at, "method": method, "path": path, "status": status}));
+            q.truncate(RECENT_ERRORS);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<Value> {
+        self.0
+            .lock()
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
 
 /// Latency buckets, seconds.
 const BUCKETS: [f64; 12] = [
@@ -115,7 +146,7 @@ impl Metrics {
         queue_depth: usize,
         pages_in_flight: usize,
         memory: Option<(u64, u64)>,
-        classes: &[crate::limits::ClassStats],
+        classes: &[ClassStats],
         flights: (usize, u64),
     ) -> String {
         let mut out = String::new();
@@ -151,7 +182,7 @@ impl Metrics {
                 );
             }
         }
-        type Field = fn(&crate::limits::ClassStats) -> u64;
+        type Field = fn(&ClassStats) -> u64;
         let series: [(&str, &str, &str, Field); 4] = [
             (
                 "gannet_route_class_in_flight",

@@ -1,17 +1,169 @@
-//! One page for an API request, whatever the dialect: admission (a bounded wait for a
-//! slot, memory shedding), an HTTP fetch or a render, extraction on the blocking pool.
+//! The page service: one page for an API request, whatever the dialect — admission (a
+//! bounded wait for a slot, memory shedding), an HTTP fetch or a render, extraction on the
+//! blocking pool. It owns what pages share: the HTTP fetcher, the browser pool (started on
+//! first use), the page slots, the extraction gate and the flights of identical requests.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use gannet_browser::{Block, RenderRequest, Screenshot, WaitFor};
+use gannet_browser::{Block, Pool, RenderRequest, Screenshot, WaitFor};
 use gannet_core::Document;
+use gannet_fetch::{FetchConfig, Fetcher};
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
-use crate::error::ApiError;
-use crate::metrics::Stage;
-use crate::state::AppState;
+use crate::config::ServerConfig;
+use crate::error::{ApiError, Error};
+use crate::metrics::{Metrics, Stage};
+
+/// What every page request shares.
+pub(crate) struct PageService {
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) fetcher: Fetcher,
+    pool: OnceCell<Result<Pool, String>>,
+    browser: gannet_browser::PoolConfig,
+    pages: Arc<Semaphore>,
+    /// Extraction slots (FIFO), when limited.
+    extract_gate: Option<Arc<Semaphore>>,
+    waiting: AtomicUsize,
+    metrics: Arc<Metrics>,
+    memory: gannet_browser::memory::MemoryProbe,
+    /// Identical page requests in flight together.
+    flights: Flights,
+}
+
+impl PageService {
+    pub(crate) fn new(cfg: Arc<ServerConfig>, metrics: Arc<Metrics>) -> Result<Self, Error> {
+        let mut browser = cfg.browser.clone();
+        if !cfg.allow_private {
+            // Every request the browser makes goes through the egress guard.
+            let policy: gannet_browser::egress::Policy =
+                Arc::new(|ip: IpAddr| match gannet_fetch::classify(ip) {
+                    None => Ok(()),
+                    Some(blocked) => Err(blocked.to_string()),
+                });
+            browser.egress = Some(gannet_browser::egress::EgressPolicy(policy));
+        }
+        let fetch = FetchConfig {
+            timeout: cfg.page_timeout,
+            max_body_bytes: cfg.max_page_bytes,
+            // Names are checked after resolution, on every redirect hop (gannet_fetch::guard).
+            allow_private: cfg.allow_private,
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(fetch).map_err(Error::HttpClient)?;
+        Ok(Self {
+            pages: Arc::new(Semaphore::new(cfg.max_pages_in_flight)),
+            extract_gate: (cfg.extract_concurrency > 0)
+                .then(|| Arc::new(Semaphore::new(cfg.extract_concurrency))),
+            waiting: AtomicUsize::new(0),
+            metrics,
+            memory: gannet_browser::memory::MemoryProbe::default(),
+            flights: Flights::default(),
+            fetcher,
+            pool: OnceCell::new(),
+            browser,
+            cfg,
+        })
+    }
+
+    /// The browser pool, started on first use. An error (no Chromium) is kept and repeated.
+    pub(crate) async fn pool(&self) -> Result<&Pool, String> {
+        let pool = self
+            .pool
+            .get_or_init(|| async { Pool::new(self.browser.clone()).map_err(|e| e.to_string()) })
+            .await;
+        pool.as_ref().map_err(Clone::clone)
+    }
+
+    /// Whether a render can be tried (the pool started, or was never asked for).
+    pub(crate) fn browser_available(&self) -> bool {
+        self.pool.get().is_none_or(Result::is_ok)
+    }
+
+    /// The pool if it has been started.
+    pub(crate) fn started_pool(&self) -> Option<&Pool> {
+        self.pool.get().and_then(|p| p.as_ref().ok())
+    }
+
+    /// Used and limit bytes (cgroup, else host).
+    pub(crate) fn memory_reading(&self) -> Option<(u64, u64)> {
+        self.memory.read().map(|r| (r.used, r.limit))
+    }
+
+    fn memory_pressure(&self) -> Option<f64> {
+        self.memory.read().map(|r| r.pressure())
+    }
+
+    /// Pages being fetched or rendered.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.cfg.max_pages_in_flight - self.pages.available_permits()
+    }
+
+    /// Pages waiting for a slot.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Flights under way, and requests that joined one, ever.
+    pub(crate) fn flight_stats(&self) -> (usize, u64) {
+        self.flights.stats()
+    }
+
+    /// Refuses, before any network use, URLs whose host is a literal private address or
+    /// `localhost` when private addresses are not allowed (names are checked again after
+    /// resolution by the fetcher's guard, and every browser request by the egress guard).
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), PageError> {
+        if self.cfg.allow_private {
+            return Ok(());
+        }
+        if let Some(url::Host::Domain(d)) = url.host()
+            && (d.eq_ignore_ascii_case("localhost")
+                || d.to_ascii_lowercase().ends_with(".localhost"))
+        {
+            return Err(PageError::forbidden(
+                "loopback",
+                format!("refused: {url} names this machine (localhost)"),
+            ));
+        }
+        self.fetcher
+            .check_url(url)
+            .map_err(|e| PageError::of_fetch(&e))
+    }
+
+    /// Resolves a URL's host name and refuses it when every address it has is refused, as
+    /// the fetcher's resolver does (the browser's egress guard checks each connection
+    /// again). A name that does not resolve passes: the render reports it.
+    async fn check_resolved(&self, url: &Url, limit: Duration) -> Result<(), PageError> {
+        let (Some(guard), Some(url::Host::Domain(host))) =
+            (self.fetcher.address_guard(), url.host())
+        else {
+            return Ok(());
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        let resolved = tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await;
+        let Ok(Ok(addrs)) = resolved else {
+            return Ok(());
+        };
+        match guard.filter_resolved(host, addrs) {
+            Ok(_) => Ok(()),
+            Err(refusal) => Err(PageError::forbidden(
+                class_name(refusal.blocked().class),
+                format!("{url}: {refusal}"),
+            )),
+        }
+    }
+
+    /// Closes the browsers.
+    pub(crate) async fn shutdown(&self) {
+        if let Some(pool) = self.started_pool() {
+            pool.shutdown().await;
+        }
+    }
+}
 
 /// When a page goes through the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,27 +273,84 @@ pub(crate) struct Page {
 pub(crate) struct PageError {
     pub(crate) status: Option<u16>,
     pub(crate) message: String,
+    pub(crate) kind: Failure,
+}
+
+/// What kind of failure a [`PageError`] is: it decides the answer's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The page could not be fetched, rendered or extracted (502 `page_failed`).
+    Page,
     /// The service is overloaded: the whole request should get a 503.
-    pub(crate) busy: bool,
+    Busy,
+    /// The address guard refused the URL or a redirect hop (403 `forbidden_address`): the
+    /// class of the address, e.g. `private`, `loopback`, `link-local`, `cloud-metadata`.
+    Forbidden(String),
 }
 
 impl PageError {
+    pub(crate) fn failed(status: Option<u16>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            kind: Failure::Page,
+        }
+    }
+
+    pub(crate) fn busy(message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            message: message.into(),
+            kind: Failure::Busy,
+        }
+    }
+
+    fn forbidden(class: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            message: message.into(),
+            kind: Failure::Forbidden(class.into()),
+        }
+    }
+
+    /// A fetch's failure: a refusal of the address guard is [`Failure::Forbidden`].
+    fn of_fetch(e: &gannet_fetch::FetchError) -> Self {
+        match e.kind() {
+            gannet_fetch::FetchErrorKind::ForbiddenAddress(refusal) => {
+                Self::forbidden(class_name(refusal.blocked().class), e.to_string())
+            }
+            gannet_fetch::FetchErrorKind::HttpStatus(s) => Self::failed(Some(*s), e.to_string()),
+            _ => Self::failed(None, e.to_string()),
+        }
+    }
+
+    pub(crate) fn is_busy(&self) -> bool {
+        self.kind == Failure::Busy
+    }
+
+    /// Whether the whole request fails with this page (busy, or a refused address), rather
+    /// than reporting it among other pages' results.
+    pub(crate) fn fails_the_request(&self) -> bool {
+        self.kind != Failure::Page
+    }
+
     pub(crate) fn into_api(self) -> ApiError {
-        if self.busy {
-            ApiError::busy(self.message, 5)
-        } else {
-            ApiError::new(StatusCode::BAD_GATEWAY, "page_failed", self.message)
+        match self.kind {
+            Failure::Busy => ApiError::busy(self.message, 5),
+            Failure::Forbidden(class) => ApiError::forbidden_address(class, self.message),
+            Failure::Page => ApiError::new(StatusCode::BAD_GATEWAY, "page_failed", self.message),
         }
     }
 }
 
+/// The address class as a machine-readable name: `cloud metadata` → `cloud-metadata`.
+fn class_name(class: gannet_fetch::AddressClass) -> String {
+    class.name().to_ascii_lowercase().replace(' ', "-")
+}
+
 /// Waits for a page slot (bounded queue with a deadline) and checks memory first.
-async fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
-    let busy = |message: String| PageError {
-        status: None,
-        message,
-        busy: true,
-    };
+async fn admit(state: &PageService) -> Result<tokio::sync::OwnedSemaphorePermit, PageError> {
+    let busy = PageError::busy;
     if let Some(pressure) = state.memory_pressure()
         && pressure >= state.cfg.shed_memory_fraction
     {
@@ -208,7 +417,7 @@ type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
 /// one page. Nothing is kept: a flight ends with its last waiter, so a request that
 /// arrives after it gets a fresh fetch.
 #[derive(Default)]
-pub(crate) struct Flights {
+struct Flights {
     map: std::sync::Mutex<std::collections::HashMap<FlightKey, Flight>>,
     /// Requests that joined a flight already under way.
     joined: std::sync::atomic::AtomicU64,
@@ -239,8 +448,7 @@ impl Flights {
         }
     }
 
-    /// Flights under way, and requests that joined one, ever.
-    pub(crate) fn stats(&self) -> (usize, u64) {
+    fn stats(&self) -> (usize, u64) {
         (
             self.map.lock().map_or(0, |m| m.len()),
             self.joined.load(std::sync::atomic::Ordering::Relaxed),
@@ -263,7 +471,7 @@ impl Drop for Landing<'_> {
 
 /// Produces one page; identical HTTP-mode requests in flight together share the work
 /// ([`Flights`]). If the request that does the work goes away, a waiter takes it over.
-pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageError> {
+pub(crate) async fn get_page(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
     if req.needs_browser() {
         return produce(state, req).await;
     }
@@ -292,26 +500,20 @@ pub(crate) async fn get_page(state: &Arc<AppState>, req: PageRequest) -> Result<
         Ok(cell) => cell.into_inner(),
         Err(shared) => shared.get().cloned(),
     };
-    outcome.unwrap_or_else(|| {
-        Err(PageError {
-            status: None,
-            message: "the page was abandoned".into(),
-            busy: true,
-        })
-    })
+    outcome.unwrap_or_else(|| Err(PageError::busy("the page was abandoned")))
 }
 
 /// Produces one page.
-async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageError> {
+async fn produce(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
+    // A refused address needs no slot.
+    state.check_url(&req.url)?;
     let _slot = admit(state).await?;
     let started = Instant::now();
-    let fail = |status: Option<u16>, message: String| PageError {
-        status,
-        message,
-        busy: false,
-    };
-    state.check_url(&req.url).map_err(|m| fail(None, m))?;
+    let fail = PageError::failed;
     if req.needs_browser() {
+        // The browser's requests go through the egress guard, which can only fail the
+        // navigation: check the name here so a refusal is answered as one.
+        state.check_resolved(&req.url, req.timeout).await?;
         return render(state, &req, None, started).await;
     }
     let fetch_started = Instant::now();
@@ -323,13 +525,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
                 format!("{}: timed out after {:?}", req.url, req.timeout),
             )
         })?
-        .map_err(|e| {
-            let status = match e.kind() {
-                gannet_fetch::FetchErrorKind::HttpStatus(s) => Some(*s),
-                _ => None,
-            };
-            fail(status, e.to_string())
-        })?;
+        .map_err(|e| PageError::of_fetch(&e))?;
     state.metrics.stage(Stage::Fetch, fetch_started.elapsed());
     let url = fetched.url.clone();
     let wants = Wants::of(&req);
@@ -366,7 +562,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
                 Ok(page) => return Ok(page),
                 Err(e) => {
                     state.metrics.render_skipped();
-                    render_skipped = Some(if e.busy {
+                    render_skipped = Some(if e.is_busy() {
                         format!("the browser was busy ({})", e.message)
                     } else {
                         format!("the render failed ({})", e.message)
@@ -397,7 +593,7 @@ async fn produce(state: &Arc<AppState>, req: PageRequest) -> Result<Page, PageEr
 /// An extraction slot when extractions are limited (tokio's semaphore is fair: FIFO).
 /// Under load, a few extractions at a time finish in arrival order, instead of every page
 /// in flight sharing the cores and a big page's time stretching with the crowd.
-async fn extraction_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+async fn extraction_slot(state: &PageService) -> Option<tokio::sync::OwnedSemaphorePermit> {
     match &state.extract_gate {
         Some(gate) => gate.clone().acquire_owned().await.ok(),
         None => None,
@@ -473,7 +669,7 @@ fn extract(html: &str, url: &Url, wants: &Wants) -> Extracted {
 }
 
 async fn render(
-    state: &Arc<AppState>,
+    state: &PageService,
     req: &PageRequest,
     http_status: Option<u16>,
     started: Instant,
@@ -481,7 +677,7 @@ async fn render(
     let fail = |message: String, busy: bool| PageError {
         status: http_status,
         message,
-        busy,
+        kind: if busy { Failure::Busy } else { Failure::Page },
     };
     let pool = state.pool().await.map_err(|e| fail(e, false))?;
     let mut render_req = RenderRequest::new(req.url.clone());
@@ -572,4 +768,50 @@ pub(crate) fn parse_url(input: &str) -> Result<Url, ApiError> {
         )));
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(allow_private: bool) -> PageService {
+        let cfg = ServerConfig {
+            allow_private,
+            ..ServerConfig::default()
+        };
+        PageService::new(Arc::new(cfg), Arc::default()).unwrap()
+    }
+
+    #[test]
+    fn literal_private_hosts_are_refused_unless_allowed() {
+        gannet_testkit::isolated!(literal_private_hosts_are_refused_unless_allowed);
+        let pages = service(false);
+        for bad in [
+            "http://127.0.0.1/",
+            "http://localhost:8080/",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://100.64.0.1/",
+            "http://2130706433/",
+        ] {
+            let url = Url::parse(bad).unwrap();
+            let refused = pages.check_url(&url).unwrap_err();
+            assert!(
+                matches!(refused.kind, Failure::Forbidden(_)),
+                "{bad}: {refused:?}"
+            );
+        }
+        assert!(
+            pages
+                .check_url(&Url::parse("http://93.184.216.34/").unwrap())
+                .is_ok()
+        );
+        let open = service(true);
+        assert!(
+            open.check_url(&Url::parse("http://127.0.0.1/").unwrap())
+                .is_ok()
+        );
+    }
 }

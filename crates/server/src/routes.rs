@@ -4,7 +4,7 @@
 //! from the very types the handlers deserialize (`schemars`).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::Json;
 use axum::handler::Handler;
@@ -13,50 +13,10 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
+use crate::jobs::PageQuery;
+use crate::limits::RouteClass;
 use crate::state::AppState;
 use crate::{crawl4ai, dashboard, firecrawl, jobs_api};
-
-/// Which concurrency limit a route counts against (`[limits]` in the config). Classes keep
-/// one kind of load from starving another: a burst of screenshots cannot take the slots
-/// `/md` needs, and result pages (up to 8 MiB each) are bounded in number, so the memory
-/// they hold is too.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RouteClass {
-    /// Health, metrics, dashboard, job status: cheap, never limited.
-    Light,
-    /// One request fetching and extracting pages (HTTP, or the browser when needed).
-    Page,
-    /// Requests that always need the browser: screenshots, PDFs, scripts.
-    Browser,
-    /// Starting crawl jobs and site maps.
-    Jobs,
-    /// Reading job results (pages up to 8 MiB, NDJSON streams).
-    Results,
-}
-
-impl RouteClass {
-    pub const ALL: [RouteClass; 5] = [
-        RouteClass::Light,
-        RouteClass::Page,
-        RouteClass::Browser,
-        RouteClass::Jobs,
-        RouteClass::Results,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RouteClass::Light => "light",
-            RouteClass::Page => "page",
-            RouteClass::Browser => "browser",
-            RouteClass::Jobs => "jobs",
-            RouteClass::Results => "results",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// What a route answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +60,7 @@ pub(crate) struct Route {
     summary: &'static str,
     body: Option<SchemaFn>,
     query: Option<SchemaFn>,
-    pub(crate) handler: MethodRouter<Arc<AppState>>,
+    pub(crate) handler: MethodRouter<AppState>,
 }
 
 fn route<H, T>(
@@ -112,7 +72,7 @@ fn route<H, T>(
     handler: H,
 ) -> Route
 where
-    H: Handler<T, Arc<AppState>>,
+    H: Handler<T, AppState>,
     T: 'static,
 {
     let filter = match method {
@@ -160,7 +120,7 @@ pub(crate) fn table() -> Vec<Route> {
     vec![
         route("get", "/health", Light, SVC, "Liveness: status, time, version.", health),
         route("get", "/openapi.json", Light, SVC, "This document.", openapi),
-        route("get", "/metrics", Light, SVC, "Prometheus metrics: requests by route and status with latency histograms, fetch and extraction timings, route-class and page queues, memory, the browser pool.", crate::metrics_handler)
+        route("get", "/metrics", Light, SVC, "Prometheus metrics: requests by route and status with latency histograms, fetch and extraction timings, route-class and page queues, memory, the browser pool.", dashboard::metrics)
             .produces(Produces::Text),
         route("get", "/dashboard", Light, SVC, "Live dashboard (HTML page; its data comes from /dashboard/events).", dashboard::page)
             .produces(Produces::Html),
@@ -183,29 +143,29 @@ pub(crate) fn table() -> Vec<Route> {
             .body::<crawl4ai::UrlRequest>(),
         route("post", "/execute_js", Browser, C4, "Run scripts in the rendered page and answer with the page and the last script's value. 403 unless the server runs with --execute-js.", crawl4ai::execute_js)
             .body::<crawl4ai::UrlRequest>(),
-        route("post", "/crawl/job", Jobs, C4, "Start a batch job (crawl4ai's job API): answers {task_id}.", jobs_api::crawl4ai_job)
-            .body::<jobs_api::JobRequest>(),
-        route("get", "/crawl/job/{id}", Light, C4, "A crawl4ai job's status and, when done, its results (the first page of them: use /jobs/{id}/results for the rest).", jobs_api::crawl4ai_job_status),
+        route("post", "/crawl/job", Jobs, C4, "Start a batch job (crawl4ai's job API): answers {task_id}.", crawl4ai::crawl_job)
+            .body::<crawl4ai::CrawlJobRequest>(),
+        route("get", "/crawl/job/{id}", Light, C4, "A crawl4ai job's status and, when done, its results (the first page of them: use /jobs/{id}/results for the rest).", crawl4ai::crawl_job_status),
         route("post", "/v1/scrape", Page, FC, "Firecrawl v1 scrape: one page in the requested formats (markdown, html, rawHtml, links, screenshot).", firecrawl::scrape)
             .body::<firecrawl::ScrapeRequest>(),
         route("post", "/v2/scrape", Page, FC, "Firecrawl v2 scrape (same as v1 here).", firecrawl::scrape)
             .body::<firecrawl::ScrapeRequest>(),
-        route("post", "/v1/crawl", Jobs, FC, "Start a Firecrawl crawl (url, limit, maxDepth/maxDiscoveryDepth, includePaths, excludePaths, allowExternalLinks, scrapeOptions.formats). Robots.txt, politeness and scope apply.", jobs_api::firecrawl_crawl),
-        route("post", "/v2/crawl", Jobs, FC, "Start a Firecrawl v2 crawl (same as v1 here).", jobs_api::firecrawl_crawl),
-        route("get", "/v1/crawl/{id}", Results, FC, "A Firecrawl crawl's status and a page of its documents, with `next` for the following page.", jobs_api::firecrawl_crawl_status)
-            .query::<jobs_api::PageQuery>(),
-        route("get", "/v2/crawl/{id}", Results, FC, "As /v1/crawl/{id}.", jobs_api::firecrawl_crawl_status)
-            .query::<jobs_api::PageQuery>(),
-        route("delete", "/v1/crawl/{id}", Light, FC, "Cancel a Firecrawl crawl.", jobs_api::firecrawl_cancel),
-        route("delete", "/v2/crawl/{id}", Light, FC, "Cancel a Firecrawl crawl.", jobs_api::firecrawl_cancel),
-        route("post", "/v1/map", Jobs, FC, "Firecrawl map: the site's URLs from its start page and sitemaps (url, search, limit, includeSubdomains).", jobs_api::firecrawl_map),
-        route("post", "/v2/map", Jobs, FC, "Firecrawl v2 map (same as v1 here).", jobs_api::firecrawl_map),
+        route("post", "/v1/crawl", Jobs, FC, "Start a Firecrawl crawl (url, limit, maxDepth/maxDiscoveryDepth, includePaths, excludePaths, allowExternalLinks, scrapeOptions.formats). Robots.txt, politeness and scope apply.", firecrawl::crawl),
+        route("post", "/v2/crawl", Jobs, FC, "Start a Firecrawl v2 crawl (same as v1 here).", firecrawl::crawl),
+        route("get", "/v1/crawl/{id}", Results, FC, "A Firecrawl crawl's status and a page of its documents, with `next` for the following page.", firecrawl::crawl_status)
+            .query::<PageQuery>(),
+        route("get", "/v2/crawl/{id}", Results, FC, "As /v1/crawl/{id}.", firecrawl::crawl_status)
+            .query::<PageQuery>(),
+        route("delete", "/v1/crawl/{id}", Light, FC, "Cancel a Firecrawl crawl.", firecrawl::cancel),
+        route("delete", "/v2/crawl/{id}", Light, FC, "Cancel a Firecrawl crawl.", firecrawl::cancel),
+        route("post", "/v1/map", Jobs, FC, "Firecrawl map: the site's URLs from its start page and sitemaps (url, search, limit, includeSubdomains).", firecrawl::map),
+        route("post", "/v2/map", Jobs, FC, "Firecrawl v2 map (same as v1 here).", firecrawl::map),
         route("post", "/jobs", Jobs, JOBS, "Start a job: a batch of URLs (`urls`) or a crawl (`crawl`). Results are stored (SQLite in the data dir) until the job's TTL ends.", jobs_api::create_job)
             .body::<jobs_api::JobRequest>(),
         route("get", "/jobs/{id}", Light, JOBS, "A job's status and progress.", jobs_api::get_job),
         route("delete", "/jobs/{id}", Light, JOBS, "Cancel a job (its stored results stay until its TTL ends).", jobs_api::cancel_job),
         route("get", "/jobs/{id}/results", Results, JOBS, "A page of a job's results by keyset pagination: pass the answer's next_cursor as cursor. At most 100 results or 8 MiB a page.", jobs_api::job_results)
-            .query::<jobs_api::PageQuery>(),
+            .query::<PageQuery>(),
         route("get", "/jobs/{id}/results.ndjson", Results, JOBS, "All of a job's results as JSON lines, read from the store a page at a time (the server's memory does not grow with the job).", jobs_api::job_results_ndjson)
             .produces(Produces::Ndjson),
     ]
@@ -302,6 +262,10 @@ pub(crate) fn spec() -> Value {
             (
                 "401",
                 "Missing or wrong Bearer token (when the server has tokens).",
+            ),
+            (
+                "403",
+                "Refused: the URL's address (or a redirect hop's) is one the address guard refuses (code forbidden_address; address_class names the class: private, loopback, link-local, cloud-metadata, …), or the route is disabled.",
             ),
             ("404", "No such route or job."),
             ("413", "Request body over the limit."),

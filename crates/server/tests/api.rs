@@ -1,139 +1,16 @@
 //! `gannet serve` over real HTTP: the server on a free loopback port, a loopback test site
-//! as the web, reqwest as the client — and the anchors' own Python clients (crawl4ai,
-//! firecrawl-py, installed by `scripts/py-tools`) against the same server.
+//! as the web, reqwest as the client. Jobs are in `jobs.rs`; the anchors' own clients and
+//! a real browser in `clients.rs`.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::*;
 use gannet_server::{Server, ServerConfig};
-use gannet_testkit::{Response, Site, SiteBuilder};
+use gannet_testkit::SiteBuilder;
 use serde_json::{Value, json};
-
-const ARTICLE: &str = r#"<!doctype html><html lang="en"><head><title>Gannets</title></head><body>
-<nav><a href="/">Home</a> <a href="/other">Other</a> Site navigation</nav>
-<article><h1>Gannets</h1>
-<p>Gannets are seabirds comprising the genus Morus in the family Sulidae, closely related to boobies. They hunt fish by diving from a height into the sea and pursuing their prey underwater.</p>
-<p>Gannets have a number of adaptations which enable them to do this, such as air sacs in their face and chest under their skin which act like bubble wrap, cushioning the impact with the water.</p>
-<p>See also the <a href="/other">other page</a> about their colonies and how they breed on cliffs.</p>
-</article><footer>Footer text</footer></body></html>"#;
-
-const SPA: &str = r#"<!doctype html><html><head><title>App</title></head><body><div id="root"></div><script>
-document.getElementById('root').innerHTML =
-  '<article><h1 id="late">App</h1><p>Rendered by a script, only a browser sees this text at all.</p></article>';
-</script></body></html>"#;
-
-async fn site() -> Site {
-    SiteBuilder::new()
-        .page("/article", ARTICLE)
-        .page(
-            "/other",
-            "<html><head><title>Other</title></head><body><p>Colonies on cliffs.</p></body></html>",
-        )
-        .page("/spa", SPA)
-        .response(
-            "/slow",
-            Response::html("<html><body><p>slow</p></body></html>")
-                .delay(Duration::from_millis(800)),
-        )
-        .response(
-            "/slower",
-            Response::html("<html><body><p>slower</p></body></html>")
-                .delay(Duration::from_millis(4000)),
-        )
-        .start()
-        .await
-}
-
-struct Running {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(15), self.task).await;
-    }
-}
-
-fn test_config(name: &str) -> ServerConfig {
-    let mut cfg = ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("an address"),
-        allow_private: true,
-        access_log: false,
-        ..ServerConfig::default()
-    };
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{name}"));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("browser temp root");
-    cfg.browser.temp_root = root.clone();
-    cfg.data_dir = Some(root.join("data"));
-    cfg.crawl_delay = Duration::ZERO;
-    cfg
-}
-
-async fn start(cfg: ServerConfig) -> Running {
-    let server = Server::bind(cfg).await.expect("bind the server");
-    let addr = server.local_addr().expect("address");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async move {
-        let _ = rx.await;
-    }));
-    Running {
-        addr,
-        stop: Some(tx),
-        task,
-    }
-}
-
-/// A GET's body as text.
-async fn get_text(c: &reqwest::Client, url: &str) -> String {
-    c.get(url)
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("a text body")
-}
-
-/// A POST of JSON: the status and the JSON answer.
-async fn post_json(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
-    let r = c.post(url).json(&body).send().await.expect("POST");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("a JSON answer"))
-}
-
-/// A GET's JSON answer.
-async fn get_json(c: &reqwest::Client, url: &str) -> Value {
-    c.get(url)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("a JSON answer")
-}
-
-/// The server's `/metrics` text.
-async fn metrics(c: &reqwest::Client, server: &Running) -> String {
-    get_text(c, &server.url("/metrics")).await
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_crawl_and_firecrawl_routes() {
@@ -371,24 +248,74 @@ async fn tokens_guard_every_route_but_health() {
         ..ServerConfig::default()
     })
     .await;
-    assert!(refused.err().unwrap().contains("without a token"));
+    match refused {
+        Err(gannet_server::Error::Config(e)) => {
+            assert!(e.message().contains("without a token"), "{e}")
+        }
+        Err(other) => panic!("not a config error: {other}"),
+        Ok(_) => panic!("a public address without a token was accepted"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_a_bind_error_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = taken.local_addr().expect("its address");
+    let refused = Server::bind(ServerConfig {
+        listen: addr,
+        ..test_config("port-in-use")
+    })
+    .await;
+    match refused {
+        Err(e @ gannet_server::Error::Bind { .. }) => {
+            assert!(e.to_string().contains(&addr.to_string()), "{e}");
+            let io = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .expect("the io error as the source");
+            assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse, "{io}");
+        }
+        Err(other) => panic!("not a bind error: {other}"),
+        Ok(_) => panic!("bound a port that is in use"),
+    }
+    // A data directory that cannot be created is a store error, not a config error.
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-store-is-a-file");
+    std::fs::write(&file, "not a directory").expect("a file");
+    let refused = Server::bind(ServerConfig {
+        data_dir: Some(file.join("data")),
+        ..test_config("store-error")
+    })
+    .await;
+    assert!(
+        matches!(refused, Err(gannet_server::Error::Store(_))),
+        "{:?}",
+        refused.err()
+    );
+}
+
+/// Runs in a fresh network namespace (loopback only): it names addresses outside
+/// loopback, and a regression in the guard must not send packets off the machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_addresses_are_refused_by_default() {
+    gannet_testkit::isolated!(private_addresses_are_refused_by_default);
     let site = site().await;
     let server = start(ServerConfig {
         allow_private: false,
+        execute_js: true,
         ..test_config("ssrf")
     })
     .await;
     let c = client();
-    for url in [
-        site.url("/article").to_string(),
-        "http://localhost:9/".into(),
-        "http://169.254.169.254/latest/meta-data/".into(),
-        "http://[::1]:9/".into(),
-        "http://10.0.0.1/".into(),
+    for (url, class) in [
+        (site.url("/article").to_string(), "loopback"),
+        ("http://localhost:9/".into(), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "cloud-metadata",
+        ),
+        ("http://169.254.1.1/".into(), "link-local"),
+        ("http://[::1]:9/".into(), "loopback"),
+        ("http://10.0.0.1/".into(), "private"),
+        ("http://100.64.0.1/".into(), "shared-address-space"),
     ] {
         let started = Instant::now();
         let r = c
@@ -397,8 +324,11 @@ async fn private_addresses_are_refused_by_default() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 502, "{url}");
+        // The guard's refusal is the client's problem to fix, not the site's failure.
+        assert_eq!(r.status(), 403, "{url}");
         let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "forbidden_address", "{e}");
+        assert_eq!(e["error"]["address_class"], class, "{e}");
         assert!(
             e["error"]["message"].as_str().unwrap().contains("refused"),
             "{e}"
@@ -407,6 +337,35 @@ async fn private_addresses_are_refused_by_default() {
             started.elapsed() < Duration::from_secs(2),
             "refused before any connection"
         );
+    }
+    // Every dialect answers the same: crawl4ai's, Firecrawl's and our own routes, pages
+    // and jobs alike.
+    let private = "http://10.0.0.1/";
+    for (path, body) in [
+        ("/html", json!({"url": private})),
+        ("/screenshot", json!({"url": private})),
+        ("/execute_js", json!({"url": private, "scripts": ["1"]})),
+        // A public address first: the request fails as a whole before any fetch.
+        (
+            "/crawl",
+            json!({"urls": ["http://93.184.216.34/", private]}),
+        ),
+        ("/crawl/stream", json!({"urls": [private]})),
+        ("/crawl/job", json!({"urls": [private]})),
+        ("/v1/scrape", json!({"url": private})),
+        (
+            "/v2/scrape",
+            json!({"url": private, "formats": ["screenshot"]}),
+        ),
+        ("/v1/crawl", json!({"url": private})),
+        ("/v2/map", json!({"url": private})),
+        ("/jobs", json!({"urls": [private]})),
+        ("/jobs", json!({"crawl": {"url": private}})),
+    ] {
+        let (status, e) = post_json(&c, server.url(path), body).await;
+        assert_eq!(status, 403, "{path}: {e}");
+        assert_eq!(e["error"]["code"], "forbidden_address", "{path}: {e}");
+        assert_eq!(e["error"]["address_class"], "private", "{path}: {e}");
     }
     assert_eq!(site.hits("/article"), 0);
     server.stop().await;
@@ -446,296 +405,6 @@ async fn overload_gets_503_with_retry_after() {
     assert_eq!(r.headers()["retry-after"], "5");
     assert_eq!(first.await.unwrap(), 200);
     server.stop().await;
-}
-
-/// The anchors' clients, unchanged. Needs `scripts/py-tools` (run by `scripts/test`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crawl4ai_and_firecrawl_clients_work_unchanged() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-tools/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/py-tools (scripts/test does)",
-        python.display()
-    );
-    let site = site().await;
-    let server = start(test_config("clients")).await;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients.py");
-    let mut cmd = tokio::process::Command::new(&python);
-    cmd.arg(&script)
-        .arg(server.url(""))
-        .arg(site.url("/").as_str().trim_end_matches('/'))
-        .env("HOME", std::env::temp_dir())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
-        .await
-        .expect("the clients finish within 240 s")
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "clients failed:\n{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("crawl4ai client: ok") && stdout.contains("firecrawl client: ok"),
-        "{stdout}"
-    );
-    server.stop().await;
-}
-
-async fn poll_until_finished(c: &reqwest::Client, url: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let job: Value = c
-            .get(url)
-            .send()
-            .await
-            .expect("poll the job")
-            .json()
-            .await
-            .expect("job JSON");
-        let status = job["status"].as_str().unwrap_or_default().to_string();
-        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
-            return job;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "job never finished: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batch_jobs_page_their_results_by_cursor_and_survive_a_restart() {
-    let site = site().await;
-    let cfg = test_config("jobs");
-    let server = start(cfg.clone()).await;
-    let c = client();
-    let urls: Vec<String> = (0..130)
-        .map(|i| format!("{}?n={i}", site.url("/other")))
-        .collect();
-    let created: Value = post_json(&c, server.url("/jobs"), json!({"urls": urls}))
-        .await
-        .1;
-    let id = created["id"].as_str().unwrap().to_string();
-    let job = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
-    assert_eq!(job["status"], "completed", "{job}");
-    assert_eq!(job["done"], 130);
-
-    // Keyset pages: every result once, pages capped.
-    let mut cursor = 0;
-    let mut seen = std::collections::BTreeSet::new();
-    loop {
-        let page: Value = get_json(
-            &c,
-            &server.url(&format!("/jobs/{id}/results?cursor={cursor}&limit=1000")),
-        )
-        .await;
-        let results = page["results"].as_array().unwrap();
-        assert!(results.len() <= 100);
-        for r in results {
-            assert!(
-                seen.insert(r["url"].as_str().unwrap().to_string()),
-                "twice: {}",
-                r["url"]
-            );
-        }
-        match page["next_cursor"].as_i64() {
-            Some(n) => cursor = n,
-            None => break,
-        }
-    }
-    assert_eq!(seen.len(), 130);
-    let ndjson = get_text(&c, &server.url(&format!("/jobs/{id}/results.ndjson"))).await;
-    assert_eq!(ndjson.lines().count(), 130);
-
-    // crawl4ai's job dialect.
-    let task: Value = post_json(
-        &c,
-        server.url("/crawl/job"),
-        json!({"urls": [site.url("/article").as_str()]}),
-    )
-    .await
-    .1;
-    let task_id = task["task_id"].as_str().unwrap().to_string();
-    let done = poll_until_finished(&c, &server.url(&format!("/crawl/job/{task_id}"))).await;
-    assert_eq!(done["result"]["results"][0]["success"], true, "{done}");
-
-    // A restart keeps the jobs.
-    server.stop().await;
-    let server = start(cfg).await;
-    let job: Value = get_json(&c, &server.url(&format!("/jobs/{id}"))).await;
-    assert_eq!(job["done"], 130);
-    let r = c
-        .get(server.url("/jobs/0123456789abcdef0123456789abcdef"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    let r = c
-        .get(server.url("/jobs/..%2F..%2Fetc"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn firecrawl_crawl_jobs_run_the_engine_and_page_with_next() {
-    let mut builder = SiteBuilder::new().robots("User-agent: *\nDisallow: /private\n");
-    let mut links = String::new();
-    for i in 0..12 {
-        links.push_str(&format!("<a href=\"/p{i}\">page {i}</a> "));
-        builder = builder.page(
-            &format!("/p{i}"),
-            format!("<html><head><title>P{i}</title></head><body><p>Page number {i} of the site.</p></body></html>"),
-        );
-    }
-    let site = builder
-        .page(
-            "/",
-            format!("<html><body><p>Home</p>{links}<a href=\"/private\">x</a></body></html>"),
-        )
-        .page("/private", "<html><body>secret</body></html>")
-        .page(
-            "/docs/",
-            "<html><body><p>Docs home</p><a href=\"/docs/a\">a</a> <a href=\"/docs/b\">b</a> <a href=\"/p0\">outside</a></body></html>",
-        )
-        .page("/docs/a", "<html><body><p>Doc page a.</p></body></html>")
-        .page("/docs/b", "<html><body><p>Doc page b.</p></body></html>")
-        .start()
-        .await;
-    let server = start(test_config("fccrawl")).await;
-    let c = client();
-    let started: Value = post_json(&c, server.url("/v1/crawl"), json!({"url": site.url("/").as_str(), "limit": 10, "scrapeOptions": {"formats": ["markdown", "links"]}})).await.1;
-    assert_eq!(started["success"], true);
-    let status_url = started["url"].as_str().unwrap().to_string();
-    let first = poll_until_finished(&c, &status_url).await;
-    assert_eq!(first["status"], "completed", "{first}");
-    assert_eq!(first["completed"], 10);
-    let mut docs = first["data"].as_array().unwrap().clone();
-    let mut next = first["next"].as_str().map(str::to_owned);
-    while let Some(url) = next {
-        let page: Value = get_json(&c, &url).await;
-        docs.extend(page["data"].as_array().unwrap().iter().cloned());
-        next = page["next"].as_str().map(str::to_owned);
-    }
-    assert_eq!(docs.len(), 10);
-    assert!(
-        docs.iter()
-            .all(|d| d["metadata"]["statusCode"] == 200 && d["markdown"].is_string())
-    );
-    assert_eq!(site.hits("/private"), 0, "robots.txt applies to crawl jobs");
-
-    // Firecrawl's scope: below the start URL unless told otherwise; what we cannot do is
-    // named in `warning`.
-    let p0_before = site.hits("/p0");
-    let started: Value = post_json(
-        &c,
-        server.url("/v2/crawl"),
-        json!({
-            "url": site.url("/docs/").as_str(),
-            "limit": 10,
-            "webhook": "http://127.0.0.1:9/hook",
-            "scrapeOptions": {"formats": ["markdown", "screenshot"], "onlyMainContent": false},
-        }),
-    )
-    .await
-    .1;
-    let warning = started["warning"].as_str().unwrap_or_default();
-    assert!(
-        warning.contains("webhook")
-            && warning.contains("scrapeOptions.formats screenshot")
-            && warning.contains("scrapeOptions.onlyMainContent"),
-        "{started}"
-    );
-    let docs_job = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
-    assert_eq!(docs_job["completed"], 3, "{docs_job}");
-    assert_eq!(site.hits("/p0"), p0_before, "the crawl stayed under /docs/");
-    let started: Value = post_json(
-        &c,
-        server.url("/v2/crawl"),
-        json!({"url": site.url("/docs/").as_str(), "limit": 10, "crawlEntireDomain": true}),
-    )
-    .await
-    .1;
-    assert!(started.get("warning").is_none(), "{started}");
-    let whole = poll_until_finished(&c, started["url"].as_str().unwrap()).await;
-    assert!(whole["completed"].as_u64().unwrap() > 3, "{whole}");
-
-    let map: Value = post_json(
-        &c,
-        server.url("/v1/map"),
-        json!({"url": site.url("/").as_str()}),
-    )
-    .await
-    .1;
-    let links = map["links"].as_array().unwrap();
-    assert!(links.len() >= 13, "{map}");
-    server.stop().await;
-}
-
-/// The dashboard in real headless Chromium: the page loads and its numbers move.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_shows_live_numbers_in_a_real_browser() {
-    let site = site().await;
-    let cfg = test_config("dashboard");
-    let browser_root = cfg.browser.temp_root.join("viewer");
-    std::fs::create_dir_all(&browser_root).expect("viewer root");
-    let server = start(cfg).await;
-    let c = client();
-    // Some traffic: pages and an error.
-    for _ in 0..3 {
-        c.post(server.url("/md"))
-            .json(&json!({"url": site.url("/article").as_str()}))
-            .send()
-            .await
-            .expect("md");
-    }
-    c.get(server.url("/no-such-route"))
-        .send()
-        .await
-        .expect("404");
-    let viewer = gannet_browser::Pool::new(gannet_browser::PoolConfig {
-        temp_root: browser_root,
-        ..gannet_browser::PoolConfig::default()
-    })
-    .expect("a browser for the viewer");
-    let mut req =
-        gannet_browser::RenderRequest::new(server.url("/dashboard").parse().expect("url"));
-    req.timeout = Duration::from_secs(20);
-    req.wait =
-        gannet_browser::WaitFor::Js("Number(document.body.dataset.updates || 0) >= 2".into());
-    req.js = Some(
-        "({requests: Number(document.getElementById('requests').textContent), \
-          errors: document.getElementById('errors').textContent, \
-          memory: document.getElementById('memory').textContent, \
-          state: document.getElementById('state').textContent})"
-            .into(),
-    );
-    let page = viewer.render(&req).await.expect("the dashboard renders");
-    let v = page.js_result.expect("values read from the page");
-    assert!(v["requests"].as_u64().unwrap_or(0) >= 4, "{v}");
-    assert!(
-        v["errors"].as_str().unwrap().contains("/no-such-route"),
-        "{v}"
-    );
-    assert!(v["memory"].as_str().unwrap().contains("MB of"), "{v}");
-    assert!(v["state"].as_str().unwrap().starts_with("live"), "{v}");
-    // An open dashboard (a live event stream) does not hold up a graceful shutdown.
-    let mut stream = c
-        .get(server.url("/dashboard/events"))
-        .send()
-        .await
-        .expect("events");
-    assert!(stream.chunk().await.expect("a first event").is_some());
-    let started = Instant::now();
-    server.stop().await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
-    viewer.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1009,97 +678,6 @@ async fn smart_mode_keeps_the_http_version_when_the_browser_is_busy() {
         metrics.contains("gannet_smart_renders_skipped_total 1"),
         "{metrics}"
     );
-    server.stop().await;
-}
-
-/// A shutdown checkpoints running jobs: batch and crawl jobs stop at once, keep what they
-/// finished, and finish at the next start with every page exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
-    let mut builder = SiteBuilder::new();
-    let mut links = String::new();
-    for i in 0..12 {
-        links.push_str(&format!("<a href=\"/s{i}\">slow page {i}</a> "));
-        builder = builder.response(
-            &format!("/s{i}"),
-            Response::html(format!(
-                "<html><head><title>S{i}</title></head><body><p>Slow page number {i}.</p></body></html>"
-            ))
-            .delay(Duration::from_millis(500)),
-        );
-    }
-    let site = builder
-        .page("/", format!("<html><body><p>Home</p>{links}</body></html>"))
-        .response(
-            "/b",
-            Response::html("<html><body><p>batch page</p></body></html>")
-                .delay(Duration::from_millis(700)),
-        )
-        .start()
-        .await;
-    let cfg = test_config("checkpoint");
-    let server = start(cfg.clone()).await;
-    let c = client();
-    let batch_urls: Vec<String> = (0..32)
-        .map(|i| format!("{}?n={i}", site.url("/b")))
-        .collect();
-    let create = |body: Value| {
-        let (c, url) = (c.clone(), server.url("/jobs"));
-        async move {
-            let v: Value = post_json(&c, url, body).await.1;
-            v["id"].as_str().expect("a job id").to_string()
-        }
-    };
-    let batch = create(json!({"urls": batch_urls})).await;
-    let crawl = create(json!({"crawl": {"url": site.url("/").as_str(), "limit": 50}})).await;
-    let job = |addr: String| {
-        let c = c.clone();
-        async move { get_json(&c, &addr).await }
-    };
-    // Stop while both are under way.
-    let started = Instant::now();
-    loop {
-        let b = job(server.url(&format!("/jobs/{batch}"))).await;
-        let k = job(server.url(&format!("/jobs/{crawl}"))).await;
-        if b["done"].as_u64() >= Some(8) && k["done"].as_u64() >= Some(2) {
-            assert_eq!(b["status"], "running", "{b}");
-            assert_eq!(k["status"], "running", "{k}");
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{b} {k}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let stopping = Instant::now();
-    server.stop().await;
-    // Not the ~2 s the rest of the batch would take, nor the crawl's remaining pages.
-    assert!(
-        stopping.elapsed() < Duration::from_secs(5),
-        "shutdown took {:?}",
-        stopping.elapsed()
-    );
-    let batch_hits = site.hits("/b");
-    assert!(
-        batch_hits < 32,
-        "the batch stopped early: {batch_hits} fetches"
-    );
-
-    let server = start(cfg).await;
-    for (id, want) in [(&batch, 32), (&crawl, 13)] {
-        let done = poll_until_finished(&c, &server.url(&format!("/jobs/{id}"))).await;
-        assert_eq!(done["status"], "completed", "{done}");
-        assert_eq!(done["done"], want, "{done}");
-        let ndjson = get_text(&c, &server.url(&format!("/jobs/{id}/results.ndjson"))).await;
-        let urls: Vec<String> = ndjson
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                v["url"].as_str().unwrap().to_string()
-            })
-            .collect();
-        let unique: std::collections::BTreeSet<&String> = urls.iter().collect();
-        assert_eq!(unique.len(), want, "every page once: {urls:?}");
-        assert_eq!(urls.len(), want, "nothing twice: {urls:?}");
-    }
     server.stop().await;
 }
 

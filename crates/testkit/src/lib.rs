@@ -43,6 +43,7 @@
 
 mod bomb;
 mod content;
+pub mod netns;
 mod process;
 mod routes;
 mod site;
