@@ -114,7 +114,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(15);
     let workers: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(4);
     let client = redis::Client::open(redis_url.as_str())?;
-    let mut raw = client.get_multiplexed_async_connection().await?;
+    // No response timeout: FLUSHALL of 10⁷ URLs and MEMORY USAGE pipelines take a while.
+    let mut raw = client
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
+        .await?;
     let _: () = redis::cmd("FLUSHALL").query_async(&mut raw).await?;
     let base = used_memory(&mut raw).await?;
 
