@@ -255,6 +255,30 @@ impl RedisFrontier {
         })
     }
 
+    /// The worker's committed checkpoint and next batch number, read only (no recovery).
+    pub async fn checkpoint(&self, worker: &WorkerId) -> Result<WorkerState, FrontierError> {
+        let v: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(format!("{}ck", worker_prefix(&self.crawl, worker.as_str())))
+            .arg(&["b", "c", "pb", "ab"])
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let num = |i: usize| {
+            v.get(i)
+                .and_then(|x| x.as_deref())
+                .and_then(|x| x.parse::<i64>().ok())
+                .unwrap_or(-1)
+        };
+        let committed = num(0);
+        let position = v.get(1).cloned().flatten().unwrap_or_default();
+        Ok(WorkerState {
+            checkpoint: u64::try_from(committed)
+                .ok()
+                .map(|batch| Checkpoint { batch, position }),
+            next_batch: u64::try_from(committed.max(num(2)).max(num(3)) + 1).unwrap_or(0),
+            reclaimed: 0,
+        })
+    }
+
     async fn resolve(
         &self,
         worker: &WorkerId,

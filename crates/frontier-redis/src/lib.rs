@@ -98,12 +98,19 @@
 //! leases that expire (one attempt counted), and a re-sent release/retry reports `Fenced`
 //! for work that did succeed (harmless: nothing is committed on `Fenced`).
 //!
+//! # The engine's trait
+//!
+//! [`RedisBackend`] implements `gannet_frontier::Frontier` for one worker over a
+//! [`RedisFrontier`], and passes the same conformance suite as the embedded SQLite
+//! frontier (tests/conformance.rs).
+//!
 //! # Connecting
 //!
 //! `redis://host:port[/db]` is one server (a `ConnectionManager` with a 5 s response
 //! timeout, reconnecting in the background); `redis+cluster://host:port,host:port` is a
 //! Redis Cluster given by seed nodes (a `ClusterClient`; `rediss+cluster://` for TLS).
 
+mod backend;
 mod commit;
 mod conn;
 mod error;
@@ -114,6 +121,7 @@ mod reply;
 mod stats;
 mod types;
 
+pub use backend::RedisBackend;
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
 pub use error::FrontierError;
