@@ -2,8 +2,9 @@
 //! crate docs for the protocol and its crash cases).
 
 use crate::error::FrontierError;
-use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke, release_args};
+use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke};
 use crate::keys::{clean, crawl_prefix, shard_of, worker_prefix};
+use crate::lease::release_args;
 use crate::reply::{self, array, at, int, string};
 use crate::types::{Checkpoint, Finished, Outcome, Release, WorkerId};
 use std::collections::BTreeMap;

@@ -113,9 +113,11 @@
 mod backend;
 mod commit;
 mod conn;
+mod enqueue;
 mod error;
 mod frontier;
 mod keys;
+mod lease;
 mod lua;
 mod reply;
 mod stats;
