@@ -27,9 +27,14 @@
 //!   delay (or later, if blocked); [`RedisFrontier::block_host`] (Retry-After, 429, 503)
 //!   moves it later for every worker; the AutoThrottle delay and robots.txt (stored only by
 //!   the lease holder, served ≤ 24 h) live in the host's hash.
+//!   A *draining* release ([`RedisFrontier::release_draining`]) also frees the host at once
+//!   but leaves the URLs still in flight completable under the ended lease's token for one
+//!   more lease length (*orphans*), for a caller whose last pages are still on their way to
+//!   the commit.
 //! - **Reap** ([`RedisFrontier::reap`]): in bounded batches (64 hosts per script), expired
-//!   leases return their URLs to the queue front with one more failed attempt; at
-//!   [`CrawlSettings::max_attempts`] a URL goes to the dead-letter list with its last error.
+//!   leases and orphans return their URLs to the queue front with one more failed attempt;
+//!   at [`CrawlSettings::max_attempts`] failed attempts a URL goes to the dead-letter list
+//!   with its last error. A retry with a delay waits in a per-shard zset.
 //! - **Page limit** ([`CrawlSettings::page_limit`], URLs ever admitted): exact across
 //!   shards and slots. An enqueue probes the seen-set, reserves budget for the URLs that
 //!   look new in the crawl's slot (`RESERVE`, keyed by a request id), pushes with that
@@ -102,7 +107,12 @@
 //!
 //! [`RedisBackend`] implements `gannet_frontier::Frontier` for one worker over a
 //! [`RedisFrontier`], and passes the same conformance suite as the embedded SQLite
-//! frontier (tests/conformance.rs).
+//! frontier (tests/conformance.rs). One difference matters for exactly-once output: the
+//! trait's caller writes a page to its sink *before* `commit`, so a page refused there
+//! (its lease was lost: `Committed::refused`) is already in the sink. The engine must
+//! treat such a record as uncommitted (cut it, or write pages only after
+//! [`RedisFrontier::prepare`] accepted them, as the protocol above does); until it does, a
+//! fenced page can appear twice in the union of the workers' outputs.
 //!
 //! # Connecting
 //!
