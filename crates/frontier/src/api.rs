@@ -291,7 +291,8 @@ pub enum FrontierError {
     /// The host's lease was reclaimed: the caller no longer holds it.
     #[error("lease lost: host {host:?} is no longer held under token {token}")]
     LeaseLost {
-        /// The host.
+        /// The host (`HostKey::new(0)` when the call named a URL, not its host:
+        /// [`Frontier::retry_later`]).
         host: HostKey,
         /// The stale token.
         token: u64,
