@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Flat-frontier benchmark (issue 19): claim + complete throughput of the Redis frontier
 # on one redis-server at 10⁵, 10⁶ and 10⁷ queued URLs, and Redis memory per seen and per
-# queued URL (INFO memory / MEMORY USAGE). One line per size, then the drop from the
-# smallest to the largest size, in URLs/s and in ratio to the anchor. The anchor, measured
+# queued URL (INFO memory / MEMORY USAGE), and Redis main-thread CPU per URL (INFO cpu:
+# what the frontier costs Redis whatever else runs; 1e6 / it = the capacity of one Redis
+# core). One line per size, then the drop from the smallest to the largest size, in URLs/s,
+# in ratio to the anchor and in Redis CPU per URL. The anchor, measured
 # on the same server before each of 3 measuring rounds per size: LPUSH from 4 connections,
 # one command at a time (as redis-benchmark -t lpush -c 4), i.e. what this shared machine
 # gives Redis at that minute.
@@ -39,8 +41,10 @@ for n in $SIZES; do
   echo "$line load=$(cut -d' ' -f1 /proc/loadavg)"
   rate=$(echo "$line" | sed -E 's/.*claim\+complete=([0-9]+).*/\1/')
   ratio=$(echo "$line" | sed -E 's/.* ratio=([0-9.]+).*/\1/')
+  cpu=$(echo "$line" | sed -E 's/.* redis_cpu=([0-9.]+).*/\1/')
   first=${first:-$rate}; last=$rate
   first_ratio=${first_ratio:-$ratio}; last_ratio=$ratio
+  first_cpu=${first_cpu:-$cpu}; last_cpu=$cpu
 done
-awk -v a="$first" -v b="$last" -v ra="$first_ratio" -v rb="$last_ratio" \
-  'BEGIN{printf "drop smallest -> largest: %.1f%% in URLs/s, %.1f%% in ratio to the anchor\n", (a-b)*100/a, (ra-rb)*100/ra}'
+awk -v a="$first" -v b="$last" -v ra="$first_ratio" -v rb="$last_ratio" -v ca="$first_cpu" -v cb="$last_cpu" \
+  'BEGIN{printf "drop smallest -> largest: %.1f%% in URLs/s, %.1f%% in ratio to the anchor, %.1f%% in Redis CPU per URL (capacity)\n", (a-b)*100/a, (ra-rb)*100/ra, (cb-ca)*100/cb}'

@@ -13,7 +13,9 @@
 //! release the hosts (one call per shard). Three rounds, each after its own anchor (LPUSH
 //! from 4 connections, one command at a time: `redis-benchmark -t lpush -c 4`, 3 s), since
 //! what Redis gets of a shared machine changes by the minute. Prints one line: size,
-//! median URLs claimed per second, the anchor, their ratio, bytes per URL.
+//! median URLs claimed per second, the anchor, their ratio, Redis main-thread CPU per URL
+//! (user + sys from `INFO cpu`: what the frontier costs Redis, whatever else the machine
+//! runs) and the capacity it implies for one Redis core, bytes per URL.
 
 use gannet_frontier_redis::{
     CrawlSettings, Finished, HostKey, NewUrl, Outcome, RedisFrontier, Release, SHARDS, WorkerId,
@@ -78,6 +80,18 @@ fn new_url(i: u64, hosts: u64) -> NewUrl {
     }
 }
 
+/// Redis main-thread CPU seconds (user + sys) so far.
+async fn redis_cpu(conn: &mut redis::aio::MultiplexedConnection) -> Result<f64, redis::RedisError> {
+    let info: String = redis::cmd("INFO").arg("cpu").query_async(conn).await?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(field("used_cpu_user_main_thread:") + field("used_cpu_sys_main_thread:"))
+}
+
 async fn used_memory(
     conn: &mut redis::aio::MultiplexedConnection,
 ) -> Result<u64, redis::RedisError> {
@@ -100,7 +114,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(15);
     let workers: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(4);
     let client = redis::Client::open(redis_url.as_str())?;
-    let mut raw = client.get_multiplexed_async_connection().await?;
+    // No response timeout: FLUSHALL of 10⁷ URLs and MEMORY USAGE pipelines take a while.
+    let mut raw = client
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
+        .await?;
     let _: () = redis::cmd("FLUSHALL").query_async(&mut raw).await?;
     let base = used_memory(&mut raw).await?;
 
@@ -186,6 +205,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rates = Vec::new();
     let mut anchors = Vec::new();
     let mut ratios = Vec::new();
+    let mut cpu_per_url = Vec::new();
     let mut total = 0;
     for _ in 0..ROUNDS {
         let anchor = lpush_anchor(&client, Duration::from_secs(3)).await?;
@@ -237,10 +257,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }));
         }
         let start = Instant::now();
+        let cpu0 = redis_cpu(&mut raw).await?;
         for (w, t) in tasks.into_iter().enumerate() {
             batches[w] = t.await??;
         }
         let n = claimed.load(Ordering::Relaxed);
+        cpu_per_url.push((redis_cpu(&mut raw).await? - cpu0) * 1e6 / n.max(1) as f64);
         total += n;
         let rate = n as f64 / start.elapsed().as_secs_f64();
         rates.push(rate);
@@ -249,7 +271,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "urls={size} claim+complete={:.0} URLs/s (median of {ROUNDS} rounds: {}; {total} URLs, {workers} workers) \
-         anchor={:.0} ops/s ratio={:.2} fill={:.0} URLs/s B/queued={:.1} B/seen={:.1} \
+         anchor={:.0} ops/s ratio={:.2} redis_cpu={:.1} us/URL (capacity {:.0} URLs/s per Redis core) fill={:.0} URLs/s B/queued={:.1} B/seen={:.1} \
          (url {url_len:.0} B, seen buckets {keys}, listpack {listpack})",
         median(&rates),
         rates
@@ -259,6 +281,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .join("/"),
         median(&anchors),
         median(&ratios),
+        median(&cpu_per_url),
+        1e6 / median(&cpu_per_url).max(1e-9),
         size as f64 / fill_secs,
         filled.saturating_sub(base) as f64 / size as f64,
         seen_bytes as f64 / size as f64,

@@ -273,7 +273,7 @@ impl RedisFrontier {
                 args.s(worker.as_str()).n(committed).n(u8::from(rest));
                 args.n(self.settings.max_attempts);
                 for &i in &idx {
-                    release_args(&mut args, &releases[i]);
+                    release_args(&mut args, &releases[i], self.settings.lease);
                 }
                 let v = self.call(&SCRIPTS.resolve, shard, &args).await?;
                 let a = array(&v)?;

@@ -461,7 +461,7 @@ impl RedisFrontier {
     }
 
     /// [`RedisFrontier::release`], but URLs still in flight stay completable under the
-    /// lease, which ends when the last of them is completed (see [`Release::drain`]).
+    /// ended lease's token for one more lease length (see [`Release::drain`]).
     pub async fn release_draining(
         &self,
         lease: &Lease,
@@ -502,7 +502,7 @@ impl RedisFrontier {
             .fan_out(by_shard.into_iter().collect(), |(shard, idx)| async move {
                 let mut args = Args::default();
                 for &i in &idx {
-                    release_args(&mut args, &releases[i]);
+                    release_args(&mut args, &releases[i], self.settings.lease);
                 }
                 let v = self.call(&SCRIPTS.release, shard, &args).await?;
                 let a = array(&v)?;
@@ -842,13 +842,13 @@ struct Item {
     record: String,
 }
 
-/// A release's arguments: host, token, delay ms, throttle ms or -1, mode.
-pub(crate) fn release_args(args: &mut Args, r: &Release) {
+/// A release's arguments: host, token, delay ms, throttle ms or -1, mode, lease ms.
+pub(crate) fn release_args(args: &mut Args, r: &Release, lease: Duration) {
     args.s(&r.lease.host.0)
         .n(r.lease.token)
         .n(r.delay.as_millis());
     args.n(r.throttle.map_or(-1, |t| t.as_millis() as i64));
-    args.s(if r.drain { "d" } else { "r" });
+    args.s(if r.drain { "d" } else { "r" }).n(lease.as_millis());
 }
 
 pub(crate) fn fenced(lease: &Lease) -> FrontierError {

@@ -33,9 +33,12 @@ local function hint()
   local r = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
   local d = redis.call('ZRANGE', P .. 'dl', 0, 0, 'WITHSCORES')
   local l = redis.call('ZRANGE', P .. 'lease', 0, 0, 'WITHSCORES')
+  local o = redis.call('ZRANGE', P .. 'oz', 0, 0, 'WITHSCORES')
   local ready = r[2] or '-1'
   if d[2] and (ready == '-1' or tonumber(d[2]) < tonumber(ready)) then ready = d[2] end
-  return {v, ready, l[2] or '-1'}
+  local lease = l[2] or '-1'
+  if o[2] and (lease == '-1' or tonumber(o[2]) < tonumber(lease)) then lease = o[2] end
+  return {v, ready, lease}
 end
 -- Puts a host with queued URLs back in `ready` unless it is leased.
 local function wake(host, now)
@@ -71,7 +74,7 @@ local function reap(now, max, maxatt)
     for i = #recs, 1, -1 do dead = dead + requeue(host, recs[i], 'lease expired', maxatt) end
     redis.call('HINCRBY', P .. 'st', 'f', -#recs)
     redis.call('DEL', fl)
-    redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e', 'rel')
+    redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e')
     redis.call('ZREM', P .. 'lease', host)
     wake(host, now)
   end
@@ -79,50 +82,77 @@ local function reap(now, max, maxatt)
 end
 -- Ends a lease for good: the host goes back to `ready` (after its delay).
 local function finish_lease(host, now)
-  redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e', 'rel')
+  redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e')
   redis.call('ZREM', P .. 'lease', host)
   wake(host, now)
 end
--- A draining lease (released with URLs still in flight) ends when the last one leaves.
-local function drained(host, now)
-  if redis.call('HEXISTS', P .. 'h:' .. host, 'rel') == 1 and redis.call('EXISTS', P .. 'f:' .. host) == 0 then
-    finish_lease(host, now)
-  end
-end
 -- Ends the leases given from ARGV[first] on as (host, token, delay ms, throttle ms or -1,
--- mode)*: mode 'r' returns URLs still in flight to the queue front (no attempt counted);
--- 'd' lets them finish under the lease, which ends when the last one is completed (or
--- expires). Returns per host its next allowed time, or -1 if fenced.
+-- mode, lease ms)*: mode 'r' returns URLs still in flight to the queue front (no attempt
+-- counted); 'd' leaves them in flight, completable under the ended lease's token, as
+-- *orphans* (`or`: url -> token, worker, host, record; `oz`: url by expiry) that the reaper
+-- returns to their queues if they are not completed within a lease length. Either way the
+-- host is due again after its delay. Returns per host its next allowed time, or -1 if fenced.
 local function release(first, now)
   local out = {}
-  for i = first, #ARGV, 5 do
+  for i = first, #ARGV, 6 do
     local host = ARGV[i]
     local hk = P .. 'h:' .. host
-    if redis.call('HGET', hk, 't') ~= ARGV[i + 1] then
+    local tok = ARGV[i + 1]
+    if redis.call('HGET', hk, 't') ~= tok then
       out[#out + 1] = -1
     else
       local fl = P .. 'f:' .. host
+      local recs = redis.call('HVALS', fl)
       if ARGV[i + 4] == 'r' then
-        local recs = redis.call('HVALS', fl)
         for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
         if #recs > 0 then
           redis.call('HINCRBY', P .. 'st', 'f', -#recs)
           redis.call('HINCRBY', P .. 'st', 'q', #recs)
-          redis.call('DEL', fl)
+        end
+      else
+        local w = redis.call('HGET', hk, 'w') or ''
+        local exp = now + tonumber(ARGV[i + 5])
+        for _, rec in ipairs(recs) do
+          local url = split(rec)[3]
+          redis.call('HSET', P .. 'or', url, tok .. '\t' .. w .. '\t' .. host .. '\t' .. rec)
+          redis.call('ZADD', P .. 'oz', exp, url)
         end
       end
+      redis.call('DEL', fl)
       local nx = now + tonumber(ARGV[i + 2])
       redis.call('HSET', hk, 'nx', nx)
       if tonumber(ARGV[i + 3]) >= 0 then redis.call('HSET', hk, 'th', ARGV[i + 3]) end
-      if redis.call('EXISTS', fl) == 1 then
-        redis.call('HSET', hk, 'rel', 1)
-      else
-        finish_lease(host, now)
-      end
+      finish_lease(host, now)
       out[#out + 1] = math.max(nx, num(redis.call('HGET', hk, 'b')))
     end
   end
   return out
+end
+-- An orphan of lease `tok` (see `release`): its record, removed from the orphans; or nil.
+local function take_orphan(url, tok)
+  local o = redis.call('HGET', P .. 'or', url)
+  if not o then return nil end
+  local e = split(o, 4)
+  if e[1] ~= tok then return nil end
+  redis.call('HDEL', P .. 'or', url)
+  redis.call('ZREM', P .. 'oz', url)
+  return e[4]
+end
+-- Orphans past their expiry (their holder died) go back to their queues, one attempt more.
+local function reap_orphans(now, max, maxatt)
+  local urls = redis.call('ZRANGEBYSCORE', P .. 'oz', '-inf', now, 'LIMIT', 0, max)
+  local dead = 0
+  for _, url in ipairs(urls) do
+    local e = split(redis.call('HGET', P .. 'or', url) or '', 4)
+    redis.call('HDEL', P .. 'or', url)
+    redis.call('ZREM', P .. 'oz', url)
+    if e[4] then
+      dead = dead + requeue(e[3], e[4], 'lease expired', maxatt)
+      redis.call('HINCRBY', P .. 'st', 'f', -1)
+      wake(e[3], now)
+    end
+  end
+  return {#urls, dead}
 end
 -- URLs whose retry delay has passed go back to the back of their host queues (bounded).
 local function undelay(now, max)
@@ -208,6 +238,7 @@ local worker, maxh, maxu = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease_ms, maxatt, reapmax, rttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
 reap(now, reapmax, maxatt)
+reap_orphans(now, reapmax, maxatt)
 undelay(now, reapmax)
 local out = {}
 local hosts = redis.call('ZRANGEBYSCORE', P .. 'ready', '-inf', now, 'LIMIT', 0, maxh)
@@ -268,26 +299,30 @@ for i = 3, #ARGV, 5 do
     tokens[host] = held
   end
   local prev = redis.call('HGET', P .. 'pp', url)
+  local fl = P .. 'f:' .. host
+  local rec = nil
+  if not prev then
+    if held == tok then
+      rec = redis.call('HGET', fl, url)
+      if rec then redis.call('HDEL', fl, url) end
+    else
+      rec = take_orphan(url, tok)
+    end
+  end
   if prev and string.sub(prev, 1, #tag) == tag then
     out[#out + 1] = 1
-  elseif held == tok then
-    local fl = P .. 'f:' .. host
-    local rec = redis.call('HGET', fl, url)
-    if rec and not prev and outcome == 'q' then
+  elseif rec then
+    if outcome == 'q' then
       -- Cut short (shutdown): back to the queue front, no attempt counted, no record.
-      redis.call('HDEL', fl, url)
       redis.call('LPUSH', P .. 'q:' .. host, rec)
       redis.call('HINCRBY', P .. 'st', 'f', -1)
       redis.call('HINCRBY', P .. 'st', 'q', 1)
-      out[#out + 1] = 1
-    elseif rec and not prev then
-      redis.call('HDEL', fl, url)
+      wake(host, now_ms())
+    else
       redis.call('HSET', P .. 'pp', url, tag .. outcome .. '\t' .. host .. '\t' .. reason .. '\t' .. rec)
       moved = moved + 1
-      out[#out + 1] = 1
-    else
-      out[#out + 1] = 0
     end
+    out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
@@ -296,8 +331,6 @@ if moved > 0 then
   redis.call('HINCRBY', P .. 'st', 'f', -moved)
   redis.call('HINCRBY', P .. 'st', 'p', moved)
 end
-local now = now_ms()
-for host, _ in pairs(tokens) do drained(host, now) end
 return out
 "#;
 
@@ -343,7 +376,8 @@ local released = release(5, now)
 return {done, requeued, hint(), released}
 "#;
 
-/// Ends leases (see `release` above). ARGV: (host, token, delay ms, throttle ms or -1, mode)*.
+/// Ends leases (see `release` above). ARGV: (host, token, delay ms, throttle ms or -1, mode,
+/// lease ms)*.
 /// Returns {next allowed time or -1 if fenced, per host; hint}.
 pub(crate) const RELEASE: &str = r#"
 return {release(1, now_ms()), hint()}
@@ -373,7 +407,6 @@ if dead == 0 then
     redis.call('RPUSH', q, r)
   end
 end
-drained(host, now_ms())
 return {dead, att, hint()}
 "#;
 
@@ -404,9 +437,20 @@ for _, host in ipairs(redis.call('ZRANGE', P .. 'lease', 0, -1)) do
     for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
     n = n + #recs
     redis.call('DEL', fl)
-    redis.call('HDEL', hk, 't', 'w', 'e', 'rel')
+    redis.call('HDEL', hk, 't', 'w', 'e')
     redis.call('ZREM', P .. 'lease', host)
     wake(host, now)
+  end
+end
+local orphans = redis.call('HGETALL', P .. 'or')
+for i = 1, #orphans, 2 do
+  local e = split(orphans[i + 1], 4)
+  if e[2] == ARGV[1] then
+    redis.call('HDEL', P .. 'or', orphans[i])
+    redis.call('ZREM', P .. 'oz', orphans[i])
+    redis.call('LPUSH', P .. 'q:' .. e[3], e[4])
+    wake(e[3], now)
+    n = n + 1
   end
 end
 if n > 0 then
@@ -442,8 +486,9 @@ return 1
 pub(crate) const REAP: &str = r#"
 local now = now_ms()
 local r = reap(now, tonumber(ARGV[1]), tonumber(ARGV[2]))
+local o = reap_orphans(now, tonumber(ARGV[1]), tonumber(ARGV[2]))
 undelay(now, tonumber(ARGV[1]))
-return {r[1], r[2], hint()}
+return {r[1] + o[1], r[2] + o[2], hint()}
 "#;
 
 /// A shard's hint alone (the sweep that repairs lost index entries).

@@ -75,9 +75,10 @@ pub struct Release {
     /// The host's AutoThrottle delay to store for its next holder, if any.
     pub throttle: Option<Duration>,
     /// `false`: URLs still in flight under the lease go back to the front of the queue
-    /// (no attempt counted). `true`: they stay in flight, completable under the lease, and
-    /// the lease ends when the last of them is completed (or when it expires): for a caller
-    /// that releases a host while its last pages are still being committed.
+    /// (no attempt counted). `true`: they stay in flight, completable under the ended
+    /// lease's token for one more lease length (then the reaper requeues them): for a
+    /// caller that releases a host while its last pages still wait for their commit. Either
+    /// way the host is due again after `delay`.
     pub drain: bool,
 }
 

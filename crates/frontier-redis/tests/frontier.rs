@@ -841,7 +841,7 @@ async fn a_trap_host_stays_bounded() {
 }
 
 #[tokio::test]
-async fn a_draining_release_ends_with_its_last_completion() {
+async fn a_draining_release_lets_the_last_pages_commit() {
     let redis = RedisServer::start();
     let s = CrawlSettings {
         lease: Duration::from_millis(2000),
@@ -860,54 +860,63 @@ async fn a_draining_release_ends_with_its_last_completion() {
         url: h.urls[i].url.clone(),
         outcome: Outcome::Done,
     };
-    // Released while two pages are still being committed: they stay completable, and
-    // nobody else gets the host meanwhile.
+    // Released while two pages still wait for their commit: the host is due again (its
+    // last URL goes to someone else), and the two pages still commit under the old lease.
     f.complete(&w, 0, &[page(0)], "c0").await.expect("complete");
     f.release_draining(&h.lease, Duration::ZERO, None)
         .await
         .expect("release");
-    assert!(f.claim(&other, 1, 10).await.expect("claim").is_empty());
-    assert_eq!(
-        f.complete(&w, 1, &[page(1)], "c1").await.expect("complete"),
-        [true]
-    );
-    assert!(f.claim(&other, 1, 10).await.expect("claim").is_empty());
-    assert_eq!(
-        f.complete(&w, 2, &[page(2)], "c2").await.expect("complete"),
-        [true]
-    );
-    // The last one ended the lease: the host and its last URL are free.
     let next = f.claim(&other, 1, 10).await.expect("claim");
     assert_eq!(next.len(), 1);
-    assert_eq!(next[0].urls[0].url, "http://h4.test/p/3");
+    let urls: Vec<&str> = next[0].urls.iter().map(|u| u.url.as_str()).collect();
+    assert_eq!(urls, ["http://h4.test/p/3"]);
     assert!(matches!(
         f.renew(&h.lease).await,
         Err(FrontierError::Fenced(_))
     ));
-    // A draining lease whose holder dies still expires and is reaped.
+    assert_eq!(
+        f.complete(&w, 1, &[page(1), page(2)], "c1")
+            .await
+            .expect("complete"),
+        [true, true]
+    );
+    assert_eq!(
+        f.complete(&w, 2, &[page(1)], "c2").await.expect("complete"),
+        [false],
+        "completed once"
+    );
+    // An orphan whose holder dies is requeued by the reaper after a lease length.
     f.enqueue(&[url(4, 9)]).await.expect("enqueue");
-    let done = Finished {
-        lease: next[0].lease.clone(),
-        url: next[0].urls[0].url.clone(),
-        outcome: Outcome::Done,
-    };
-    f.release_draining(&next[0].lease, Duration::ZERO, None)
+    let h2 = f.claim(&other, 1, 10).await.expect("claim");
+    assert!(h2.is_empty(), "h4 is held by `other`");
+    let held = next[0].clone();
+    f.release_draining(&held.lease, Duration::ZERO, None)
         .await
         .expect("release");
+    let stats = f.stats().await.expect("stats");
+    assert_eq!((stats.in_flight, stats.leased_hosts), (1, 0));
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(f.reap(16).await.expect("reap").leases, 1);
+    let late = Finished {
+        lease: held.lease.clone(),
+        url: held.urls[0].url.clone(),
+        outcome: Outcome::Done,
+    };
     assert_eq!(
-        f.complete(&other, 0, &[done], "x").await.expect("complete"),
+        f.complete(&other, 0, &[late], "x").await.expect("complete"),
         [false]
     );
     let stats = f.stats().await.expect("stats");
+    assert_eq!((stats.done, stats.queued, stats.in_flight), (3, 2, 0));
+    let again = f.claim(&w, 1, 10).await.expect("claim").remove(0);
     assert_eq!(
-        (
-            stats.done,
-            stats.queued,
-            stats.in_flight,
-            stats.leased_hosts
-        ),
-        (3, 2, 0, 0)
+        again.urls[0].attempts, 1,
+        "the orphan counts a failed attempt"
     );
+    // A restarted worker gets its orphans back at once.
+    f.release_draining(&again.lease, Duration::ZERO, None)
+        .await
+        .expect("release");
+    assert_eq!(f.recover_worker(&w).await.expect("recover").reclaimed, 2);
+    assert_eq!(f.stats().await.expect("stats").queued, 2);
 }
