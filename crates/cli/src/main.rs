@@ -9,6 +9,7 @@ mod output;
 mod scrape;
 mod scrape_cmd;
 mod serve_cmd;
+mod worker_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Crawl(crawl_cmd::CrawlArgs),
     /// Run the HTTP service (crawl4ai- and Firecrawl-compatible API).
     Serve(serve_cmd::ServeArgs),
+    /// Join a distributed crawl on Redis (`gannet crawl --redis`) and work until it is done.
+    Worker(worker_cmd::WorkerArgs),
 }
 
 /// A mistake in how the command was called (exit 64, EX_USAGE).
@@ -61,6 +64,11 @@ fn main() -> ExitCode {
         Command::Scrape(args) => scrape_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Crawl(args) => match crawl_cmd::run(args) {
+            Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
+            Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),
+            Err(e) => Err(e),
+        },
+        Command::Worker(args) => match worker_cmd::run(args) {
             Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
             Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),
             Err(e) => Err(e),

@@ -106,6 +106,7 @@
 
 mod commit;
 mod conn;
+mod engine;
 mod error;
 mod frontier;
 mod keys;
@@ -116,6 +117,7 @@ mod types;
 
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
+pub use engine::EngineFrontier;
 pub use error::FrontierError;
 pub use frontier::{MAX_URL_LEN, RedisFrontier};
 pub use keys::SHARDS;
