@@ -395,7 +395,7 @@ fn workers_killed_and_restarted_on_the_same_out_lose_and_repeat_nothing() {
     let mut rng = Rng(seed);
     let mut creator_child = creator(&redis.url(), "kill", &sites, &outs[0], &[], &logs[0]);
     pause(Duration::from_millis(300));
-    let mut victims = vec![
+    let mut victims = [
         worker(&redis.url(), "kill", &outs[1], &logs[1]),
         worker(&redis.url(), "kill", &outs[2], &logs[2]),
     ];
@@ -475,6 +475,11 @@ fn a_worker_paused_past_its_lease_is_fenced() {
         assert_ok(s, "worker a again", &logs[0]);
     }
     let log = std::fs::read_to_string(&logs[0]).unwrap_or_default();
+    let fenced: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("lease lost") || l.contains("presumed dead"))
+        .collect();
+    eprintln!("the paused worker's fencing lines:\n{}", fenced.join("\n"));
     assert!(
         log.contains("lease lost") || log.contains("presumed dead"),
         "the paused worker was not fenced:\n{log}"
