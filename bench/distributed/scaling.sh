@@ -7,7 +7,8 @@
 #
 # usage: bench/distributed/scaling.sh
 # env:   HOSTS (60), PAGES (per host, 40), DELAY_MS (50), CONCURRENCY (8, per worker),
-#        PER_HOST (2), WORKERS ("1 2 4"), PORT (free), REDIS_PORT (free)
+#        PER_HOST (2), WORKERS ("1 2 4"), PORT (free), REDIS_PORT (free),
+#        BIN (default: a release build of gannet)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HOSTS=${HOSTS:-60}; PAGES=${PAGES:-40}; DELAY_MS=${DELAY_MS:-50}
@@ -15,8 +16,10 @@ CONCURRENCY=${CONCURRENCY:-8}; PER_HOST=${PER_HOST:-2}; WORKERS=${WORKERS:-"1 2 
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=${PORT:-$(free)}; REDIS_PORT=${REDIS_PORT:-$(free)}
 command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server redis-tools; }
-cargo build --release --locked -q -p gannet
-BIN=target/release/gannet
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -q -p gannet
+  BIN=target/release/gannet
+fi
 DIR=$(mktemp -d)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" \
   --maxmemory-policy noeviction >"$DIR/redis.log" 2>&1 &

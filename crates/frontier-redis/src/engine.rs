@@ -338,7 +338,10 @@ impl Frontier for EngineFrontier {
     fn take<'a>(&'a self, host: &'a HostLease, limit: usize) -> FrontierFuture<'a, Vec<Claimed>> {
         Box::pin(async move {
             let lease = Self::redis_lease(host);
-            let urls = self.call("take", || self.inner.take(&lease, limit)).await?;
+            let urls = self
+                .call("take", || self.inner.take(&lease, limit))
+                .await
+                .map_err(|e| of_host(e, host))?;
             let mut st = self.state();
             Ok(urls
                 .into_iter()
@@ -372,6 +375,7 @@ impl Frontier for EngineFrontier {
             self.call("renew", || self.inner.renew(&lease))
                 .await
                 .map(drop)
+                .map_err(|e| of_host(e, host))
         })
     }
 
@@ -385,6 +389,7 @@ impl Frontier for EngineFrontier {
             })
             .await
             .map(drop)
+            .map_err(|e| of_host(e, &host))
         })
     }
 
@@ -393,7 +398,8 @@ impl Frontier for EngineFrontier {
             let lease = Self::redis_lease(host);
             let until = self
                 .call("block", || self.inner.block(&lease, duration))
-                .await?;
+                .await
+                .map_err(|e| of_host(e, host))?;
             tracing::info!(origin = %host.origin, duration_ms = duration.as_millis() as u64, until_ms = until, "host blocked for every worker");
             Ok(())
         })
@@ -649,6 +655,17 @@ fn convert(e: RedisError) -> FrontierError {
             retryable: e.is_retryable(),
             message: e.to_string(),
         },
+    }
+}
+
+/// A lost lease names its host and token.
+fn of_host(e: FrontierError, host: &HostLease) -> FrontierError {
+    match e {
+        FrontierError::LeaseLost { .. } => FrontierError::LeaseLost {
+            host: host.host,
+            token: host.lease.token,
+        },
+        e => e,
     }
 }
 
