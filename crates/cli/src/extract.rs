@@ -42,6 +42,8 @@ pub(crate) struct ExtractArgs {
     /// Largest input file read, in bytes.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     max_input: u64,
+    #[command(flatten)]
+    schema: crate::schema_opt::SchemaArgs,
 }
 
 /// One input's outcome.
@@ -68,7 +70,9 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
         )
         .into());
     }
-    if files.len() > 1 && args.format != Format::Json && args.out.is_none() {
+    let schema = crate::schema_opt::Extractor::load(&args.schema)?;
+    let batch = files.len() > 1;
+    if files.len() > 1 && args.format != Format::Json && args.out.is_none() && schema.is_none() {
         return Err(UsageError(format!(
             "{} inputs with --format {}: add --out DIR to write one file per input, or use --format json for JSON Lines",
             files.len(),
@@ -100,7 +104,8 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = chunk.get(i) else { break };
-                        let outcome = one(&args, path, &mut spent);
+                        let outcome =
+                            one(&args, schema.as_ref().map(|s| (s, batch)), path, &mut spent);
                         if let Ok(mut slot) = results[i].lock() {
                             *slot = Some(outcome);
                         }
@@ -162,7 +167,12 @@ fn read_input(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
+fn one(
+    args: &ExtractArgs,
+    schema: Option<(&crate::schema_opt::Extractor, bool)>,
+    path: &Path,
+    spent: &mut Duration,
+) -> Outcome {
     let bytes = match read_input(path, args.max_input) {
         Ok(b) => b,
         Err(e) => return Outcome::Failed(format!("{e:#}")),
@@ -172,6 +182,20 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
         ..Default::default()
     };
     let started = Instant::now();
+    if let Some((schema, batch)) = schema {
+        // Structured extraction: the JSON list of items (one line per file in a batch).
+        let items = schema.run(&bytes, args.url.as_ref().map(Url::as_str));
+        *spent += started.elapsed();
+        let rendered = match items {
+            Ok(v) if batch => format!(
+                "{}\n",
+                serde_json::json!({"file": path.to_str(), "items": v})
+            ),
+            Ok(v) => format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
+            Err(e) => return Outcome::Failed(format!("{e:#}")),
+        };
+        return write_out(args, path, rendered, "json");
+    }
     let (doc, html) = if args.format == Format::Html {
         let (d, h) = gannet_extract::extract_with_html(&bytes, args.url.as_ref(), &options);
         (d, Some(h))
@@ -187,6 +211,11 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
         Ok(r) => output::with_newline(r),
         Err(e) => return Outcome::Failed(format!("{e:#}")),
     };
+    write_out(args, path, rendered, args.format.extension())
+}
+
+/// The output of one input: to `--out DIR/<stem>.<ext>`, or kept for standard output.
+fn write_out(args: &ExtractArgs, path: &Path, rendered: String, extension: &str) -> Outcome {
     if let Some(dir) = &args.out {
         let stem = path
             .file_name()
@@ -197,7 +226,7 @@ fn one(args: &ExtractArgs, path: &Path, spent: &mut Duration) -> Outcome {
                     .unwrap_or(n)
             })
             .unwrap_or("stdin");
-        let target = dir.join(format!("{stem}.{}", args.format.extension()));
+        let target = dir.join(format!("{stem}.{extension}"));
         if let Err(e) = std::fs::write(&target, rendered.as_bytes()) {
             return Outcome::Failed(format!("writing {}: {e}", target.display()));
         }

@@ -6,6 +6,7 @@ mod crawl_cmd;
 mod extract;
 mod logging;
 mod output;
+mod schema_opt;
 mod scrape;
 mod scrape_cmd;
 mod serve_cmd;

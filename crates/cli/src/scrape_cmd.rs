@@ -83,6 +83,15 @@ pub(crate) struct ScrapeArgs {
     /// one URL to the next; pages then run one at a time, in order).
     #[arg(long, value_name = "NAME")]
     session: Option<String>,
+    /// Extract data from each page with the configured LLM (GANNET_LLM_BASE_URL,
+    /// GANNET_LLM_MODEL, GANNET_LLM_API_KEY): the output is JSON with `extracted` and
+    /// `usage` (prompt and completion tokens) added.
+    #[arg(long, value_name = "PROMPT")]
+    extract: Option<String>,
+    /// JSON Schema the extracted value must match (with --extract; without it, the page is
+    /// split into blocks `{index, tags, content}`).
+    #[arg(long, value_name = "FILE", requires = "extract")]
+    json_schema: Option<PathBuf>,
 }
 
 /// What every page of one run shares.
@@ -96,6 +105,7 @@ struct Run {
     screenshot: Option<PathBuf>,
     pdf: Option<PathBuf>,
     several: bool,
+    llm: Option<(gannet_llm::LlmClient, gannet_llm::Instruction)>,
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
@@ -128,6 +138,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         ..FetchConfig::default()
     };
     let fetcher = Fetcher::new(config).context("building the HTTP client")?;
+    let llm = llm_extraction(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -144,10 +155,15 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         mode,
         template,
         raw: args.raw,
-        format: args.format,
+        format: if llm.is_some() {
+            Format::Json
+        } else {
+            args.format
+        },
         screenshot: args.screenshot.clone(),
         pdf: args.pdf.clone(),
         several: args.urls.len() > 1,
+        llm,
     });
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // Output streams in argument order as pages finish: memory holds the pages in flight
@@ -159,14 +175,18 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         None => Box::new(std::io::stdout()),
     };
     let urls = args.urls.clone();
-    let format = args.format;
+    let format = run.format;
     let (result, interrupted) = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(urls.len());
         for (index, url) in urls.iter().cloned().enumerate() {
             let (run, limit) = (run.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.context("shutting down")?;
-                scrape_one(&run, index, &url).await
+                let page = scrape_one(&run, index, &url).await?;
+                match &run.llm {
+                    Some((client, instruction)) => add_extraction(client, instruction, page).await,
+                    None => Ok(page),
+                }
             }));
         }
         let all = async {
@@ -213,6 +233,59 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         std::process::exit(130);
     }
     result
+}
+
+/// `--extract` / `--json-schema`: the LLM client (configured from the environment, else a
+/// usage error naming the variable to set) and what to ask it.
+fn llm_extraction(
+    args: &ScrapeArgs,
+) -> anyhow::Result<Option<(gannet_llm::LlmClient, gannet_llm::Instruction)>> {
+    let Some(prompt) = &args.extract else {
+        return Ok(None);
+    };
+    let mut instruction = gannet_llm::Instruction::new(prompt.clone());
+    if let Some(path) = &args.json_schema {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let schema: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("{}: not JSON: {e}", path.display())))?;
+        instruction = instruction.with_schema(schema);
+    }
+    let client = gannet_llm::LlmClient::from_env().map_err(|e| usage(e.to_string()))?;
+    Ok(Some((client, instruction)))
+}
+
+/// Adds `extracted` and `usage` to a page's JSON output, from its Markdown.
+async fn add_extraction(
+    client: &gannet_llm::LlmClient,
+    instruction: &gannet_llm::Instruction,
+    page: String,
+) -> anyhow::Result<String> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&page).context("re-reading the page's JSON")?;
+    let markdown = value["markdown"].as_str().unwrap_or_default().to_owned();
+    let url = value["url"].as_str().unwrap_or_default().to_owned();
+    let out = client
+        .extract(&markdown, instruction.clone())
+        .await
+        .with_context(|| format!("LLM extraction from {url}"))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("extracted".into(), out.value);
+        obj.insert(
+            "usage".into(),
+            serde_json::json!({
+                "prompt_tokens": out.usage.prompt_tokens,
+                "completion_tokens": out.usage.completion_tokens,
+                "total_tokens": out.usage.total_tokens(),
+                "requests": out.usage.requests,
+                "chunks": out.chunks,
+                "truncated": out.truncated,
+            }),
+        );
+    }
+    Ok(output::with_newline(
+        serde_json::to_string(&value).context("serializing JSON")?,
+    ))
 }
 
 /// The render options every page shares, validated.

@@ -38,6 +38,48 @@ pub struct Document {
     pub images: Vec<Image>,
     /// Number of words of `text`.
     pub word_count: usize,
+    /// What kind of page this is, as extraction judged it (`None` for records without
+    /// an extracted page, such as a 304 revisit).
+    #[serde(default)]
+    pub page_type: Option<PageType>,
+}
+
+/// What kind of page a document is: extraction draws the content's boundary by it (an
+/// article drops its comments and teaser lists, a forum thread keeps every post), and
+/// users filter crawls by it. Serialized in lowercase (`"article"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageType {
+    /// One text: a news story, a blog post, an essay, a recipe.
+    Article,
+    /// A discussion: a forum thread, a Q&A page, a post with its replies as content.
+    Forum,
+    /// A list of items that link elsewhere: a category, a search result, a news index.
+    Listing,
+    /// One product for sale.
+    Product,
+    /// Technical documentation: a manual page, an API reference.
+    Documentation,
+    /// A site's own page about what it offers: a landing, service or company page.
+    Service,
+    /// None of the above, or not enough to tell.
+    #[default]
+    Other,
+}
+
+impl PageType {
+    /// The lowercase name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageType::Article => "article",
+            PageType::Forum => "forum",
+            PageType::Listing => "listing",
+            PageType::Product => "product",
+            PageType::Documentation => "documentation",
+            PageType::Service => "service",
+            PageType::Other => "other",
+        }
+    }
 }
 
 /// A hyperlink found in a page.

@@ -6,7 +6,7 @@
 //!   --batch-cmd 'target/release/examples/eval_batch {list} {outdir}' -j 2
 //! ```
 //!
-//! Writes `OUTDIR/<stem>.json` with `markdown`, `title` and `byline` per input listed in
+//! Writes `OUTDIR/<stem>.json` with `markdown`, `title`, `byline` and `page_type` per input listed in
 //! LIST (one path per line), like `gannet extract --format json --out OUTDIR`.
 
 fn main() {
@@ -32,6 +32,7 @@ fn main() {
             "markdown": doc.markdown,
             "title": doc.title,
             "byline": doc.byline,
+            "page_type": doc.page_type,
         });
         let _ = std::fs::write(format!("{out}/{stem}.json"), json.to_string());
     }

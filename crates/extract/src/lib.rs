@@ -24,6 +24,7 @@ mod parse;
 pub mod relevance;
 pub mod serialize;
 pub mod tag;
+mod tagtext;
 
 pub use dom::{Dom, NodeId};
 pub use parse::MAX_DEPTH;
@@ -84,9 +85,19 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
     } else {
         links::collect_links(&dom, dom.root(), base.as_ref(), page_host.as_deref())
     };
-    let (clean, root) = if options.raw {
+    let (clean, root, page_type) = if options.raw {
+        // The whole page: the type from what it declares and its discussion markup.
+        let forum = content::is_discussion(&dom, page_url.as_ref().map(Url::path));
+        let page_type = content::decide_page_type(&content::PageSignals {
+            types: &meta.types,
+            url_path: page_url.as_ref().map(Url::path),
+            published: meta.published_time.is_some(),
+            forum,
+            ..Default::default()
+        })
+        .0;
         let root = dom.body().unwrap_or(dom.root());
-        (dom, root)
+        (dom, root, page_type)
     } else {
         let skip: Vec<NodeId> = nodes
             .byline
@@ -96,6 +107,8 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
         let input = content::ContentInput {
             url_path: page_url.as_ref().map(Url::path),
             skip_nodes: &skip,
+            types: &meta.types,
+            published: meta.published_time.is_some(),
         };
         content::extract_content(dom, &input)
     };
@@ -136,6 +149,7 @@ fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Do
         text,
         links: all_links,
         images,
+        page_type: Some(page_type),
     };
     (doc, html_out)
 }
@@ -150,7 +164,8 @@ const SCRIPT_SHELL_CHARS: usize = 100;
 /// description at least twice as long, the description leads the content.
 fn with_description(markdown: String, text: String, description: Option<&str>) -> (String, String) {
     let visible = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
-    let Some(desc) = description.map(str::trim).filter(|d| !d.is_empty()) else {
+    let desc = description.map(tagtext::strip_tags_with_attributes);
+    let Some(desc) = desc.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
         return (markdown, text);
     };
     let found = visible(&text);

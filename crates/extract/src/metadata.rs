@@ -56,7 +56,20 @@ pub struct Metadata {
     pub canonical: Option<String>,
     /// Lead image URL (absolute when a page URL is known).
     pub image: Option<String>,
+    /// The types the page declares, in document order, at most [`MAX_TYPES`]: JSON-LD
+    /// `@type`s (`NewsArticle`, `Product`, `QAPage`), microdata `itemtype`s (last path
+    /// segment) and `og:type` (as `og:article`). What the page-type decision reads first.
+    pub types: Vec<String>,
 }
+
+/// Whether a declared type names an article (Readability's JSON-LD article types:
+/// `Article`, `NewsArticle`, `BlogPosting`, `TechArticle`, ...).
+pub(crate) fn is_article_type(t: &str) -> bool {
+    jsonld::is_article_type_str(t)
+}
+
+/// At most this many declared types are kept per page.
+pub const MAX_TYPES: usize = 24;
 
 /// Nodes of the body that carry metadata rather than article text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -282,6 +295,8 @@ struct Scan<'d> {
     relaxed_byline: Option<(NodeId, usize, String)>,
     /// Microdata `itemprop=headline` text.
     itemprop_headline: Option<NodeId>,
+    /// Microdata `itemtype` values (at most [`MAX_TYPES`]).
+    itemtypes: Vec<&'d str>,
 }
 
 /// Last arena index of `id`'s subtree (the arena is in document order).
@@ -322,6 +337,7 @@ struct WalkAttrs<'a> {
     class: &'a str,
     id: &'a str,
     itemprop: Option<&'a str>,
+    itemtype: Option<&'a str>,
     rel: Option<&'a str>,
     role: Option<&'a str>,
     aria_modal: bool,
@@ -338,6 +354,7 @@ impl<'a> WalkAttrs<'a> {
                 "class" if a.class.is_empty() => a.class = v,
                 "id" if a.id.is_empty() => a.id = v,
                 "itemprop" if a.itemprop.is_none() => a.itemprop = Some(v),
+                "itemtype" if a.itemtype.is_none() => a.itemtype = Some(v),
                 "rel" if a.rel.is_none() => a.rel = Some(v),
                 "role" if a.role.is_none() => a.role = Some(v),
                 "aria-modal" => a.aria_modal = v == "true",
@@ -493,6 +510,7 @@ impl<'d> Scan<'d> {
             byline: None,
             relaxed_byline: None,
             itemprop_headline: None,
+            itemtypes: Vec::new(),
         };
         // Index ranges (inclusive ends) of subtrees: pruned by Readability's walk, inside
         // <noscript>, inside <svg>/<math>.
@@ -561,6 +579,11 @@ impl<'d> Scan<'d> {
                 _ => {}
             }
             let a = WalkAttrs::read(dom, id);
+            if let Some(t) = a.itemtype
+                && s.itemtypes.len() < MAX_TYPES
+            {
+                s.itemtypes.push(t);
+            }
             if let Some(ip) = a.itemprop {
                 s.microdata(dom, id, tag, ip);
             }
@@ -697,6 +720,21 @@ impl<'d> Scan<'d> {
         options: &MetadataOptions,
     ) -> (Metadata, MetadataNodes) {
         let ld = jsonld::extract(self.jsonld.iter().copied());
+        let mut types: Vec<String> = ld.types.clone();
+        for t in &self.itemtypes {
+            // `https://schema.org/Product`, several URLs in one attribute.
+            for u in t.split_ascii_whitespace() {
+                let name = u.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+                if !name.is_empty() && types.len() < MAX_TYPES {
+                    types.push(name.to_string());
+                }
+            }
+        }
+        if let Some(og) = self.r("og:type").or_else(|| self.x("og:type"))
+            && types.len() < MAX_TYPES
+        {
+            types.push(format!("og:{}", og.to_ascii_lowercase()));
+        }
         let ld_clean =
             |s: &Option<String>| s.as_deref().map(unescape_basic).and_then(|s| clean(&s));
 
@@ -910,6 +948,7 @@ impl<'d> Scan<'d> {
                 dir,
                 canonical,
                 image,
+                types,
             },
             MetadataNodes {
                 byline: byline_node.map(|(id, _)| id),

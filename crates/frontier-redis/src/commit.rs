@@ -2,8 +2,9 @@
 //! crate docs for the protocol and its crash cases).
 
 use crate::error::FrontierError;
-use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke, release_args};
+use crate::frontier::{Args, RedisFrontier, SCRIPTS, invoke};
 use crate::keys::{clean, crawl_prefix, shard_of, worker_prefix};
+use crate::lease::release_args;
 use crate::reply::{self, array, at, int, string};
 use crate::types::{Checkpoint, Finished, Outcome, Release, WorkerId};
 use std::collections::BTreeMap;
@@ -252,6 +253,30 @@ impl RedisFrontier {
             checkpoint,
             next_batch,
             reclaimed,
+        })
+    }
+
+    /// The worker's committed checkpoint and next batch number, read only (no recovery).
+    pub async fn checkpoint(&self, worker: &WorkerId) -> Result<WorkerState, FrontierError> {
+        let v: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(format!("{}ck", worker_prefix(&self.crawl, worker.as_str())))
+            .arg(&["b", "c", "pb", "ab"])
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let num = |i: usize| {
+            v.get(i)
+                .and_then(|x| x.as_deref())
+                .and_then(|x| x.parse::<i64>().ok())
+                .unwrap_or(-1)
+        };
+        let committed = num(0);
+        let position = v.get(1).cloned().flatten().unwrap_or_default();
+        Ok(WorkerState {
+            checkpoint: u64::try_from(committed)
+                .ok()
+                .map(|batch| Checkpoint { batch, position }),
+            next_batch: u64::try_from(committed.max(num(2)).max(num(3)) + 1).unwrap_or(0),
+            reclaimed: 0,
         })
     }
 

@@ -27,9 +27,14 @@
 //!   delay (or later, if blocked); [`RedisFrontier::block_host`] (Retry-After, 429, 503)
 //!   moves it later for every worker; the AutoThrottle delay and robots.txt (stored only by
 //!   the lease holder, served ≤ 24 h) live in the host's hash.
+//!   A *draining* release ([`RedisFrontier::release_draining`]) also frees the host at once
+//!   but leaves the URLs still in flight completable under the ended lease's token for one
+//!   more lease length (*orphans*), for a caller whose last pages are still on their way to
+//!   the commit.
 //! - **Reap** ([`RedisFrontier::reap`]): in bounded batches (64 hosts per script), expired
-//!   leases return their URLs to the queue front with one more failed attempt; at
-//!   [`CrawlSettings::max_attempts`] a URL goes to the dead-letter list with its last error.
+//!   leases and orphans return their URLs to the queue front with one more failed attempt;
+//!   at [`CrawlSettings::max_attempts`] failed attempts a URL goes to the dead-letter list
+//!   with its last error. A retry with a delay waits in a per-shard zset.
 //! - **Page limit** ([`CrawlSettings::page_limit`], URLs ever admitted): exact across
 //!   shards and slots. An enqueue probes the seen-set, reserves budget for the URLs that
 //!   look new in the crawl's slot (`RESERVE`, keyed by a request id), pushes with that
@@ -98,23 +103,38 @@
 //! leases that expire (one attempt counted), and a re-sent release/retry reports `Fenced`
 //! for work that did succeed (harmless: nothing is committed on `Fenced`).
 //!
+//! # The engine's trait
+//!
+//! [`RedisBackend`] implements `gannet_frontier::Frontier` for one worker over a
+//! [`RedisFrontier`], and passes the same conformance suite as the embedded SQLite
+//! frontier (tests/conformance.rs). One difference matters for exactly-once output: the
+//! trait's caller writes a page to its sink *before* `commit`, so a page refused there
+//! (its lease was lost: `Committed::refused`) is already in the sink. The engine must
+//! treat such a record as uncommitted (cut it, or write pages only after
+//! [`RedisFrontier::prepare`] accepted them, as the protocol above does); until it does, a
+//! fenced page can appear twice in the union of the workers' outputs.
+//!
 //! # Connecting
 //!
 //! `redis://host:port[/db]` is one server (a `ConnectionManager` with a 5 s response
 //! timeout, reconnecting in the background); `redis+cluster://host:port,host:port` is a
 //! Redis Cluster given by seed nodes (a `ClusterClient`; `rediss+cluster://` for TLS).
 
+mod backend;
 mod commit;
 mod conn;
 mod engine;
+mod enqueue;
 mod error;
 mod frontier;
 mod keys;
+mod lease;
 mod lua;
 mod reply;
 mod stats;
 mod types;
 
+pub use backend::RedisBackend;
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
 pub use engine::EngineFrontier;

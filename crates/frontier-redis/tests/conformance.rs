@@ -1,42 +1,39 @@
-//! The conformance suite (`gannet_frontier::conformance`) on the Redis backend through the
-//! engine's adapter ([`EngineFrontier`]): each case on its own `redis-server`, started on a
-//! free loopback port; "reopen after a crash" is the same worker joining again (its
-//! earlier run is recovered).
+//! The conformance suite of `gannet_frontier` (the same cases the embedded SQLite frontier
+//! passes) on the Redis backend: one real `redis-server` per case, a fresh crawl id per
+//! `fresh`, and `reopen` as the same worker restarted after a `kill -9`.
 
 mod common;
 
 use common::RedisServer;
 use gannet_frontier::Frontier;
 use gannet_frontier::conformance::{Harness, Settings};
-use gannet_frontier_redis::{CrawlSettings, EngineFrontier, RedisFrontier, WorkerId};
+use gannet_frontier_redis::{CrawlSettings, RedisBackend, RedisFrontier, WorkerId};
 use std::sync::Arc;
+use std::time::Duration;
 
 struct Redis {
-    server: Option<RedisServer>,
+    server: RedisServer,
     crawl: u32,
 }
 
 impl Redis {
     fn new() -> Redis {
         Redis {
-            server: None,
+            server: RedisServer::start(),
             crawl: 0,
         }
     }
 
-    fn url(&mut self) -> String {
-        self.server.get_or_insert_with(RedisServer::start).url()
-    }
-
-    async fn open(&mut self) -> Arc<dyn Frontier> {
-        let url = self.url();
-        let id = format!("c{}", self.crawl);
-        let redis = RedisFrontier::join(&url, &id).await.expect("join");
+    async fn open(&self) -> Arc<dyn Frontier> {
+        let url = self.server.url();
+        let frontier = RedisFrontier::join(&url, &format!("c{}", self.crawl))
+            .await
+            .expect("join");
         let worker = WorkerId::new("w1").expect("worker id");
         Arc::new(
-            EngineFrontier::open(redis, worker, format!("{url} crawl {id}"))
+            RedisBackend::new(frontier, worker, &url)
                 .await
-                .expect("open"),
+                .expect("backend"),
         )
     }
 }
@@ -44,15 +41,14 @@ impl Redis {
 impl Harness for Redis {
     async fn fresh(&mut self, settings: Settings) -> Arc<dyn Frontier> {
         self.crawl += 1;
-        let url = self.url();
-        let id = format!("c{}", self.crawl);
-        let settings = CrawlSettings {
+        let s = CrawlSettings {
             max_per_host: settings.max_pages_per_host,
             max_attempts: settings.max_attempts,
+            lease: Duration::from_secs(30),
             expected_urls: 10_000,
             ..CrawlSettings::default()
         };
-        RedisFrontier::create(&url, &id, settings)
+        RedisFrontier::create(&self.server.url(), &format!("c{}", self.crawl), s)
             .await
             .expect("create");
         self.open().await

@@ -68,7 +68,14 @@ macro_rules! conformance_tests {
             retry_later_waits_then_hands_the_url_out_again,
             a_url_failing_too_often_is_dead_lettered,
             a_blocked_host_stays_back_for_every_holder,
-            reopen_after_a_crash_recovers_in_flight_urls,
+            reopen_after_a_crash_recovers_in_flight_urls
+        );
+    };
+    // The cases above, and the two-phase commit's prepare (a backend that fences before
+    // the sink write).
+    ($harness:expr, prepare) => {
+        $crate::conformance_tests!($harness);
+        $crate::conformance_tests!(@cases $harness;
             prepare_accepts_current_leases_and_refuses_stale_ones
         );
     };

@@ -371,6 +371,47 @@ async fn private_addresses_are_refused_by_default() {
     server.stop().await;
 }
 
+/// Names that resolve to refused addresses (an `/etc/hosts` of the test's own, in a fresh
+/// network and mount namespace): refused by fetch's resolver over HTTP, and by the page
+/// service's own look-up before a render (the browser's egress proxy could only fail the
+/// navigation) — both as 403 forbidden_address, without a browser or a connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_resolving_to_refused_addresses_are_forbidden() {
+    gannet_testkit::isolated!(
+        names_resolving_to_refused_addresses_are_forbidden,
+        hosts = "10.0.0.7 intranet.test\n169.254.169.254 metadata.test"
+    );
+    let server = start(ServerConfig {
+        allow_private: false,
+        ..test_config("ssrf-names")
+    })
+    .await;
+    let c = client();
+    for (path, url, class) in [
+        ("/md", "http://intranet.test/", "private"),
+        (
+            "/v1/scrape",
+            "http://metadata.test/latest/",
+            "cloud-metadata",
+        ),
+        ("/screenshot", "http://intranet.test/", "private"),
+        ("/pdf", "http://metadata.test/", "cloud-metadata"),
+    ] {
+        let (status, e) = post_json(&c, server.url(path), json!({"url": url})).await;
+        assert_eq!(status, 403, "{path} {url}: {e}");
+        assert_eq!(e["error"]["code"], "forbidden_address", "{e}");
+        assert_eq!(e["error"]["address_class"], class, "{e}");
+        let message = e["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("resolves to"), "{message}");
+    }
+    // No browser was started for the refused renders.
+    assert!(
+        !metrics(&c, &server).await.contains("gannet_browsers{"),
+        "the pool stayed unstarted"
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_gets_503_with_retry_after() {
     let site = site().await;

@@ -15,7 +15,9 @@
 //! Outside a namespace, the line re-runs the test binary for this one test under
 //! `unshare -n` (loopback brought up with `ip link set lo up`), asserts that it passed and
 //! returns; inside, it checks that loopback really is the only interface and lets the test
-//! body run. Without `unshare` (util-linux) or `ip` (iproute2), or without the right to
+//! body run. `isolated!(name, hosts = "10.0.0.7 intranet.test")` also gives the test its
+//! own `/etc/hosts` (a mount namespace, `unshare -m`, with the file bind-mounted), so names
+//! that resolve to refused addresses can be tested without a DNS server. Without `unshare` (util-linux) or `ip` (iproute2), or without the right to
 //! make a namespace (root, or unprivileged user namespaces), the test fails, loudly:
 //! it never runs unisolated.
 
@@ -39,6 +41,16 @@ const LIMIT: Duration = Duration::from_secs(300);
 /// If the isolated run fails, or cannot be made; or, inside, if the namespace has an
 /// interface other than loopback.
 pub fn isolated(module_path: &str, test: &str) -> bool {
+    isolated_with_hosts(module_path, test, None)
+}
+
+/// [`isolated`], and with `hosts` as the contents of `/etc/hosts` inside the namespace
+/// (`localhost` is added).
+///
+/// # Panics
+///
+/// As [`isolated`].
+pub fn isolated_with_hosts(module_path: &str, test: &str, hosts: Option<&str>) -> bool {
     if std::env::var_os(MARKER).is_some() {
         let interfaces = interfaces();
         assert!(
@@ -57,13 +69,34 @@ pub fn isolated(module_path: &str, test: &str) -> bool {
     let name = path.join("::");
     let exe = std::env::current_exe().expect("the test binary");
     let mut command = Command::new("unshare");
+    command.args(unshare_flags());
+    let mut script = String::from("ip link set lo up && exec \"$0\" \"$@\"");
+    let hosts_file = hosts.map(|hosts| {
+        let file = std::env::temp_dir().join(format!(
+            "gannet-netns-hosts-{}-{}",
+            std::process::id(),
+            name.replace("::", "-")
+        ));
+        std::fs::write(
+            &file,
+            format!("127.0.0.1 localhost\n::1 localhost\n{hosts}\n"),
+        )
+        .expect("write the namespace's hosts file");
+        file
+    });
+    if let Some(file) = &hosts_file {
+        command.arg("-m").env("GANNET_TEST_HOSTS", file);
+        script = format!("mount --bind \"$GANNET_TEST_HOSTS\" /etc/hosts && {script}");
+    }
     command
-        .args(unshare_flags())
-        .args(["--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .args(["--", "sh", "-c", &script])
         .arg(&exe)
         .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(MARKER, "1");
     let output = crate::output_within(&mut command, LIMIT);
+    if let Some(file) = hosts_file {
+        let _ = std::fs::remove_file(file);
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -109,11 +142,18 @@ fn interfaces() -> Vec<String> {
 }
 
 /// Runs the enclosing test in a fresh network namespace (see [`netns`](crate::netns)):
-/// `isolated!(test_fn_name);` first in the test body.
+/// `isolated!(test_fn_name);` first in the test body, or
+/// `isolated!(test_fn_name, hosts = "10.0.0.7 intranet.test");` for an `/etc/hosts` of
+/// its own too.
 #[macro_export]
 macro_rules! isolated {
     ($test:ident) => {
         if !$crate::netns::isolated(module_path!(), stringify!($test)) {
+            return;
+        }
+    };
+    ($test:ident, hosts = $hosts:expr) => {
+        if !$crate::netns::isolated_with_hosts(module_path!(), stringify!($test), Some($hosts)) {
             return;
         }
     };

@@ -33,6 +33,9 @@ pub(crate) struct JsonLd {
     pub(crate) image: Option<String>,
     /// Whether an article object was found.
     pub(crate) found_article: bool,
+    /// The `@type`s of every object, in document order (at most
+    /// [`MAX_TYPES`](crate::metadata::MAX_TYPES)).
+    pub(crate) types: Vec<String>,
     /// Fallbacks from any other object (first found wins).
     pub(crate) other_byline: Option<String>,
     pub(crate) other_date: Option<String>,
@@ -43,7 +46,7 @@ pub(crate) struct JsonLd {
 
 /// Readability's `jsonLdArticleTypes` (`/^Article|...|Report|...|APIReference$/`: the
 /// anchors bind only to the first and last alternatives).
-fn is_article_type_str(t: &str) -> bool {
+pub(crate) fn is_article_type_str(t: &str) -> bool {
     const INNER: &[&str] = &[
         "AdvertiserContentArticle",
         "NewsArticle",
@@ -326,6 +329,11 @@ pub(crate) fn extract<'a>(scripts: impl IntoIterator<Item = &'a str>) -> JsonLd 
             let mut objs = Vec::new();
             objects(&v, &mut objs, true, 0);
             for o in objs {
+                for t in type_strs(o) {
+                    if out.types.len() < crate::metadata::MAX_TYPES {
+                        out.types.push(t.to_string());
+                    }
+                }
                 if !out.found_article && is_article(o) {
                     out.found_article = true;
                     out.name = str_field(o, "name");

@@ -17,6 +17,9 @@ use url::Url;
 
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Error};
+use flights::{FlightKey, Flights, Landing};
+
+mod flights;
 use crate::metrics::{Metrics, Stage};
 
 /// What every page request shares.
@@ -396,97 +399,13 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// What makes two HTTP-mode page requests the same: URL, render mode, extras, timeout.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct FlightKey {
-    url: String,
-    auto: bool,
-    raw: bool,
-    cleaned: bool,
-    links: bool,
-    /// Query and threshold (its bits: f32 is not `Eq`).
-    focus: Option<(String, u32)>,
-    timeout: Duration,
-}
-
-type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
-
-/// Request coalescing: identical HTTP-mode page requests in flight at the same moment
-/// share one fetch and one extraction (as a caching proxy collapses requests). The origin
-/// sees one request instead of a burst, and a burst for one popular URL costs the server
-/// one page. Nothing is kept: a flight ends with its last waiter, so a request that
-/// arrives after it gets a fresh fetch.
-#[derive(Default)]
-struct Flights {
-    map: std::sync::Mutex<std::collections::HashMap<FlightKey, Flight>>,
-    /// Requests that joined a flight already under way.
-    joined: std::sync::atomic::AtomicU64,
-}
-
-impl Flights {
-    fn join(&self, key: &FlightKey) -> Flight {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(flight) = map.get(key) {
-            self.joined
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return flight.clone();
-        }
-        map.entry(key.clone()).or_default().clone()
-    }
-
-    /// Ends `flight` for later arrivals (idempotent: only if it is still the current one).
-    fn land(&self, key: &FlightKey, flight: &Flight) {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
-            map.remove(key);
-        }
-    }
-
-    fn stats(&self) -> (usize, u64) {
-        (
-            self.map.lock().map_or(0, |m| m.len()),
-            self.joined.load(std::sync::atomic::Ordering::Relaxed),
-        )
-    }
-}
-
-/// Lands a flight however its waiter leaves (answer, error, client gone).
-struct Landing<'a> {
-    flights: &'a Flights,
-    key: &'a FlightKey,
-    flight: &'a Flight,
-}
-
-impl Drop for Landing<'_> {
-    fn drop(&mut self) {
-        self.flights.land(self.key, self.flight);
-    }
-}
-
 /// Produces one page; identical HTTP-mode requests in flight together share the work
 /// ([`Flights`]). If the request that does the work goes away, a waiter takes it over.
 pub(crate) async fn get_page(state: &PageService, req: PageRequest) -> Result<Page, PageError> {
     if req.needs_browser() {
         return produce(state, req).await;
     }
-    let key = FlightKey {
-        url: req.url.to_string(),
-        auto: req.render == Render::Auto,
-        raw: req.want_raw_markdown,
-        cleaned: req.want_cleaned_html,
-        links: req.want_links,
-        focus: req
-            .focus
-            .as_ref()
-            .map(|f| (f.query.clone(), f.threshold.to_bits())),
-        timeout: req.timeout,
-    };
+    let key = FlightKey::of(&req);
     let flight = state.flights.join(&key);
     let landing = Landing {
         flights: &state.flights,
