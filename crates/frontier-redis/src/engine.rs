@@ -16,8 +16,8 @@
 //! "resumed: Redis reachable" its end, however many calls waited. The scripts are
 //! idempotent under such re-sends (see the crate docs).
 //!
-//! **Liveness.** A background task heartbeats the worker (a key with a TTL of the lease
-//! length) with its progress as JSON; workers reap expired leases and recover dead workers
+//! **Liveness.** A background task heartbeats the worker every ≤ 2 s (a key with a TTL of
+//! the lease length) with its progress as JSON; workers reap expired leases and recover dead workers
 //! at most once a second while they claim or wait.
 
 use crate::commit::Prepared;
@@ -40,6 +40,8 @@ use url::Url;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Reaping (expired leases, dead workers) at most this often per worker.
 const REAP_EVERY: Duration = Duration::from_secs(1);
+/// Longest time between two heartbeats.
+const HEARTBEAT_MAX: Duration = Duration::from_secs(2);
 /// Shards one reaping pass visits.
 const REAP_SHARDS: usize = 64;
 
@@ -149,7 +151,9 @@ impl EngineFrontier {
                     if let Err(e) = inner.heartbeat(&worker, ttl, &text).await {
                         tracing::debug!(worker = worker.as_str(), error = %e, "heartbeat failed");
                     }
-                    tokio::time::sleep(ttl / 3).await;
+                    // Often enough for --status to show live progress; a third of the
+                    // TTL at most, so one lost beat does not make the worker look dead.
+                    tokio::time::sleep((ttl / 3).min(HEARTBEAT_MAX)).await;
                 }
             })
         };
