@@ -53,8 +53,13 @@ pub(crate) struct CrawlArgs {
     #[arg(value_name = "SEED")]
     seeds: Vec<String>,
     /// Output: a file for jsonl, a directory for markdown, a file prefix for warc.
-    #[arg(long, short = 'o', value_name = "PATH")]
-    out: PathBuf,
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "PATH",
+        required_unless_present = "status"
+    )]
+    pub(crate) out: Option<PathBuf>,
     /// Output format [default: from --out: .jsonl → jsonl, .warc/.warc.gz → warc, else markdown].
     #[arg(long, short = 'f', value_enum)]
     format: Option<CrawlFormat>,
@@ -139,6 +144,125 @@ pub(crate) struct CrawlArgs {
     /// "none" loads everything).
     #[arg(long, value_name = "LIST", default_value = "images,fonts,media")]
     block: String,
+    /// A distributed crawl on this Redis (`redis://host:port`, or a cluster:
+    /// `redis+cluster://host:port,host:port`): created with these flags, or joined if
+    /// --crawl-id exists; `gannet worker` joins it from other machines.
+    #[arg(long, value_name = "URL", requires = "crawl_id")]
+    pub(crate) redis: Option<String>,
+    /// The distributed crawl's id (letters, digits, `-`, `_`, `.`).
+    #[arg(long, value_name = "ID", requires = "redis")]
+    pub(crate) crawl_id: Option<String>,
+    /// Print the distributed crawl's counts and workers, then exit.
+    #[arg(long, requires = "redis")]
+    pub(crate) status: bool,
+    /// With --status: one JSON object.
+    #[arg(long, requires = "status")]
+    pub(crate) json: bool,
+    /// Distributed: how long a host stays leased to a worker that stops renewing it (a
+    /// crashed or paused worker), in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub(crate) lease: f64,
+    /// Distributed: this worker's id (stable across its restarts on the same --out)
+    /// [default: from the machine's name and the --out path].
+    #[arg(long, value_name = "ID")]
+    pub(crate) worker_id: Option<String>,
+}
+
+impl CrawlArgs {
+    /// The flags a distributed crawl stores in Redis for its workers: scope, filters,
+    /// limits, politeness and fetch settings (not the output, the concurrency or the
+    /// worker's own choices).
+    pub(crate) fn stored_flags(&self) -> Vec<String> {
+        let mut f: Vec<String> = Vec::new();
+        let mut put = |k: &str, v: String| {
+            f.push(k.to_string());
+            f.push(v);
+        };
+        let scope = match self.scope {
+            ScopeArg::Host => "host",
+            ScopeArg::Domain => "domain",
+            ScopeArg::Prefix => "prefix",
+            ScopeArg::Any => "any",
+        };
+        put("--scope", scope.into());
+        for i in &self.include {
+            put("--include", i.clone());
+        }
+        for e in &self.exclude {
+            put("--exclude", e.clone());
+        }
+        if let Some(d) = self.max_depth {
+            put("--max-depth", d.to_string());
+        }
+        if let Some(m) = self.max_pages {
+            put("--max-pages", m.to_string());
+        }
+        put("--per-host", self.per_host.to_string());
+        put("--delay", self.delay.to_string());
+        put("--max-pages-per-host", self.max_pages_per_host.to_string());
+        put("--timeout", self.timeout.to_string());
+        put("--max-body", self.max_body.to_string());
+        put("--max-attempts", self.max_attempts.to_string());
+        put("--lease", self.lease.to_string());
+        if self.no_auto_throttle {
+            f.push("--no-auto-throttle".into());
+        }
+        if self.ignore_robots {
+            f.push("--ignore-robots".into());
+        }
+        f
+    }
+
+    /// Requests in flight in all.
+    pub(crate) fn set_concurrency(&mut self, n: usize) {
+        self.concurrency = n;
+    }
+
+    /// Requests in flight in all.
+    pub(crate) fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The seeds.
+    pub(crate) fn set_seeds(&mut self, seeds: Vec<String>) {
+        self.seeds = seeds;
+    }
+
+    /// Progress format and quietness.
+    pub(crate) fn set_log(&mut self, log: LogFormat, quiet: bool) {
+        self.log_format = log;
+        self.quiet = quiet;
+    }
+
+    /// The output.
+    pub(crate) fn set_out(&mut self, out: PathBuf) {
+        self.out = Some(out);
+    }
+
+    /// The seeds given.
+    pub(crate) fn seeds(&self) -> &[String] {
+        &self.seeds
+    }
+
+    /// The page limit.
+    pub(crate) fn max_pages(&self) -> Option<u64> {
+        self.max_pages
+    }
+
+    /// The per-host page limit.
+    pub(crate) fn max_pages_per_host(&self) -> u64 {
+        self.max_pages_per_host
+    }
+
+    /// Attempts per URL.
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Progress format and quietness.
+    pub(crate) fn log(&self) -> (LogFormat, bool) {
+        (self.log_format, self.quiet)
+    }
 }
 
 /// Parses `90`, `90s`, `15m`, `2h`, `1h30m`, `500ms`.
@@ -188,13 +312,16 @@ fn infer_format(out: &Path) -> CrawlFormat {
     }
 }
 
-fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
+pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
+    let Some(out) = args.out.clone() else {
+        return Err(UsageError("--out is required".into()).into());
+    };
     let mut seeds = Vec::new();
     for seed in &args.seeds {
         let url = crate::scrape::parse_url(seed).map_err(|e| UsageError(e.to_string()))?;
         seeds.push(url);
     }
-    if seeds.is_empty() && !args.resume {
+    if seeds.is_empty() && !args.resume && args.redis.is_none() {
         return Err(UsageError("give at least one SEED URL (or --resume a crawl)".into()).into());
     }
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
@@ -203,12 +330,12 @@ fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
     if args.concurrency == 0 || args.per_host == 0 {
         return Err(UsageError("--concurrency and --per-host must be at least 1".into()).into());
     }
-    let format = match args.format.unwrap_or_else(|| infer_format(&args.out)) {
+    let format = match args.format.unwrap_or_else(|| infer_format(&out)) {
         CrawlFormat::Jsonl => Format::Jsonl,
         CrawlFormat::Markdown => Format::Markdown,
         CrawlFormat::Warc => Format::Warc,
     };
-    let mut config = CrawlConfig::new(seeds, args.out.clone(), format);
+    let mut config = CrawlConfig::new(seeds, out, format);
     config.state_dir = args.state.clone();
     config.resume = args.resume;
     config.refresh = args.refresh;
@@ -273,6 +400,12 @@ fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
 
 /// Runs the crawl; `Ok(false)` when it was interrupted (exit 130 is chosen by the caller).
 pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
+    if args.status {
+        return crate::worker_cmd::status(&args).map(|()| CrawlExit::Done);
+    }
+    if args.redis.is_some() {
+        return crate::worker_cmd::crawl(args);
+    }
     let config = config(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -287,26 +420,42 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             Err(CrawlError::Config(message)) => return Err(UsageError(message).into()),
             Err(e) => return Err(e.into()),
         };
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            eprintln!("gannet: stopping: finishing pages in flight (signal again to quit now)");
-            let _ = stop_tx.send(true);
-            wait_for_signal().await;
-            std::process::exit(130);
-        });
-        let progress = (!quiet).then(|| Progress::start(crawl.stats(), log));
-        let summary = crawl.run(stop_rx).await;
-        if let Some(progress) = progress {
-            progress.finish();
-        }
-        let summary = summary?;
-        print_summary(&summary, log);
-        Ok(if summary.stop == StopReason::Interrupted {
-            CrawlExit::Interrupted
-        } else {
-            CrawlExit::Done
-        })
+        let stop_rx = stop_on_signal();
+        run_opened(crawl, stop_rx, log, quiet).await
+    })
+}
+
+/// A stop flag raised by SIGINT/SIGTERM (a second signal quits at once). Inside a runtime.
+pub(crate) fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        eprintln!("gannet: stopping: finishing pages in flight (signal again to quit now)");
+        let _ = stop_tx.send(true);
+        wait_for_signal().await;
+        std::process::exit(130);
+    });
+    stop_rx
+}
+
+/// Runs an opened crawl with progress and summary on stderr.
+pub(crate) async fn run_opened(
+    crawl: Crawl,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
+    log: LogFormat,
+    quiet: bool,
+) -> anyhow::Result<CrawlExit> {
+    let progress = (!quiet).then(|| Progress::start(crawl.stats(), log));
+    let summary = crawl.run(stop_rx).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let summary = summary?;
+    print_summary(&summary, log);
+    Ok(if summary.stop == StopReason::Interrupted {
+        CrawlExit::Interrupted
+    } else {
+        CrawlExit::Done
     })
 }
 

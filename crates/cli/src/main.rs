@@ -11,6 +11,7 @@ mod schema_opt;
 mod scrape;
 mod scrape_cmd;
 mod serve_cmd;
+mod worker_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Serve MCP tools (scrape, crawl, map, …) over stdio to an AI agent host.
     Mcp(mcp_cmd::McpArgs),
+    /// Join a distributed crawl on Redis (`gannet crawl --redis`) and work until it is done.
+    Worker(worker_cmd::WorkerArgs),
 }
 
 /// A mistake in how the command was called (exit 64, EX_USAGE).
@@ -66,6 +69,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Mcp(args) => mcp_cmd::run(args),
         Command::Crawl(args) => match crawl_cmd::run(args) {
+            Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
+            Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),
+            Err(e) => Err(e),
+        },
+        Command::Worker(args) => match worker_cmd::run(args) {
             Ok(crawl_cmd::CrawlExit::Done) => Ok(true),
             Ok(crawl_cmd::CrawlExit::Interrupted) => return ExitCode::from(EX_INTERRUPTED),
             Err(e) => Err(e),

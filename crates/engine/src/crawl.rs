@@ -22,6 +22,9 @@ const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 const ROBOTS_CACHE_MAX: usize = 10_000;
 /// How often the frontier is asked for due hosts while others are active.
 const DUE_POLL: Duration = Duration::from_millis(100);
+/// How often an idle worker of a shared frontier looks for due hosts (others release
+/// hosts and find links at any time).
+const SHARED_POLL: Duration = Duration::from_millis(250);
 
 /// Why a crawl stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +90,20 @@ pub(crate) struct Scheduler {
     pending: usize,
     started_pages: u64,
     next_due_poll: Instant,
+    /// How often held hosts' leases are renewed (a third of the frontier's lease length),
+    /// when leases expire.
+    renew_every: Option<Duration>,
+    next_renew: Instant,
     fatal: Option<StoreFailure>,
 }
 
 impl Scheduler {
-    pub(crate) fn new(config: CrawlConfig, shared: Arc<Shared>) -> Scheduler {
+    pub(crate) fn new(
+        config: CrawlConfig,
+        shared: Arc<Shared>,
+        lease_length: Option<Duration>,
+    ) -> Scheduler {
+        let renew_every = lease_length.map(|l| (l / 3).max(Duration::from_millis(5)));
         let (events_tx, events) = mpsc::unbounded_channel();
         Scheduler {
             store: shared.store.clone(),
@@ -106,6 +118,8 @@ impl Scheduler {
             pending: 0,
             started_pages: 0,
             next_due_poll: Instant::now(),
+            renew_every,
+            next_renew: Instant::now() + renew_every.unwrap_or(Duration::from_secs(3600)),
             fatal: None,
         }
     }
@@ -154,13 +168,28 @@ impl Scheduler {
                 }
                 return Ok(reason);
             }
+            if let Some(every) = self.renew_every
+                && now >= self.next_renew
+            {
+                self.next_renew = now + every;
+                if !self.hosts.is_empty() {
+                    let leases = self.hosts.values().map(|h| h.lease.clone()).collect();
+                    self.store.renew(leases);
+                }
+            }
             if now >= self.next_due_poll {
                 self.admit_hosts().await?;
             }
             self.dispatch();
             if self.hosts.is_empty() && self.in_flight == 0 && self.pending == 0 {
                 match self.store.next_ready().await? {
-                    None => return Ok(StopReason::Finished),
+                    None if self.store.finished().await? => return Ok(StopReason::Finished),
+                    // Other workers of a shared frontier still hold URLs: look again soon.
+                    None => self.next_due_poll = Instant::now() + SHARED_POLL,
+                    // A shared frontier's hosts are released by other workers at any time.
+                    Some(wait) if self.renew_every.is_some() => {
+                        self.next_due_poll = Instant::now() + wait.min(SHARED_POLL);
+                    }
                     Some(wait) => self.next_due_poll = Instant::now() + wait,
                 }
             }
@@ -184,6 +213,9 @@ impl Scheduler {
     /// The earliest moment something may become possible.
     fn next_wake(&self, deadline: Option<Instant>) -> Instant {
         let mut wake = self.next_due_poll;
+        if self.renew_every.is_some() {
+            wake = wake.min(self.next_renew);
+        }
         for host in self.hosts.values() {
             if !host.queue.is_empty()
                 && host.in_flight < self.config.per_host
@@ -200,9 +232,18 @@ impl Scheduler {
 
     /// Leases due hosts from the frontier while there is room for more.
     async fn admit_hosts(&mut self) -> Result<(), StoreFailure> {
-        let room = (self.config.concurrency * 2)
-            .max(16)
-            .saturating_sub(self.hosts.len());
+        // A shared frontier (leases that expire) is shared with other workers: hold only
+        // the hosts this worker's concurrency can keep busy, so that the others find work.
+        let hold = if self.renew_every.is_some() {
+            self.config
+                .concurrency
+                .div_ceil(self.config.per_host.max(1))
+                .max(1)
+                + 1
+        } else {
+            (self.config.concurrency * 2).max(16)
+        };
+        let room = hold.saturating_sub(self.hosts.len());
         self.next_due_poll = Instant::now() + DUE_POLL;
         if room == 0 {
             return Ok(());
@@ -340,6 +381,14 @@ impl Scheduler {
                             attempt: 0,
                         }));
                     }
+                    Err(StoreFailure::LeaseLost(e)) => {
+                        // The lease expired and another worker holds the host: what is
+                        // queued here is fenced, so drop it; pages in flight finish and
+                        // their completions are refused.
+                        tracing::warn!(origin = %h.lease.origin, token = h.lease.lease.token, error = %e, "lease lost: host dropped");
+                        let h = self.hosts.remove(&host);
+                        self.forget(h);
+                    }
                     Err(e) => {
                         tracing::error!(origin = %h.lease.origin, error = %e, "take failed: stopping");
                         self.fatal = Some(e);
@@ -403,8 +452,10 @@ impl Scheduler {
                             "retry later"
                         );
                         if signal == Signal::Overloaded {
-                            // The whole host waits: Retry-After or the backoff, whichever is longer.
+                            // The whole host waits: Retry-After or the backoff, whichever is
+                            // longer; for every holder (the frontier keeps the block).
                             h.next_at = h.next_at.max(Instant::now() + after.max(backoff));
+                            self.store.block(h.lease.clone(), after.max(backoff));
                             h.queue.push_front(job);
                         } else {
                             let events = self.events_tx.clone();
@@ -428,6 +479,14 @@ impl Scheduler {
                     h.queue.push_front(job);
                 }
             }
+        }
+    }
+
+    /// A host whose lease was lost: its in-flight pages still report `Done` (counted by
+    /// the scheduler, refused by the frontier); nothing of it is released.
+    fn forget(&mut self, host: Option<Host>) {
+        if let Some(h) = host {
+            tracing::debug!(origin = %h.lease.origin, queued = h.queue.len(), in_flight = h.in_flight, "host forgotten");
         }
     }
 

@@ -235,6 +235,7 @@ impl CrawlBuilder {
         render_template.timeout = config.render_timeout;
         render_template.block = config.render_block.clone();
         render_template.wait = config.render_wait.clone();
+        let lease_length = frontier.lease_length();
         let store =
             StoreHandle::spawn(frontier, sink).map_err(io("starting the store thread", &state))?;
         let stats = Arc::new(Stats::default());
@@ -271,7 +272,7 @@ impl CrawlBuilder {
             })
         });
         Ok(Crawl {
-            scheduler: Scheduler::new(config, Arc::clone(&shared)),
+            scheduler: Scheduler::new(config, Arc::clone(&shared), lease_length),
             shared,
             stats,
             sitemap_task,

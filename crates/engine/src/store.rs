@@ -2,13 +2,17 @@
 //!
 //! Async code never touches either: it sends [`Command`]s and awaits replies. The thread
 //! drives the [`Frontier`] trait's futures with the runtime's handle (the embedded
-//! frontier's are ready at once: SQLite runs here, never on the async workers). Pages are
-//! written to the sink as they come and their frontier updates are buffered; a commit
-//! flushes the sink, then applies the buffered updates and the sink's new position in
-//! one SQLite transaction. Commits happen every [`COMMIT_INTERVAL`], every
-//! [`COMMIT_PAGES`] pages, and before any read of the queues (so a read sees every link
-//! found so far). A `kill -9` between commits loses only uncommitted pages, and those are
-//! still "in flight" in the frontier: a resume cuts the sink back to the committed
+//! frontier's are ready at once: SQLite runs here, never on the async workers). Finished
+//! pages are buffered with their frontier updates; a commit is two-phase:
+//! [`Frontier::prepare`] says which completions still hold their lease, exactly those
+//! records are written to the sink and flushed, then [`Frontier::commit`] applies the
+//! updates, links and the sink's new position (one SQLite transaction; the commit point in
+//! the worker's slot on Redis). A fenced page (its lease was reclaimed: a worker paused
+//! past its lease) is never written, so the union of the workers' outputs holds it once.
+//! Commits happen every [`COMMIT_INTERVAL`], every [`COMMIT_PAGES`] pages or
+//! [`COMMIT_BYTES`] of output, and before any read of the queues (so a read sees every
+//! link found so far). A `kill -9` between commits loses only uncommitted pages, and those
+//! are still "in flight" in the frontier: a resume cuts the sink back to the committed
 //! position and fetches them again.
 
 use gannet_frontier::{
@@ -25,6 +29,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 pub(crate) const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
 /// Most pages per commit.
 pub(crate) const COMMIT_PAGES: usize = 1024;
+/// Most output bytes buffered before a commit (pages wait in memory for their prepare).
+pub(crate) const COMMIT_BYTES: usize = 8 << 20;
 /// Commands in a row that count as a stream (see the nap in `run`).
 const BURST: u32 = 3;
 /// How long the store thread lets a stream of pages gather before draining it again.
@@ -64,8 +70,20 @@ pub(crate) enum Command {
         host: HostLease,
         after: Duration,
     },
+    /// Extends leases (shared backends; see [`Frontier::lease_length`]).
+    Renew {
+        hosts: Vec<HostLease>,
+    },
+    /// A 429/503/Retry-After: the host waits for every holder.
+    Block {
+        host: HostLease,
+        duration: Duration,
+    },
     NextReady {
         reply: Reply<Option<Duration>>,
+    },
+    Finished {
+        reply: Reply<bool>,
     },
     Enqueue {
         urls: Vec<NewUrl>,
@@ -143,8 +161,20 @@ impl StoreHandle {
         let _ = self.tx.send(Command::Release { host, after });
     }
 
+    pub(crate) fn renew(&self, hosts: Vec<HostLease>) {
+        let _ = self.tx.send(Command::Renew { hosts });
+    }
+
+    pub(crate) fn block(&self, host: HostLease, duration: Duration) {
+        let _ = self.tx.send(Command::Block { host, duration });
+    }
+
     pub(crate) async fn next_ready(&self) -> Result<Option<Duration>, StoreFailure> {
         self.ask(|reply| Command::NextReady { reply }).await
+    }
+
+    pub(crate) async fn finished(&self) -> Result<bool, StoreFailure> {
+        self.ask(|reply| Command::Finished { reply }).await
     }
 
     pub(crate) async fn enqueue(&self, urls: Vec<NewUrl>) -> Result<u64, StoreFailure> {
@@ -191,6 +221,10 @@ struct Store {
     runtime: tokio::runtime::Handle,
     sink: SinkWriter,
     batch: CommitBatch,
+    /// The records of `batch.pages`, in the same order, waiting for their prepare.
+    records: Vec<Option<Prepared>>,
+    /// Their approximate size.
+    record_bytes: usize,
     last_commit: Instant,
     failed: Option<StoreFailure>,
 }
@@ -206,6 +240,8 @@ fn run(
         runtime,
         sink,
         batch: CommitBatch::default(),
+        records: Vec::new(),
+        record_bytes: 0,
         last_commit: Instant::now(),
         failed: None,
     };
@@ -255,7 +291,9 @@ fn run(
             return;
         }
         store.handle(command);
-        if store.batch.pages.len() >= COMMIT_PAGES || store.last_commit.elapsed() >= COMMIT_INTERVAL
+        if store.batch.pages.len() >= COMMIT_PAGES
+            || store.record_bytes >= COMMIT_BYTES
+            || store.last_commit.elapsed() >= COMMIT_INTERVAL
         {
             store.commit();
         }
@@ -289,9 +327,34 @@ impl Store {
                     r => drop(self.check(r)),
                 }
             }
+            Command::Renew { hosts } => {
+                for host in hosts {
+                    match self.wait(self.frontier.renew(&host)) {
+                        Ok(()) => {}
+                        // The scheduler learns it at the host's next take or release.
+                        Err(StoreFailure::LeaseLost(e)) => {
+                            tracing::warn!(origin = %host.origin, token = host.lease.token, error = %e, "lease lost at renewal");
+                        }
+                        r => drop(self.check(r)),
+                    }
+                }
+            }
+            Command::Block { host, duration } => {
+                match self.wait(self.frontier.block_host(&host, duration)) {
+                    Err(StoreFailure::LeaseLost(e)) => {
+                        tracing::warn!(origin = %host.origin, error = %e, "lease lost at block");
+                    }
+                    r => drop(self.check(r)),
+                }
+            }
             Command::NextReady { reply } => {
                 self.commit();
                 let r = self.wait(self.frontier.next_ready());
+                let _ = reply.send(self.check(r));
+            }
+            Command::Finished { reply } => {
+                self.commit();
+                let r = self.wait(self.frontier.finished());
                 let _ = reply.send(self.check(r));
             }
             Command::Enqueue { urls, reply } => {
@@ -305,13 +368,11 @@ impl Store {
                 links,
                 hold,
             } => {
-                if let Some(prepared) = prepared
-                    && let Err(e) = self.sink.write(prepared)
-                {
-                    self.failed = Some(StoreFailure::Sink(e.to_string()));
-                    return;
-                }
+                // The record waits for its prepare; the page's permits go now (its output
+                // is small next to what the reservation covered).
                 drop(hold);
+                self.record_bytes += prepared.as_ref().map_or(0, record_size);
+                self.records.push(prepared);
                 self.batch.pages.push(update);
                 self.batch.links.extend(links);
             }
@@ -327,18 +388,64 @@ impl Store {
         self.runtime.block_on(call).map_err(failure)
     }
 
+    /// Records a failure as the store's, except a lost lease (the caller drops the host).
     fn check<T>(&mut self, r: Result<T, StoreFailure>) -> Result<T, StoreFailure> {
-        if let Err(e) = &r {
+        if let Err(e) = &r
+            && !matches!(e, StoreFailure::LeaseLost(_))
+        {
             self.failed.get_or_insert_with(|| e.clone());
         }
         r
     }
 
-    /// Flushes the sink and commits the batch with the sink's position.
+    /// Prepares the batch, writes the accepted pages' records, flushes the sink and
+    /// commits the batch with the sink's position.
     fn commit(&mut self) {
         self.last_commit = Instant::now();
         if self.failed.is_some() || (self.batch.pages.is_empty() && self.batch.links.is_empty()) {
             return;
+        }
+        let records = std::mem::take(&mut self.records);
+        self.record_bytes = 0;
+        let accepted = if self.batch.pages.is_empty() {
+            Vec::new()
+        } else {
+            match self.wait(self.frontier.prepare(&self.batch)) {
+                Ok(accepted) if accepted.len() == self.batch.pages.len() => accepted,
+                Ok(accepted) => {
+                    self.failed = Some(StoreFailure::Frontier(format!(
+                        "prepare answered {} flags for {} pages",
+                        accepted.len(),
+                        self.batch.pages.len()
+                    )));
+                    return;
+                }
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            }
+        };
+        let mut fenced = 0usize;
+        for (record, ok) in records.into_iter().zip(&accepted) {
+            if !ok {
+                fenced += 1;
+                continue;
+            }
+            if let Some(record) = record
+                && let Err(e) = self.sink.write(record)
+            {
+                self.failed = Some(StoreFailure::Sink(e.to_string()));
+                return;
+            }
+        }
+        if fenced > 0 {
+            // Their URLs were reclaimed (a lease expired or was recovered): another holder
+            // fetches them, so their records are not written here.
+            tracing::warn!(
+                fenced,
+                "lease lost: completions refused, records not written"
+            );
         }
         match self.sink.checkpoint() {
             Ok(position) => self.batch.checkpoint = Some(Checkpoint::new(position)),
@@ -354,12 +461,13 @@ impl Store {
         match committed {
             Err(e) => self.failed = Some(e),
             Ok(done) => {
-                if !done.refused.is_empty() {
-                    // Their URLs were reclaimed (a lease expired or was recovered): another
-                    // holder fetches them, so their outcomes do not count as ours.
+                if done.refused.len() > fenced {
+                    // Refused between prepare and commit: only a backend whose prepare is
+                    // not binding can do this, and its records are already written.
                     tracing::warn!(
                         refused = done.refused.len(),
-                        "lease lost: completions refused"
+                        fenced,
+                        "lease lost: completions refused at commit"
                     );
                 }
                 if let Err(e) = self.sink.committed() {
@@ -405,9 +513,20 @@ fn fail_command(command: Command, failure: &StoreFailure) {
         Command::DueHosts { reply, .. } => drop(reply.send(Err(e))),
         Command::Take { reply, .. } => drop(reply.send(Err(e))),
         Command::NextReady { reply, .. } => drop(reply.send(Err(e))),
+        Command::Finished { reply } => drop(reply.send(Err(e))),
         Command::Enqueue { reply, .. } => drop(reply.send(Err(e))),
-        Command::Page { .. } => {}
+        Command::Page { .. } | Command::Renew { .. } | Command::Block { .. } => {}
         Command::Stop { reply } => drop(reply.send(Err(e))),
         Command::Release { .. } => {}
+    }
+}
+
+/// About how many bytes a record holds while it waits for its prepare.
+fn record_size(record: &Prepared) -> usize {
+    match record {
+        Prepared::Line(line) => line.len(),
+        Prepared::File(path, body) => path.as_os_str().len() + body.len(),
+        // A WARC record holds the response body and the extracted page.
+        Prepared::Record(page) => (64 << 10) + std::mem::size_of_val(page.as_ref()),
     }
 }

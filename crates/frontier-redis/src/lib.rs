@@ -123,6 +123,7 @@
 mod backend;
 mod commit;
 mod conn;
+mod engine;
 mod enqueue;
 mod error;
 mod frontier;
@@ -136,6 +137,7 @@ mod types;
 pub use backend::RedisBackend;
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
+pub use engine::EngineFrontier;
 pub use error::FrontierError;
 pub use frontier::{MAX_URL_LEN, RedisFrontier};
 pub use keys::SHARDS;

@@ -355,7 +355,9 @@ pub trait Frontier: Send + Sync + 'static {
     fn renew<'a>(&'a self, host: &'a HostLease) -> FrontierFuture<'a, ()>;
 
     /// Ends a lease: the host is due again `after` from now (or later, if it was blocked
-    /// longer with [`Frontier::block_host`]).
+    /// longer with [`Frontier::block_host`]). URLs taken under it and not yet committed stay
+    /// completable under it (the engine releases a host while its last pages wait in the
+    /// store's batch); a shared backend keeps the host back until they are committed.
     fn release(&self, host: HostLease, after: Duration) -> FrontierFuture<'_, ()>;
 
     /// Holds a host back for `duration` from now (a `Retry-After`, a 429/503): once
@@ -379,9 +381,45 @@ pub trait Frontier: Send + Sync + 'static {
     /// its own hosts are done.
     fn next_ready(&self) -> FrontierFuture<'_, Option<Duration>>;
 
+    /// Phase one of a commit, called before the pages' records are written to the sink:
+    /// one flag per page of `batch.pages`, in order, `true` for a completion whose lease is
+    /// still current. The caller writes exactly the accepted pages' records, then calls
+    /// [`Frontier::commit`] with the same batch and the sink's new checkpoint; a refused
+    /// page's record is never written, so a fenced holder leaves no duplicate in the union
+    /// of the workers' outputs. A backend may make the acceptance binding here (the shared
+    /// backend moves accepted URLs out of their leases, so no reaper hands them out again
+    /// before the commit) and may apply the batch's links here (so that a crash after the
+    /// sink write cannot lose them); [`Frontier::commit`] then does not apply them twice.
+    /// A prepare must be followed by its commit before the next prepare.
+    ///
+    /// The default accepts every page: for a backend whose commit is its only fencing
+    /// point, a page refused there is already written (the store logs it). Both backends
+    /// the CLI uses override it (`conformance_tests!(harness, prepare)` checks it).
+    fn prepare<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Vec<bool>> {
+        let n = batch.pages.len();
+        Box::pin(async move { Ok(vec![true; n]) })
+    }
+
     /// Applies a batch atomically: outcomes (each fenced by its lease), new links through
-    /// the seen-test, and the sink's checkpoint.
+    /// the seen-test, and the sink's checkpoint. After [`Frontier::prepare`] of the same
+    /// batch, exactly the pages it accepted are committed; without one, the commit fences
+    /// each completion itself.
     fn commit<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Committed>;
+
+    /// Whether the whole crawl is over, asked when [`Frontier::next_ready`] says `None` and
+    /// the caller holds nothing. The embedded backend has one worker, so yes (the default);
+    /// a shared backend says no while another worker still holds, takes or commits URLs
+    /// (it may find new links), and the caller polls again.
+    fn finished(&self) -> FrontierFuture<'_, bool> {
+        Box::pin(async { Ok(true) })
+    }
+
+    /// How long a lease lasts unrenewed, if leases expire (a shared backend): the holder
+    /// renews its hosts well before ([`Frontier::renew`]). `None`: leases last until
+    /// released or recovered.
+    fn lease_length(&self) -> Option<Duration> {
+        None
+    }
 
     /// URL counts by state.
     fn counts(&self) -> FrontierFuture<'_, Counts>;

@@ -71,6 +71,14 @@ macro_rules! conformance_tests {
             reopen_after_a_crash_recovers_in_flight_urls
         );
     };
+    // The cases above, and the two-phase commit's prepare (a backend that fences before
+    // the sink write).
+    ($harness:expr, prepare) => {
+        $crate::conformance_tests!($harness);
+        $crate::conformance_tests!(@cases $harness;
+            prepare_accepts_current_leases_and_refuses_stale_ones
+        );
+    };
     (@cases $harness:expr; $($case:ident),* $(,)?) => {
         $(
             #[::tokio::test]
@@ -226,7 +234,11 @@ pub async fn a_released_host_is_due_after_its_delay(h: &mut impl Harness) {
     hosts.sort_by(|x, y| x.origin.cmp(&y.origin));
     let b = hosts.pop().expect("b");
     let a = hosts.pop().expect("a");
-    assert_eq!(urls(&f.take(&a, 1).await.expect("take")), ["http://a/1"]);
+    let a1 = f.take(&a, 1).await.expect("take");
+    assert_eq!(urls(&a1), ["http://a/1"]);
+    // Completed first: a shared backend keeps a host with URLs in flight back until
+    // they are committed (a draining release).
+    commit(&*f, vec![outcome(&a1[0], UrlState::Done, None)], Vec::new()).await;
     f.release(a, Duration::from_secs(60))
         .await
         .expect("release a");
@@ -575,4 +587,73 @@ pub async fn reopen_after_a_crash_recovers_in_flight_urls(h: &mut impl Harness) 
         .expect("commit");
     assert_eq!(late.refused, [taken[1].key], "the dead owner's completion");
     assert_eq!(counts(&*f).await.done, 1);
+}
+
+/// The two-phase commit: [`Frontier::prepare`] accepts the completions whose lease is
+/// current and refuses a stale one before anything is written, and the commit of the same
+/// batch applies exactly the accepted ones (links and checkpoint included).
+pub async fn prepare_accepts_current_leases_and_refuses_stale_ones(h: &mut impl Harness) {
+    let f = h.fresh(Settings::default()).await;
+    f.enqueue(&[
+        new("http://a/1", 0),
+        new("http://a/2", 0),
+        new("http://b/1", 0),
+    ])
+    .await
+    .expect("enqueue");
+    let mut hosts = f.claim_hosts(10).await.expect("claim");
+    hosts.sort_by(|x, y| x.origin.cmp(&y.origin));
+    assert_eq!(hosts.len(), 2);
+    let a1 = f.take(&hosts[0], 1).await.expect("take a").remove(0);
+    let b1 = f.take(&hosts[1], 1).await.expect("take b").remove(0);
+    let first = CommitBatch {
+        pages: vec![outcome(&a1, UrlState::Done, None)],
+        links: vec![new("http://a/3", 1), new("http://a/1", 1)],
+        checkpoint: Some(Checkpoint::new("1".into())),
+    };
+    assert_eq!(f.prepare(&first).await.expect("prepare"), [true]);
+    let done = f.commit(&first).await.expect("commit");
+    assert!(done.refused.is_empty(), "refused: {:?}", done.refused);
+    // Every lease turns stale; b/1 goes back and is handed out again under a new one.
+    assert_eq!(f.recover().await.expect("recover"), 1);
+    let b = f
+        .claim_hosts(10)
+        .await
+        .expect("claim")
+        .into_iter()
+        .find(|h| h.origin == "http://b")
+        .expect("b is due again");
+    let again = f.take(&b, 1).await.expect("take b again").remove(0);
+    assert_eq!(again.url, b1.url);
+    assert_ne!(again.lease, b1.lease);
+    let second = CommitBatch {
+        pages: vec![
+            outcome(&b1, UrlState::Done, None),
+            outcome(&again, UrlState::Done, None),
+        ],
+        links: Vec::new(),
+        checkpoint: Some(Checkpoint::new("2".into())),
+    };
+    assert_eq!(
+        f.prepare(&second).await.expect("prepare"),
+        [false, true],
+        "the stale completion is refused before its record is written"
+    );
+    let done = f.commit(&second).await.expect("commit");
+    assert_eq!(
+        done.refused,
+        [b1.key],
+        "the commit refuses what prepare refused"
+    );
+    let c = counts(&*f).await;
+    assert_eq!(
+        (c.done, c.queued, c.in_flight),
+        (2, 2, 0),
+        "a/1 and b/1 once; a/2 and the new a/3 queued"
+    );
+    let state = f.resume_state().await.expect("resume state");
+    assert_eq!(
+        state.checkpoint.map(Checkpoint::into_string).as_deref(),
+        Some("2")
+    );
 }

@@ -484,6 +484,25 @@ impl Inner {
         Ok(Some(retried))
     }
 
+    /// Which completions `commit` will accept: a URL still in flight, under a token of this
+    /// epoch. Nothing else runs between this and the commit (one owner, one thread), so
+    /// the answer holds.
+    fn prepare(&mut self, batch: &CommitBatch) -> Result<Vec<bool>, rusqlite::Error> {
+        let mut state = self
+            .conn
+            .prepare_cached("SELECT state FROM urls WHERE id = ?1")?;
+        let mut accepted = Vec::with_capacity(batch.pages.len());
+        for page in &batch.pages {
+            let ok = page.lease.token >> 32 == self.epoch
+                && state
+                    .query_row([row_id(page.key.raw())], |r| r.get::<_, u8>(0))
+                    .optional()?
+                    == Some(UrlState::InFlight as u8);
+            accepted.push(ok);
+        }
+        Ok(accepted)
+    }
+
     fn commit(&mut self, batch: &CommitBatch) -> Result<Committed, rusqlite::Error> {
         let mut refused = Vec::new();
         let tx = self.conn.transaction()?;
@@ -683,6 +702,10 @@ impl Frontier for SqliteFrontier {
 
     fn next_ready(&self) -> FrontierFuture<'_, Option<Duration>> {
         Box::pin(async move { self.with(|inner| inner.next_ready().map_err(db)) })
+    }
+
+    fn prepare<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Vec<bool>> {
+        Box::pin(async move { self.with(|inner| inner.prepare(batch).map_err(db)) })
     }
 
     fn commit<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Committed> {

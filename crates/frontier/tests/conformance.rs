@@ -54,4 +54,4 @@ impl Harness for Sqlite {
     }
 }
 
-gannet_frontier::conformance_tests!(Sqlite::new());
+gannet_frontier::conformance_tests!(Sqlite::new(), prepare);
