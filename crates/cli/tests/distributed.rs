@@ -497,8 +497,10 @@ fn redis_killed_and_restarted_with_its_aof_loses_nothing() {
         "--appendfsync",
         "always",
     ]);
-    let pages = 50;
-    let sites = sites(4, pages, Duration::from_millis(20));
+    // Slow enough (≥ 3 s even on an idle machine: 400 pages, 150 ms each, ≤ 16 in flight)
+    // that Redis dies mid-crawl, not after it.
+    let pages = 100;
+    let sites = sites(4, pages, Duration::from_millis(150));
     let dir = TempDir::new("aof");
     let outs: Vec<PathBuf> = (0..2).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
     let logs: Vec<PathBuf> = (0..2).map(|i| dir.path(&format!("w{i}.log"))).collect();

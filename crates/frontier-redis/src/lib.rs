@@ -105,14 +105,11 @@
 //!
 //! # The engine's trait
 //!
-//! [`RedisBackend`] implements `gannet_frontier::Frontier` for one worker over a
-//! [`RedisFrontier`], and passes the same conformance suite as the embedded SQLite
-//! frontier (tests/conformance.rs). One difference matters for exactly-once output: the
-//! trait's caller writes a page to its sink *before* `commit`, so a page refused there
-//! (its lease was lost: `Committed::refused`) is already in the sink. The engine must
-//! treat such a record as uncommitted (cut it, or write pages only after
-//! [`RedisFrontier::prepare`] accepted them, as the protocol above does); until it does, a
-//! fenced page can appear twice in the union of the workers' outputs.
+//! [`EngineFrontier`] implements `gannet_frontier::Frontier` for one worker over a
+//! [`RedisFrontier`]: `prepare` is the protocol's fenced prepare (refused pages are never
+//! written), `commit` its commit point; it pauses with backoff while Redis is unreachable,
+//! heartbeats, and reaps dead workers. It passes the same conformance suite as the
+//! embedded SQLite frontier (tests/conformance_engine.rs).
 //!
 //! # Connecting
 //!
@@ -120,7 +117,6 @@
 //! timeout, reconnecting in the background); `redis+cluster://host:port,host:port` is a
 //! Redis Cluster given by seed nodes (a `ClusterClient`; `rediss+cluster://` for TLS).
 
-mod backend;
 mod commit;
 mod conn;
 mod engine;
@@ -134,7 +130,6 @@ mod reply;
 mod stats;
 mod types;
 
-pub use backend::RedisBackend;
 pub use commit::{Prepared, WorkerState};
 pub use conn::RedisTarget;
 pub use engine::EngineFrontier;

@@ -392,13 +392,9 @@ pub trait Frontier: Send + Sync + 'static {
     /// sink write cannot lose them); [`Frontier::commit`] then does not apply them twice.
     /// A prepare must be followed by its commit before the next prepare.
     ///
-    /// The default accepts every page: for a backend whose commit is its only fencing
-    /// point, a page refused there is already written (the store logs it). Both backends
-    /// the CLI uses override it (`conformance_tests!(harness, prepare)` checks it).
-    fn prepare<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Vec<bool>> {
-        let n = batch.pages.len();
-        Box::pin(async move { Ok(vec![true; n]) })
-    }
+    /// Every backend implements it: a default that accepted every page would let a shared
+    /// backend's fenced pages reach the sink (`conformance_tests!(harness, prepare)`).
+    fn prepare<'a>(&'a self, batch: &'a CommitBatch) -> FrontierFuture<'a, Vec<bool>>;
 
     /// Applies a batch atomically: outcomes (each fenced by its lease), new links through
     /// the seen-test, and the sink's checkpoint. After [`Frontier::prepare`] of the same
