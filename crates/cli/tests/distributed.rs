@@ -5,9 +5,9 @@
 //! happens to the workers (kill -9 and restart on the same --out, SIGSTOP past the lease)
 //! or to Redis (kill -9 and restart with its AOF).
 
+use gannet_testkit::redis::{RedisCluster, RedisServer as Redis};
 use gannet_testkit::{Response, Site, SiteBuilder};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -45,86 +45,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port(bus: bool) -> u16 {
-    loop {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        if !bus || (port < 55535 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok()) {
-            return port;
-        }
-    }
-}
-
-/// One `redis-server`, killed on drop.
-struct Redis {
-    port: u16,
-    dir: TempDir,
-    extra: Vec<String>,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start(extra: &[&str]) -> Redis {
-        let mut r = Redis {
-            port: free_port(extra.contains(&"--cluster-enabled")),
-            dir: TempDir::new("redis"),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-            child: None,
-        };
-        r.spawn();
-        r
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--protected-mode", "no"])
-            .args(["--maxmemory-policy", "noeviction"])
-            .arg("--dir")
-            .arg(&self.dir.0)
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/test installs it: apt-get install redis-server)");
-        self.child = Some(child);
-        let start = Instant::now();
-        while self.cli(&["PING"]).trim() != "PONG" {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "redis-server did not start"
-            );
-            pause(Duration::from_millis(20));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -324,7 +244,7 @@ impl Rng {
 
 #[test]
 fn four_workers_write_every_page_exactly_once() {
-    let redis = Redis::start(&["--save", "", "--appendonly", "no"]);
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let sites = sites(12, 20, Duration::from_millis(5));
     let dir = TempDir::new("four");
     let outs: Vec<PathBuf> = (0..4).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
@@ -377,7 +297,7 @@ fn four_workers_write_every_page_exactly_once() {
 
 #[test]
 fn workers_killed_and_restarted_on_the_same_out_lose_and_repeat_nothing() {
-    let redis = Redis::start(&["--save", "", "--appendonly", "no"]);
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let pages = 60;
     let sites = sites(5, pages, Duration::from_millis(120));
     let dir = TempDir::new("kill");
@@ -430,7 +350,7 @@ fn workers_killed_and_restarted_on_the_same_out_lose_and_repeat_nothing() {
 #[cfg(unix)]
 #[test]
 fn a_worker_paused_past_its_lease_is_fenced() {
-    let redis = Redis::start(&["--save", "", "--appendonly", "no"]);
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let pages = 30;
     // Slow responses: the paused worker always has pages in flight.
     let sites = sites(3, pages, Duration::from_millis(150));
@@ -489,7 +409,7 @@ fn a_worker_paused_past_its_lease_is_fenced() {
 
 #[test]
 fn redis_killed_and_restarted_with_its_aof_loses_nothing() {
-    let mut redis = Redis::start(&[
+    let mut redis = Redis::with_args(&[
         "--save",
         "",
         "--appendonly",
@@ -534,7 +454,7 @@ fn redis_killed_and_restarted_with_its_aof_loses_nothing() {
 
 #[test]
 fn the_page_limit_holds_exactly_across_four_workers() {
-    let redis = Redis::start(&["--save", "", "--appendonly", "no"]);
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let sites = sites(6, 40, Duration::from_millis(5));
     let dir = TempDir::new("limit");
     let outs: Vec<PathBuf> = (0..4).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
@@ -569,7 +489,7 @@ fn the_page_limit_holds_exactly_across_four_workers() {
 
 #[test]
 fn a_429_with_retry_after_holds_the_host_for_every_worker() {
-    let redis = Redis::start(&["--save", "", "--appendonly", "no"]);
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let pages = 30;
     let sites = sites(3, pages, Duration::from_millis(10));
     // The first site answers its first page with a 429 and Retry-After: 2 once.
@@ -625,40 +545,8 @@ fn a_429_with_retry_after_holds_the_host_for_every_worker() {
 
 #[test]
 fn a_three_master_cluster_completes_the_crawl() {
-    let args = [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-node-timeout",
-        "5000",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ];
-    let nodes: Vec<Redis> = (0..3).map(|_| Redis::start(&args)).collect();
-    let addrs: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect();
-    let out = Command::new("redis-cli")
-        .args(["--cluster", "create"])
-        .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
-        .output()
-        .expect("redis-cli --cluster create");
-    assert!(out.status.success(), "cluster create: {out:?}");
-    let start = Instant::now();
-    while !nodes
-        .iter()
-        .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "cluster never ok"
-        );
-        pause(Duration::from_millis(100));
-    }
-    let url = format!("redis+cluster://{}", addrs.join(","));
+    let cluster = RedisCluster::start();
+    let url = cluster.url();
     let pages = 30;
     let sites = sites(3, pages, Duration::from_millis(5));
     let dir = TempDir::new("cluster");

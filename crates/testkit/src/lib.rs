@@ -45,6 +45,7 @@ mod bomb;
 mod content;
 pub mod netns;
 mod process;
+pub mod redis;
 mod routes;
 mod site;
 
