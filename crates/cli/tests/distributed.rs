@@ -118,6 +118,19 @@ fn gannet() -> Command {
 
 /// `gannet crawl SEEDS --redis URL --crawl-id ID --out OUT FLAGS extra`.
 fn creator(redis: &str, id: &str, seeds: &[Site], out: &Path, extra: &[&str], log: &Path) -> Child {
+    let flags: Vec<&str> = FLAGS.iter().chain(extra).copied().collect();
+    creator_with(redis, id, seeds, out, &flags, log)
+}
+
+/// `gannet crawl SEEDS --redis URL --crawl-id ID --out OUT flags`.
+fn creator_with(
+    redis: &str,
+    id: &str,
+    seeds: &[Site],
+    out: &Path,
+    flags: &[&str],
+    log: &Path,
+) -> Child {
     let mut c = gannet();
     c.arg("crawl");
     for s in seeds {
@@ -126,8 +139,7 @@ fn creator(redis: &str, id: &str, seeds: &[Site], out: &Path, extra: &[&str], lo
     c.args(["--redis", redis, "--crawl-id", id, "--concurrency", "8"])
         .arg("--out")
         .arg(out)
-        .args(FLAGS)
-        .args(extra)
+        .args(flags)
         .stderr(log_file(log))
         .spawn()
         .expect("start gannet crawl")
@@ -293,6 +305,112 @@ fn four_workers_write_every_page_exactly_once() {
     let s = wait(&mut c, "a late worker", &late_log);
     assert_ok(s, "a late worker", &late_log);
     assert_eq!(union(&[late]).len(), 0);
+}
+
+/// Waits until the crawl `id` exists in Redis (workers join it by id).
+fn wait_created(redis: &Redis, id: &str) {
+    let start = Instant::now();
+    while !redis
+        .cli(&["KEYS", &format!("*{id}*meta")])
+        .contains("meta")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the crawl was not created"
+        );
+        pause(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn robots_txt_is_fetched_once_per_host_for_all_workers() {
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
+    let pages = 16;
+    let sites: Vec<Site> = (0..10)
+        .map(|_| {
+            let mut b = SiteBuilder::new().robots("User-agent: *\nDisallow: /p3\n");
+            for i in 0..pages {
+                let path = if i == 0 {
+                    "/".to_string()
+                } else {
+                    format!("/p{i}")
+                };
+                // A chain: each page finds the next, so a host's queue runs dry after
+                // each page and its lease is released, then claimed again by any worker.
+                let links: String = [i + 1, i + 2]
+                    .iter()
+                    .filter(|&&j| j < pages)
+                    .map(|j| format!("<a href=/p{j}>p{j}</a> "))
+                    .collect();
+                let body = format!(
+                    "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, \
+                     long enough to be content. {links}</p></article>"
+                );
+                b = b.response(&path, Response::html(body).delay(Duration::from_millis(30)));
+            }
+            b.start_blocking()
+        })
+        .collect();
+    let dir = TempDir::new("robots");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
+    let logs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.log"))).collect();
+    // Robots are obeyed (no --ignore-robots); one page per host at a time, so hosts move
+    // between the workers as their leases are released.
+    let flags = [
+        "--scope",
+        "any",
+        "--delay",
+        "0",
+        "--per-host",
+        "1",
+        "--no-sitemaps",
+        "--no-auto-throttle",
+        "-q",
+    ];
+    let mut children = vec![creator_with(
+        &redis.url(),
+        "robots",
+        &sites,
+        &outs[0],
+        &flags,
+        &logs[0],
+    )];
+    wait_created(&redis, "robots");
+    for i in 1..3 {
+        children.push(worker(&redis.url(), "robots", &outs[i], &logs[i]));
+    }
+    for (i, c) in children.iter_mut().enumerate() {
+        let status = wait(c, "a worker", &logs[i]);
+        assert_ok(status, "a worker", &logs[i]);
+    }
+    let expected: Vec<String> = expected_urls(&sites, pages)
+        .into_iter()
+        .filter(|u| !u.ends_with("/p3"))
+        .collect();
+    assert_exactly_once(&outs, &expected);
+    // Hosts were worked by more than one worker, and still each robots.txt was asked
+    // for once: the first holder shared it through Redis.
+    let mut shared_hosts = 0;
+    for site in &sites {
+        let origin = site.origin().to_string();
+        let workers = outs
+            .iter()
+            .filter(|o| {
+                std::fs::read_to_string(o)
+                    .unwrap_or_default()
+                    .contains(origin.trim_end_matches('/'))
+            })
+            .count();
+        if workers > 1 {
+            shared_hosts += 1;
+        }
+        assert_eq!(site.hits("/robots.txt"), 1, "robots.txt of {origin}");
+        assert_eq!(site.hits("/p3"), 0, "a disallowed page of {origin}");
+    }
+    assert!(
+        shared_hosts > 0,
+        "no host moved between workers: the test proves nothing"
+    );
 }
 
 #[test]

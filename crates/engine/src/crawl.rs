@@ -7,7 +7,7 @@ use crate::politeness::{Signal, Throttle};
 use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
 use crate::worker::{self, Job, Shared, Verdict};
-use gannet_fetch::{Fetcher, Robots};
+use gannet_fetch::{Fetcher, Robots, robots_from_response};
 use gannet_frontier::{Claimed, HostKey, HostLease, NewUrl, Scope, canonicalize, origin_key};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -47,6 +47,9 @@ enum Event {
     Robots {
         host: HostKey,
         robots: Arc<Robots>,
+        /// The body to share with the crawl's other workers (see
+        /// [`gannet_fetch::RobotsOutcome::shareable_body`]).
+        share: Option<String>,
     },
     Done {
         host: HostKey,
@@ -54,10 +57,7 @@ enum Event {
         verdict: Verdict,
     },
     /// A job whose retry delay passed.
-    Retry {
-        host: HostKey,
-        job: Job,
-    },
+    Retry { host: HostKey, job: Job },
 }
 
 struct Host {
@@ -269,8 +269,22 @@ impl Scheduler {
                 robots_loading: false,
                 retrying: 0,
             };
+            let shared = host
+                .lease
+                .shared_robots
+                .take()
+                .filter(|r| r.age < ROBOTS_TTL);
             if self.config.ignore_robots {
                 host.robots = Some(Arc::new(Robots::allow_all()));
+            } else if let Some(shared) = shared {
+                // Another worker fetched it: the origin is not asked again.
+                let robots = Arc::new(Robots::parse(shared.body.as_bytes()));
+                apply_crawl_delay(&mut host, &robots, &self.config);
+                let fetched = Instant::now()
+                    .checked_sub(shared.age)
+                    .unwrap_or_else(Instant::now);
+                self.remember_robots(&host.lease.origin, &robots, fetched);
+                host.robots = Some(robots);
             } else if let Some((robots, at)) = self.robots_cache.get(&host.lease.origin)
                 && at.elapsed() < ROBOTS_TTL
             {
@@ -395,7 +409,11 @@ impl Scheduler {
                     }
                 }
             }
-            Event::Robots { host, robots } => {
+            Event::Robots {
+                host,
+                robots,
+                share,
+            } => {
                 self.pending -= 1;
                 if robots.is_disallow_all() && self.retry_robots_later(host) {
                     return;
@@ -405,14 +423,14 @@ impl Scheduler {
                     apply_crawl_delay(h, &robots, &self.config);
                     // The robots.txt request counts against the host's politeness.
                     h.next_at = Instant::now() + h.throttle.delay();
-                    if self.robots_cache.len() >= ROBOTS_CACHE_MAX {
-                        self.robots_cache.clear();
+                    if let Some(body) = share {
+                        self.store.share_robots(h.lease.clone(), body);
                     }
-                    self.robots_cache.insert(
-                        h.lease.origin.clone(),
-                        (Arc::clone(&robots), Instant::now()),
-                    );
-                    h.robots = Some(robots);
+                    let origin = h.lease.origin.clone();
+                    self.remember_robots(&origin, &robots, Instant::now());
+                    if let Some(h) = self.hosts.get_mut(&host) {
+                        h.robots = Some(robots);
+                    }
                 }
             }
             Event::Done {
@@ -494,6 +512,15 @@ impl Scheduler {
     /// but a transient failure must not end a site's crawl. The host goes back to the
     /// frontier until the next attempt (`robots_retry`, doubling), and only after
     /// `robots_attempts` failures its URLs are skipped. Returns whether it was put back.
+    /// Keeps a robots.txt in the in-memory cache (bounded: cleared when full).
+    fn remember_robots(&mut self, origin: &str, robots: &Arc<Robots>, fetched: Instant) {
+        if self.robots_cache.len() >= ROBOTS_CACHE_MAX {
+            self.robots_cache.clear();
+        }
+        self.robots_cache
+            .insert(origin.to_owned(), (Arc::clone(robots), fetched));
+    }
+
     fn retry_robots_later(&mut self, host: HostKey) -> bool {
         let Some(h) = self.hosts.get(&host) else {
             return false;
@@ -555,13 +582,18 @@ fn spawn_robots(
     let events = events.clone();
     let origin = Url::parse(origin).ok();
     tokio::spawn(async move {
-        let robots = match origin {
-            Some(origin) => fetcher.fetch_robots(&origin).await,
-            None => Robots::allow_all(),
+        let (robots, share) = match origin {
+            Some(origin) => {
+                let outcome = fetcher.fetch_robots_outcome(&origin).await;
+                let share = outcome.shareable_body();
+                (robots_from_response(outcome), share)
+            }
+            None => (Robots::allow_all(), None),
         };
         let _ = events.send(Event::Robots {
             host,
             robots: Arc::new(robots),
+            share,
         });
     });
 }

@@ -74,6 +74,11 @@ pub(crate) enum Command {
     Renew {
         hosts: Vec<HostLease>,
     },
+    /// A robots.txt this holder fetched, for the crawl's other workers.
+    ShareRobots {
+        host: HostLease,
+        body: String,
+    },
     /// A 429/503/Retry-After: the host waits for every holder.
     Block {
         host: HostLease,
@@ -163,6 +168,10 @@ impl StoreHandle {
 
     pub(crate) fn renew(&self, hosts: Vec<HostLease>) {
         let _ = self.tx.send(Command::Renew { hosts });
+    }
+
+    pub(crate) fn share_robots(&self, host: HostLease, body: String) {
+        let _ = self.tx.send(Command::ShareRobots { host, body });
     }
 
     pub(crate) fn block(&self, host: HostLease, duration: Duration) {
@@ -337,6 +346,14 @@ impl Store {
                         }
                         r => drop(self.check(r)),
                     }
+                }
+            }
+            Command::ShareRobots { host, body } => {
+                match self.wait(self.frontier.share_robots(&host, &body)) {
+                    Err(StoreFailure::LeaseLost(e)) => {
+                        tracing::warn!(origin = %host.origin, error = %e, "lease lost before robots.txt was shared");
+                    }
+                    r => drop(self.check(r)),
                 }
             }
             Command::Block { host, duration } => {
@@ -515,7 +532,10 @@ fn fail_command(command: Command, failure: &StoreFailure) {
         Command::NextReady { reply, .. } => drop(reply.send(Err(e))),
         Command::Finished { reply } => drop(reply.send(Err(e))),
         Command::Enqueue { reply, .. } => drop(reply.send(Err(e))),
-        Command::Page { .. } | Command::Renew { .. } | Command::Block { .. } => {}
+        Command::Page { .. }
+        | Command::Renew { .. }
+        | Command::Block { .. }
+        | Command::ShareRobots { .. } => {}
         Command::Stop { reply } => drop(reply.send(Err(e))),
         Command::Release { .. } => {}
     }

@@ -190,6 +190,23 @@ impl RobotsOutcome {
     }
 }
 
+impl RobotsOutcome {
+    /// The outcome as a robots.txt body that parses to the same rules, for a cache shared
+    /// between workers: a 2xx body as it is (lossily UTF-8: the rules are ASCII), and the
+    /// "unavailable" outcomes (4xx, a failed redirect chain), which allow everything, as an
+    /// empty body. `None` for the "unreachable" outcomes (429, 5xx, no response): they
+    /// disallow everything only until the origin is asked again, so they are not shared.
+    pub fn shareable_body(&self) -> Option<String> {
+        match self {
+            RobotsOutcome::Body(body) => Some(String::from_utf8_lossy(body).into_owned()),
+            RobotsOutcome::Status(429) => None,
+            RobotsOutcome::Status(code) if *code >= 500 => None,
+            RobotsOutcome::Status(_) | RobotsOutcome::RedirectFailure => Some(String::new()),
+            RobotsOutcome::Unreachable => None,
+        }
+    }
+}
+
 /// The rules RFC 9309 §2.3.1 assigns to an outcome (see the table in the module docs).
 pub fn robots_from_response(outcome: RobotsOutcome) -> Robots {
     match outcome {
@@ -228,8 +245,16 @@ impl Fetcher {
     /// followed to any host. This never fails: a URL that is not http(s) gets
     /// [`Robots::disallow_all`]. Nothing is cached here.
     pub async fn fetch_robots(&self, origin: &Url) -> Robots {
+        robots_from_response(self.fetch_robots_outcome(origin).await)
+    }
+
+    /// Fetches the robots.txt of `origin` as [`Fetcher::fetch_robots`] does, returning what
+    /// the fetch came to rather than the rules, for a caller that shares the result (a
+    /// distributed crawl stores the body for the other workers). A URL that is not http(s)
+    /// is [`RobotsOutcome::Unreachable`].
+    pub async fn fetch_robots_outcome(&self, origin: &Url) -> RobotsOutcome {
         let Some(url) = robots_url(origin) else {
-            return Robots::disallow_all();
+            return RobotsOutcome::Unreachable;
         };
         let options = RequestOptions {
             gate: &ContentGate::Any,
@@ -238,7 +263,7 @@ impl Fetcher {
             max_redirects: ROBOTS_MAX_REDIRECTS,
         };
         let result = self.fetch_with(&url, &options).await;
-        robots_from_response(RobotsOutcome::from_fetch(result))
+        RobotsOutcome::from_fetch(result)
     }
 }
 
@@ -433,6 +458,36 @@ Sitemap: ftp://example.com/s.xml\nUser-agent: gannet\nCrawl-delay: 2.5\nDisallow
             &robots_from_response(RobotsOutcome::RedirectFailure),
             "/x"
         ));
+    }
+
+    #[test]
+    fn a_shared_body_parses_to_the_same_rules_and_unreachable_is_not_shared() {
+        let outcomes = [
+            RobotsOutcome::Body(Bytes::from_static(b"User-agent: *\nDisallow: /x\n")),
+            RobotsOutcome::Body(Bytes::from_static(b"User-agent: *\nDisallow: /\n")),
+            RobotsOutcome::Status(404),
+            RobotsOutcome::Status(403),
+            RobotsOutcome::RedirectFailure,
+        ];
+        for outcome in outcomes {
+            let shared = outcome.shareable_body().expect("shareable");
+            let direct = robots_from_response(outcome.clone());
+            let again = Robots::parse(shared.as_bytes());
+            for path in ["/x", "/y", "/"] {
+                assert_eq!(
+                    allowed(&direct, path),
+                    allowed(&again, path),
+                    "{outcome:?} {path}"
+                );
+            }
+        }
+        for outcome in [
+            RobotsOutcome::Status(429),
+            RobotsOutcome::Status(503),
+            RobotsOutcome::Unreachable,
+        ] {
+            assert_eq!(outcome.shareable_body(), None, "{outcome:?}");
+        }
     }
 
     #[test]

@@ -26,8 +26,8 @@ use crate::frontier::RedisFrontier;
 use crate::types::{self, Finished, Outcome, WorkerId};
 use gannet_frontier::{
     Checkpoint, Claimed, CommitBatch, Committed, Counts, DeadLetter, Frontier, FrontierError,
-    FrontierFuture, HostKey, HostLease, Lease, NewUrl, ResumeState, Retried, UrlKey, UrlState,
-    origin_key,
+    FrontierFuture, HostKey, HostLease, Lease, NewUrl, ResumeState, Retried, SharedRobots, UrlKey,
+    UrlState, origin_key,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -333,6 +333,12 @@ impl Frontier for EngineFrontier {
                         host: host_key(&c.lease.host.0),
                         origin: c.lease.host.0,
                         lease: Lease { token },
+                        shared_robots: c.robots.map(|r| {
+                            Arc::new(SharedRobots {
+                                body: r.body,
+                                age: r.age,
+                            })
+                        }),
                     }
                 })
                 .collect())
@@ -394,6 +400,15 @@ impl Frontier for EngineFrontier {
             .await
             .map(drop)
             .map_err(|e| of_host(e, &host))
+        })
+    }
+
+    fn share_robots<'a>(&'a self, host: &'a HostLease, body: &'a str) -> FrontierFuture<'a, ()> {
+        Box::pin(async move {
+            let lease = Self::redis_lease(host);
+            self.call("share robots", || self.inner.store_robots(&lease, body))
+                .await
+                .map_err(|e| of_host(e, host))
         })
     }
 

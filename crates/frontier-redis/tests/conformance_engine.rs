@@ -63,4 +63,4 @@ impl Harness for Redis {
     }
 }
 
-gannet_frontier::conformance_tests!(Redis::new(), prepare);
+gannet_frontier::conformance_tests!(Redis::new(), prepare, shared);

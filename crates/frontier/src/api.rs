@@ -28,6 +28,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -86,6 +87,19 @@ pub struct HostLease {
     pub origin: String,
     /// The lease it is held under.
     pub lease: Lease,
+    /// The host's robots.txt as another holder fetched and shared it
+    /// ([`Frontier::share_robots`]), if the backend shares them and it is still fresh.
+    pub shared_robots: Option<Arc<SharedRobots>>,
+}
+
+/// A robots.txt shared between the workers of a crawl: fetched once by a lease holder,
+/// read by the next holders instead of asking the origin again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRobots {
+    /// A body that parses to the origin's rules (empty: everything allowed).
+    pub body: String,
+    /// How long ago it was fetched.
+    pub age: Duration,
 }
 
 /// State of a URL in the frontier.
@@ -415,6 +429,16 @@ pub trait Frontier: Send + Sync + 'static {
     /// released or recovered.
     fn lease_length(&self) -> Option<Duration> {
         None
+    }
+
+    /// Shares a host's robots.txt with the crawl's other workers: later holders get it in
+    /// [`HostLease::shared_robots`] until the backend's robots TTL (at most 24 hours)
+    /// passes. Only the lease holder may share ([`FrontierError::LeaseLost`] otherwise).
+    /// The default (a backend with one worker, which caches robots.txt in memory) keeps
+    /// nothing.
+    fn share_robots<'a>(&'a self, host: &'a HostLease, body: &'a str) -> FrontierFuture<'a, ()> {
+        let _ = (host, body);
+        Box::pin(async { Ok(()) })
     }
 
     /// URL counts by state.

@@ -79,6 +79,14 @@ macro_rules! conformance_tests {
             prepare_accepts_current_leases_and_refuses_stale_ones
         );
     };
+    // The cases above, and robots.txt shared between holders (a backend with several
+    // workers).
+    ($harness:expr, prepare, shared) => {
+        $crate::conformance_tests!($harness, prepare);
+        $crate::conformance_tests!(@cases $harness;
+            robots_shared_by_a_holder_reach_the_next_holder
+        );
+    };
     (@cases $harness:expr; $($case:ident),* $(,)?) => {
         $(
             #[::tokio::test]
@@ -354,6 +362,34 @@ pub async fn outcomes_move_urls_between_states(h: &mut impl Harness) {
 
 /// Fencing: after a recovery, the old lease can neither take, renew, release nor retry,
 /// and its completion of a URL someone else now holds is refused.
+/// `share_robots` by the lease holder reaches the host's next holder, with its age; a
+/// stale holder cannot share.
+pub async fn robots_shared_by_a_holder_reach_the_next_holder(h: &mut impl Harness) {
+    let f = h.fresh(Settings::default()).await;
+    f.enqueue(&[new("http://a/1", 0), new("http://a/2", 0)])
+        .await
+        .expect("enqueue");
+    let first = claim_one(&*f, "http://a").await;
+    assert_eq!(first.shared_robots, None, "nothing shared yet");
+    let body = "User-agent: *\nDisallow: /private\n";
+    f.share_robots(&first, body).await.expect("share");
+    f.release(first.clone(), Duration::ZERO)
+        .await
+        .expect("release");
+    let second = claim_one(&*f, "http://a").await;
+    let shared = second.shared_robots.clone().expect("shared robots.txt");
+    assert_eq!(shared.body, body);
+    assert!(shared.age < Duration::from_secs(60), "age {:?}", shared.age);
+    assert_lease_lost(f.share_robots(&first, "Disallow: /").await, "share_robots");
+    f.release(second, Duration::ZERO).await.expect("release");
+    let third = claim_one(&*f, "http://a").await;
+    assert_eq!(
+        third.shared_robots.map(|r| r.body.clone()).as_deref(),
+        Some(body),
+        "a stale holder's share changed nothing"
+    );
+}
+
 pub async fn a_stale_lease_is_refused(h: &mut impl Harness) {
     let f = h.fresh(Settings::default()).await;
     f.enqueue(&[new("http://a/1", 0), new("http://a/2", 0)])

@@ -26,8 +26,8 @@ mod sqlite;
 
 pub use api::{
     Checkpoint, Claimed, CommitBatch, Committed, Counts, DeadLetter, Frontier, FrontierError,
-    FrontierFuture, HostKey, HostLease, Lease, NewUrl, PageUpdate, ResumeState, Retried, UrlKey,
-    UrlState,
+    FrontierFuture, HostKey, HostLease, Lease, NewUrl, PageUpdate, ResumeState, Retried,
+    SharedRobots, UrlKey, UrlState,
 };
 pub use canon::{canonicalize, canonicalize_join, canonicalize_str, fingerprint, origin_key};
 #[cfg(feature = "sqlite")]

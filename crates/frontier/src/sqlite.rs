@@ -372,6 +372,7 @@ impl Inner {
                 host: HostKey::new(key(id)),
                 origin,
                 lease: Lease { token },
+                shared_robots: None,
             });
         }
         Ok(leased)
