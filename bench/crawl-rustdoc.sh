@@ -6,12 +6,18 @@
 # time, pages/s, CPU seconds, peak RSS, and the crawl rate in the first and last tenth
 # (from the pages' fetched_at stamps) to show that throughput does not decay.
 #
-# usage: bench/crawl-rustdoc.sh [PORT]            (default 8088)
+# usage: bench/crawl-rustdoc.sh [--redis] [PORT]    (default 8088)
+#   --redis: also crawl it as a one-worker distributed crawl on a fresh redis-server
+#   (loopback, AOF everysec, noeviction), side by side, and print the Redis/SQLite ratio
+#   of pages/s (issue 19's target: >= 0.7). Distributed crawls read no sitemaps, so both
+#   runs pass --no-sitemaps in this mode.
 # env:   PER_HOST (128), CONCURRENCY (256), OUT (a temp dir), SHARED (../shared),
 #        SPIDER_BIN: a spider_cli binary to run side by side (`cargo install spider_cli`),
 #        if set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REDIS=""
+if [ "${1:-}" = "--redis" ]; then REDIS=1; shift; fi
 PORT=${1:-8088}
 SHARED=${SHARED:-../shared}
 PER_HOST=${PER_HOST:-128}
@@ -31,16 +37,24 @@ nginx_cpu() { # user+sys clock ticks of the nginx processes serving PORT
   echo $total
 }
 
-echo "gannet crawl $SITE (per-host $PER_HOST, concurrency $CONCURRENCY, robots on, JSONL with full extraction)"
-rm -rf "$OUT/rustdoc.jsonl" "$OUT/rustdoc.jsonl.state"
-n0=$(nginx_cpu)
-/usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" \
-  "$BIN" crawl "$SITE" --out "$OUT/rustdoc.jsonl" --delay 0 --per-host "$PER_HOST" \
-  --concurrency "$CONCURRENCY" --log-format json -q 2>"$OUT/crawl.log"
-n1=$(nginx_cpu)
-python3 - "$OUT" "$(( n1 - n0 ))" <<'PY'
+EXTRA=()
+[ -n "$REDIS" ] && EXTRA=(--no-sitemaps)
+
+# crawl LABEL [ARGS...]: one crawl of the site, its summary lines, and "LABEL pages/s" in
+# $OUT/rates.txt.
+crawl() {
+  local label=$1; shift
+  echo "[$label] gannet crawl $SITE (per-host $PER_HOST, concurrency $CONCURRENCY, robots on, JSONL with full extraction) $*"
+  rm -rf "$OUT/rustdoc.jsonl" "$OUT/rustdoc.jsonl.state"
+  local n0 n1
+  n0=$(nginx_cpu)
+  /usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" \
+    "$BIN" crawl "$SITE" --out "$OUT/rustdoc.jsonl" --delay 0 --per-host "$PER_HOST" \
+    --concurrency "$CONCURRENCY" --log-format json -q "${EXTRA[@]}" "$@" 2>"$OUT/crawl.log"
+  n1=$(nginx_cpu)
+  python3 - "$OUT" "$(( n1 - n0 ))" "$label" <<'PY'
 import json, sys, datetime
-out, nginx_ticks = sys.argv[1], int(sys.argv[2])
+out, nginx_ticks, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 wall, user, sys_, rss = open(f"{out}/time.txt").read().split()
 stamps, urls = [], set()
 dups = 0
@@ -58,12 +72,41 @@ def rate(chunk):
     span = chunk[-1] - chunk[0]
     return (len(chunk) - 1) / span if span > 0 else float("inf")
 first, last = rate(stamps[:tenth]), rate(stamps[-tenth:])
-summary = [json.loads(l) for l in open(f"{out}/crawl.log") if '"summary"' in l][-1]
+summaries = [json.loads(l) for l in open(f"{out}/crawl.log") if '"summary"' in l]
 wall = float(wall)
-print(f"pages {n} (duplicates {dups}, failed {summary['failed']}, skipped {summary['skipped']}, robots-blocked {summary['robots_blocked']})")
+if summaries:
+    s = summaries[-1]
+    print(f"pages {n} (duplicates {dups}, failed {s['failed']}, skipped {s['skipped']}, robots-blocked {s['robots_blocked']})")
+else:
+    print(f"pages {n} (duplicates {dups})")
 print(f"wall {wall:.2f} s | {n / wall:.0f} pages/s | CPU {float(user) + float(sys_):.1f} s (user {user}, sys {sys_}) | nginx CPU {nginx_ticks / 100:.1f} s | peak RSS {int(rss) / 1024:.0f} MB")
 print(f"rate first tenth {first:.0f} pages/s, last tenth {last:.0f} pages/s (last/first {last / first:.2f})")
+with open(f"{out}/rates.txt", "a") as r:
+    r.write(f"{label} {n / wall:.1f} {n}\n")
 PY
+}
+
+rm -f "$OUT/rates.txt"
+crawl sqlite
+if [ -n "$REDIS" ]; then
+  command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server redis-tools; }
+  RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$OUT/redis"
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --daemonize no \
+    >"$OUT/redis/log" 2>&1 &
+  RPID=$!
+  trap 'kill $RPID 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  crawl redis --redis "redis://127.0.0.1:$RPORT" --crawl-id "rustdoc-$$"
+  redis-cli -p "$RPORT" info memory | grep -E "^used_memory:" || true
+  python3 - "$OUT/rates.txt" <<'PY'
+import sys
+rates = dict((l.split()[0], (float(l.split()[1]), int(l.split()[2]))) for l in open(sys.argv[1]))
+(s, sn), (r, rn) = rates["sqlite"], rates["redis"]
+print(f"one worker on Redis / SQLite: {r / s:.2f}x pages/s ({r:.0f} vs {s:.0f}; pages {rn} vs {sn})")
+PY
+fi
 
 if [ -n "${SPIDER_BIN:-}" ]; then
   echo "spider_cli ($SPIDER_BIN) on the same site, side by side"
