@@ -283,11 +283,11 @@ async fn work(
     let mut config = crawl_cmd::config(args)?;
     // Resume: the seeds stored with the crawl, the output cut back to this worker's
     // checkpoint. The page limit is the frontier's (exact across workers), not a
-    // per-worker count; sitemaps are not read (the crawl's seeds and links drive it).
+    // per-worker count. The seeds' sitemaps are read once, by the process that creates
+    // the crawl (the engine reads them only when no seeds were stored yet).
     config.resume = true;
     config.refresh = false;
     config.max_pages = None;
-    config.sitemaps = false;
     let out = config.out.clone();
     let worker = worker_id(args.worker_id.as_deref(), &out)?;
     let location = format!("{} crawl {id}", redact(url));

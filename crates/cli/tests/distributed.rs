@@ -414,6 +414,95 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
 }
 
 #[test]
+fn the_seeds_sitemaps_are_read_once_for_the_whole_crawl() {
+    let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
+    // Each site: a home page linking nowhere, and pages only its sitemap lists.
+    let orphans = 6;
+    let sites: Vec<Site> = (0..4)
+        .map(|_| {
+            let mut b = SiteBuilder::new().page(
+                "/",
+                "<title>Home</title><article><h1>Home</h1><p>A home page that links to no \
+                 other page at all, long enough to be content.</p></article>",
+            );
+            for i in 1..=orphans {
+                b = b.response(
+                    &format!("/o{i}"),
+                    Response::html(format!(
+                        "<title>Orphan {i}</title><article><h1>Orphan {i}</h1><p>Reached \
+                         only through the sitemap, long enough to be content.</p></article>"
+                    ))
+                    .delay(Duration::from_millis(20)),
+                );
+            }
+            b.start_blocking()
+        })
+        .collect();
+    for site in &sites {
+        let locs: String = (1..=orphans)
+            .map(|i| format!("<url><loc>{}</loc></url>", site.url(&format!("/o{i}"))))
+            .collect();
+        site.set_response(
+            "/sitemap.xml",
+            Response::typed(
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\"?><urlset \
+                     xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{locs}</urlset>"
+                ),
+            ),
+        );
+    }
+    let dir = TempDir::new("sitemaps");
+    let outs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
+    let logs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.log"))).collect();
+    let flags = [
+        "--scope",
+        "any",
+        "--delay",
+        "0",
+        "--per-host",
+        "1",
+        "--no-auto-throttle",
+        "-q",
+    ];
+    let mut children = vec![creator_with(
+        &redis.url(),
+        "sitemaps",
+        &sites,
+        &outs[0],
+        &flags,
+        &logs[0],
+    )];
+    wait_created(&redis, "sitemaps");
+    for i in 1..3 {
+        children.push(worker(&redis.url(), "sitemaps", &outs[i], &logs[i]));
+    }
+    for (i, c) in children.iter_mut().enumerate() {
+        let status = wait(c, "a worker", &logs[i]);
+        assert_ok(status, "a worker", &logs[i]);
+    }
+    let mut expected = Vec::new();
+    for site in &sites {
+        expected.push(site.url("/").to_string());
+        for i in 1..=orphans {
+            expected.push(site.url(&format!("/o{i}")).to_string());
+        }
+        assert_eq!(site.hits("/sitemap.xml"), 1, "sitemap of {}", site.origin());
+        // The creator's sitemap pass reads robots.txt outside any lease, while the other
+        // workers may already hold the seed's host: at most one more fetch than without.
+        let robots = site.hits("/robots.txt");
+        assert!(
+            (1..=2).contains(&robots),
+            "robots.txt of {}: {robots}",
+            site.origin()
+        );
+    }
+    expected.sort();
+    assert_exactly_once(&outs, &expected);
+}
+
+#[test]
 fn workers_killed_and_restarted_on_the_same_out_lose_and_repeat_nothing() {
     let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let pages = 60;

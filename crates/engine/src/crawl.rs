@@ -82,6 +82,9 @@ pub(crate) struct Scheduler {
     store: StoreHandle,
     hosts: HashMap<HostKey, Host>,
     robots_cache: HashMap<String, (Arc<Robots>, Instant)>,
+    /// Bodies of robots.txt files the sitemap pass fetched, until shared (a lease is needed
+    /// to share one: see [`Frontier::share_robots`](gannet_frontier::Frontier::share_robots)).
+    robots_unshared: HashMap<String, String>,
     /// Failed robots.txt fetches per origin in this run.
     robots_failures: HashMap<String, u32>,
     events_tx: mpsc::UnboundedSender<Event>,
@@ -111,6 +114,7 @@ impl Scheduler {
             shared,
             hosts: HashMap::new(),
             robots_cache: HashMap::new(),
+            robots_unshared: HashMap::new(),
             robots_failures: HashMap::new(),
             events_tx,
             events,
@@ -124,12 +128,16 @@ impl Scheduler {
         }
     }
 
-    /// Takes robots.txt files fetched before the crawl (by the sitemap pass) into the cache.
+    /// Takes robots.txt files fetched before the crawl (by the sitemap pass) into the cache;
+    /// each is shared with the crawl's other workers when its host is first leased here.
     pub(crate) fn prime_robots(&mut self, fetched: FetchedRobots) {
         let now = Instant::now();
-        for (origin, robots) in fetched {
+        for (origin, robots, share) in fetched {
             // An unreachable robots.txt is not cached: the scheduler tries it again.
             if !robots.is_disallow_all() {
+                if let Some(body) = share {
+                    self.robots_unshared.insert(origin.clone(), body);
+                }
                 self.robots_cache.insert(origin, (robots, now));
             }
         }
@@ -290,6 +298,9 @@ impl Scheduler {
             {
                 host.robots = Some(Arc::clone(robots));
                 apply_crawl_delay(&mut host, robots, &self.config);
+                if let Some(body) = self.robots_unshared.remove(&host.lease.origin) {
+                    self.store.share_robots(host.lease.clone(), body);
+                }
                 // A robots.txt fetched a moment ago (by the sitemap pass) counts against
                 // the host's politeness, as the scheduler's own fetch does.
                 host.next_at = *at + host.throttle.delay();
@@ -600,7 +611,8 @@ fn spawn_robots(
 
 /// The robots.txt files fetched while looking for sitemaps, by origin: the scheduler
 /// reuses them, so that a host's robots.txt is asked for once.
-pub(crate) type FetchedRobots = Vec<(String, Arc<Robots>)>;
+/// Each with the body to share with the crawl's other workers, if it may be shared.
+pub(crate) type FetchedRobots = Vec<(String, Arc<Robots>, Option<String>)>;
 
 /// Sitemap URLs of the seeds' hosts, in scope, as new frontier entries, and the robots.txt
 /// files read to find them. `/sitemap.xml` is only asked for where robots.txt allows it, and
@@ -627,13 +639,15 @@ pub(crate) async fn sitemap_urls(
         if config.ignore_robots {
             roots.extend(default);
         } else {
-            let robots = fetcher.fetch_robots(origin).await;
+            let outcome = fetcher.fetch_robots_outcome(origin).await;
+            let share = outcome.shareable_body();
+            let robots = robots_from_response(outcome);
             if let Some(delay) = robots.crawl_delay() {
                 pace = pace.max(delay.min(config.max_crawl_delay));
             }
             roots.extend(robots.sitemaps().iter().cloned());
             roots.extend(default.filter(|url| robots.allowed(url)));
-            fetched.push((origin_key(origin), Arc::new(robots)));
+            fetched.push((origin_key(origin), Arc::new(robots), share));
             if !roots.is_empty() {
                 tokio::time::sleep(pace).await;
             }

@@ -162,6 +162,9 @@ impl CrawlBuilder {
             ResumeState::default()
         };
         let checkpoint = resumed.checkpoint;
+        // A crawl that starts now (not one resumed or joined with seeds already stored)
+        // reads its seeds' sitemaps: once per crawl, also when the frontier is shared.
+        let starts_now = !config.resume || resumed.seeds.is_empty();
         // Seeds: given again, or those of the crawl being resumed.
         let mut seeds: Vec<url::Url> = config
             .seeds
@@ -255,7 +258,7 @@ impl CrawlBuilder {
             browser,
             render_template,
         });
-        let sitemap_task = (config.sitemaps && !config.resume).then(|| {
+        let sitemap_task = (config.sitemaps && starts_now).then(|| {
             let shared = Arc::clone(&shared);
             let config = config.clone();
             tokio::spawn(async move {
