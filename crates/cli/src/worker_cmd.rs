@@ -7,7 +7,7 @@
 use crate::UsageError;
 use crate::crawl_cmd::{self, CrawlArgs, CrawlExit, LogFormat};
 use anyhow::Context;
-use gannet_crawl::{Crawl, CrawlError, SinkConfig};
+use gannet_crawl::{Crawl, CrawlError, SinkConfig, StoreFailure};
 use gannet_frontier_redis::{
     CrawlSettings, EngineFrontier, FrontierError, RedisFrontier, WorkerId,
 };
@@ -270,9 +270,47 @@ where
     }
 }
 
-/// Works on the crawl: recovers this worker's earlier run (its output is cut back to its
-/// committed checkpoint), then crawls until nothing is left anywhere.
+/// Rejoins after being presumed dead at most this many times in one run.
+const MAX_REJOINS: u32 = 10;
+
+/// Works on the crawl until nothing is left anywhere. A worker presumed dead while it was
+/// paused or cut off (its uncommitted work went to others) rejoins by itself: the reopened
+/// crawl cuts its output back to its last commit, as a restart on the same `--out` does.
 async fn work(
+    redis: RedisFrontier,
+    args: &CrawlArgs,
+    url: &str,
+    id: &str,
+    log: LogFormat,
+    quiet: bool,
+) -> anyhow::Result<CrawlExit> {
+    let mut redis = Some(redis);
+    let mut rejoins = 0;
+    loop {
+        let frontier = match redis.take() {
+            Some(r) => r,
+            None => join(url, id).await?,
+        };
+        match work_once(frontier, args, url, id, log, quiet).await {
+            Err(e) if superseded(&e) && rejoins < MAX_REJOINS => {
+                rejoins += 1;
+                tracing::warn!(error = %e, rejoins, "presumed dead: rejoining the crawl, output cut back to the last commit");
+            }
+            r => return r,
+        }
+    }
+}
+
+fn superseded(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<CrawlError>(),
+        Some(CrawlError::Store(StoreFailure::Superseded(_)))
+    )
+}
+
+/// One run on the crawl: recovers this worker's earlier run (its output is cut back to its
+/// committed checkpoint), then crawls until nothing is left anywhere.
+async fn work_once(
     redis: RedisFrontier,
     args: &CrawlArgs,
     url: &str,

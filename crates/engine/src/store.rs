@@ -48,6 +48,10 @@ pub enum StoreFailure {
     /// A host's lease was reclaimed (another holder has it now).
     #[error("{0}")]
     LeaseLost(String),
+    /// A shared frontier gave this worker's uncommitted work to others (it was presumed
+    /// dead): reopen the crawl, which cuts the output back to its committed checkpoint.
+    #[error("{0}")]
+    Superseded(String),
     /// The store thread is gone (it failed earlier).
     #[error("the crawl store stopped")]
     Gone,
@@ -520,6 +524,7 @@ impl Store {
 pub(crate) fn failure(e: FrontierError) -> StoreFailure {
     match e {
         FrontierError::LeaseLost { .. } => StoreFailure::LeaseLost(e.to_string()),
+        FrontierError::Superseded { .. } => StoreFailure::Superseded(e.to_string()),
         other => StoreFailure::Frontier(other.to_string()),
     }
 }

@@ -537,13 +537,12 @@ impl Frontier for EngineFrontier {
                 Err(RedisError::Fenced(why)) => {
                     // A recovery presumed this worker dead and aborted the batch: its
                     // records must be cut off the output, which a restart does.
-                    return Err(FrontierError::Backend {
+                    return Err(FrontierError::Superseded {
                         backend: "Redis",
                         message: format!(
-                            "{why}: this worker was presumed dead; restart it on the same \
-                             output to cut it back to its committed checkpoint"
+                            "{why}: this worker was presumed dead; its output is cut back to \
+                             its committed checkpoint when it rejoins"
                         ),
-                        retryable: false,
                     });
                 }
                 Err(e) => return Err(convert(e)),

@@ -314,6 +314,16 @@ pub enum FrontierError {
     /// The frontier was closed.
     #[error("the frontier is closed")]
     Closed,
+    /// A shared backend presumed this worker dead (its heartbeat lapsed, paused or cut
+    /// off) and gave its uncommitted work to others: what it wrote since its last commit
+    /// must be cut off its output, which reopening the frontier and the sink does.
+    #[error("crawl state ({backend}): {message}")]
+    Superseded {
+        /// Which store.
+        backend: &'static str,
+        /// What happened.
+        message: String,
+    },
 }
 
 impl FrontierError {
@@ -327,9 +337,10 @@ impl FrontierError {
                     | std::io::ErrorKind::WouldBlock
                     | std::io::ErrorKind::TimedOut
             ),
-            FrontierError::Config(_) | FrontierError::LeaseLost { .. } | FrontierError::Closed => {
-                false
-            }
+            FrontierError::Config(_)
+            | FrontierError::LeaseLost { .. }
+            | FrontierError::Closed
+            | FrontierError::Superseded { .. } => false,
         }
     }
 }
