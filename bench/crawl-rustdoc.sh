@@ -98,8 +98,10 @@ if [ -n "$REDIS" ]; then
   RPID=$!
   trap 'kill $RPID 2>/dev/null || true' EXIT
   for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  r0=$(awk '{print $14 + $15}' /proc/$RPID/stat)
   crawl redis --redis "redis://127.0.0.1:$RPORT" --crawl-id "rustdoc-$$"
-  redis-cli -p "$RPORT" info memory | grep -E "^used_memory:" || true
+  r1=$(awk '{print $14 + $15}' /proc/$RPID/stat)
+  echo "redis-server CPU $(python3 -c "print(round(($r1 - $r0) / 100, 1))") s | $(redis-cli -p "$RPORT" info memory | grep -E '^used_memory_human:' | tr -d '\r')"
   python3 - "$OUT/rates.txt" <<'PY'
 import sys
 rates = dict((l.split()[0], (float(l.split()[1]), int(l.split()[2]))) for l in open(sys.argv[1]))
