@@ -174,11 +174,11 @@ async fn legacy_transports_check_token_host_and_origin() {
 }
 
 /// A loopback site whose page never finishes: headers, then a byte every 50 ms for
-/// minutes. It records when a client's connection was opened and when it went away.
+/// minutes. It records when each fetch began and when its connection went away.
 struct SlowSite {
     addr: std::net::SocketAddr,
-    opened: Arc<Mutex<Option<Instant>>>,
-    closed: Arc<Mutex<Option<Instant>>>,
+    opened: Arc<Mutex<Vec<Instant>>>,
+    closed: Arc<Mutex<Vec<Instant>>>,
 }
 
 async fn slow_site() -> SlowSite {
@@ -186,8 +186,8 @@ async fn slow_site() -> SlowSite {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let opened = Arc::new(Mutex::new(None));
-    let closed = Arc::new(Mutex::new(None));
+    let opened = Arc::new(Mutex::new(Vec::new()));
+    let closed = Arc::new(Mutex::new(Vec::new()));
     let (o, c) = (opened.clone(), closed.clone());
     tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
@@ -207,7 +207,7 @@ async fn slow_site() -> SlowSite {
                         .await;
                     return;
                 }
-                *o.lock().expect("lock") = Some(Instant::now());
+                o.lock().expect("lock").push(Instant::now());
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 1000000\r\n\r\n<html><body><p>";
                 if conn.write_all(head.as_bytes()).await.is_err() {
                     return;
@@ -218,7 +218,7 @@ async fn slow_site() -> SlowSite {
                         break;
                     }
                 }
-                *c.lock().expect("lock") = Some(Instant::now());
+                c.lock().expect("lock").push(Instant::now());
             });
         }
     });
@@ -229,11 +229,7 @@ async fn slow_site() -> SlowSite {
     }
 }
 
-async fn next_json(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Value {
+async fn next_json(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await
@@ -246,10 +242,64 @@ async fn next_json(
     }
 }
 
-/// Over `/mcp/ws`: a `scrape` of a page that never finishes sends progress notifications
-/// each second (the call gave a progressToken); `notifications/cancelled` then stops the
-/// fetch — the site sees its connection closed within seconds, long before the page
-/// timeout (60 s here) — and the session goes on serving.
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Calls a tool on the never-ending page with a progress token, waits for two progress
+/// notifications, cancels the call, and checks the site saw the fetch stop within 5 s.
+async fn call_then_cancel(ws: &mut Ws, slow: &SlowSite, id: u64, tool: &str, args: Value) {
+    let before = slow.opened.lock().expect("lock").len();
+    let token = format!("p-{id}");
+    let call = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+        "name": tool, "arguments": args, "_meta": {"progressToken": token}}});
+    ws.send(Message::Text(call.to_string().into()))
+        .await
+        .expect("send");
+    let mut progress = 0;
+    while progress < 2 {
+        let m = next_json(ws).await;
+        if m["method"] == "notifications/progress" && m["params"]["progressToken"] == token {
+            progress += 1;
+        }
+    }
+    assert_eq!(
+        slow.opened.lock().expect("lock").len(),
+        before + 1,
+        "{tool}: the fetch began"
+    );
+    assert_eq!(
+        slow.closed.lock().expect("lock").len(),
+        before,
+        "{tool}: the fetch runs"
+    );
+    let cancelled_at = Instant::now();
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": id, "reason": "the test cancels"}});
+    ws.send(Message::Text(cancel.to_string().into()))
+        .await
+        .expect("send");
+    let closed = loop {
+        if let Some(at) = slow.closed.lock().expect("lock").get(before).copied() {
+            break at;
+        }
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(10),
+            "{tool}: the fetch did not stop within 10 s of the cancellation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = closed.duration_since(cancelled_at);
+    assert!(
+        took < Duration::from_secs(5),
+        "{tool}: stopped after {took:?}"
+    );
+}
+
+/// Over `/mcp/ws`: crawl4ai's `md`, then its `crawl`, of a page that never finishes send
+/// progress notifications each second (the calls gave a progressToken);
+/// `notifications/cancelled` then stops the fetch — the site sees its connection closed
+/// within seconds, long before the page timeout (60 s here) — and the session goes on
+/// serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_stops_a_slow_fetch_and_progress_is_reported() {
     let slow = slow_site().await;
@@ -290,61 +340,37 @@ async fn cancellation_stops_a_slow_fetch_and_progress_is_reported() {
     .await
     .expect("send");
     let url = format!("http://{}/never-ends", slow.addr);
-    ws.send(send(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-        "name": "md", "arguments": {"url": url, "render": "never"},
-        "_meta": {"progressToken": "p-2"}}}),
-    ))
-    .await
-    .expect("send");
-    let mut progress = 0;
-    while progress < 2 {
-        let m = next_json(&mut ws).await;
-        assert_eq!(m["method"], "notifications/progress", "{m}");
-        assert_eq!(m["params"]["progressToken"], "p-2", "{m}");
-        progress += 1;
-    }
-    assert!(
-        slow.opened.lock().expect("lock").is_some(),
-        "the fetch began"
-    );
-    assert!(
-        slow.closed.lock().expect("lock").is_none(),
-        "the fetch is running"
-    );
-    let cancelled_at = Instant::now();
-    ws.send(send(
-        json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
-        "params": {"requestId": 2, "reason": "the test cancels"}}),
-    ))
-    .await
-    .expect("send");
-    let closed = loop {
-        if let Some(at) = *slow.closed.lock().expect("lock") {
-            break at;
-        }
-        assert!(
-            cancelled_at.elapsed() < Duration::from_secs(10),
-            "the fetch did not stop within 10 s of the cancellation"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let took = closed.duration_since(cancelled_at);
-    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    // crawl4ai's md (one page), then its crawl (pages as tasks): each cancelled.
+    call_then_cancel(
+        &mut ws,
+        &slow,
+        2,
+        "md",
+        json!({"url": url, "render": "never"}),
+    )
+    .await;
+    call_then_cancel(
+        &mut ws,
+        &slow,
+        3,
+        "crawl",
+        json!({"urls": [url], "render": "never"}),
+    )
+    .await;
     // The session goes on: another call is answered (a cancelled call's own answer, if
     // any, comes first).
     ws.send(send(
-        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list"}),
     ))
     .await
     .expect("send");
     let listed = loop {
         let m = next_json(&mut ws).await;
-        if m["id"] == 3 {
+        if m["id"] == 9 {
             break m;
         }
         assert!(
-            m["id"] == 2 || m["method"] == "notifications/progress",
+            m["id"] == 2 || m["id"] == 3 || m["method"] == "notifications/progress",
             "{m}"
         );
     };
