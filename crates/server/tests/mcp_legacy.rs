@@ -326,14 +326,14 @@ async fn cancellation_stops_a_slow_fetch_and_progress_is_reported() {
     let send = |v: Value| Message::Text(v.to_string().into());
     ws.send(send(
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
+        "protocolVersion": "2024-11-05", "capabilities": {},
         "clientInfo": {"name": "cancel-test", "version": "1"}}}),
     ))
     .await
     .expect("send");
     let init = next_json(&mut ws).await;
     assert_eq!(init["id"], 1, "{init}");
-    assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
+    assert_eq!(init["result"]["protocolVersion"], "2024-11-05", "{init}");
     ws.send(send(
         json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
     ))
