@@ -262,3 +262,60 @@ pub(crate) fn refused(name: &str) -> Option<CallToolResult> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crawl4ai_names_come_first_flat_and_unique() {
+        let table = table();
+        let names: Vec<&str> = table.iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            [
+                "md",
+                "html",
+                "screenshot",
+                "pdf",
+                "execute_js",
+                "crawl",
+                "scrape",
+                "crawl_job",
+                "crawl_status",
+                "map",
+                "search_page"
+            ]
+        );
+        for def in &table {
+            let schema = Value::Object((*def.tool().input_schema).clone());
+            let text = schema.to_string();
+            for word in ["anyOf", "oneOf", "allOf", "$ref"] {
+                assert!(!text.contains(word), "{}: {word} in {text}", def.name);
+            }
+            for (name, p) in schema["properties"].as_object().expect("properties") {
+                assert!(p["type"].is_string(), "{}.{name}: {p}", def.name);
+            }
+        }
+        let md = table[0].tool();
+        assert_eq!(md.input_schema["required"], json!(["url"]));
+        let crawl = table[5].tool();
+        assert_eq!(crawl.input_schema["required"], json!(["urls"]));
+    }
+
+    #[test]
+    fn filters_in_any_case_and_refusals_in_crawl4ai_words() {
+        let r = md_request(json!({"url": "https://example.com/", "f": " BM25 "}));
+        assert!(r.is_ok());
+        let refusal = refused("ask").expect("ask is refused");
+        assert_eq!(refusal.is_error, Some(true));
+        let text = serde_json::to_value(&refusal.content)
+            .expect("json")
+            .to_string();
+        assert!(
+            text.contains("not_supported") && text.contains("501"),
+            "{text}"
+        );
+        assert!(refused("md").is_none());
+    }
+}

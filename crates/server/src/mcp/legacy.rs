@@ -81,29 +81,47 @@ pub(crate) struct Legacy {
 struct SseSession {
     inbound: mpsc::Sender<ClientJsonRpcMessage>,
     activity: Arc<AtomicU64>,
+    /// Ends the session's rmcp server (and with it the session's slot).
+    ct: CancellationToken,
 }
 
 impl Legacy {
     pub(crate) fn new(state: &AppState, limits: Limits) -> Arc<Self> {
         let root = CancellationToken::new();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            let (closing, ct) = (state.closing.clone(), root.clone());
-            rt.spawn(async move {
-                closing.closed().await;
-                ct.cancel();
-            });
-        }
-        Arc::new(Self {
+        let legacy = Arc::new(Self {
             server: McpServer::new(state, Dialect::Crawl4ai),
             guard: HostGuard::new(state.cfg.listen),
             auth: state.auth.clone(),
             slots: Arc::new(Semaphore::new(limits.sessions)),
             limits,
             sessions: Mutex::new(HashMap::new()),
-            root,
+            root: root.clone(),
             max_message: state.cfg.max_body_bytes,
             epoch: Instant::now(),
-        })
+        });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (closing, ct) = (state.closing.clone(), root.clone());
+            rt.spawn(async move {
+                closing.closed().await;
+                ct.cancel();
+            });
+            // The janitor: idle SSE sessions end even when their stream is not read.
+            let weak = Arc::downgrade(&legacy);
+            let every = (limits.idle / 4).max(Duration::from_millis(100));
+            rt.spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(every) => {}
+                        () = root.cancelled() => return,
+                    }
+                    match weak.upgrade() {
+                        Some(legacy) => legacy.expire_idle(),
+                        None => return,
+                    }
+                }
+            });
+        }
+        legacy
     }
 
     fn now_ms(&self) -> u64 {
@@ -134,6 +152,7 @@ impl Legacy {
         inbound: mpsc::Receiver<ClientJsonRpcMessage>,
         outbound: mpsc::Sender<ServerJsonRpcMessage>,
         ct: CancellationToken,
+        slot: OwnedSemaphorePermit,
         transport: &'static str,
     ) {
         let server = self.server.clone();
@@ -141,6 +160,7 @@ impl Legacy {
         let stream = futures_util::stream::poll_fn(move |cx| inbound.poll_recv(cx));
         let sink = PollSender::new(outbound);
         tokio::spawn(async move {
+            let _slot = slot;
             match server.serve_with_ct((sink, stream), ct.clone()).await {
                 Ok(running) => {
                     let _ = running.waiting().await;
@@ -158,7 +178,13 @@ impl Legacy {
         let now = self.now_ms();
         let idle = u64::try_from(self.limits.idle.as_millis()).unwrap_or(u64::MAX);
         if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.retain(|_, s| now.saturating_sub(s.activity.load(Ordering::Relaxed)) < idle);
+            sessions.retain(|_, s| {
+                let live = now.saturating_sub(s.activity.load(Ordering::Relaxed)) < idle;
+                if !live {
+                    s.ct.cancel();
+                }
+                live
+            });
         }
     }
 
@@ -210,7 +236,6 @@ struct SseGuard {
     legacy: Arc<Legacy>,
     id: String,
     ct: CancellationToken,
-    _slot: OwnedSemaphorePermit,
 }
 
 impl Drop for SseGuard {
@@ -240,17 +265,18 @@ async fn open_sse(
     let (in_tx, in_rx) = mpsc::channel(legacy.limits.queue);
     let (out_tx, out_rx) = mpsc::channel(legacy.limits.queue);
     let activity = Arc::new(AtomicU64::new(legacy.now_ms()));
+    let ct = legacy.root.child_token();
     if let Ok(mut sessions) = legacy.sessions.lock() {
         sessions.insert(
             id.clone(),
             SseSession {
                 inbound: in_tx,
                 activity: activity.clone(),
+                ct: ct.clone(),
             },
         );
     }
-    let ct = legacy.root.child_token();
-    legacy.spawn_server(in_rx, out_tx, ct.clone(), "sse");
+    legacy.spawn_server(in_rx, out_tx, ct.clone(), slot, "sse");
     tracing::debug!(session = %id, "mcp sse session opened");
     let endpoint = Event::default()
         .event("endpoint")
@@ -260,7 +286,6 @@ async fn open_sse(
             legacy: legacy.clone(),
             id,
             ct,
-            _slot: slot,
         },
         outbound: out_rx,
         activity,
@@ -382,11 +407,10 @@ async fn open_ws(State(legacy): State<Arc<Legacy>>, req: Request) -> Result<Resp
 }
 
 async fn run_ws(legacy: Arc<Legacy>, socket: WebSocket, key: String, slot: OwnedSemaphorePermit) {
-    let _slot = slot;
     let (in_tx, in_rx) = mpsc::channel(legacy.limits.queue);
     let (out_tx, mut out_rx) = mpsc::channel::<ServerJsonRpcMessage>(legacy.limits.queue);
     let ct = legacy.root.child_token();
-    legacy.spawn_server(in_rx, out_tx, ct.clone(), "ws");
+    legacy.spawn_server(in_rx, out_tx, ct.clone(), slot, "ws");
     let activity = Arc::new(AtomicU64::new(legacy.now_ms()));
     let (mut sink, mut frames) = socket.split();
     // Reader: frames → the session, one message a frame, waiting for the rate limit and
@@ -445,8 +469,10 @@ async fn run_ws(legacy: Arc<Legacy>, socket: WebSocket, key: String, slot: Owned
                 let Some(message) = message else { break };
                 activity.store(legacy.now_ms(), Ordering::Relaxed);
                 let Ok(text) = serde_json::to_string(&message) else { continue };
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    break;
+                // A client that stops reading is an idle one.
+                match tokio::time::timeout(idle, sink.send(Message::Text(text.into()))).await {
+                    Ok(Ok(())) => {}
+                    _ => break,
                 }
             }
             () = ct.cancelled() => break,
@@ -493,17 +519,35 @@ mod tests {
             .expect_err("third is over the cap");
         assert_eq!((e.status.as_u16(), e.code), (503, "too_many_sessions"));
         assert_eq!(legacy.open_sse(), 2);
-        // A closed stream frees its slot and its session.
+        // A closed stream ends its session and, once its server stops, frees its slot.
         drop(a);
         assert_eq!(legacy.open_sse(), 1);
-        let c = open_sse(State(legacy.clone()), uri.clone(), headers.clone())
-            .await
-            .expect("a slot again");
-        // Idle sessions are dropped from the table (their POSTs are 404s) ...
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        legacy.expire_idle();
+        let open = || open_sse(State(legacy.clone()), uri.clone(), headers.clone());
+        let mut c = None;
+        for _ in 0..100 {
+            if let Ok(r) = open().await {
+                c = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let c = c.expect("a slot again");
+        // Idle sessions end, by the janitor, even when nobody reads their stream (b's is
+        // never read): both slots come back ...
+        tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(legacy.open_sse(), 0);
-        // ... and their streams end.
+        let mut again = Vec::new();
+        for _ in 0..100 {
+            if let Ok(r) = open().await {
+                again.push(r);
+                if again.len() == 2 {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(again.len(), 2, "both slots are free again");
+        // ... and an idle stream ends.
         let mut body = c.into_body().into_data_stream();
         let ended = tokio::time::timeout(Duration::from_secs(5), async {
             while let Some(chunk) = body.next().await {
