@@ -383,3 +383,71 @@ async fn cancellation_stops_a_slow_fetch_and_progress_is_reported() {
     let _ = ws.close(None).await;
     server.stop().await;
 }
+
+/// A WebSocket's messages count against the rate limit one by one (the upgrade is a single
+/// HTTP request): past the burst, each waits for its token — answered, later — and open
+/// SSE and WebSocket sessions do not hold up the server's shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_messages_are_rate_limited_and_sessions_end_at_shutdown() {
+    let server = start(ServerConfig {
+        rate_limit_per_minute: Some(60),
+        rate_limit_burst: 3,
+        ..test_config("mcp-legacy-limits")
+    })
+    .await;
+    let mut req = format!("ws://{}/mcp/ws", server.addr)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("sec-websocket-protocol", "mcp".parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    let mut messages = vec![
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "limit-test", "version": "1"}}}),
+    ];
+    messages.push(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    for id in 2..6 {
+        messages.push(json!({"jsonrpc": "2.0", "id": id, "method": "ping"}));
+    }
+    for m in messages {
+        ws.send(Message::Text(m.to_string().into()))
+            .await
+            .expect("send");
+    }
+    // 1 token for the upgrade, 2 left in the burst; 6 messages: the last 4 wait about a
+    // second each for theirs.
+    let mut answered = Vec::new();
+    while answered.len() < 5 {
+        let m = next_json(&mut ws).await;
+        assert!(m.get("error").is_none(), "{m}");
+        answered.push(m["id"].as_u64().expect("an answer"));
+    }
+    assert_eq!(answered, [1, 2, 3, 4, 5]);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3),
+        "answered in {took:?}: no rate limit"
+    );
+    // An SSE stream (once the bucket has a token again) and this WebSocket stay open
+    // while the server stops.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let c = client();
+    let sse = c.get(server.url("/mcp/sse")).send().await.expect("sse");
+    assert_eq!(sse.status(), 200);
+    let stopping = Instant::now();
+    server.stop().await;
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
+    let end = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("the socket ends");
+    assert!(
+        matches!(end, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "{end:?}"
+    );
+    drop(sse);
+}
