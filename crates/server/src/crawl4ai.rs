@@ -109,16 +109,19 @@ pub(crate) async fn crawl(
     if opts.stream {
         return Ok(stream_response(pages, urls, req.urls, opts).into_response());
     }
-    let tasks: Vec<_> = urls
-        .into_iter()
-        .map(|url| {
-            let (pages, mut page) = (pages.clone(), opts.template.clone());
-            page.url = url;
-            tokio::spawn(async move { get_page(&pages, page).await })
-        })
-        .collect();
-    let mut results = Vec::with_capacity(tasks.len());
-    for (task, url) in tasks.into_iter().zip(&req.urls) {
+    // The pages run as tasks, aborted if this answer is dropped (the client went away, or
+    // an MCP call was cancelled).
+    let mut tasks = AbortOnDrop(
+        urls.into_iter()
+            .map(|url| {
+                let (pages, mut page) = (pages.clone(), opts.template.clone());
+                page.url = url;
+                tokio::spawn(async move { get_page(&pages, page).await })
+            })
+            .collect(),
+    );
+    let mut results = Vec::with_capacity(tasks.0.len());
+    for (task, url) in tasks.0.iter_mut().zip(&req.urls) {
         let page = task.await.map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })?;
@@ -137,6 +140,17 @@ pub(crate) async fn crawl(
         "unsupported_options": opts.unsupported,
     }))
     .into_response())
+}
+
+/// Tasks aborted when dropped.
+struct AbortOnDrop<T>(Vec<tokio::task::JoinHandle<T>>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// `POST /crawl/stream`: one result per line as each page finishes, then

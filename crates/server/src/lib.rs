@@ -151,6 +151,8 @@ pub fn app(state: AppState) -> Router {
     // MCP (Streamable HTTP): inside the auth, rate-limit, body-cap and metrics layers like
     // every route; each tool call takes its own route class's slot.
     router = router.nest_service("/mcp", mcp::http_service(&state));
+    // crawl4ai's legacy MCP transports: /mcp/sse (+ /mcp/messages) and /mcp/ws.
+    router = router.merge(mcp::legacy::router(&state));
     router
         .fallback(not_found)
         .layer(from_fn_with_state(
@@ -171,7 +173,7 @@ pub async fn serve_mcp_stdio(cfg: ServerConfig) -> Result<(), Error> {
     cfg.validate()?;
     let state = AppState::new(cfg)?;
     let served = async {
-        mcp::McpServer::new(&state)
+        mcp::McpServer::new(&state, mcp::Dialect::Gannet)
             .serve(rmcp::transport::stdio())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?

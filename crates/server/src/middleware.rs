@@ -54,8 +54,9 @@ pub(crate) async fn authenticate(
         limit(&auth, "", &req)?;
         return Ok(next.run(req).await);
     }
-    // EventSource cannot send headers: the dashboard's stream may carry ?token=.
-    let from_query = (req.uri().path() == "/dashboard/events")
+    // EventSource and WebSocket clients cannot send headers: the dashboard's stream and
+    // the MCP WebSocket may carry ?token=.
+    let from_query = matches!(req.uri().path(), "/dashboard/events" | "/mcp/ws")
         .then(|| {
             req.uri().query().and_then(|q| {
                 url::form_urlencoded::parse(q.as_bytes())

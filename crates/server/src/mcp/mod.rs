@@ -12,6 +12,8 @@
 //! cancelled call stops (its page work is dropped; a crawl job is a job and goes on).
 
 mod args;
+mod crawl4ai_tools;
+pub(crate) mod legacy;
 pub(crate) mod tools;
 
 use std::sync::Arc;
@@ -30,14 +32,25 @@ use crate::error::ApiError;
 use crate::state::AppState;
 pub(crate) use tools::Services;
 
+/// Which tool names a transport shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// gannet's tools ([`tools::table`]): `/mcp` and `gannet mcp`.
+    Gannet,
+    /// crawl4ai's tool names and argument shapes first, then gannet's tools whose names
+    /// do not collide ([`crawl4ai_tools::table`]): `/mcp/sse` and `/mcp/ws`.
+    Crawl4ai,
+}
+
 /// One MCP session's handler (cheap: handles to the shared services).
 #[derive(Clone)]
 pub(crate) struct McpServer {
     services: Services,
+    dialect: Dialect,
 }
 
 impl McpServer {
-    pub(crate) fn new(state: &AppState) -> Self {
+    pub(crate) fn new(state: &AppState, dialect: Dialect) -> Self {
         Self {
             services: Services {
                 cfg: state.cfg.clone(),
@@ -45,6 +58,14 @@ impl McpServer {
                 jobs: state.jobs.clone(),
                 classes: state.classes.clone(),
             },
+            dialect,
+        }
+    }
+
+    fn table(&self) -> Vec<tools::ToolDef> {
+        match self.dialect {
+            Dialect::Gannet => tools::table(),
+            Dialect::Crawl4ai => crawl4ai_tools::table(),
         }
     }
 }
@@ -67,12 +88,12 @@ impl ServerHandler for McpServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(
-            tools::table().iter().map(tools::ToolDef::tool).collect(),
+            self.table().iter().map(tools::ToolDef::tool).collect(),
         ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools::table()
+        self.table()
             .iter()
             .find(|t| t.name == name)
             .map(tools::ToolDef::tool)
@@ -83,7 +104,12 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let table = tools::table();
+        if self.dialect == Dialect::Crawl4ai
+            && let Some(refusal) = crawl4ai_tools::refused(&request.name)
+        {
+            return Ok(refusal.into());
+        }
+        let table = self.table();
         let Some(def) = table.iter().find(|t| t.name == request.name) else {
             return Err(ErrorData::invalid_params(
                 format!("no tool {:?}", request.name),
@@ -103,7 +129,7 @@ impl ServerHandler for McpServer {
         };
         let result = match outcome {
             Some(Ok(result)) => result,
-            Some(Err(e)) => tools::tool_error(&e),
+            Some(Err(e)) => (def.error)(&e),
             None => tools::tool_error(&ApiError::new(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 "cancelled",
@@ -134,38 +160,115 @@ async fn progress(context: &RequestContext<RoleServer>, tool: &'static str) {
     }
 }
 
-/// `/mcp`: Streamable HTTP, with the Host and Origin checks against DNS rebinding. Hosts
-/// allowed: the loopback names, and the bind address; a server bound to every interface
-/// (which needs tokens) checks the token instead of the Host. Origins allowed: none but
-/// those of the loopback names and the bind address (clients that send no Origin pass).
+/// The DNS-rebinding guard of every MCP transport: the Host names and the Origins served.
+/// Hosts allowed: the loopback names, and the bind address; a server bound to every
+/// interface (which needs tokens) checks the token instead of the Host. Origins allowed:
+/// none but those of the loopback names and the bind address (clients that send no Origin
+/// pass).
+pub(crate) struct HostGuard {
+    /// `None`: any Host (bound to every interface).
+    pub(crate) hosts: Option<Vec<String>>,
+    /// Origin patterns as rmcp takes them (`http://localhost:*`).
+    pub(crate) origins: Vec<String>,
+}
+
+impl HostGuard {
+    pub(crate) fn new(listen: std::net::SocketAddr) -> Self {
+        let ip = listen.ip();
+        let host = match ip {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+        };
+        let mut hosts: Vec<String> = vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+            "[::1]".into(),
+        ];
+        let mut origins: Vec<String> = vec![
+            "http://localhost:*".into(),
+            "http://127.0.0.1:*".into(),
+            "http://[::1]:*".into(),
+        ];
+        if !ip.is_loopback() {
+            hosts.push(ip.to_string());
+            hosts.push(host.clone());
+            origins.push(format!("http://{host}:*"));
+            origins.push(format!("https://{host}:*"));
+        }
+        Self {
+            hosts: (!ip.is_unspecified()).then_some(hosts),
+            origins,
+        }
+    }
+
+    /// Checks a request's `Host` and `Origin` headers (for the transports rmcp does not
+    /// check itself): 403 for a foreign one.
+    pub(crate) fn check(
+        &self,
+        headers: &axum::http::HeaderMap,
+        uri: &axum::http::Uri,
+    ) -> Result<(), ApiError> {
+        let refuse = |what: &str| {
+            ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden_host",
+                format!("{what} not allowed for MCP (DNS-rebinding protection)"),
+            )
+        };
+        if let Some(hosts) = &self.hosts {
+            // HTTP/2 carries the host in the URI (`:authority`), HTTP/1.1 in `Host`.
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .or_else(|| uri.authority().map(axum::http::uri::Authority::as_str))
+                .unwrap_or_default();
+            let name = strip_port(host);
+            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                return Err(refuse(&format!("Host {host:?}")));
+            }
+        }
+        if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or_default();
+            let (scheme, rest) = origin.split_once("://").unwrap_or(("", origin));
+            let name = strip_port(rest);
+            let ok = self.origins.iter().any(|pattern| {
+                let (ps, prest) = pattern.split_once("://").unwrap_or(("", pattern));
+                ps.eq_ignore_ascii_case(scheme) && strip_port(prest).eq_ignore_ascii_case(name)
+            });
+            if !ok {
+                return Err(refuse(&format!("Origin {origin:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `host:port`, `[v6]:port` or a bare host → the host.
+fn strip_port(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port))
+            if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit() || b == b'*') =>
+        {
+            host
+        }
+        _ => authority,
+    }
+}
+
+/// `/mcp`: Streamable HTTP, with rmcp's Host and Origin checks against DNS rebinding
+/// ([`HostGuard`]'s lists).
 pub(crate) fn http_service(
     state: &AppState,
 ) -> StreamableHttpService<McpServer, LocalSessionManager> {
-    let listen = state.cfg.listen;
-    let ip = listen.ip();
-    let host = match ip {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-    };
-    let mut hosts: Vec<String> = vec![
-        "localhost".into(),
-        "127.0.0.1".into(),
-        "::1".into(),
-        "[::1]".into(),
-    ];
-    let mut origins: Vec<String> = vec![
-        "http://localhost:*".into(),
-        "http://127.0.0.1:*".into(),
-        "http://[::1]:*".into(),
-    ];
-    if !ip.is_loopback() {
-        hosts.push(ip.to_string());
-        hosts.push(host.clone());
-        origins.push(format!("http://{host}:*"));
-        origins.push(format!("https://{host}:*"));
-    }
+    let guard = HostGuard::new(state.cfg.listen);
     let mut config = StreamableHttpServerConfig::default()
-        .with_allowed_origins(origins)
+        .with_allowed_origins(guard.origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(state.cfg.max_body_bytes);
     // Open event streams end when the server begins to shut down, so they do not hold the
@@ -177,12 +280,11 @@ pub(crate) fn http_service(
             ct.cancel();
         });
     }
-    config = if ip.is_unspecified() {
-        config.disable_allowed_hosts()
-    } else {
-        config.with_allowed_hosts(hosts)
+    config = match guard.hosts {
+        None => config.disable_allowed_hosts(),
+        Some(hosts) => config.with_allowed_hosts(hosts),
     };
-    let handler = McpServer::new(state);
+    let handler = McpServer::new(state, Dialect::Gannet);
     StreamableHttpService::new(
         move || Ok(handler.clone()),
         Arc::new(LocalSessionManager::default()),

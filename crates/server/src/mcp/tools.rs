@@ -30,7 +30,7 @@ pub(crate) struct Services {
     pub(crate) classes: Arc<ClassLimits>,
 }
 
-type Answer = Pin<Box<dyn Future<Output = Result<CallToolResult, ApiError>> + Send>>;
+pub(super) type Answer = Pin<Box<dyn Future<Output = Result<CallToolResult, ApiError>> + Send>>;
 type CallFn = fn(Services, Value) -> Answer;
 type SchemaFn = fn() -> Arc<JsonObject>;
 
@@ -39,11 +39,13 @@ pub(crate) struct ToolDef {
     pub(crate) name: &'static str,
     pub(crate) class: RouteClass,
     pub(crate) summary: &'static str,
-    input: SchemaFn,
-    output: Option<SchemaFn>,
+    pub(super) input: SchemaFn,
+    pub(super) output: Option<SchemaFn>,
     /// Reads the web only (no job is started).
-    read_only: bool,
+    pub(super) read_only: bool,
     pub(crate) call: CallFn,
+    /// How an error reads as the tool's result.
+    pub(crate) error: fn(&ApiError) -> CallToolResult,
 }
 
 impl ToolDef {
@@ -62,7 +64,7 @@ impl ToolDef {
     }
 }
 
-fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+pub(super) fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     rmcp::handler::server::tool::schema_for_type::<T>()
 }
 
@@ -81,6 +83,7 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<ScrapeArgs>,
             output: Some(output::<ScrapeOut>),
             read_only: true,
+            error: tool_error,
             call: |s, a| Box::pin(async move { scrape(s, parse(a)?).await }),
         },
         ToolDef {
@@ -90,6 +93,7 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<CrawlArgs>,
             output: Some(output::<CrawlOut>),
             read_only: false,
+            error: tool_error,
             call: |s, a| Box::pin(async move { crawl(s, parse(a)?).await }),
         },
         ToolDef {
@@ -99,6 +103,7 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<CrawlStatusArgs>,
             output: Some(output::<CrawlStatusOut>),
             read_only: true,
+            error: tool_error,
             call: |s, a| Box::pin(async move { crawl_status(s, parse(a)?).await }),
         },
         ToolDef {
@@ -108,6 +113,7 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<MapArgs>,
             output: Some(output::<MapOut>),
             read_only: true,
+            error: tool_error,
             call: |s, a| Box::pin(async move { map(s, parse(a)?).await }),
         },
         ToolDef {
@@ -117,6 +123,7 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<ScreenshotArgs>,
             output: None,
             read_only: true,
+            error: tool_error,
             call: |s, a| Box::pin(async move { screenshot(s, parse(a)?).await }),
         },
         ToolDef {
@@ -126,12 +133,13 @@ pub(crate) fn table() -> Vec<ToolDef> {
             input: input::<SearchPageArgs>,
             output: Some(output::<SearchPageOut>),
             read_only: true,
+            error: tool_error,
             call: |s, a| Box::pin(async move { search_page(s, parse(a)?).await }),
         },
     ]
 }
 
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
     serde_json::from_value(args).map_err(|e| ApiError::bad_request(format!("arguments: {e}")))
 }
 
