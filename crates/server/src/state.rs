@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::jobs::JobStore;
+use crate::jobs::sqlite::SqliteStore;
 use crate::limits::ClassLimits;
 use crate::metrics::{Metrics, RecentErrors};
 use crate::middleware::{Auth, Observe};
@@ -40,7 +41,9 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let pages = Arc::new(PageService::new(cfg.clone(), metrics.clone())?);
         let store = match &cfg.data_dir {
-            Some(dir) => Some(Arc::new(JobStore::open(dir)?)),
+            Some(dir) => Some(Arc::new(JobStore::Sqlite(Arc::new(SqliteStore::open(
+                dir,
+            )?)))),
             None => None,
         };
         let closing = Closing::default();
