@@ -11,6 +11,7 @@
 //! backends. Lookups accept any id of 8 to 64 ASCII letters and digits, so ids stored by an
 //! older version are still found; anything else is "not found" without touching the store.
 
+pub(crate) mod redis;
 pub(crate) mod sqlite;
 
 use std::sync::Arc;
@@ -123,6 +124,8 @@ pub(crate) fn valid_id(id: &str) -> bool {
 pub(crate) enum JobStore {
     /// The embedded store (the single-machine default).
     Sqlite(Arc<sqlite::SqliteStore>),
+    /// A cluster's store, and the local directory for crawl workers' files.
+    Redis(redis::RedisStore, std::path::PathBuf),
 }
 
 impl JobStore {
@@ -130,6 +133,7 @@ impl JobStore {
     pub(crate) fn job_dir(&self, id: &str) -> std::path::PathBuf {
         match self {
             Self::Sqlite(s) => s.job_dir(id),
+            Self::Redis(_, dir) => dir.join("cluster").join(id),
         }
     }
 
@@ -142,12 +146,14 @@ impl JobStore {
     ) -> Result<String, ApiError> {
         match self {
             Self::Sqlite(s) => s.create(kind, request, total, ttl).await,
+            Self::Redis(r, _) => Ok(r.create(kind, request, total, ttl).await?),
         }
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Job>, ApiError> {
         match self {
             Self::Sqlite(s) => s.get(id).await,
+            Self::Redis(r, _) => Ok(r.get(id).await?),
         }
     }
 
@@ -159,12 +165,18 @@ impl JobStore {
     ) -> Result<(), ApiError> {
         match self {
             Self::Sqlite(s) => s.set_status(id, status, error).await,
+            Self::Redis(r, _) => r
+                .set_status(id, status, error, 0)
+                .await
+                .map(drop)
+                .map_err(Into::into),
         }
     }
 
     pub(crate) async fn set_total(&self, id: &str, total: i64) -> Result<(), ApiError> {
         match self {
             Self::Sqlite(s) => s.set_total(id, total).await,
+            Self::Redis(r, _) => Ok(r.set_total(id, total).await?),
         }
     }
 
@@ -177,6 +189,11 @@ impl JobStore {
     ) -> Result<(), ApiError> {
         match self {
             Self::Sqlite(s) => s.add_results(id, rows, new_offset).await,
+            Self::Redis(r, _) => {
+                let rows: Vec<(String, String)> =
+                    rows.into_iter().map(|(u, _, b)| (u, b)).collect();
+                r.add(id, &rows, 0).await.map(drop).map_err(Into::into)
+            }
         }
     }
 
@@ -190,6 +207,7 @@ impl JobStore {
     ) -> Result<(Vec<ResultRow>, Option<i64>), ApiError> {
         match self {
             Self::Sqlite(s) => s.results_page(id, cursor, limit).await,
+            Self::Redis(r, _) => Ok(r.results_page(id, cursor, limit).await?),
         }
     }
 
@@ -197,6 +215,7 @@ impl JobStore {
     pub(crate) async fn done_urls(&self, id: &str) -> Result<Vec<String>, ApiError> {
         match self {
             Self::Sqlite(s) => s.done_urls(id).await,
+            Self::Redis(r, _) => Ok(r.done_urls(id).await?),
         }
     }
 
@@ -204,6 +223,7 @@ impl JobStore {
     pub(crate) async fn recent(&self, n: usize) -> Result<Vec<Job>, ApiError> {
         match self {
             Self::Sqlite(s) => s.recent(n).await,
+            Self::Redis(r, _) => Ok(r.recent(n).await?),
         }
     }
 
@@ -211,6 +231,7 @@ impl JobStore {
     pub(crate) async fn unfinished(&self) -> Result<Vec<Job>, ApiError> {
         match self {
             Self::Sqlite(s) => s.unfinished().await,
+            Self::Redis(r, _) => Ok(r.unfinished().await?),
         }
     }
 
@@ -218,6 +239,7 @@ impl JobStore {
     pub(crate) async fn expire(&self) -> Result<usize, ApiError> {
         match self {
             Self::Sqlite(s) => s.expire().await,
+            Self::Redis(r, _) => Ok(r.expire().await?),
         }
     }
 }

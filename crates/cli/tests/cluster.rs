@@ -1,0 +1,426 @@
+//! `gannet serve --redis` as a cluster, end to end with real processes: a `redis-server`
+//! (testkit), `gannet serve` replicas on free loopback ports, testkit sites. A replica
+//! killed with SIGKILL mid-job, a rolling restart (SIGTERM each replica in turn) and Redis
+//! stopped and restarted mid-job: the job completes through the others, every page's
+//! result stored exactly once, status and results readable through any replica.
+
+use gannet_testkit::redis::{RedisServer as Redis, free_port};
+use gannet_testkit::{Response, Site, SiteBuilder};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A job that has not completed after this long is a hang.
+const JOB_LIMIT: Duration = Duration::from_secs(150);
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Blocking waits: these tests are plain threads.
+#[allow(clippy::disallowed_methods)]
+fn pause(d: Duration) {
+    std::thread::sleep(d);
+}
+
+/// A scratch directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("gannet-cluster-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One `gannet serve --redis` process.
+struct Replica {
+    name: String,
+    port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Replica {
+    fn start(redis: &str, dir: &TempDir, name: &str) -> Replica {
+        let port = free_port(false);
+        let log = dir.0.join(format!("{name}.log"));
+        let data = dir.0.join(name);
+        let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
+            .args(["serve", "--redis", redis, "--allow-private", "-q"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--cluster-lease", "2", "--rate-limit", "0"])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "gannet_server=info,gannet_frontier_redis=warn")
+            .env_remove("GANNET_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start gannet serve");
+        let r = Replica {
+            name: name.to_string(),
+            port,
+            child: Some(child),
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http(port, "GET", "/health", None).map(|r| r.0) != Some(200) {
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not start: {}",
+                r.log()
+            );
+            pause(Duration::from_millis(100));
+        }
+        r
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit (a drain).
+    fn term(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(40);
+            loop {
+                if let Ok(Some(status)) = c.try_wait() {
+                    assert!(status.success(), "{} drained badly: {status}", self.name);
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} did not drain: {}",
+                    self.name,
+                    self.log()
+                );
+                pause(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One HTTP/1.0 request (no chunked answers): status, headers, body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, head.to_string(), body.to_string()))
+}
+
+fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
+    let (status, _, body) = http(port, "GET", path, None)?;
+    Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+}
+
+/// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`.
+fn site(pages: usize, delay: Duration) -> Site {
+    let mut b = SiteBuilder::new();
+    for i in 0..pages {
+        let path = if i == 0 {
+            "/".to_string()
+        } else {
+            format!("/p{i}")
+        };
+        let links: String = [i + 1, (i * 7 + 3) % pages]
+            .iter()
+            .filter(|&&j| j > 0 && j < pages)
+            .map(|j| format!("<a href=/p{j}>p{j}</a> "))
+            .collect();
+        let body = format!(
+            "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, long \
+             enough to be content for the extractor. {links}</p></article>"
+        );
+        b = b.response(&path, Response::html(body).delay(delay));
+    }
+    b.start_blocking()
+}
+
+fn expected(site: &Site, pages: usize) -> Vec<String> {
+    let mut all: Vec<String> = (0..pages)
+        .map(|i| {
+            let path = if i == 0 {
+                "/".to_string()
+            } else {
+                format!("/p{i}")
+            };
+            site.url(&path).to_string()
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Starts a crawl job of the site through replica `port`; its id.
+fn start_crawl(port: u16, site: &Site, pages: usize) -> String {
+    let body =
+        json!({"crawl": {"url": site.origin().as_str(), "limit": pages + 50, "sitemaps": false}});
+    let (status, _, text) = http(port, "POST", "/jobs", Some(&body)).expect("POST /jobs");
+    assert_eq!(status, 202, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    v["id"].as_str().expect("an id").to_string()
+}
+
+/// The job's `done` count read through `port` (None: not answering).
+fn done(port: u16, id: &str) -> Option<i64> {
+    let (status, v) = get_json(port, &format!("/jobs/{id}"))?;
+    (status == 200).then(|| v["done"].as_i64().unwrap_or(0))
+}
+
+/// Waits until the job is completed, reading through the replicas in turn.
+fn wait_completed(ports: &[u16], id: &str, logs: &dyn Fn() -> String) -> Value {
+    let deadline = Instant::now() + JOB_LIMIT;
+    let mut turn = 0;
+    loop {
+        let port = ports[turn % ports.len()];
+        turn += 1;
+        if let Some((200, v)) = get_json(port, &format!("/jobs/{id}")) {
+            match v["status"].as_str() {
+                Some("completed") => return v,
+                Some("failed") | Some("cancelled") => panic!("job ended {v}: {}", logs()),
+                _ => {}
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {id} did not complete: {}",
+            logs()
+        );
+        pause(Duration::from_millis(250));
+    }
+}
+
+/// Every result's URL, paged through `port` (100 a page, keyset cursor).
+fn result_urls(port: u16, id: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut cursor: Option<i64> = None;
+    loop {
+        let path = match cursor {
+            Some(c) => format!("/jobs/{id}/results?cursor={c}"),
+            None => format!("/jobs/{id}/results"),
+        };
+        let (status, v) = get_json(port, &path).expect("results");
+        assert_eq!(status, 200, "{v}");
+        for r in v["results"].as_array().expect("results array") {
+            urls.push(r["url"].as_str().unwrap_or("").to_string());
+        }
+        match v["next_cursor"].as_i64() {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    urls
+}
+
+/// Every expected URL exactly once.
+fn assert_exactly_once(mut urls: Vec<String>, expected: &[String]) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for u in &urls {
+        *counts.entry(u.as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "results stored twice: {twice:?}");
+    urls.sort();
+    assert_eq!(urls, expected, "every page's result once");
+}
+
+#[test]
+fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
+    let redis = Redis::start();
+    let dir = TempDir::new("kill");
+    let pages = 30;
+    let site = site(pages, Duration::from_millis(60));
+    let mut a = Replica::start(&redis.url(), &dir, "a");
+    let b = Replica::start(&redis.url(), &dir, "b");
+    let id = start_crawl(a.port, &site, pages);
+    // A batch job too, through A: its lease moves to B.
+    let batch_urls: Vec<String> = (0..12)
+        .map(|i| site.url(&format!("/p{i}")).to_string())
+        .collect();
+    let (status, _, text) =
+        http(a.port, "POST", "/jobs", Some(&json!({"urls": batch_urls}))).expect("batch");
+    assert_eq!(status, 202, "{text}");
+    let batch: Value = serde_json::from_str(&text).expect("json");
+    let batch = batch["id"].as_str().expect("id").to_string();
+
+    // Mid-job: some pages stored, not all.
+    let deadline = Instant::now() + JOB_LIMIT;
+    while done(b.port, &id).unwrap_or(0) < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "no progress: {} {}",
+            a.log(),
+            b.log()
+        );
+        pause(Duration::from_millis(50));
+    }
+    let before = done(b.port, &id).unwrap_or(0);
+    a.kill9();
+    assert!(
+        before < pages as i64,
+        "killed mid-job ({before} of {pages} done)"
+    );
+
+    let logs = || format!("A: {}\nB: {}", a.log(), b.log());
+    let job = wait_completed(&[b.port], &id, &logs);
+    assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
+    assert_exactly_once(result_urls(b.port, &id), &expected(&site, pages));
+
+    // Firecrawl's status route reads the same job through B.
+    let (status, v) = get_json(b.port, &format!("/v1/crawl/{id}")).expect("firecrawl status");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "completed", "{v}");
+
+    let job = wait_completed(&[b.port], &batch, &logs);
+    assert_eq!(job["done"].as_i64(), Some(12), "{job}");
+    let mut want: Vec<String> = (0..12)
+        .map(|i| site.url(&format!("/p{i}")).to_string())
+        .collect();
+    want.sort();
+    assert_exactly_once(result_urls(b.port, &batch), &want);
+
+    // The cluster view: B alone now (A's membership expired or was never renewed).
+    let (status, health) = get_json(b.port, "/health").expect("health");
+    assert_eq!(status, 200);
+    assert_eq!(health["cluster"]["redis"], "ok", "{health}");
+    assert!(
+        health["cluster"]["replicas"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{health}"
+    );
+}
+
+#[test]
+fn a_rolling_restart_during_a_job_loses_nothing_and_stores_nothing_twice() {
+    let redis = Redis::start();
+    let dir = TempDir::new("rolling");
+    let pages = 30;
+    let site = site(pages, Duration::from_millis(60));
+    let mut a = Replica::start(&redis.url(), &dir, "a");
+    let mut b = Replica::start(&redis.url(), &dir, "b");
+    let id = start_crawl(a.port, &site, pages);
+    let deadline = Instant::now() + JOB_LIMIT;
+    while done(a.port, &id).unwrap_or(0) < 3 {
+        assert!(Instant::now() < deadline, "no progress: {}", a.log());
+        pause(Duration::from_millis(50));
+    }
+    // Replace A, then B, each drained with SIGTERM.
+    a.term();
+    let a2 = Replica::start(&redis.url(), &dir, "a2");
+    while done(a2.port, &id).unwrap_or(0) < 8 {
+        assert!(Instant::now() < deadline, "no progress: {}", a2.log());
+        pause(Duration::from_millis(50));
+    }
+    b.term();
+    let b2 = Replica::start(&redis.url(), &dir, "b2");
+    let mid = done(b2.port, &id).unwrap_or(0);
+    assert!(mid < pages as i64, "restarted mid-job ({mid} of {pages})");
+    let logs = || {
+        format!(
+            "A: {}\nB: {}\nA2: {}\nB2: {}",
+            a.log(),
+            b.log(),
+            a2.log(),
+            b2.log()
+        )
+    };
+    let job = wait_completed(&[a2.port, b2.port], &id, &logs);
+    assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
+    assert_exactly_once(result_urls(b2.port, &id), &expected(&site, pages));
+    for log in [a.log(), b.log()] {
+        assert!(!log.contains("panicked"), "{log}");
+    }
+}
+
+#[test]
+fn redis_down_mid_job_gives_503_with_retry_after_then_the_job_completes() {
+    let mut redis = Redis::with_args(&[
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ]);
+    let dir = TempDir::new("outage");
+    let pages = 24;
+    let site = site(pages, Duration::from_millis(60));
+    let a = Replica::start(&redis.url(), &dir, "a");
+    let b = Replica::start(&redis.url(), &dir, "b");
+    let id = start_crawl(a.port, &site, pages);
+    let deadline = Instant::now() + JOB_LIMIT;
+    while done(a.port, &id).unwrap_or(0) < 3 {
+        assert!(Instant::now() < deadline, "no progress: {}", a.log());
+        pause(Duration::from_millis(50));
+    }
+    redis.kill();
+    // Job routes: 503 + Retry-After; a single-page route still works.
+    let (status, head, body) = http(b.port, "GET", &format!("/jobs/{id}"), None).expect("answer");
+    assert_eq!(status, 503, "{body}");
+    assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+    assert!(body.contains("store_unavailable"), "{body}");
+    let md = http(
+        a.port,
+        "POST",
+        "/md",
+        Some(&json!({"url": site.url("/p1").as_str()})),
+    )
+    .expect("/md");
+    assert_eq!(md.0, 200, "single-page routes work without Redis: {}", md.2);
+    let (status, health) = get_json(a.port, "/health").expect("health");
+    assert_eq!(status, 200);
+    assert_eq!(health["cluster"]["redis"], "unreachable", "{health}");
+    pause(Duration::from_secs(2));
+    redis.restart();
+    let logs = || format!("A: {}\nB: {}", a.log(), b.log());
+    let job = wait_completed(&[a.port, b.port], &id, &logs);
+    assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
+    assert_exactly_once(result_urls(a.port, &id), &expected(&site, pages));
+}
