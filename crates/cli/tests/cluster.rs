@@ -424,3 +424,70 @@ fn redis_down_mid_job_gives_503_with_retry_after_then_the_job_completes() {
     assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
     assert_exactly_once(result_urls(a.port, &id), &expected(&site, pages));
 }
+
+#[test]
+fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
+    let redis = Redis::start();
+    let dir = TempDir::new("worker");
+    let per_site = 12;
+    let sites: Vec<Site> = (0..4).map(|_| site(per_site, Duration::from_millis(80))).collect();
+    // The first site's start page links to the others' start pages.
+    let links: String = sites[1..]
+        .iter()
+        .map(|s| format!("<a href=\"{}\">next</a> ", s.origin()))
+        .collect();
+    sites[0].set_response(
+        "/",
+        Response::html(format!(
+            "<title>Page 0</title><article><h1>Page 0</h1><p>Start page, long enough to be \
+             content for the extractor. <a href=/p1>p1</a> {links}</p></article>"
+        )),
+    );
+    let a = Replica::start(&redis.url(), &dir, "a");
+    // One page at a time on the replica: the worker has hosts to take.
+    let body = json!({"crawl": {"url": sites[0].origin().as_str(), "limit": 200, "scope": "any", "sitemaps": false, "concurrency": 1}});
+    let (status, _, text) = http(a.port, "POST", "/jobs", Some(&body)).expect("POST /jobs");
+    assert_eq!(status, 202, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let id = v["id"].as_str().expect("id").to_string();
+
+    let out = dir.0.join("worker.jsonl");
+    let log = dir.0.join("worker.log");
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_gannet"))
+        .args(["worker", "--redis", &redis.url(), "--crawl-id", &id, "-q"])
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("start gannet worker");
+    let worker_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let logs = || format!("A: {}\nworker: {}", a.log(), worker_log());
+    let job = wait_completed(&[a.port], &id, &logs);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(s)) = worker.try_wait() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the worker did not end: {}", logs());
+        pause(Duration::from_millis(100));
+    };
+    assert!(status.success(), "worker: {status} {}", worker_log());
+    let mut want: Vec<String> = sites.iter().flat_map(|s| expected(s, per_site)).collect();
+    want.sort();
+    assert_eq!(job["done"].as_i64(), Some(want.len() as i64), "{job}");
+    let urls = result_urls(a.port, &id);
+    // The worker's pages are among the job's results: it worked the job.
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let by_worker: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["url"].as_str().map(str::to_string))
+        .collect();
+    assert!(!by_worker.is_empty(), "the worker fetched nothing: {}", logs());
+    for u in &by_worker {
+        assert!(urls.contains(u), "{u} of the worker is not in the job's results");
+    }
+    assert_exactly_once(urls, &want);
+}
