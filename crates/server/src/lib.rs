@@ -12,7 +12,8 @@
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
 //! page → config, error, metrics        the page service
 //! sitemap → page                       a site's URLs (links + sitemaps)
-//! jobs → error                         the job store (SQLite)
+//! jobs → error                         the job store: SQLite, or Redis in a cluster
+//! cluster → jobs, runner               serve --redis: membership, scheduler, leases
 //! crawl4ai_model → config, error, page crawl4ai's configs and CrawlResult, no axum
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
 //! state → every service above          AppState and its FromRef substates
