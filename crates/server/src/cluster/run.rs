@@ -329,6 +329,13 @@ impl Jobs {
         config.refresh = false;
         config.max_pages = None;
         config.sitemaps = false;
+        // Queued until a replica starts working it (a no-op when already running).
+        if job.status == Status::Queued {
+            retrying(self, "start", || {
+                store.set_status(&job.id, Status::Running, None, 0)
+            })
+            .await?;
+        }
         let url = store.url().to_string();
         let settings = crawl_settings(&self.cfg, spec, cluster.lease);
         let frontier = loop {
@@ -373,8 +380,11 @@ impl Jobs {
                     let _ = stop_tx.send(true);
                 }
                 _ = tokio::time::sleep(Duration::from_secs(1)), if !stopped => {
-                    let ended = matches!(store.get(&job.id).await, Ok(None))
-                        || matches!(store.get(&job.id).await, Ok(Some(j)) if j.status.finished());
+                    let ended = match store.get(&job.id).await {
+                        Ok(Some(j)) => j.status.finished(),
+                        Ok(None) => true,
+                        Err(_) => false,
+                    };
                     if ended || capped.load(Ordering::SeqCst) {
                         stopped = true;
                         let _ = stop_tx.send(true);
