@@ -325,6 +325,35 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     want.sort();
     assert_exactly_once(result_urls(b.port, &batch), &want);
 
+    // The finished crawl's frontier expires with the job: no key of it without a TTL.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let keys = redis.cli(&["--scan", "--pattern", &format!("gf:{{{id}*")]);
+        let forever: Vec<&str> = keys
+            .lines()
+            .filter(|k| redis.cli(&["TTL", k]).trim() == "-1")
+            .collect();
+        if !keys.trim().is_empty() && forever.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "frontier keys without a TTL: {forever:?}"
+        );
+        pause(Duration::from_millis(200));
+    }
+    // Per replica metrics plus the cluster's gauges.
+    let (status, _, metrics) = http(b.port, "GET", "/metrics", None).expect("metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("gannet_cluster_replicas_alive "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gannet_cluster_jobs{status=\"running\"}"),
+        "{metrics}"
+    );
+
     // The cluster view: B alone now (A's membership expired or was never renewed).
     let (status, health) = get_json(b.port, "/health").expect("health");
     assert_eq!(status, 200);
@@ -430,7 +459,9 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
     let redis = Redis::start();
     let dir = TempDir::new("worker");
     let per_site = 12;
-    let sites: Vec<Site> = (0..4).map(|_| site(per_site, Duration::from_millis(80))).collect();
+    let sites: Vec<Site> = (0..4)
+        .map(|_| site(per_site, Duration::from_millis(80)))
+        .collect();
     // The first site's start page links to the others' start pages.
     let links: String = sites[1..]
         .iter()
@@ -470,7 +501,11 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
         if let Ok(Some(s)) = worker.try_wait() {
             break s;
         }
-        assert!(Instant::now() < deadline, "the worker did not end: {}", logs());
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not end: {}",
+            logs()
+        );
         pause(Duration::from_millis(100));
     };
     assert!(status.success(), "worker: {status} {}", worker_log());
@@ -485,9 +520,16 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|v| v["url"].as_str().map(str::to_string))
         .collect();
-    assert!(!by_worker.is_empty(), "the worker fetched nothing: {}", logs());
+    assert!(
+        !by_worker.is_empty(),
+        "the worker fetched nothing: {}",
+        logs()
+    );
     for u in &by_worker {
-        assert!(urls.contains(u), "{u} of the worker is not in the job's results");
+        assert!(
+            urls.contains(u),
+            "{u} of the worker is not in the job's results"
+        );
     }
     assert_exactly_once(urls, &want);
 }

@@ -393,6 +393,31 @@ impl Jobs {
             }
         };
         let _ = tokio::fs::remove_file(&out).await;
+        let result = self
+            .after_crawl(cluster, &frontier, job, outcome, &capped)
+            .await;
+        // A finished job's frontier expires with it (whoever ended it).
+        if let Ok(Some(j)) = store.get(&job.id).await
+            && j.status.finished()
+            && let Err(e) = store.expire_frontier(&job.id).await
+        {
+            tracing::debug!(job = %job.id, error = %e, "frontier expiry failed");
+        }
+        result
+    }
+
+    async fn after_crawl(
+        self: &Arc<Self>,
+        cluster: &Arc<Cluster>,
+        frontier: &RedisFrontier,
+        job: &Job,
+        outcome: Result<
+            Result<gannet_crawl::Summary, gannet_crawl::CrawlError>,
+            tokio::task::JoinError,
+        >,
+        capped: &AtomicBool,
+    ) -> Result<(), ApiError> {
+        let store = &cluster.store;
         if capped.load(Ordering::SeqCst) {
             let msg = capped_message(cluster);
             let _ = store
@@ -402,7 +427,7 @@ impl Jobs {
         }
         match outcome {
             Ok(Ok(summary)) if summary.stop != gannet_crawl::StopReason::Interrupted => {
-                self.finish_crawl(cluster, &frontier, &job.id).await
+                self.finish_crawl(cluster, frontier, &job.id).await
             }
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(ApiError::internal("crawl", e.to_string())),

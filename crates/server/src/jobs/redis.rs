@@ -513,6 +513,39 @@ impl RedisStore {
         Ok(r == 1)
     }
 
+    /// Gives a finished crawl job's frontier keys (`gf:{<id>…`) the job's expiry, so the
+    /// frontier goes with the job. SCAN over the keyspace, 1,000 keys a step.
+    pub(crate) async fn expire_frontier(&self, id: &str) -> R<u64> {
+        let mut c = self.conn();
+        let at: Option<i64> = c.hget(job_key(id), "expires_at").await?;
+        let at = at.unwrap_or(0).max(now_secs() + MIN_KEEP_SECS);
+        let pattern = format!("gf:{{{id}[:}}]*");
+        let mut cursor: u64 = 0;
+        let mut n = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await?;
+            if !keys.is_empty() {
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.expire_at(k, at).ignore();
+                }
+                let _: () = pipe.query_async(&mut c).await?;
+                n += keys.len() as u64;
+            }
+            if next == 0 {
+                return Ok(n);
+            }
+            cursor = next;
+        }
+    }
+
     /// Finished jobs expire by their keys' TTL; the index is pruned as it is read.
     pub(crate) async fn expire(&self) -> R<usize> {
         let mut c = self.conn();
