@@ -146,6 +146,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
             .iter()
             .map(|_| "<hidden>".to_string())
             .collect();
+        // So is a password in the Redis URL.
+        shown.redis = shown.redis.map(|url| match url.split_once('@') {
+            Some((head, tail)) => match head.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://<hidden>@{tail}"),
+                None => tail.to_string(),
+            },
+            None => url,
+        });
         print!("{}", shown.to_toml());
         return Ok(true);
     }
@@ -177,7 +185,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
 /// The exit status of a `gannet serve` start-up error, by its kind (sysexits): a bad
 /// setting is a usage error (64), an address that cannot be bound (in use, no permission)
 /// is the operating system's refusal (71, EX_OSERR), a job store that cannot be opened is
-/// an I/O error (74, EX_IOERR). `None` for other errors.
+/// an I/O error (74, EX_IOERR), a cluster's Redis that does not answer is an unavailable
+/// service (69, EX_UNAVAILABLE). `None` for other errors.
 pub(crate) fn exit_code(e: &anyhow::Error) -> Option<u8> {
     let e = e
         .chain()
@@ -185,6 +194,7 @@ pub(crate) fn exit_code(e: &anyhow::Error) -> Option<u8> {
     Some(match e {
         gannet_server::Error::Config(_) => 64,
         gannet_server::Error::Bind { .. } => 71,
+        gannet_server::Error::Store(gannet_server::StoreError::Redis { .. }) => 69,
         gannet_server::Error::Store(_) => 74,
         _ => 70,
     })

@@ -533,3 +533,22 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
     }
     assert_exactly_once(urls, &want);
 }
+
+#[test]
+fn serve_with_redis_unreachable_at_start_exits_69_naming_it() {
+    let dir = TempDir::new("unreachable");
+    let port = free_port(false);
+    let url = format!("redis://:secret@127.0.0.1:{port}");
+    let out = gannet_testkit::output_within(
+        Command::new(env!("CARGO_BIN_EXE_gannet"))
+            .args(["serve", "--redis", &url, "--listen", "127.0.0.1:0", "-q"])
+            .arg("--data-dir")
+            .arg(&dir.0)
+            .env_remove("GANNET_CONFIG"),
+        Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("secret"), "no password in messages: {err}");
+}
