@@ -406,6 +406,31 @@ fn a_rolling_restart_during_a_job_loses_nothing_and_stores_nothing_twice() {
     for log in [a.log(), b.log()] {
         assert!(!log.contains("panicked"), "{log}");
     }
+
+    // crawl4ai's job API across replicas: submitted to one, read through the other.
+    let urls: Vec<String> = (0..3)
+        .map(|i| site.url(&format!("/p{i}")).to_string())
+        .collect();
+    let (status, _, text) =
+        http(a2.port, "POST", "/crawl/job", Some(&json!({"urls": urls}))).expect("/crawl/job");
+    assert_eq!(status, 202, "{text}");
+    let task: Value = serde_json::from_str(&text).expect("json");
+    let task = task["task_id"].as_str().expect("task_id").to_string();
+    let deadline = Instant::now() + JOB_LIMIT;
+    loop {
+        let (status, v) = get_json(b2.port, &format!("/crawl/job/{task}")).expect("status");
+        assert_eq!(status, 200, "{v}");
+        if v["status"] == "completed" {
+            let results = v["result"]["results"].as_array().expect("results");
+            assert_eq!(results.len(), 3, "{v}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "crawl4ai job did not complete: {v}"
+        );
+        pause(Duration::from_millis(200));
+    }
 }
 
 #[test]
