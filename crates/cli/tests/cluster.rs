@@ -154,6 +154,28 @@ fn http(
     Some((status, head.to_string(), body.to_string()))
 }
 
+/// The first server-sent event of `path` (an endless stream), as JSON.
+fn first_event(port: u16, path: &str) -> Value {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).expect("read");
+        assert!(n > 0, "the stream ended: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(data) = text.split("data: ").nth(1)
+            && let Some((line, _)) = data.split_once('\n')
+        {
+            return serde_json::from_str(line).expect("an event's JSON");
+        }
+    }
+}
+
 fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
     let (status, _, body) = http(port, "GET", path, None)?;
     Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
@@ -352,6 +374,28 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     assert!(
         metrics.contains("gannet_cluster_jobs{status=\"running\"}"),
         "{metrics}"
+    );
+
+    // The dashboard's snapshot shows the replicas and the cluster's jobs.
+    let snap = first_event(b.port, "/dashboard/events");
+    let replicas = snap["cluster"]["replicas"].as_array().expect("replicas");
+    assert!(
+        replicas
+            .iter()
+            .any(|r| r["address"] == format!("127.0.0.1:{}", b.port)),
+        "{snap}"
+    );
+    assert!(
+        replicas
+            .iter()
+            .all(|r| r["load"]["pages_in_flight"].is_number()),
+        "{snap}"
+    );
+    assert!(
+        snap["jobs"]
+            .as_array()
+            .is_some_and(|j| j.iter().any(|j| j["id"] == id.as_str())),
+        "{snap}"
     );
 
     // The cluster view: B alone now (A's membership expired or was never renewed).
