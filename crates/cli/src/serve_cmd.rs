@@ -53,6 +53,15 @@ pub(crate) struct ServeArgs {
     /// ~/.local/share/gannet].
     #[arg(long, env = "GANNET_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// Run as one replica of a cluster: jobs and their results live in this Redis
+    /// (`redis://host:port[/db]`), shared with every replica started with it; any replica
+    /// answers for any job and picks up the work of one that dies.
+    #[arg(long, env = "GANNET_REDIS", value_name = "URL")]
+    redis: Option<String>,
+    /// In a cluster: seconds a dead replica's work stays leased before another takes it
+    /// over [default: 10].
+    #[arg(long, env = "GANNET_CLUSTER_LEASE", value_name = "SECS")]
+    cluster_lease: Option<f64>,
     /// How long finished jobs are kept, in hours [default: 24].
     #[arg(long, env = "GANNET_JOB_TTL_HOURS")]
     job_ttl_hours: Option<u64>,
@@ -109,6 +118,12 @@ fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
     if let Some(dir) = &args.data_dir {
         file.data_dir = Some(dir.clone());
     }
+    if let Some(url) = &args.redis {
+        file.redis = Some(url.clone());
+    }
+    if let Some(secs) = args.cluster_lease {
+        file.cluster.lease_secs = secs;
+    }
     if let Some(h) = args.job_ttl_hours {
         file.jobs.ttl_hours = h.clamp(1, 24 * 365) as f64;
     }
@@ -131,6 +146,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
             .iter()
             .map(|_| "<hidden>".to_string())
             .collect();
+        // So is a password in the Redis URL.
+        shown.redis = shown.redis.map(|url| match url.split_once('@') {
+            Some((head, tail)) => match head.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://<hidden>@{tail}"),
+                None => tail.to_string(),
+            },
+            None => url,
+        });
         print!("{}", shown.to_toml());
         return Ok(true);
     }
@@ -141,6 +164,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    if cfg.redis.is_some() {
+        // A replica's events (Redis outages, drains, job runners) on stderr.
+        crate::logging::init(false);
+    }
     runtime.block_on(async {
         // Start-up errors keep their kind: exit_code picks the exit status from it.
         let server = Server::bind(cfg).await?;
@@ -158,7 +185,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
 /// The exit status of a `gannet serve` start-up error, by its kind (sysexits): a bad
 /// setting is a usage error (64), an address that cannot be bound (in use, no permission)
 /// is the operating system's refusal (71, EX_OSERR), a job store that cannot be opened is
-/// an I/O error (74, EX_IOERR). `None` for other errors.
+/// an I/O error (74, EX_IOERR), a cluster's Redis that does not answer is an unavailable
+/// service (69, EX_UNAVAILABLE). `None` for other errors.
 pub(crate) fn exit_code(e: &anyhow::Error) -> Option<u8> {
     let e = e
         .chain()
@@ -166,6 +194,7 @@ pub(crate) fn exit_code(e: &anyhow::Error) -> Option<u8> {
     Some(match e {
         gannet_server::Error::Config(_) => 64,
         gannet_server::Error::Bind { .. } => 71,
+        gannet_server::Error::Store(gannet_server::StoreError::Redis { .. }) => 69,
         gannet_server::Error::Store(_) => 74,
         _ => 70,
     })

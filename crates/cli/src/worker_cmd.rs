@@ -329,16 +329,26 @@ async fn work_once(
     let out = config.out.clone();
     let worker = worker_id(args.worker_id.as_deref(), &out)?;
     let location = format!("{} crawl {id}", redact(url));
-    let frontier = EngineFrontier::open(redis, worker.clone(), location)
-        .await
-        .map_err(usage_or)?;
+    let stored_config = redis.settings().config.clone();
+    let frontier: Arc<dyn gannet_frontier::Frontier> = Arc::new(
+        EngineFrontier::open(redis, worker.clone(), location)
+            .await
+            .map_err(usage_or)?,
+    );
+    // A crawl job of `gannet serve --redis`: the pages this worker commits go to the job's
+    // results too, so the job's clients see them.
+    let frontier = if gannet_server::cluster::is_server_job(&stored_config) {
+        gannet_server::cluster::job_results(url, id, &stored_config, frontier, out.clone()).await?
+    } else {
+        frontier
+    };
     tracing::info!(worker = worker.as_str(), out = %out.display(), "worker started");
     let sink = SinkConfig {
         format: config.format,
         out,
     };
     let crawl = match Crawl::builder(config)
-        .frontier(Arc::new(frontier))
+        .frontier(frontier)
         .sink(sink)
         .open()
         .await

@@ -63,6 +63,15 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Requests in flight per route class (page, browser, jobs, results).
     pub limits: crate::limits::RouteLimits,
+    /// `redis://host:port[/db]`: jobs and their results live in this Redis, shared by every
+    /// replica started with it (a cluster). `None`: the embedded SQLite store.
+    pub redis: Option<String>,
+    /// In a cluster: lease length of job execution and of the crawl frontier's hosts; a
+    /// replica that dies loses its work to another after about this long. Default 10 s.
+    pub cluster_lease: Duration,
+    /// In a cluster: most bytes (zstd-compressed) of results one job stores in Redis.
+    /// Default 256 MiB.
+    pub max_job_result_bytes: u64,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -103,6 +112,9 @@ impl Default for ServerConfig {
             rate_limit_per_minute: Some(600),
             rate_limit_burst: 100,
             limits: crate::limits::RouteLimits::default(),
+            redis: None,
+            cluster_lease: Duration::from_secs(10),
+            max_job_result_bytes: 256 << 20,
         }
     }
 }
@@ -159,6 +171,20 @@ pub struct FileConfig {
     pub jobs: JobsSection,
     pub limits: crate::limits::RouteLimits,
     pub browser: BrowserSection,
+    /// `redis://host:port[/db]`: run as one replica of a cluster sharing jobs in Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+    pub cluster: ClusterSection,
+}
+
+/// `[cluster]`: replicas sharing jobs through Redis (with `redis = "..."`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    /// Lease of job execution and of the crawl frontier's hosts.
+    pub lease_secs: f64,
+    /// Most results one job stores in Redis, in MiB (zstd-compressed).
+    pub max_job_result_mb: u64,
 }
 
 /// `[requests]`: what one request may ask.
@@ -247,7 +273,8 @@ section_default!(
     RequestsSection => requests,
     PagesSection => pages,
     JobsSection => jobs,
-    BrowserSection => browser
+    BrowserSection => browser,
+    ClusterSection => cluster
 );
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -299,6 +326,11 @@ impl From<&ServerConfig> for FileConfig {
                 cold_ttl_secs: b.cold_ttl.as_secs_f64(),
                 max_sessions: b.max_sessions,
                 session_ttl_secs: b.session_ttl.as_secs_f64(),
+            },
+            redis: c.redis.clone(),
+            cluster: ClusterSection {
+                lease_secs: c.cluster_lease.as_secs_f64(),
+                max_job_result_mb: c.max_job_result_bytes >> 20,
             },
         }
     }
@@ -363,6 +395,19 @@ impl FileConfig {
         c.max_job_urls = j.max_urls;
         c.crawl_delay = Duration::from_millis(j.crawl_delay_ms);
         c.limits = self.limits;
+        c.redis = self.redis.filter(|r| !r.trim().is_empty());
+        if let Some(r) = &c.redis
+            && !(r.starts_with("redis://") || r.starts_with("rediss://"))
+        {
+            return Err(ConfigError(format!(
+                "redis = `{r}`: expected redis://host:port[/db] (one server)"
+            )));
+        }
+        c.cluster_lease = secs("cluster.lease_secs", self.cluster.lease_secs)?;
+        if c.cluster_lease < Duration::from_secs(1) {
+            return Err("cluster.lease_secs must be at least 1".into());
+        }
+        c.max_job_result_bytes = self.cluster.max_job_result_mb.max(1) << 20;
         let pool = &mut c.browser;
         pool.executable = b.executable;
         pool.max_browsers = b.max_browsers.max(1);

@@ -1,7 +1,8 @@
 //! The operator's views: `/metrics` (Prometheus text) and `/dashboard`, one static page
 //! that follows `/dashboard/events`, a server-sent event stream with a snapshot every
 //! second — request rate, pages in flight, queue depths, memory, the browser pool's tiers
-//! and counters, recent jobs and recent errors.
+//! and counters, recent jobs and recent errors. A cluster replica adds every replica's
+//! heartbeat (address, load, pool tiers, memory) and the cluster's jobs.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub(crate) async fn page() -> impl IntoResponse {
 
 /// `GET /metrics`: the Prometheus text exposition.
 pub(crate) async fn metrics(
+    State(jobs): State<Arc<Jobs>>,
     State(metrics): State<Arc<Metrics>>,
     State(pages): State<Arc<PageService>>,
     State(classes): State<Arc<ClassLimits>>,
@@ -44,6 +46,14 @@ pub(crate) async fn metrics(
         &classes.stats(),
         pages.flight_stats(),
     );
+    // A replica's own metrics, plus a few cluster gauges (each replica is scraped).
+    let text = match &jobs.cluster {
+        Some(cluster) => match cluster.view(Duration::from_secs(1)).await {
+            Ok(view) => text + &view.prometheus(),
+            Err(_) => text,
+        },
+        None => text,
+    };
     (
         [(
             header::CONTENT_TYPE,
@@ -102,7 +112,15 @@ async fn snapshot(s: &Sources, total: u64, rate: f64) -> Value {
         Some(store) => store.recent(10).await.unwrap_or_default(),
         None => Vec::new(),
     };
+    let cluster = match &s.jobs.cluster {
+        Some(c) => Some(match c.view(Duration::from_secs(1)).await {
+            Ok(view) => view.to_json(),
+            Err(_) => json!({"redis": "unreachable"}),
+        }),
+        None => None,
+    };
     json!({
+        "cluster": cluster,
         "time": crate::jobs::now_secs(),
         "requests_total": total,
         "requests_per_s": rate,

@@ -194,4 +194,7 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The cluster's Redis (`--redis`) did not answer at start.
+    #[error("cannot reach the job store at {url}: {message}")]
+    Redis { url: String, message: String },
 }

@@ -12,7 +12,8 @@
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
 //! page → config, error, metrics        the page service
 //! sitemap → page                       a site's URLs (links + sitemaps)
-//! jobs → error                         the job store (SQLite)
+//! jobs → error                         the job store: SQLite, or Redis in a cluster
+//! cluster → jobs, runner               serve --redis: membership, scheduler, leases
 //! crawl4ai_model → config, error, page crawl4ai's configs and CrawlResult, no axum
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
 //! state → every service above          AppState and its FromRef substates
@@ -26,6 +27,7 @@
 //! authentication when tokens are configured (compared in constant time; `/health` is
 //! open), a body-size cap, JSON errors, metrics and an access log line.
 
+pub mod cluster;
 pub mod config;
 mod crawl4ai;
 mod crawl4ai_model;
@@ -74,7 +76,12 @@ impl Server {
                 addr: cfg.listen,
                 source,
             })?;
-        let state = AppState::new(cfg)?;
+        // The bound address (port 0 picks one): what a cluster's membership advertises.
+        let mut cfg = cfg;
+        if let Ok(addr) = listener.local_addr() {
+            cfg.listen = addr;
+        }
+        let state = AppState::open(cfg).await?;
         Ok(Self { state, listener })
     }
 
@@ -113,6 +120,12 @@ impl Server {
             eprintln!(
                 "gannet serve: jobs still running after 20 s; they resume from their last commit"
             );
+        }
+        // A replica leaves the cluster (its batch leases were handed back by the runners).
+        if let Some(cluster) = &state.jobs.cluster
+            && let Err(e) = cluster.leave().await
+        {
+            tracing::warn!(error = %e, "could not leave the cluster; the membership key expires");
         }
         state.pages.shutdown().await;
         served
@@ -171,7 +184,7 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve_mcp_stdio(cfg: ServerConfig) -> Result<(), Error> {
     use rmcp::ServiceExt;
     cfg.validate()?;
-    let state = AppState::new(cfg)?;
+    let state = AppState::open(cfg).await?;
     let served = async {
         mcp::McpServer::new(&state, mcp::Dialect::Gannet)
             .serve(rmcp::transport::stdio())

@@ -171,15 +171,34 @@ pub(crate) fn table() -> Vec<Route> {
     ]
 }
 
-async fn health() -> Json<Value> {
+/// Liveness. A cluster replica adds the cluster (`replica`, `redis`: ok | unreachable,
+/// live replicas, jobs queued and running), read within a second; it stays 200 while Redis
+/// is unreachable, since its single-page routes still work.
+async fn health(
+    axum::extract::State(jobs): axum::extract::State<std::sync::Arc<crate::runner::Jobs>>,
+) -> Json<Value> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    Json(json!({
+    let mut body = json!({
         "status": "ok",
         "timestamp": now,
         "version": env!("CARGO_PKG_VERSION"),
-    }))
+    });
+    if let Some(cluster) = &jobs.cluster {
+        let mut c = match cluster.view(std::time::Duration::from_secs(1)).await {
+            Ok(view) => {
+                let mut v = view.to_json();
+                v["redis"] = json!("ok");
+                v
+            }
+            Err(_) => json!({"redis": "unreachable"}),
+        };
+        c["replica"] = json!(cluster.replica);
+        c["draining"] = json!(jobs.closing.is_closed());
+        body["cluster"] = c;
+    }
+    Json(body)
 }
 
 async fn openapi() -> Json<Value> {

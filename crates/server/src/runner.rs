@@ -22,7 +22,7 @@ use crate::page::{PageError, PageService, get_page, parse_url};
 use crate::shutdown::Closing;
 
 /// Most pages a crawl job may ask for.
-const MAX_CRAWL_PAGES: u64 = 10_000;
+pub(crate) const MAX_CRAWL_PAGES: u64 = 10_000;
 /// Longest crawl record the follower reads (one page's JSON line).
 const MAX_LINE: u64 = 256 << 20;
 /// Pages of one batch fetched at once.
@@ -155,12 +155,18 @@ impl Drop for RunnerGuard {
 
 /// The job service.
 pub(crate) struct Jobs {
-    cfg: Arc<ServerConfig>,
-    pages: Arc<PageService>,
-    /// The job store, when the server has a data directory.
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) pages: Arc<PageService>,
+    /// The job store, when the server has a data directory (or Redis).
     store: Option<Arc<JobStore>>,
-    closing: Closing,
+    pub(crate) closing: Closing,
     runners: Runners,
+    /// In a cluster: this replica.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// In a cluster: the jobs this replica runs a runner for.
+    pub(crate) local: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// In a cluster: wakes the scheduler (a job was submitted here).
+    pub(crate) wake: tokio::sync::Notify,
 }
 
 impl Jobs {
@@ -169,6 +175,7 @@ impl Jobs {
         pages: Arc<PageService>,
         store: Option<Arc<JobStore>>,
         closing: Closing,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Self {
         Self {
             cfg,
@@ -176,7 +183,16 @@ impl Jobs {
             store,
             closing,
             runners: Runners::default(),
+            cluster,
+            local: Default::default(),
+            wake: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Counts one runner alive until the guard drops.
+    pub(crate) fn runner_guard(self: &Arc<Self>) -> impl Send + 'static {
+        self.runners.alive.fetch_add(1, Ordering::SeqCst);
+        RunnerGuard(self.clone())
     }
 
     /// The store, or the 503 of a server without a data directory.
@@ -240,6 +256,26 @@ impl Jobs {
         let id = store
             .create(spec.kind(), request, total, self.cfg.job_ttl)
             .await?;
+        if let Some(cluster) = &self.cluster {
+            // Any replica (this one first: it is woken) picks the job up.
+            if let JobSpec::Crawl(crawl) = &spec {
+                let settings = crate::cluster::run::crawl_settings(&self.cfg, crawl, cluster.lease);
+                if let Err(e) =
+                    gannet_frontier_redis::RedisFrontier::create(cluster.store.url(), &id, settings)
+                        .await
+                {
+                    let _ = store
+                        .set_status(&id, Status::Failed, Some(e.to_string()))
+                        .await;
+                    return Err(ApiError {
+                        retry_after: Some(crate::jobs::redis::RETRY_AFTER_SECS),
+                        ..ApiError::unavailable("store_unavailable", e.to_string())
+                    });
+                }
+            }
+            self.wake.notify_one();
+            return Ok(id);
+        }
         if let Some(job) = store.get(&id).await? {
             self.spawn(job);
         }
@@ -259,6 +295,10 @@ impl Jobs {
 
     /// Starts the jobs the last run left unfinished, and the hourly expiry of old ones.
     pub(crate) async fn start(self: &Arc<Self>) {
+        if let Some(cluster) = &self.cluster {
+            self.start_cluster(cluster.clone());
+            return;
+        }
         let Some(store) = &self.store else {
             return;
         };
@@ -334,26 +374,7 @@ impl Jobs {
             .collect();
         let template =
             crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
-        let mut results = futures_util::stream::iter(todo)
-            .map(|raw| {
-                let (pages, mut page) = (self.pages.clone(), template.clone());
-                async move {
-                    let result = match parse_url(&raw) {
-                        Ok(url) => {
-                            page.url = url;
-                            get_page(&pages, page).await
-                        }
-                        Err(e) => Err(PageError::failed(None, e.message)),
-                    };
-                    let ok = result.is_ok();
-                    (
-                        raw.clone(),
-                        ok,
-                        crawl4ai_model::crawl_result(&raw, result).to_string(),
-                    )
-                }
-            })
-            .buffer_unordered(BATCH_CONCURRENCY);
+        let mut results = self.batch_results(todo, template);
         loop {
             let row = tokio::select! {
                 row = results.next() => row,
@@ -371,8 +392,37 @@ impl Jobs {
         store.set_status(&job.id, Status::Completed, None).await
     }
 
+    /// The results of a batch's URLs (url, ok, crawl4ai's CrawlResult as JSON), at most
+    /// [`BATCH_CONCURRENCY`] fetched at once, in the order they finish.
+    pub(crate) fn batch_results(
+        &self,
+        todo: Vec<String>,
+        template: crate::page::PageRequest,
+    ) -> impl futures_util::Stream<Item = (String, bool, String)> + Send + Unpin + '_ {
+        futures_util::stream::iter(todo)
+            .map(move |raw| {
+                let (pages, mut page) = (self.pages.clone(), template.clone());
+                async move {
+                    let result = match parse_url(&raw) {
+                        Ok(url) => {
+                            page.url = url;
+                            get_page(&pages, page).await
+                        }
+                        Err(e) => Err(PageError::failed(None, e.message)),
+                    };
+                    let ok = result.is_ok();
+                    (
+                        raw.clone(),
+                        ok,
+                        crawl4ai_model::crawl_result(&raw, result).to_string(),
+                    )
+                }
+            })
+            .buffer_unordered(BATCH_CONCURRENCY)
+    }
+
     /// The crawl engine's settings for a crawl spec.
-    fn crawl_config(
+    pub(crate) fn crawl_config(
         &self,
         spec: &CrawlSpec,
         out: std::path::PathBuf,

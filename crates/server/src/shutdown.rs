@@ -19,6 +19,11 @@ impl Closing {
         let _ = self.0.send(true);
     }
 
+    /// Whether the signal is on.
+    pub(crate) fn is_closed(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Completes when the signal is on (at once if it already is).
     pub(crate) fn closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
         let mut rx = self.0.subscribe();

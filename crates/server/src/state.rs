@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::jobs::JobStore;
+use crate::jobs::sqlite::SqliteStore;
 use crate::limits::ClassLimits;
 use crate::metrics::{Metrics, RecentErrors};
 use crate::middleware::{Auth, Observe};
@@ -35,20 +36,58 @@ pub struct AppState {
 impl AppState {
     /// Builds the services: the HTTP fetcher, the page service (the browser pool starts on
     /// first use), the job store when the config has a data directory, limits and metrics.
+    /// Without Redis: `cfg.redis` is ignored here ([`AppState::open`] connects).
     pub fn new(cfg: ServerConfig) -> Result<Self, Error> {
+        let store = match &cfg.data_dir {
+            Some(dir) => Some(Arc::new(JobStore::Sqlite(Arc::new(SqliteStore::open(
+                dir,
+            )?)))),
+            None => None,
+        };
+        Self::build(cfg, store, None)
+    }
+
+    /// [`AppState::new`], or with `cfg.redis` a replica of a cluster: jobs in Redis (the
+    /// connection is made here; Redis must answer at start).
+    pub async fn open(cfg: ServerConfig) -> Result<Self, Error> {
+        let Some(url) = cfg.redis.clone() else {
+            return Self::new(cfg);
+        };
+        let cap = crate::jobs::redis::ResultCap(cfg.max_job_result_bytes);
+        let redis = crate::jobs::redis::RedisStore::connect(&url, cap)
+            .await
+            .map_err(|e| crate::error::StoreError::Redis {
+                url: redact(&url),
+                message: e.to_string(),
+            })?;
+        let dir = cfg
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("gannet-serve"));
+        let cluster = Arc::new(crate::cluster::Cluster::new(
+            redis.clone(),
+            cfg.listen.to_string(),
+            cfg.cluster_lease,
+        ));
+        let store = Some(Arc::new(JobStore::Redis(redis, dir)));
+        Self::build(cfg, store, Some(cluster))
+    }
+
+    fn build(
+        cfg: ServerConfig,
+        store: Option<Arc<JobStore>>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+    ) -> Result<Self, Error> {
         let cfg = Arc::new(cfg);
         let metrics = Arc::new(Metrics::default());
         let pages = Arc::new(PageService::new(cfg.clone(), metrics.clone())?);
-        let store = match &cfg.data_dir {
-            Some(dir) => Some(Arc::new(JobStore::open(dir)?)),
-            None => None,
-        };
         let closing = Closing::default();
         let jobs = Arc::new(Jobs::new(
             cfg.clone(),
             pages.clone(),
             store,
             closing.clone(),
+            cluster,
         ));
         Ok(Self {
             auth: Arc::new(Auth {
@@ -73,6 +112,17 @@ impl AppState {
             errors: self.errors.clone(),
             access_log: self.cfg.access_log,
         }
+    }
+}
+
+/// A Redis URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((head, tail)) => match head.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…@{tail}"),
+            None => tail.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 

@@ -1,109 +1,27 @@
-//! Jobs: work that outlives its request. A job and every result it produced live in SQLite
-//! (`<data dir>/jobs.sqlite`); results are read back with keyset pagination (`seq > cursor`,
-//! page size and page bytes capped) or streamed in pages, so the server's memory does not
-//! depend on how many results a job has. Jobs survive a restart: unfinished ones are
+//! The embedded job store (the single-machine default): a job and every result it produced
+//! live in SQLite (`<data dir>/jobs.sqlite`). Jobs survive a restart: unfinished ones are
 //! picked up again at start. Finished jobs expire after their TTL.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use super::{Job, MAX_PAGE_BYTES, MAX_PAGE_ITEMS, ResultRow, Status, new_id, now_secs};
 use crate::error::{ApiError, StoreError};
 
-/// Most results in one page of results.
-pub(crate) const MAX_PAGE_ITEMS: usize = 100;
-/// Most bytes of results in one page (a page always holds at least one result).
-pub(crate) const MAX_PAGE_BYTES: usize = 8 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Running => "running",
-            Status::Completed => "completed",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Status {
-        match s {
-            "queued" => Status::Queued,
-            "running" => Status::Running,
-            "completed" => Status::Completed,
-            "cancelled" => Status::Cancelled,
-            _ => Status::Failed,
-        }
-    }
-
-    pub(crate) fn finished(self) -> bool {
-        matches!(self, Status::Completed | Status::Failed | Status::Cancelled)
-    }
-}
-
-/// A job as stored.
-#[derive(Debug, Clone)]
-pub(crate) struct Job {
-    pub(crate) id: String,
-    /// `batch` (a list of URLs) or `crawl` (a site crawl).
-    pub(crate) kind: String,
-    pub(crate) status: Status,
-    pub(crate) request: Value,
-    pub(crate) created_at: i64,
-    pub(crate) expires_at: i64,
-    pub(crate) total: i64,
-    pub(crate) done: i64,
-    pub(crate) error: Option<String>,
-    /// Bytes of a crawl's output already turned into results.
-    pub(crate) offset: i64,
-}
-
-/// One stored result.
-#[derive(Debug, Clone)]
-pub(crate) struct ResultRow {
-    pub(crate) seq: i64,
-    pub(crate) body: String,
-}
-
-pub(crate) struct JobStore {
+pub(crate) struct SqliteStore {
     conn: Mutex<Connection>,
     dir: PathBuf,
-}
-
-pub(crate) fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal("store", e.to_string())
 }
 
-/// Keyset pagination of job results (a query string).
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-pub(crate) struct PageQuery {
-    /// The `next_cursor` of the previous page (absent: from the start).
-    #[serde(default)]
-    pub(crate) cursor: Option<i64>,
-    /// Results a page, at most 100 (and 8 MiB).
-    #[serde(default)]
-    pub(crate) limit: Option<usize>,
-}
-
-impl JobStore {
+impl SqliteStore {
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
             path: dir.to_path_buf(),
@@ -363,32 +281,16 @@ fn row_to_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-/// 128 random bits, hex.
-pub(crate) fn new_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    data_encoding::HEXLOWER.encode(&bytes)
-}
-
-/// Job ids are our own hex: anything else is not found without touching the store.
-pub(crate) fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::valid_id;
 
     #[tokio::test]
     async fn results_page_by_keyset_with_caps() {
         let dir = std::env::temp_dir().join(format!("gannet-jobs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let store = Arc::new(JobStore::open(&dir).unwrap());
+        let store = Arc::new(SqliteStore::open(&dir).unwrap());
         let id = store
             .create(
                 "batch",
