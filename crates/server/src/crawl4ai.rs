@@ -22,7 +22,9 @@ use crate::config::ServerConfig;
 use crate::crawl4ai_model::{Options, crawl_result, options};
 use crate::error::{ApiError, Body};
 use crate::jobs::{MAX_PAGE_ITEMS, Status};
-use crate::page::{Focus, PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::page::{
+    Focus, IntoApi, PageError, PageRequest, PageService, RenderPolicy, get_page, parse_url,
+};
 use crate::runner::{BatchSpec, JobSpec, Jobs};
 
 /// crawl4ai's crawl request.
@@ -44,11 +46,11 @@ pub(crate) struct CrawlRequest {
 }
 
 /// gannet's `render` field: never (HTTP only), auto (smart mode), always.
-fn render_mode(mode: &str) -> Result<Render, ApiError> {
+fn render_mode(mode: &str) -> Result<RenderPolicy, ApiError> {
     match mode {
-        "never" => Ok(Render::Never),
-        "auto" => Ok(Render::Auto),
-        "always" => Ok(Render::Always),
+        "never" => Ok(RenderPolicy::Never),
+        "auto" => Ok(RenderPolicy::Auto),
+        "always" => Ok(RenderPolicy::Always),
         _ => Err(ApiError::bad_request(format!(
             "render {mode:?}: use never, auto or always"
         ))),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::page::{Focus, Page, PageError, PageRequest, Render};
+use crate::page::{Focus, Page, PageError, PageRequest, RenderPolicy};
 
 /// The options of one crawl request, mapped from crawl4ai's configs.
 pub(crate) struct Options {
@@ -160,7 +160,7 @@ pub(crate) fn options(
         || t.session.is_some()
         || t.wait != WaitFor::Auto
     {
-        t.render = Render::Always;
+        t.render = RenderPolicy::Always;
     }
     Ok(Options {
         template: t,

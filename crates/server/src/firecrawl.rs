@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Body};
 use crate::jobs::{MAX_PAGE_ITEMS, PageQuery, Status};
-use crate::page::{PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::page::{
+    IntoApi, PageError, PageRequest, PageService, RenderPolicy, get_page, parse_url,
+};
 use crate::runner::{CrawlScope, CrawlSpec, JobSpec, Jobs};
 
 /// Firecrawl's scrape request.
@@ -107,7 +109,7 @@ pub(crate) async fn scrape(
             "new Promise(r => setTimeout(() => r(true), {}))",
             ms.min(60_000)
         )];
-        page.render = Render::Always;
+        page.render = RenderPolicy::Always;
     }
     for key in req.other.keys() {
         if !ACCEPTED.contains(&key.as_str()) {

@@ -78,16 +78,7 @@ impl Histogram {
     }
 }
 
-/// Where a page's time went.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Stage {
-    /// HTTP fetch, until the whole body is in.
-    Fetch,
-    /// Decoding, parsing, extraction, Markdown.
-    Extract,
-    /// Browser render, waits included.
-    Render,
-}
+pub(crate) use gannet_crawl::page::Stage;
 
 #[derive(Default)]
 pub(crate) struct Metrics {
@@ -101,6 +92,24 @@ pub(crate) struct Metrics {
     render_skipped: AtomicU64,
     shed: AtomicU64,
     total: AtomicU64,
+}
+
+impl gannet_crawl::page::PageEvents for Metrics {
+    fn stage(&self, stage: Stage, elapsed: Duration) {
+        Metrics::stage(self, stage, elapsed);
+    }
+
+    fn rendered(&self) {
+        Metrics::rendered(self);
+    }
+
+    fn render_skipped(&self) {
+        Metrics::render_skipped(self);
+    }
+
+    fn shed(&self) {
+        Metrics::shed(self);
+    }
 }
 
 impl Metrics {
