@@ -11,7 +11,10 @@ use crate::output::{self, Format, RenderInfo};
 use crate::scrape;
 use anyhow::{Context, anyhow};
 use gannet_browser::{Block, Screenshot, WaitFor};
-use gannet_crawl::page::{NoEvents, Page, PageConfig, PageRequest, PageService, RenderPolicy};
+use gannet_crawl::page::{
+    Extraction, ExtractionError, LlmInput, NoEvents, Page, PageConfig, PageRequest, PageService,
+    RenderPolicy,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -87,6 +90,10 @@ pub(crate) struct ScrapeArgs {
     /// split into blocks `{index, tags, content}`).
     #[arg(long, value_name = "FILE", requires = "extract")]
     json_schema: Option<PathBuf>,
+    /// crawl4ai schema extraction (`--schema FILE [--schema-type css|xpath|regex]`): the
+    /// output is JSON with `extracted`, the list of items.
+    #[command(flatten)]
+    schema: crate::schema_opt::SchemaArgs,
 }
 
 /// What every page of one run shares.
@@ -98,7 +105,6 @@ struct Run {
     screenshot: Option<PathBuf>,
     pdf: Option<PathBuf>,
     several: bool,
-    llm: Option<(gannet_llm::LlmClient, gannet_llm::Instruction)>,
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
@@ -124,8 +130,27 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         (_, true) => RenderPolicy::Always,
         (mode, false) => mode,
     };
-    let llm = llm_extraction(&args)?;
-    let format = if llm.is_some() {
+    let (llm, instruction) = match llm_extraction(&args)? {
+        Some((client, instruction)) => (Some(client), Some(instruction)),
+        None => (None, None),
+    };
+    if instruction.is_some() && args.schema.schema.is_some() {
+        return Err(usage(
+            "--extract and --schema are two extractions: give one",
+        ));
+    }
+    template.extraction = match (
+        instruction,
+        crate::schema_opt::Extractor::load(&args.schema)?,
+    ) {
+        (Some(instruction), _) => Some(Extraction::Llm {
+            instruction,
+            input: LlmInput::MainMarkdown,
+        }),
+        (None, Some(schema)) => Some(Extraction::Schema(Arc::new(schema.into_strategy()))),
+        (None, None) => None,
+    };
+    let format = if template.extraction.is_some() {
         Format::Json
     } else {
         args.format
@@ -150,7 +175,10 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         max_pages_in_flight: concurrency,
         ..PageConfig::default()
     };
-    let pages = PageService::new(config, Arc::new(NoEvents)).context("starting")?;
+    let mut pages = PageService::new(config, Arc::new(NoEvents)).context("starting")?;
+    if let Some(client) = llm {
+        pages = pages.with_llm(Ok(client));
+    }
     let run = Arc::new(Run {
         pages,
         template,
@@ -158,7 +186,6 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         screenshot: args.screenshot.clone(),
         pdf: args.pdf.clone(),
         several: args.urls.len() > 1,
-        llm,
     });
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // Output streams in argument order as pages finish: memory holds the pages in flight
@@ -177,11 +204,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
             let (run, limit) = (run.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.context("shutting down")?;
-                let page = scrape_one(&run, index, &url).await?;
-                match &run.llm {
-                    Some((client, instruction)) => add_extraction(client, instruction, page).await,
-                    None => Ok(page),
-                }
+                scrape_one(&run, index, &url).await
             }));
         }
         let all = async {
@@ -247,39 +270,6 @@ fn llm_extraction(
     }
     let client = gannet_llm::LlmClient::from_env().map_err(|e| usage(e.to_string()))?;
     Ok(Some((client, instruction)))
-}
-
-/// Adds `extracted` and `usage` to a page's JSON output, from its Markdown.
-async fn add_extraction(
-    client: &gannet_llm::LlmClient,
-    instruction: &gannet_llm::Instruction,
-    page: String,
-) -> anyhow::Result<String> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(&page).context("re-reading the page's JSON")?;
-    let markdown = value["markdown"].as_str().unwrap_or_default().to_owned();
-    let url = value["url"].as_str().unwrap_or_default().to_owned();
-    let out = client
-        .extract(&markdown, instruction.clone())
-        .await
-        .with_context(|| format!("LLM extraction from {url}"))?;
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("extracted".into(), out.value);
-        obj.insert(
-            "usage".into(),
-            serde_json::json!({
-                "prompt_tokens": out.usage.prompt_tokens,
-                "completion_tokens": out.usage.completion_tokens,
-                "total_tokens": out.usage.total_tokens(),
-                "requests": out.usage.requests,
-                "chunks": out.chunks,
-                "truncated": out.truncated,
-            }),
-        );
-    }
-    Ok(output::with_newline(
-        serde_json::to_string(&value).context("serializing JSON")?,
-    ))
 }
 
 /// The options every page shares, validated.
@@ -362,6 +352,18 @@ fn save_files(run: &Run, index: usize, page: &Page) -> anyhow::Result<()> {
 }
 
 fn format_page(page: Page, format: Format) -> anyhow::Result<String> {
+    let extracted = match &page.extracted {
+        Some(Ok(out)) => Some(out.clone()),
+        Some(Err(e)) => {
+            let what = if matches!(e, ExtractionError::Schema(_)) {
+                "schema extraction"
+            } else {
+                "LLM extraction"
+            };
+            return Err(anyhow!("{what} from {}: {e}", page.final_url));
+        }
+        None => None,
+    };
     let info = page.rendered.then(|| RenderInfo {
         rendered: true,
         render_reason: page.render_reason.clone(),
@@ -371,13 +373,37 @@ fn format_page(page: Page, format: Format) -> anyhow::Result<String> {
         js_result: page.js_result.clone(),
         js_error: page.js_error.clone(),
     });
-    Ok(output::with_newline(output::render(
+    let text = output::render(
         &page.doc,
         page.cleaned_html.as_deref(),
         format,
         None,
         info.as_ref(),
-    )?))
+    )?;
+    let Some(out) = extracted else {
+        return Ok(output::with_newline(text));
+    };
+    // `extracted` (and, from an LLM, `usage`) beside the page's JSON.
+    let mut value: serde_json::Value = serde_json::from_str(&text).context("re-reading JSON")?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("extracted".into(), out.value);
+        if let Some(u) = out.usage {
+            obj.insert(
+                "usage".into(),
+                serde_json::json!({
+                    "prompt_tokens": u.prompt_tokens,
+                    "completion_tokens": u.completion_tokens,
+                    "total_tokens": u.total_tokens(),
+                    "requests": u.requests,
+                    "chunks": out.chunks,
+                    "truncated": out.truncated,
+                }),
+            );
+        }
+    }
+    Ok(output::with_newline(
+        serde_json::to_string(&value).context("serializing JSON")?,
+    ))
 }
 
 /// `shot.png` → `shot-3.png` for the third of several URLs.

@@ -63,6 +63,9 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Requests in flight per route class (page, browser, jobs, results).
     pub limits: crate::limits::RouteLimits,
+    /// The LLM of structured extraction; `None`: from the environment (`GANNET_LLM_*`,
+    /// `OPENAI_*`) when the server starts.
+    pub llm: Option<gannet_llm::LlmConfig>,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -95,6 +98,7 @@ impl Default for ServerConfig {
             execute_js: false,
             shed_memory_fraction: 0.90,
             browser: gannet_browser::PoolConfig::default(),
+            llm: None,
             access_log: true,
             data_dir: None,
             job_ttl: Duration::from_secs(24 * 3600),

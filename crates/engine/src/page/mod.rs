@@ -312,7 +312,14 @@ impl PageService {
         };
         if let Some((input, extraction, summary)) = llm {
             let text = match input {
-                LlmInput::MainMarkdown => page.doc.markdown.clone(),
+                // The main content leaves the title out (it is metadata): the LLM
+                // reads it as the page's heading.
+                LlmInput::MainMarkdown => match &page.doc.title {
+                    Some(title) if !page.doc.markdown.trim_start().starts_with("# ") => {
+                        format!("# {title}\n\n{}", page.doc.markdown)
+                    }
+                    _ => page.doc.markdown.clone(),
+                },
                 LlmInput::PageMarkdown => page
                     .raw_doc
                     .as_ref()

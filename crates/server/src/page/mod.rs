@@ -12,12 +12,20 @@ use crate::config::ServerConfig;
 use crate::error::{ApiError, Error};
 use crate::metrics::Metrics;
 
-pub(crate) use gannet_crawl::page::{Failure, Focus, Page, PageError, PageRequest, RenderPolicy};
+pub(crate) use gannet_crawl::page::{
+    Extraction, Failure, Focus, LlmInput, Page, PageError, PageRequest, RenderPolicy,
+};
+
+pub(crate) mod body;
+pub(crate) mod extract_jobs;
+pub(crate) mod extraction;
 
 /// The engine's page service with the server's configuration.
 pub(crate) struct PageService {
     pub(crate) cfg: Arc<ServerConfig>,
     service: gannet_crawl::page::PageService,
+    /// Firecrawl's `/extract` jobs.
+    pub(crate) extract_jobs: extract_jobs::ExtractJobs,
 }
 
 impl std::ops::Deref for PageService {
@@ -44,8 +52,17 @@ impl PageService {
             browser: cfg.browser.clone(),
         };
         let service = gannet_crawl::page::PageService::new(page_cfg, metrics)
-            .map_err(|e| Error::HttpClient(e.0))?;
-        Ok(Self { cfg, service })
+            .map_err(|e| Error::HttpClient(e.0))?
+            // The LLM is the server's (from its environment): a request names none.
+            .with_llm(match &cfg.llm {
+                Some(llm) => gannet_llm::LlmClient::new(llm.clone()),
+                None => gannet_llm::LlmClient::from_env(),
+            });
+        Ok(Self {
+            cfg,
+            service,
+            extract_jobs: extract_jobs::ExtractJobs::default(),
+        })
     }
 }
 
