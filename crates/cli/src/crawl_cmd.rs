@@ -129,8 +129,8 @@ pub(crate) struct CrawlArgs {
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Render pages in Chromium: never, auto (pages that need JavaScript) or always.
-    #[arg(long, value_enum, default_value = "never")]
-    render: crate::scrape_cmd::RenderMode,
+    #[arg(long, default_value = "never", value_parser = crate::scrape_cmd::render_policy)]
+    render: RenderPolicy,
     /// Renders in flight at once (browser tabs).
     #[arg(long, value_name = "N")]
     render_concurrency: Option<usize>,
@@ -367,11 +367,7 @@ pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
         max_body_bytes: args.max_body,
         ..FetchConfig::default()
     };
-    config.render = match args.render {
-        crate::scrape_cmd::RenderMode::Never => RenderPolicy::Never,
-        crate::scrape_cmd::RenderMode::Auto => RenderPolicy::Auto,
-        crate::scrape_cmd::RenderMode::Always => RenderPolicy::Always,
-    };
+    config.render = args.render;
     if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
         return Err(
             UsageError("--render-timeout must be a positive number of seconds".into()).into(),

@@ -54,6 +54,17 @@ impl Extractor {
             .map_err(|e| UsageError(format!("schema {}: {e}", path.display())).into())
     }
 
+    /// As the page service's strategy (a regex reads the page source, as here).
+    pub(crate) fn into_strategy(self) -> gannet_schema::Strategy {
+        match self {
+            Extractor::Json(s) => gannet_schema::Strategy::Json(s),
+            Extractor::Regex(strategy) => gannet_schema::Strategy::Regex {
+                strategy,
+                input_format: "html".into(),
+            },
+        }
+    }
+
     /// The items extracted from one page's HTML (any charset).
     pub(crate) fn run(&self, html: &[u8], url: Option<&str>) -> anyhow::Result<serde_json::Value> {
         let (text, _) = gannet_extract::decode::decode_html(html, None);

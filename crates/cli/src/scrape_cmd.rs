@@ -10,23 +10,21 @@
 use crate::output::{self, Format, RenderInfo};
 use crate::scrape;
 use anyhow::{Context, anyhow};
-use gannet_browser::{Block, Pool, PoolConfig, RenderRequest, Rendered, Screenshot, WaitFor};
-use gannet_fetch::{FetchConfig, Fetcher};
+use gannet_browser::{Block, Screenshot, WaitFor};
+use gannet_crawl::page::{
+    Extraction, ExtractionError, LlmInput, NoEvents, Page, PageConfig, PageRequest, PageService,
+    RenderPolicy,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// When to render pages in Chromium.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum RenderMode {
-    /// Render every page.
-    Always,
-    /// Fetch over HTTP; render pages that need JavaScript (empty SPA shells, noscript walls).
-    Auto,
-    /// Never start a browser.
-    Never,
+/// `--render`: always (every page), auto (fetch over HTTP; render pages that need
+/// JavaScript: empty SPA shells, noscript walls) or never (never start a browser).
+pub(crate) fn render_policy(s: &str) -> Result<RenderPolicy, String> {
+    s.parse()
 }
 
 /// Arguments of `gannet scrape`.
@@ -55,8 +53,8 @@ pub(crate) struct ScrapeArgs {
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// Render pages in Chromium: always, auto (only pages that need JavaScript) or never.
-    #[arg(long, value_enum, default_value = "auto")]
-    render: RenderMode,
+    #[arg(long, default_value = "auto", value_parser = render_policy)]
+    render: RenderPolicy,
     /// When a rendered page is ready: load, networkidle, css:SELECTOR or js:EXPRESSION
     /// (default: DOMContentLoaded, then load and in-flight requests, briefly).
     #[arg(long, value_name = "COND")]
@@ -92,20 +90,21 @@ pub(crate) struct ScrapeArgs {
     /// split into blocks `{index, tags, content}`).
     #[arg(long, value_name = "FILE", requires = "extract")]
     json_schema: Option<PathBuf>,
+    /// crawl4ai schema extraction (`--schema FILE [--schema-type css|xpath|regex]`): the
+    /// output is JSON with `extracted`, the list of items.
+    #[command(flatten)]
+    schema: crate::schema_opt::SchemaArgs,
 }
 
 /// What every page of one run shares.
 struct Run {
-    fetcher: Fetcher,
-    pool: tokio::sync::OnceCell<Result<Pool, String>>,
-    mode: RenderMode,
-    template: RenderRequest,
-    raw: bool,
+    pages: PageService,
+    /// Every page's request but its URL.
+    template: PageRequest,
     format: Format,
     screenshot: Option<PathBuf>,
     pdf: Option<PathBuf>,
     several: bool,
-    llm: Option<(gannet_llm::LlmClient, gannet_llm::Instruction)>,
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
@@ -117,28 +116,47 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         return Err(usage("--timeout must be a positive number of seconds"));
     }
     let timeout = Duration::from_secs_f64(args.timeout);
-    let template = render_template(&args, timeout)?;
+    let mut template = page_template(&args, timeout)?;
     let needs_browser = args.screenshot.is_some()
         || args.pdf.is_some()
         || args.js.is_some()
         || args.wait_for.is_some();
-    let mode = match (args.render, needs_browser) {
-        (RenderMode::Never, true) => {
+    template.render = match (args.render, needs_browser) {
+        (RenderPolicy::Never, true) => {
             return Err(usage(
                 "--screenshot, --pdf, --js and --wait-for need a browser; drop --render never",
             ));
         }
-        (_, true) => RenderMode::Always,
+        (_, true) => RenderPolicy::Always,
         (mode, false) => mode,
     };
-    let config = FetchConfig {
-        timeout,
-        connect_timeout: Duration::from_secs_f64(args.timeout.min(10.0)),
-        max_body_bytes: args.max_body,
-        ..FetchConfig::default()
+    let (llm, instruction) = match llm_extraction(&args)? {
+        Some((client, instruction)) => (Some(client), Some(instruction)),
+        None => (None, None),
     };
-    let fetcher = Fetcher::new(config).context("building the HTTP client")?;
-    let llm = llm_extraction(&args)?;
+    if instruction.is_some() && args.schema.schema.is_some() {
+        return Err(usage(
+            "--extract and --schema are two extractions: give one",
+        ));
+    }
+    template.extraction = match (
+        instruction,
+        crate::schema_opt::Extractor::load(&args.schema)?,
+    ) {
+        (Some(instruction), _) => Some(Extraction::Llm {
+            instruction,
+            input: LlmInput::MainMarkdown,
+        }),
+        (None, Some(schema)) => Some(Extraction::Schema(Arc::new(schema.into_strategy()))),
+        (None, None) => None,
+    };
+    let format = if template.extraction.is_some() {
+        Format::Json
+    } else {
+        args.format
+    };
+    template.whole_page = args.raw;
+    template.want_cleaned_html = format == Format::Html;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -149,21 +167,25 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
     } else {
         args.concurrency.clamp(1, 64)
     };
+    let config = PageConfig {
+        allow_private: true,
+        fetch_timeout: timeout,
+        connect_timeout: Some(Duration::from_secs_f64(args.timeout.min(10.0))),
+        max_page_bytes: args.max_body,
+        max_pages_in_flight: concurrency,
+        ..PageConfig::default()
+    };
+    let mut pages = PageService::new(config, Arc::new(NoEvents)).context("starting")?;
+    if let Some(client) = llm {
+        pages = pages.with_llm(Ok(client));
+    }
     let run = Arc::new(Run {
-        fetcher,
-        pool: tokio::sync::OnceCell::new(),
-        mode,
+        pages,
         template,
-        raw: args.raw,
-        format: if llm.is_some() {
-            Format::Json
-        } else {
-            args.format
-        },
+        format,
         screenshot: args.screenshot.clone(),
         pdf: args.pdf.clone(),
         several: args.urls.len() > 1,
-        llm,
     });
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // Output streams in argument order as pages finish: memory holds the pages in flight
@@ -182,11 +204,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
             let (run, limit) = (run.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.context("shutting down")?;
-                let page = scrape_one(&run, index, &url).await?;
-                match &run.llm {
-                    Some((client, instruction)) => add_extraction(client, instruction, page).await,
-                    None => Ok(page),
-                }
+                scrape_one(&run, index, &url).await
             }));
         }
         let all = async {
@@ -223,9 +241,7 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
             _ = crate::crawl_cmd::wait_for_signal() => (Ok(false), true),
         };
         // Browsers and their profiles go before we return, whatever happened.
-        if let Some(Ok(pool)) = run.pool.get() {
-            pool.shutdown().await;
-        }
+        run.pages.shutdown().await;
         outcome
     });
     if interrupted {
@@ -256,48 +272,14 @@ fn llm_extraction(
     Ok(Some((client, instruction)))
 }
 
-/// Adds `extracted` and `usage` to a page's JSON output, from its Markdown.
-async fn add_extraction(
-    client: &gannet_llm::LlmClient,
-    instruction: &gannet_llm::Instruction,
-    page: String,
-) -> anyhow::Result<String> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(&page).context("re-reading the page's JSON")?;
-    let markdown = value["markdown"].as_str().unwrap_or_default().to_owned();
-    let url = value["url"].as_str().unwrap_or_default().to_owned();
-    let out = client
-        .extract(&markdown, instruction.clone())
-        .await
-        .with_context(|| format!("LLM extraction from {url}"))?;
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("extracted".into(), out.value);
-        obj.insert(
-            "usage".into(),
-            serde_json::json!({
-                "prompt_tokens": out.usage.prompt_tokens,
-                "completion_tokens": out.usage.completion_tokens,
-                "total_tokens": out.usage.total_tokens(),
-                "requests": out.usage.requests,
-                "chunks": out.chunks,
-                "truncated": out.truncated,
-            }),
-        );
-    }
-    Ok(output::with_newline(
-        serde_json::to_string(&value).context("serializing JSON")?,
-    ))
-}
-
-/// The render options every page shares, validated.
-fn render_template(args: &ScrapeArgs, timeout: Duration) -> anyhow::Result<RenderRequest> {
+/// The options every page shares, validated.
+fn page_template(args: &ScrapeArgs, timeout: Duration) -> anyhow::Result<PageRequest> {
     let placeholder: Url = "about:blank".parse().context("a constant URL")?;
-    let mut req = RenderRequest::new(placeholder);
-    req.timeout = timeout;
+    let mut req = PageRequest::new(placeholder, timeout);
     if let Some(w) = &args.wait_for {
         req.wait = w.parse::<WaitFor>().map_err(|e| usage(e.to_string()))?;
     }
-    req.js = args.js.clone();
+    req.js = args.js.iter().cloned().collect();
     req.screenshot = args.screenshot.as_ref().map(|_| Screenshot {
         full_page: args.full_page,
     });
@@ -329,132 +311,99 @@ fn parse_viewport(s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((w, h))
 }
 
-/// One URL: fetch, maybe render, extract, and the formatted output.
+/// One URL through the page service, and the formatted output.
 async fn scrape_one(run: &Run, index: usize, input: &str) -> anyhow::Result<String> {
-    let started = std::time::Instant::now();
     let url = scrape::parse_url(input)?;
-    if run.mode == RenderMode::Always {
-        let rendered = render(run, index, &url).await?;
-        return format_rendered(run, rendered, None, started).await;
-    }
-    let page = run.fetcher.fetch(&url).await?;
-    let (raw, format) = (run.raw, run.format);
-    let smart = run.mode == RenderMode::Auto && is_html(page.content_type.as_deref());
-    let (doc, html, decoded) = tokio::task::spawn_blocking(move || {
-        let options = gannet_extract::Options {
-            raw,
-            charset: page.charset.clone(),
-            skip_links: false,
-        };
-        let (doc, html) = extract(&page.body, &page.url, &options, format);
-        // The smart-mode signals are ASCII: a lossy view of the bytes is enough.
-        let decoded = smart.then(|| String::from_utf8_lossy(&page.body).into_owned());
-        (doc, html, decoded)
-    })
-    .await
-    .context("extraction task failed")?;
-    let reason = decoded
-        .as_deref()
-        .and_then(|text| gannet_browser::smart::needs_render(text, doc.word_count));
-    if let Some(reason) = reason {
-        match render(run, index, &url).await {
-            Ok(rendered) => {
-                return format_rendered(run, rendered, Some(reason.to_string()), started).await;
-            }
-            Err(e) => eprintln!(
-                "warning: {url} needs JavaScript ({reason}) but could not be rendered: {e:#}; \
-                 printing the page as fetched"
-            ),
-        }
-    }
-    Ok(output::with_newline(output::render(
-        &doc,
-        html.as_deref(),
-        format,
-        None,
-        None,
-    )?))
-}
-
-fn is_html(content_type: Option<&str>) -> bool {
-    content_type.is_none_or(|ct| ct.contains("html"))
-}
-
-fn extract(
-    body: &[u8],
-    url: &Url,
-    options: &gannet_extract::Options,
-    format: Format,
-) -> (gannet_core::Document, Option<String>) {
-    if format == Format::Html {
-        let (d, h) = gannet_extract::extract_with_html(body, Some(url), options);
-        (d, Some(h))
-    } else {
-        (gannet_extract::extract(body, Some(url), options), None)
-    }
-}
-
-async fn pool(run: &Run) -> anyhow::Result<&Pool> {
-    let pool = run
-        .pool
-        .get_or_init(|| async { Pool::new(PoolConfig::default()).map_err(|e| e.to_string()) })
-        .await;
-    pool.as_ref().map_err(|e| anyhow!("{e}"))
-}
-
-async fn render(run: &Run, index: usize, url: &Url) -> anyhow::Result<Rendered> {
-    let pool = pool(run).await?;
     let mut req = run.template.clone();
     req.url = url.clone();
-    let rendered = pool
-        .render(&req)
+    let page = run.pages.get(req).await.map_err(|e| {
+        if page_rendered_on_purpose(&run.template) {
+            anyhow!("rendering {url}: {e}")
+        } else {
+            anyhow!(e)
+        }
+    })?;
+    if let Some(skipped) = &page.render_skipped {
+        eprintln!("warning: {url} needs JavaScript but {skipped}; printing the page as fetched");
+    }
+    save_files(run, index, &page)?;
+    let format = run.format;
+    tokio::task::spawn_blocking(move || format_page(page, format))
         .await
-        .with_context(|| format!("rendering {url}"))?;
-    if let (Some(path), Some(png)) = (&run.screenshot, &rendered.screenshot) {
+        .context("formatting task failed")?
+}
+
+/// Whether every page goes to the browser.
+fn page_rendered_on_purpose(template: &PageRequest) -> bool {
+    template.needs_browser()
+}
+
+/// The screenshot and PDF of a rendered page, to their files.
+fn save_files(run: &Run, index: usize, page: &Page) -> anyhow::Result<()> {
+    if let (Some(path), Some(png)) = (&run.screenshot, &page.screenshot) {
         let path = numbered(path, index, run.several);
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
     }
-    if let (Some(path), Some(pdf)) = (&run.pdf, &rendered.pdf) {
+    if let (Some(path), Some(pdf)) = (&run.pdf, &page.pdf) {
         let path = numbered(path, index, run.several);
         std::fs::write(&path, pdf).with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(rendered)
+    Ok(())
 }
 
-async fn format_rendered(
-    run: &Run,
-    rendered: Rendered,
-    reason: Option<String>,
-    started: std::time::Instant,
-) -> anyhow::Result<String> {
-    let (raw, format) = (run.raw, run.format);
-    tokio::task::spawn_blocking(move || {
-        let url = Url::parse(&rendered.final_url).context("the browser's final URL")?;
-        let options = gannet_extract::Options {
-            raw,
-            charset: Some("utf-8".into()),
-            skip_links: false,
-        };
-        let (doc, html) = extract(rendered.html.as_bytes(), &url, &options, format);
-        let info = RenderInfo {
-            rendered: true,
-            render_reason: reason,
-            status: rendered.status,
-            render_ms: rendered.render_time.as_millis() as u64,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-            js_result: rendered.js_result,
-            js_error: rendered.js_error,
-        };
-        Ok(output::with_newline(output::render(
-            &doc,
-            html.as_deref(),
-            format,
-            None,
-            Some(&info),
-        )?))
-    })
-    .await
-    .context("extraction task failed")?
+fn format_page(page: Page, format: Format) -> anyhow::Result<String> {
+    let extracted = match &page.extracted {
+        Some(Ok(out)) => Some(out.clone()),
+        Some(Err(e)) => {
+            let what = if matches!(e, ExtractionError::Schema(_)) {
+                "schema extraction"
+            } else {
+                "LLM extraction"
+            };
+            return Err(anyhow!("{what} from {}: {e}", page.final_url));
+        }
+        None => None,
+    };
+    let info = page.rendered.then(|| RenderInfo {
+        rendered: true,
+        render_reason: page.render_reason.clone(),
+        status: page.status,
+        render_ms: page.render_time.map_or(0, |t| t.as_millis() as u64),
+        elapsed_ms: page.elapsed.as_millis() as u64,
+        js_result: page.js_result.clone(),
+        js_error: page.js_error.clone(),
+    });
+    let text = output::render(
+        &page.doc,
+        page.cleaned_html.as_deref(),
+        format,
+        None,
+        info.as_ref(),
+    )?;
+    let Some(out) = extracted else {
+        return Ok(output::with_newline(text));
+    };
+    // `extracted` (and, from an LLM, `usage`) beside the page's JSON.
+    let mut value: serde_json::Value = serde_json::from_str(&text).context("re-reading JSON")?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("extracted".into(), out.value);
+        if let Some(u) = out.usage {
+            obj.insert(
+                "usage".into(),
+                serde_json::json!({
+                    "prompt_tokens": u.prompt_tokens,
+                    "completion_tokens": u.completion_tokens,
+                    "total_tokens": u.total_tokens(),
+                    "requests": u.requests,
+                    "chunks": out.chunks,
+                    "truncated": out.truncated,
+                }),
+            );
+        }
+    }
+    Ok(output::with_newline(
+        serde_json::to_string(&value).context("serializing JSON")?,
+    ))
 }
 
 /// `shot.png` → `shot-3.png` for the third of several URLs.

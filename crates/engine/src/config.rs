@@ -89,6 +89,33 @@ pub enum RenderPolicy {
     Always,
 }
 
+impl RenderPolicy {
+    /// Its name on the command line and in APIs: `never`, `auto`, `always`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RenderPolicy::Never => "never",
+            RenderPolicy::Auto => "auto",
+            RenderPolicy::Always => "always",
+        }
+    }
+}
+
+impl std::str::FromStr for RenderPolicy {
+    type Err = String;
+
+    /// `never`, `auto` or `always` (any case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "never" => Ok(RenderPolicy::Never),
+            "auto" => Ok(RenderPolicy::Auto),
+            "always" => Ok(RenderPolicy::Always),
+            _ => Err(format!(
+                "invalid render policy {s:?}: use never, auto or always"
+            )),
+        }
+    }
+}
+
 impl CrawlConfig {
     /// A crawl of `seeds` into `out` with every default.
     pub fn new(seeds: Vec<Url>, out: PathBuf, format: Format) -> CrawlConfig {

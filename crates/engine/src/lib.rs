@@ -14,6 +14,7 @@
 
 mod config;
 mod crawl;
+pub mod page;
 mod politeness;
 mod pool;
 mod stats;

@@ -449,14 +449,12 @@ fn process(
     };
     let document = gannet_extract::extract(&body, Some(url), &options);
     if smart
-        && document.word_count < gannet_browser::smart::ENOUGH_WORDS
-        && exchange
-            .page
-            .content_type
-            .as_deref()
-            .is_none_or(|ct| ct.contains("html"))
-        && gannet_browser::smart::needs_render(&String::from_utf8_lossy(&body), document.word_count)
-            .is_some()
+        && crate::page::smart_render(
+            exchange.page.content_type.as_deref(),
+            &body,
+            document.word_count,
+        )
+        .is_some()
     {
         return Ok(Outcome::NeedsRender(exchange));
     }

@@ -49,109 +49,196 @@ pub struct Options {
 /// Extract a document from HTML bytes (any charset: see [`decode`]).
 pub fn extract(html: &[u8], url: Option<&Url>, options: &Options) -> Document {
     let (text, _) = decode::decode_html(html, options.charset.as_deref());
-    run(&text, url, options, false).0
+    ParsedPage::parse(&text, url)
+        .into_document(options, false)
+        .0
 }
 
 /// Extract a document and also return the cleaned content as HTML.
 pub fn extract_with_html(html: &[u8], url: Option<&Url>, options: &Options) -> (Document, String) {
     let (text, _) = decode::decode_html(html, options.charset.as_deref());
-    run(&text, url, options, true)
+    ParsedPage::parse(&text, url).into_document(options, true)
 }
 
 /// Extract a document from HTML text.
 pub fn extract_str(html: &str, url: Option<&Url>, options: &Options) -> Document {
-    run(html, url, options, false).0
+    ParsedPage::parse(html, url).into_document(options, false).0
 }
 
-fn run(html: &str, url: Option<&Url>, options: &Options, want_html: bool) -> (Document, String) {
-    let dom = Dom::parse(html);
-    let (meta, nodes) = metadata::analyze(
-        &dom,
-        url,
-        &metadata::MetadataOptions {
-            title: metadata::TitleStyle::Auto,
-        },
-    );
-    // Relative links resolve against <base href>, the page URL, else the canonical URL.
-    let page_url = url
-        .cloned()
-        .or_else(|| meta.canonical.as_deref().and_then(|c| Url::parse(c).ok()));
-    let base = links::base_url(&dom, page_url.as_ref()).or_else(|| page_url.clone());
-    let page_host = page_url
-        .as_ref()
-        .and_then(|u| u.host_str().map(str::to_string));
-    let all_links = if options.skip_links {
-        Vec::new()
-    } else {
-        links::collect_links(&dom, dom.root(), base.as_ref(), page_host.as_deref())
-    };
-    let (clean, root, page_type) = if options.raw {
-        // The whole page: the type from what it declares and its discussion markup.
-        let forum = content::is_discussion(&dom, page_url.as_ref().map(Url::path));
-        let page_type = content::decide_page_type(&content::PageSignals {
-            types: &meta.types,
-            url_path: page_url.as_ref().map(Url::path),
-            published: meta.published_time.is_some(),
-            forum,
-            ..Default::default()
-        })
-        .0;
-        let root = dom.body().unwrap_or(dom.root());
-        (dom, root, page_type)
-    } else {
-        let skip: Vec<NodeId> = nodes
-            .byline
-            .into_iter()
-            .chain(nodes.title_heading)
-            .collect();
-        let input = content::ContentInput {
-            url_path: page_url.as_ref().map(Url::path),
-            skip_nodes: &skip,
-            types: &meta.types,
-            published: meta.published_time.is_some(),
+/// A page parsed once: its DOM as parsed, its metadata and the URL its links resolve
+/// against. Every view of the page comes from this one parse: the main content
+/// ([`ParsedPage::document`] with `raw: false`), the whole page (`raw: true`) and
+/// selections over [`ParsedPage::dom`] (schemas), in any number and order.
+#[derive(Debug, Clone)]
+pub struct ParsedPage {
+    dom: Dom,
+    url: Option<Url>,
+    meta: metadata::Metadata,
+    nodes: metadata::MetadataNodes,
+    /// The page URL, else its canonical URL.
+    page_url: Option<Url>,
+    /// `<base href>`, else the page URL.
+    base: Option<Url>,
+}
+
+impl ParsedPage {
+    /// Parses HTML text (never fails: any input gives a page).
+    pub fn parse(html: &str, url: Option<&Url>) -> ParsedPage {
+        let dom = Dom::parse(html);
+        let (meta, nodes) = metadata::analyze(
+            &dom,
+            url,
+            &metadata::MetadataOptions {
+                title: metadata::TitleStyle::Auto,
+            },
+        );
+        // Relative links resolve against <base href>, the page URL, else the canonical URL.
+        let page_url = url
+            .cloned()
+            .or_else(|| meta.canonical.as_deref().and_then(|c| Url::parse(c).ok()));
+        let base = links::base_url(&dom, page_url.as_ref()).or_else(|| page_url.clone());
+        ParsedPage {
+            dom,
+            url: url.cloned(),
+            meta,
+            nodes,
+            page_url,
+            base,
+        }
+    }
+
+    /// Decodes HTML bytes (any charset: see [`decode`]) and parses them.
+    pub fn decode(html: &[u8], url: Option<&Url>, charset: Option<&str>) -> ParsedPage {
+        let (text, _) = decode::decode_html(html, charset);
+        ParsedPage::parse(&text, url)
+    }
+
+    /// The DOM as parsed (main-content extraction works on a copy).
+    pub fn dom(&self) -> &Dom {
+        &self.dom
+    }
+
+    /// The page's metadata.
+    pub fn metadata(&self) -> &metadata::Metadata {
+        &self.meta
+    }
+
+    /// The URL relative links resolve against (`<base href>`, the page URL, else the
+    /// canonical URL).
+    pub fn base_url(&self) -> Option<&Url> {
+        self.base.as_ref()
+    }
+
+    /// The page as a document: its main content, or the whole page with `raw`
+    /// (`options.charset` is not read: the page is already decoded). The parsed DOM stays
+    /// as it is, for further views.
+    pub fn document(&self, options: &Options) -> Document {
+        self.view(None, options, false).0
+    }
+
+    /// [`ParsedPage::document`], with the cleaned content also serialized as HTML.
+    pub fn document_with_html(&self, options: &Options) -> (Document, String) {
+        self.view(None, options, true)
+    }
+
+    /// The last view of a page: as [`ParsedPage::document`] (the HTML empty unless
+    /// `want_html`), without copying the DOM.
+    pub fn into_document(mut self, options: &Options, want_html: bool) -> (Document, String) {
+        if options.raw {
+            return self.view(None, options, want_html);
+        }
+        let dom = std::mem::replace(&mut self.dom, Dom::with_capacity(""));
+        self.view(Some(dom), options, want_html)
+    }
+
+    /// One view; `owned` is the DOM main-content extraction may consume, when the caller
+    /// gives it up (else the DOM is copied). Links are always read from `owned` or the
+    /// parsed DOM before it changes.
+    fn view(&self, owned: Option<Dom>, options: &Options, want_html: bool) -> (Document, String) {
+        let url = self.url.as_ref();
+        let page_url = self.page_url.as_ref();
+        let base = self.base.as_ref();
+        let meta = &self.meta;
+        let source = owned.as_ref().unwrap_or(&self.dom);
+        let page_host = page_url.and_then(|u| u.host_str().map(str::to_string));
+        let all_links = if options.skip_links {
+            Vec::new()
+        } else {
+            links::collect_links(source, source.root(), base, page_host.as_deref())
         };
-        content::extract_content(dom, &input)
-    };
-    let (markdown, text) = if options.raw {
-        (
-            markdown::to_markdown(&clean, root, base.as_ref()),
-            markdown::to_text(&clean, root),
-        )
-    } else {
-        (
-            markdown::to_markdown_cleaned(&clean, root, base.as_ref()),
-            markdown::to_text_cleaned(&clean, root),
-        )
-    };
-    let (markdown, text) = if options.raw {
-        (markdown, text)
-    } else {
-        with_description(markdown, text, meta.excerpt.as_deref())
-    };
-    let images = links::collect_images(&clean, root, base.as_ref());
-    let html_out = if want_html {
-        serialize::to_html(&clean, root)
-    } else {
-        String::new()
-    };
-    let excerpt = meta.excerpt.or_else(|| first_paragraph(&text));
-    let doc = Document {
-        url: url.map(|u| u.to_string()),
-        title: meta.title,
-        byline: meta.byline,
-        excerpt,
-        site_name: meta.site_name,
-        published_time: meta.published_time,
-        lang: meta.lang,
-        dir: meta.dir,
-        word_count: text.split_whitespace().count(),
-        markdown,
-        text,
-        links: all_links,
-        images,
-        page_type: Some(page_type),
-    };
-    (doc, html_out)
+        let content;
+        let (clean, root, page_type) = if options.raw {
+            // The whole page: the type from what it declares and its discussion markup.
+            let forum = content::is_discussion(source, page_url.map(Url::path));
+            let page_type = content::decide_page_type(&content::PageSignals {
+                types: &meta.types,
+                url_path: page_url.map(Url::path),
+                published: meta.published_time.is_some(),
+                forum,
+                ..Default::default()
+            })
+            .0;
+            let root = source.body().unwrap_or(source.root());
+            (source, root, page_type)
+        } else {
+            let skip: Vec<NodeId> = self
+                .nodes
+                .byline
+                .into_iter()
+                .chain(self.nodes.title_heading)
+                .collect();
+            let input = content::ContentInput {
+                url_path: page_url.map(Url::path),
+                skip_nodes: &skip,
+                types: &meta.types,
+                published: meta.published_time.is_some(),
+            };
+            let dom = owned.unwrap_or_else(|| self.dom.clone());
+            let (dom, root, page_type) = content::extract_content(dom, &input);
+            content = dom;
+            (&content, root, page_type)
+        };
+        let (markdown, text) = if options.raw {
+            (
+                markdown::to_markdown(clean, root, base),
+                markdown::to_text(clean, root),
+            )
+        } else {
+            (
+                markdown::to_markdown_cleaned(clean, root, base),
+                markdown::to_text_cleaned(clean, root),
+            )
+        };
+        let (markdown, text) = if options.raw {
+            (markdown, text)
+        } else {
+            with_description(markdown, text, meta.excerpt.as_deref())
+        };
+        let images = links::collect_images(clean, root, base);
+        let html_out = if want_html {
+            serialize::to_html(clean, root)
+        } else {
+            String::new()
+        };
+        let excerpt = meta.excerpt.clone().or_else(|| first_paragraph(&text));
+        let doc = Document {
+            url: url.map(|u| u.to_string()),
+            title: meta.title.clone(),
+            byline: meta.byline.clone(),
+            excerpt,
+            site_name: meta.site_name.clone(),
+            published_time: meta.published_time.clone(),
+            lang: meta.lang.clone(),
+            dir: meta.dir.clone(),
+            word_count: text.split_whitespace().count(),
+            markdown,
+            text,
+            links: all_links,
+            images,
+            page_type: Some(page_type),
+        };
+        (doc, html_out)
+    }
 }
 
 /// Content shorter than this (visible characters) may be a page whose body its scripts

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// In a cluster: most bytes (zstd-compressed) of results one job stores in Redis.
     /// Default 256 MiB.
     pub max_job_result_bytes: u64,
+    /// The LLM of structured extraction; `None`: from the environment (`GANNET_LLM_*`,
+    /// `OPENAI_*`) when the server starts.
+    pub llm: Option<gannet_llm::LlmConfig>,
 }
 
 /// `$XDG_DATA_HOME/gannet`, else `~/.local/share/gannet`, else `./gannet-data`.
@@ -104,6 +107,7 @@ impl Default for ServerConfig {
             execute_js: false,
             shed_memory_fraction: 0.90,
             browser: gannet_browser::PoolConfig::default(),
+            llm: None,
             access_log: true,
             data_dir: None,
             job_ttl: Duration::from_secs(24 * 3600),

@@ -22,7 +22,12 @@ use crate::config::ServerConfig;
 use crate::crawl4ai_model::{Options, crawl_result, options};
 use crate::error::{ApiError, Body};
 use crate::jobs::{MAX_PAGE_ITEMS, Status};
-use crate::page::{Focus, PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::page::body::WithText;
+use crate::page::extraction::{check_llm, extraction_api_error, keep_schema_order};
+use crate::page::{
+    Extraction, Focus, IntoApi, LlmInput, PageError, PageRequest, PageService, RenderPolicy,
+    get_page, parse_url,
+};
 use crate::runner::{BatchSpec, JobSpec, Jobs};
 
 /// crawl4ai's crawl request.
@@ -44,11 +49,11 @@ pub(crate) struct CrawlRequest {
 }
 
 /// gannet's `render` field: never (HTTP only), auto (smart mode), always.
-fn render_mode(mode: &str) -> Result<Render, ApiError> {
+fn render_mode(mode: &str) -> Result<RenderPolicy, ApiError> {
     match mode {
-        "never" => Ok(Render::Never),
-        "auto" => Ok(Render::Auto),
-        "always" => Ok(Render::Always),
+        "never" => Ok(RenderPolicy::Never),
+        "auto" => Ok(RenderPolicy::Auto),
+        "always" => Ok(RenderPolicy::Always),
         _ => Err(ApiError::bad_request(format!(
             "render {mode:?}: use never, auto or always"
         ))),
@@ -67,6 +72,21 @@ fn extension_options(opts: &mut Options, other: &Map<String, Value>) -> Result<(
         }
     }
     Ok(())
+}
+
+/// An `extraction_strategy`'s LLM schema as the client wrote it, and a clear 400 when
+/// it needs an LLM this server does not have.
+fn prepare_extraction(
+    pages: &PageService,
+    opts: &mut Options,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    const STRATEGY: [&str; 3] = ["extraction_strategy", "params", "schema"];
+    let wrapped = [&["crawler_config", "params"][..], &STRATEGY[..]].concat();
+    let bare = [&["crawler_config"][..], &STRATEGY[..]].concat();
+    keep_schema_order(&mut opts.template, body, &bare);
+    keep_schema_order(&mut opts.template, body, &wrapped);
+    check_llm(pages, &opts.template)
 }
 
 /// The request's URLs, parsed; a URL whose host is a refused address literal (or
@@ -99,13 +119,15 @@ fn check_urls(
 pub(crate) async fn crawl(
     State(cfg): State<Arc<ServerConfig>>,
     State(pages): State<Arc<PageService>>,
-    body: Body<CrawlRequest>,
+    body: WithText<CrawlRequest>,
 ) -> Result<Response, ApiError> {
+    let WithText { body, text } = body;
     let Json(req) = body?;
     let started = Instant::now();
     let urls = check_urls(&cfg, &pages, &req.urls)?;
     let mut opts = options(&cfg, &req.browser_config, &req.crawler_config)?;
     extension_options(&mut opts, &req.other)?;
+    prepare_extraction(&pages, &mut opts, &text)?;
     if opts.stream {
         return Ok(stream_response(pages, urls, req.urls, opts).into_response());
     }
@@ -158,12 +180,14 @@ impl<T> Drop for AbortOnDrop<T> {
 pub(crate) async fn crawl_stream(
     State(cfg): State<Arc<ServerConfig>>,
     State(pages): State<Arc<PageService>>,
-    body: Body<CrawlRequest>,
+    body: WithText<CrawlRequest>,
 ) -> Result<Response, ApiError> {
+    let WithText { body, text } = body;
     let Json(req) = body?;
     let urls = check_urls(&cfg, &pages, &req.urls)?;
     let mut opts = options(&cfg, &req.browser_config, &req.crawler_config)?;
     extension_options(&mut opts, &req.other)?;
+    prepare_extraction(&pages, &mut opts, &text)?;
     Ok(stream_response(pages, urls, req.urls, opts).into_response())
 }
 
@@ -525,4 +549,43 @@ pub(crate) async fn crawl_job_status(
         out["error"] = json!(e);
     }
     Ok(Json(out))
+}
+
+/// `GET /llm/{url}?q=`: crawl4ai's question answering over one page: `{"answer": …}`.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct LlmQuery {
+    /// The question.
+    q: String,
+}
+
+pub(crate) async fn llm_answer(
+    State(cfg): State<Arc<ServerConfig>>,
+    State(pages): State<Arc<PageService>>,
+    Path(target): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<LlmQuery>,
+) -> Result<Json<Value>, ApiError> {
+    // crawl4ai takes a URL without a scheme as https.
+    let target = if target.starts_with("http://") || target.starts_with("https://") {
+        target
+    } else {
+        format!("https://{target}")
+    };
+    if query.q.trim().is_empty() {
+        return Err(ApiError::bad_request("q: the question is empty"));
+    }
+    let url = parse_url(&target)?;
+    pages.check_url(&url).map_err(PageError::into_api)?;
+    let mut page = PageRequest::new(url, cfg.page_timeout);
+    page.want_links = false;
+    page.extraction = Some(Extraction::Answer {
+        question: query.q,
+        input: LlmInput::MainMarkdown,
+    });
+    check_llm(&pages, &page)?;
+    let p = get_page(&pages, page).await.map_err(PageError::into_api)?;
+    match p.extracted {
+        Some(Ok(out)) => Ok(Json(json!({"answer": out.value}))),
+        Some(Err(e)) => Err(extraction_api_error(&e)),
+        None => Err(ApiError::bad_request("no answer")),
+    }
 }

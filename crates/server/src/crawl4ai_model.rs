@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::page::{Focus, Page, PageError, PageRequest, Render};
+use crate::page::{Focus, Page, PageError, PageRequest, RenderPolicy};
 
 /// The options of one crawl request, mapped from crawl4ai's configs.
 pub(crate) struct Options {
@@ -142,6 +142,9 @@ pub(crate) fn options(
                     )),
                 }
             }
+            "extraction_strategy" => {
+                t.extraction = crate::page::extraction::crawl4ai_strategy(value, &mut unsupported)?;
+            }
             // We never cache; the defaults of these are what we do anyway.
             "cache_mode"
             | "verbose"
@@ -160,7 +163,7 @@ pub(crate) fn options(
         || t.session.is_some()
         || t.wait != WaitFor::Auto
     {
-        t.render = Render::Always;
+        t.render = RenderPolicy::Always;
     }
     Ok(Options {
         template: t,
@@ -191,6 +194,7 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, PageError>) -> Value {
                 .raw_doc
                 .as_ref()
                 .map_or(p.doc.markdown.as_str(), |d| d.markdown.as_str());
+            let (extracted_content, extraction_error, usage) = extracted_content(&p);
             let data = |bytes: &Option<Vec<u8>>| {
                 bytes
                     .as_ref()
@@ -227,10 +231,14 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, PageError>) -> Value {
                     "published_time": p.doc.published_time,
                     "language": p.doc.lang,
                     "word_count": p.doc.word_count,
+                    "page_type": p.doc.page_type,
                     "rendered": p.rendered,
                     "render_skipped": p.render_skipped,
                     "elapsed_ms": p.elapsed.as_millis() as u64,
+                    "llm_usage": usage,
+                    "extraction_error": extraction_error.clone(),
                 },
+                "extracted_content": extracted_content,
                 "screenshot": data(&p.screenshot),
                 "pdf": data(&p.pdf),
                 "js_execution_result": p.js_result.map(|v| json!({"success": true, "results": [v]}))
@@ -238,7 +246,7 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, PageError>) -> Value {
                 "status_code": p.status,
                 "response_headers": p.headers.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<Map<String, Value>>(),
                 "redirected_url": p.final_url,
-                "error_message": null,
+                "error_message": extraction_error.map(|e| e["message"].clone()),
                 "tables": [],
             })
         }
@@ -253,5 +261,32 @@ pub(crate) fn crawl_result(url: &str, page: Result<Page, PageError>) -> Value {
             "media": {"images": [], "videos": [], "audios": []},
             "tables": [],
         }),
+    }
+}
+
+/// `extracted_content` as crawl4ai gives it (a JSON string of the list of items), the
+/// extraction's error (`{code, message}`) and its LLM usage.
+fn extracted_content(p: &Page) -> (Value, Option<Value>, Value) {
+    use crate::page::extraction::{error_json, usage_json};
+    match &p.extracted {
+        None => (Value::Null, None, Value::Null),
+        Some(Ok(out)) => {
+            // crawl4ai's LLM strategy answers a list: one object becomes a list of one.
+            let list = match &out.value {
+                Value::Array(_) => out.value.clone(),
+                Value::Object(o)
+                    if o.len() == 1 && o.get("blocks").is_some_and(Value::is_array) =>
+                {
+                    o["blocks"].clone()
+                }
+                other => Value::Array(vec![other.clone()]),
+            };
+            (
+                Value::String(list.to_string()),
+                None,
+                usage_json(out, false),
+            )
+        }
+        Some(Err(e)) => (Value::Null, Some(error_json(e)), Value::Null),
     }
 }

@@ -17,7 +17,13 @@ use serde_json::{Map, Value, json};
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Body};
 use crate::jobs::{MAX_PAGE_ITEMS, PageQuery, Status};
-use crate::page::{PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::page::body::WithText;
+use crate::page::extract_jobs::ExtractJobs;
+use crate::page::extraction::{check_llm, extraction_api_error, keep_schema_order, usage_json};
+use crate::page::{
+    Extraction, IntoApi, LlmInput, PageError, PageRequest, PageService, RenderPolicy, get_page,
+    parse_url,
+};
 use crate::runner::{CrawlScope, CrawlSpec, JobSpec, Jobs};
 
 /// Firecrawl's scrape request.
@@ -26,7 +32,9 @@ use crate::runner::{CrawlScope, CrawlSpec, JobSpec, Jobs};
 pub(crate) struct ScrapeRequest {
     /// The page, an absolute http(s) URL.
     url: String,
-    /// markdown (default), html, rawHtml, links, screenshot (names or `{"type": …}`).
+    /// markdown (default), html, rawHtml, links, screenshot, json (with `jsonOptions` in
+    /// v1, or `{"type": "json", "schema", "prompt"}` in v2), summary, extract (v1's
+    /// legacy name of json, with `extract`): names or `{"type": …}`.
     #[serde(default)]
     formats: Option<Vec<Value>>,
     /// Main content only (default true) or the whole page.
@@ -56,13 +64,65 @@ const ACCEPTED: &[&str] = &[
     "zeroDataRetention",
     "fastMode",
     "useMock",
+    "jsonOptions",
+    "extract",
 ];
+
+/// What Firecrawl's `json` format asks: its prompt and schema, and where the schema's
+/// text sits in the body (sent to the model as written).
+struct JsonFormat {
+    /// `json` or `extract` (the answer's key).
+    key: &'static str,
+    prompt: Option<String>,
+    schema: Option<Value>,
+    path: Vec<String>,
+}
+
+impl JsonFormat {
+    /// v1: `formats: ["json"]` with `jsonOptions` (or `["extract"]` with `extract`).
+    fn v1(key: &'static str, options: Option<&Value>) -> Self {
+        let options_key = if key == "json" {
+            "jsonOptions"
+        } else {
+            "extract"
+        };
+        Self {
+            key,
+            prompt: options
+                .and_then(|o| o.get("prompt"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            schema: options.and_then(|o| o.get("schema")).cloned(),
+            path: vec![options_key.into(), "schema".into()],
+        }
+    }
+
+    fn instruction(&self) -> Result<gannet_llm::Instruction, ApiError> {
+        let prompt = self
+            .prompt
+            .clone()
+            .unwrap_or_else(|| "Extract the data the JSON schema describes from the page.".into());
+        let schema = match &self.schema {
+            Some(s) if s.is_object() => s.clone(),
+            Some(_) => {
+                return Err(crate::page::extraction::bad_schema(
+                    &self.path.join("."),
+                    "must be a JSON Schema object",
+                ));
+            }
+            // No schema: any JSON object.
+            None => json!({"type": "object"}),
+        };
+        Ok(gannet_llm::Instruction::new(prompt).with_schema(schema))
+    }
+}
 
 pub(crate) async fn scrape(
     State(cfg): State<Arc<ServerConfig>>,
     State(pages): State<Arc<PageService>>,
-    body: Body<ScrapeRequest>,
+    body: WithText<ScrapeRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let WithText { body, text } = body;
     let Json(req) = body?;
     let url = parse_url(&req.url)?;
     let timeout = req
@@ -72,10 +132,13 @@ pub(crate) async fn scrape(
     let mut page = PageRequest::new(url, timeout);
     let mut warnings: Vec<String> = Vec::new();
     let mut wanted: Vec<String> = Vec::new();
-    for f in req
+    let mut json_format: Option<JsonFormat> = None;
+    for (index, f) in req
         .formats
         .clone()
         .unwrap_or_else(|| vec![json!("markdown")])
+        .into_iter()
+        .enumerate()
     {
         let (name, full_page) = match &f {
             Value::String(s) => (s.clone(), false),
@@ -96,10 +159,47 @@ pub(crate) async fn scrape(
                 });
                 wanted.push("screenshot".into());
             }
+            "json" | "extract" => {
+                let key = if name == "json" { "json" } else { "extract" };
+                json_format = Some(match &f {
+                    // v2: the options are in the format object.
+                    Value::Object(o) => JsonFormat {
+                        key,
+                        prompt: o.get("prompt").and_then(Value::as_str).map(str::to_owned),
+                        schema: o.get("schema").cloned(),
+                        path: vec!["formats".into(), index.to_string(), "schema".into()],
+                    },
+                    _ => JsonFormat::v1(
+                        key,
+                        req.other.get(if key == "json" {
+                            "jsonOptions"
+                        } else {
+                            "extract"
+                        }),
+                    ),
+                });
+            }
+            "summary" => {
+                page.summary = true;
+                wanted.push(name);
+            }
             other => warnings.push(format!("format {other:?} is not supported")),
         }
     }
     let main_only = req.only_main_content.unwrap_or(true);
+    if let Some(format) = &json_format {
+        page.extraction = Some(Extraction::Llm {
+            instruction: format.instruction()?,
+            input: if main_only {
+                LlmInput::MainMarkdown
+            } else {
+                LlmInput::PageMarkdown
+            },
+        });
+        let path: Vec<&str> = format.path.iter().map(String::as_str).collect();
+        keep_schema_order(&mut page, &text, &path);
+    }
+    check_llm(&pages, &page)?;
     page.want_raw_markdown = !main_only;
     page.want_cleaned_html = wanted.iter().any(|w| w == "html");
     if let Some(ms) = req.wait_for.filter(|ms| *ms > 0) {
@@ -107,7 +207,7 @@ pub(crate) async fn scrape(
             "new Promise(r => setTimeout(() => r(true), {}))",
             ms.min(60_000)
         )];
-        page.render = Render::Always;
+        page.render = RenderPolicy::Always;
     }
     for key in req.other.keys() {
         if !ACCEPTED.contains(&key.as_str()) {
@@ -138,9 +238,23 @@ pub(crate) async fn scrape(
                 "data:image/png;base64,{}",
                 data_encoding::BASE64.encode(png)
             ))),
+            "summary" => match &p.summary {
+                Some(Ok(s)) => s.value.clone(),
+                Some(Err(e)) => return Err(extraction_api_error(e)),
+                None => Value::Null,
+            },
             _ => continue,
         };
         data.insert(w.clone(), value);
+    }
+    let mut llm_usage = Vec::new();
+    if let (Some(format), Some(out)) = (&json_format, &p.extracted) {
+        let out = out.as_ref().map_err(extraction_api_error)?;
+        data.insert(format.key.into(), out.value.clone());
+        llm_usage.push(usage_json(out, true));
+    }
+    if let Some(Ok(s)) = &p.summary {
+        llm_usage.push(usage_json(s, true));
     }
     data.insert(
         "metadata".into(),
@@ -155,8 +269,18 @@ pub(crate) async fn scrape(
             "url": p.final_url,
             "statusCode": p.status,
             "contentType": p.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()),
+            "pageType": p.doc.page_type,
         }),
     );
+    if !llm_usage.is_empty()
+        && let Some(metadata) = data.get_mut("metadata")
+    {
+        metadata["llmUsage"] = if llm_usage.len() == 1 {
+            llm_usage.swap_remove(0)
+        } else {
+            Value::Array(llm_usage)
+        };
+    }
     if let Some(why) = &p.render_skipped {
         warnings.push(format!("not rendered: {why}"));
     }
@@ -479,4 +603,85 @@ mod tests {
         assert_eq!(crawl.scope, CrawlScope::Host);
         assert!(unsupported.is_empty(), "{unsupported:?}");
     }
+}
+
+/// Firecrawl's extract request.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExtractRequest {
+    /// The pages, absolute http(s) URLs (at most 10).
+    urls: Vec<String>,
+    /// What to extract.
+    #[serde(default)]
+    prompt: Option<String>,
+    /// The JSON Schema of the answer (sent to the model as written).
+    #[serde(default)]
+    schema: Option<Value>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// Most URLs of one extract job.
+const MAX_EXTRACT_URLS: usize = 10;
+
+/// `POST /v1|v2/extract`: starts a job that asks the LLM for one value over the pages.
+pub(crate) async fn extract(
+    State(pages): State<Arc<PageService>>,
+    body: WithText<ExtractRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let WithText { body, text } = body;
+    let Json(req) = body?;
+    if req.urls.is_empty() || req.urls.len() > MAX_EXTRACT_URLS {
+        return Err(ApiError::bad_request(format!(
+            "urls: give 1 to {MAX_EXTRACT_URLS} URLs (got {})",
+            req.urls.len()
+        )));
+    }
+    let urls = req
+        .urls
+        .iter()
+        .map(|u| {
+            let url = parse_url(u)?;
+            pages.check_url(&url).map_err(PageError::into_api)?;
+            Ok(url)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let format = JsonFormat {
+        key: "json",
+        prompt: req.prompt.clone(),
+        schema: req.schema.clone(),
+        path: vec!["schema".into()],
+    };
+    let mut probe = PageRequest::new(urls[0].clone(), pages.cfg.page_timeout);
+    probe.extraction = Some(Extraction::Llm {
+        instruction: format.instruction()?,
+        input: LlmInput::MainMarkdown,
+    });
+    keep_schema_order(&mut probe, &text, &["schema"]);
+    check_llm(&pages, &probe)?;
+    let Some(Extraction::Llm { instruction, .. }) = probe.extraction else {
+        return Err(ApiError::bad_request("no extraction"));
+    };
+    let warnings: Vec<String> = req
+        .other
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "origin" | "integration" | "systemPrompt"))
+        .map(|k| format!("option {k:?} is not supported"))
+        .collect();
+    let id = ExtractJobs::start(&pages, urls, instruction, warnings);
+    Ok(Json(json!({"success": true, "id": id, "urlTrace": []})))
+}
+
+/// `GET /v1|v2/extract/{id}`: the job's status, and its data and `tokensUsed` when done.
+pub(crate) async fn extract_status(
+    State(pages): State<Arc<PageService>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    pages.extract_jobs.status(&id).map(Json).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no extract job {id:?}"),
+        )
+    })
 }

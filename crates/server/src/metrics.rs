@@ -78,16 +78,7 @@ impl Histogram {
     }
 }
 
-/// Where a page's time went.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Stage {
-    /// HTTP fetch, until the whole body is in.
-    Fetch,
-    /// Decoding, parsing, extraction, Markdown.
-    Extract,
-    /// Browser render, waits included.
-    Render,
-}
+pub(crate) use gannet_crawl::page::Stage;
 
 #[derive(Default)]
 pub(crate) struct Metrics {
@@ -100,7 +91,47 @@ pub(crate) struct Metrics {
     rendered: AtomicU64,
     render_skipped: AtomicU64,
     shed: AtomicU64,
+    /// LLM calls (extraction, answer, summary): prompt and completion tokens, chat
+    /// completions answered, calls that failed.
+    llm_prompt_tokens: AtomicU64,
+    llm_completion_tokens: AtomicU64,
+    llm_requests: AtomicU64,
+    llm_failures: AtomicU64,
     total: AtomicU64,
+}
+
+impl gannet_crawl::page::PageEvents for Metrics {
+    fn stage(&self, stage: Stage, elapsed: Duration) {
+        Metrics::stage(self, stage, elapsed);
+    }
+
+    fn rendered(&self) {
+        Metrics::rendered(self);
+    }
+
+    fn render_skipped(&self) {
+        Metrics::render_skipped(self);
+    }
+
+    fn shed(&self) {
+        Metrics::shed(self);
+    }
+
+    fn llm(&self, usage: Option<&gannet_llm::Usage>) {
+        match usage {
+            Some(u) => {
+                self.llm_prompt_tokens
+                    .fetch_add(u.prompt_tokens, Ordering::Relaxed);
+                self.llm_completion_tokens
+                    .fetch_add(u.completion_tokens, Ordering::Relaxed);
+                self.llm_requests
+                    .fetch_add(u64::from(u.requests), Ordering::Relaxed);
+            }
+            None => {
+                self.llm_failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -242,6 +273,36 @@ impl Metrics {
             "counter",
             self.shed.load(Ordering::Relaxed).to_string(),
         );
+        for (name, help, value) in [
+            (
+                "gannet_llm_prompt_tokens_total",
+                "Prompt tokens the LLM was sent (extraction, answers, summaries).",
+                &self.llm_prompt_tokens,
+            ),
+            (
+                "gannet_llm_completion_tokens_total",
+                "Completion tokens the LLM answered with.",
+                &self.llm_completion_tokens,
+            ),
+            (
+                "gannet_llm_requests_total",
+                "Chat completions the LLM answered (chunks, repairs, merges).",
+                &self.llm_requests,
+            ),
+            (
+                "gannet_llm_failures_total",
+                "LLM calls that gave no value (invalid output, provider errors, timeouts).",
+                &self.llm_failures,
+            ),
+        ] {
+            gauge(
+                &mut out,
+                name,
+                help,
+                "counter",
+                value.load(Ordering::Relaxed).to_string(),
+            );
+        }
         gauge(
             &mut out,
             "gannet_page_queue_depth",

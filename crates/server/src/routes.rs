@@ -143,6 +143,14 @@ pub(crate) fn table() -> Vec<Route> {
             .body::<crawl4ai::UrlRequest>(),
         route("post", "/execute_js", Browser, C4, "Run scripts in the rendered page and answer with the page and the last script's value. 403 unless the server runs with --execute-js.", crawl4ai::execute_js)
             .body::<crawl4ai::UrlRequest>(),
+        route("get", "/llm/{*url}", Page, C4, "crawl4ai's question answering: the configured LLM answers q from the page's main content: {answer}. 400 llm_not_configured without an LLM.", crawl4ai::llm_answer)
+            .query::<crawl4ai::LlmQuery>(),
+        route("post", "/v1/extract", Page, FC, "Firecrawl extract: a job asking the configured LLM for one value (prompt, schema) over up to 10 URLs; poll GET /v1/extract/{id}.", firecrawl::extract)
+            .body::<firecrawl::ExtractRequest>(),
+        route("post", "/v2/extract", Page, FC, "Firecrawl v2 extract (same as v1).", firecrawl::extract)
+            .body::<firecrawl::ExtractRequest>(),
+        route("get", "/v1/extract/{id}", Light, FC, "A Firecrawl extract job: status, data and tokensUsed.", firecrawl::extract_status),
+        route("get", "/v2/extract/{id}", Light, FC, "As /v1/extract/{id}.", firecrawl::extract_status),
         route("post", "/crawl/job", Jobs, C4, "Start a batch job (crawl4ai's job API): answers {task_id}.", crawl4ai::crawl_job)
             .body::<crawl4ai::CrawlJobRequest>(),
         route("get", "/crawl/job/{id}", Light, C4, "A crawl4ai job's status and, when done, its results (the first page of them: use /jobs/{id}/results for the rest).", crawl4ai::crawl_job_status),

@@ -18,7 +18,7 @@ use crate::config::ServerConfig;
 use crate::crawl4ai_model;
 use crate::error::ApiError;
 use crate::jobs::{Job, JobStore, Status, valid_id};
-use crate::page::{PageError, PageService, get_page, parse_url};
+use crate::page::{IntoApi, PageError, PageService, get_page, parse_url};
 use crate::shutdown::Closing;
 
 /// Most pages a crawl job may ask for.

@@ -52,12 +52,12 @@ pub(crate) async fn site_urls(
         let root = url
             .join("/sitemap.xml")
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let robots = pages.fetcher.fetch_robots(&url).await;
+        let robots = pages.fetcher().fetch_robots(&url).await;
         let mut roots: Vec<Url> = robots.sitemaps().to_vec();
         if roots.is_empty() {
             roots.push(root);
         }
-        let found = pages.fetcher.fetch_sitemaps(&roots, limit).await;
+        let found = pages.fetcher().fetch_sitemaps(&roots, limit).await;
         for u in found.urls {
             push(u.loc.to_string(), &mut links);
         }

@@ -18,6 +18,7 @@ use super::tools::{Answer, Services, ToolDef, input, parse};
 use crate::crawl4ai;
 use crate::error::ApiError;
 use crate::limits::RouteClass;
+use crate::page::body::WithText;
 
 /// crawl4ai's `md`.
 #[derive(Deserialize, JsonSchema)]
@@ -164,7 +165,14 @@ fn execute_js(s: Services, a: Value) -> Answer {
 
 fn crawl(s: Services, a: Value) -> Answer {
     Box::pin(async move {
-        let response = crawl4ai::crawl(State(s.cfg), State(s.pages), Ok(Json(parse(a)?)))
+        // The arguments' text rides along, as an HTTP body's does (an LLM schema is sent
+        // to the model as written).
+        let text = bytes::Bytes::from(serde_json::to_vec(&a).unwrap_or_default());
+        let body = WithText {
+            body: Ok(Json(parse(a)?)),
+            text,
+        };
+        let response = crawl4ai::crawl(State(s.cfg), State(s.pages), body)
             .await?
             .into_response();
         // The answer is JSON, or JSON lines when crawler_config asks to stream.

@@ -18,7 +18,9 @@ use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::jobs::MAX_PAGE_ITEMS;
 use crate::limits::{ClassLimits, RouteClass};
-use crate::page::{Focus, PageError, PageRequest, PageService, Render, get_page, parse_url};
+use crate::page::{
+    Focus, IntoApi, PageError, PageRequest, PageService, RenderPolicy, get_page, parse_url,
+};
 use crate::runner::{CrawlSpec, JobSpec, Jobs};
 
 /// What the tools run on: the services of one server (or of `gannet mcp`).
@@ -163,9 +165,9 @@ async fn scrape(s: Services, a: ScrapeArgs) -> Result<CallToolResult, ApiError> 
     let url = checked_url(&s.pages, &a.url)?;
     let mut req = PageRequest::new(url, s.cfg.page_timeout);
     req.render = match a.render {
-        RenderMode::Auto => Render::Auto,
-        RenderMode::Always => Render::Always,
-        RenderMode::Never => Render::Never,
+        RenderMode::Auto => RenderPolicy::Auto,
+        RenderMode::Always => RenderPolicy::Always,
+        RenderMode::Never => RenderPolicy::Never,
     };
     if !a.wait_for.trim().is_empty() {
         let w = a.wait_for.trim();

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Page, PageError, PageRequest, Render};
+use super::{Page, PageError, PageRequest, RenderPolicy};
 
 /// What makes two HTTP-mode page requests the same: URL, render mode, extras, timeout.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct FlightKey {
+pub(crate) struct FlightKey {
     url: String,
     auto: bool,
+    whole_page: bool,
     raw: bool,
     cleaned: bool,
     links: bool,
@@ -20,10 +21,11 @@ pub(super) struct FlightKey {
 }
 
 impl FlightKey {
-    pub(super) fn of(req: &PageRequest) -> Self {
+    pub(crate) fn of(req: &PageRequest) -> Self {
         Self {
             url: req.url.to_string(),
-            auto: req.render == Render::Auto,
+            auto: req.render == RenderPolicy::Auto,
+            whole_page: req.whole_page,
             raw: req.want_raw_markdown,
             cleaned: req.want_cleaned_html,
             links: req.want_links,
@@ -36,7 +38,7 @@ impl FlightKey {
     }
 }
 
-pub(super) type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
+pub(crate) type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
 
 /// Request coalescing: identical HTTP-mode page requests in flight at the same moment
 /// share one fetch and one extraction (as a caching proxy collapses requests). The origin
@@ -44,14 +46,14 @@ pub(super) type Flight = Arc<tokio::sync::OnceCell<Result<Page, PageError>>>;
 /// one page. Nothing is kept: a flight ends with its last waiter, so a request that
 /// arrives after it gets a fresh fetch.
 #[derive(Default)]
-pub(super) struct Flights {
+pub(crate) struct Flights {
     map: std::sync::Mutex<std::collections::HashMap<FlightKey, Flight>>,
     /// Requests that joined a flight already under way.
     joined: std::sync::atomic::AtomicU64,
 }
 
 impl Flights {
-    pub(super) fn join(&self, key: &FlightKey) -> Flight {
+    pub(crate) fn join(&self, key: &FlightKey) -> Flight {
         let mut map = self
             .map
             .lock()
@@ -75,7 +77,7 @@ impl Flights {
         }
     }
 
-    pub(super) fn stats(&self) -> (usize, u64) {
+    pub(crate) fn stats(&self) -> (usize, u64) {
         (
             self.map.lock().map_or(0, |m| m.len()),
             self.joined.load(std::sync::atomic::Ordering::Relaxed),
@@ -84,10 +86,10 @@ impl Flights {
 }
 
 /// Lands a flight however its waiter leaves (answer, error, client gone).
-pub(super) struct Landing<'a> {
-    pub(super) flights: &'a Flights,
-    pub(super) key: &'a FlightKey,
-    pub(super) flight: &'a Flight,
+pub(crate) struct Landing<'a> {
+    pub(crate) flights: &'a Flights,
+    pub(crate) key: &'a FlightKey,
+    pub(crate) flight: &'a Flight,
 }
 
 impl Drop for Landing<'_> {
