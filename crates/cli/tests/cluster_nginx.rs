@@ -113,6 +113,19 @@ impl Replica {
     }
 }
 
+impl Replica {
+    /// Its `gannet_pages_in_flight` gauge.
+    fn pages_in_flight(&self) -> u64 {
+        let metrics = http::get(self.addr, "/metrics").expect("GET /metrics");
+        metrics
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix("gannet_pages_in_flight "))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .map_or(0, |n| n as u64)
+    }
+}
+
 impl Drop for Replica {
     fn drop(&mut self) {
         self.kill();
@@ -131,6 +144,18 @@ fn addrs(replicas: &[Replica]) -> Vec<SocketAddr> {
 fn md(front: SocketAddr, site: &Site, path: &str) -> http::Reply {
     let body = json!({"url": site.url(path).as_str(), "render": "never"}).to_string();
     http::post_json(front, "/md", &body).expect("POST /md")
+}
+
+/// `needle` is in nginx's access log within 5 s (nginx writes a line after the answer).
+fn logged(front: &Nginx, needle: &str) -> bool {
+    let start = Instant::now();
+    while !front.access_log().contains(needle) {
+        if start.elapsed() > Duration::from_secs(5) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 fn json_of(reply: &http::Reply) -> Value {
@@ -325,8 +350,57 @@ fn a_replica_killed_with_sigkill_is_routed_around() {
         "{log}"
     );
     assert!(
-        front.access_log().contains(&format!("{dead}, ")),
+        logged(&front, &format!("{dead}, ")),
         "a request tried {dead}, then another replica: {}",
+        front.access_log()
+    );
+}
+
+/// A replica killed while it fetches a page for `/md`: nginx sends the request on to
+/// another replica (single-page reads are retried though they are POSTs), and the client
+/// gets its page.
+#[test]
+fn a_page_read_cut_by_a_dying_replica_is_retried_on_another() {
+    const DELAY: Duration = Duration::from_secs(5);
+    let site = SiteBuilder::new()
+        .response("/slow", Response::html(article(7)).delay(DELAY))
+        .start_blocking();
+    let mut replicas = replicas(2);
+    let front = Nginx::start(&addrs(&replicas));
+    let url = site.url("/slow");
+    let front_addr = front.addr();
+    let client = std::thread::spawn(move || {
+        let body = json!({"url": url.as_str(), "render": "never"}).to_string();
+        http::post_json(front_addr, "/md", &body).expect("POST /md")
+    });
+    // The replica fetching the page has it in flight.
+    let start = Instant::now();
+    let busy = loop {
+        let busy = replicas.iter().position(|r| r.pages_in_flight() > 0);
+        if let Some(i) = busy {
+            break i;
+        }
+        assert!(start.elapsed() < DELAY, "no replica took the page");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let dead = replicas[busy].addr;
+    replicas[busy].kill();
+    let reply = client.join().unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        json_of(&reply)["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("page 7 ")
+    );
+    assert_eq!(
+        site.requests_for("/slow").len(),
+        2,
+        "fetched again by the other"
+    );
+    assert!(
+        logged(&front, &format!("upstream={dead}, ")),
+        "{}",
         front.access_log()
     );
 }
