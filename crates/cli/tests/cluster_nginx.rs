@@ -405,6 +405,31 @@ fn a_page_read_cut_by_a_dying_replica_is_retried_on_another() {
     );
 }
 
+/// The per-client limit is nginx's (the replicas see only nginx's address): past the
+/// burst, 429 with `Retry-After` in the replicas' JSON shape; `/health` is never limited.
+#[test]
+fn nginx_limits_each_client_and_answers_in_json() {
+    let replicas = replicas(1);
+    let settings = nginx::Settings {
+        rate_per_minute: 6,
+        rate_burst: 2,
+        ..nginx::Settings::default()
+    };
+    let front = Nginx::with_settings(&addrs(&replicas), &settings);
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| http::get(front.addr(), "/schema").unwrap().status)
+        .collect();
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].iter().all(|&s| s == 429), "{statuses:?}");
+    let reply = http::get(front.addr(), "/schema").unwrap();
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(json_of(&reply)["error"]["code"], "rate_limited");
+    for _ in 0..10 {
+        assert_eq!(http::get(front.addr(), "/health").unwrap().status, 200);
+    }
+}
+
 /// MCP sessions live in the memory of the replica that made them: nginx sends every
 /// request of a client to one replica (and only one replica knows the session).
 #[test]
