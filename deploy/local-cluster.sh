@@ -5,6 +5,7 @@
 #
 #   deploy/local-cluster.sh start [N]   start N replicas (default 3); prints the URL
 #   deploy/local-cluster.sh status      each process, alive or not, and each replica's /health
+#   deploy/local-cluster.sh restart     rolling restart of the replicas, one at a time
 #   deploy/local-cluster.sh stop        SIGTERM everything (replicas drain), remove the state
 #
 # Environment:
@@ -49,7 +50,7 @@ free_port() {
 # The status line of GET PATH on 127.0.0.1:PORT ("" when nothing answers).
 http_status() {
   local port=$1 path=$2 line=""
-  if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+  if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$path" >&3
     IFS= read -r -t 5 line <&3 || true
     exec 3<&-
@@ -71,6 +72,25 @@ render() {
     }
     /@SERVER@/ { n = split(servers, s, " "); for (i = 1; i <= n; i++) { l = $0; gsub(/@SERVER@/, s[i], l); print fill(l) }; next }
     { print fill($0) }' "$here/nginx.conf"
+}
+
+# Replica I on its port, with the stored command.
+start_replica() {
+  local i=$1 dir="$state/replica-$1" cmd
+  mapfile -t cmd <"$state/serve-command"
+  "${cmd[0]}" serve --listen "127.0.0.1:$(cat "$dir/port")" --data-dir "$dir/data" "${cmd[@]:1}" \
+    >>"$dir/log" 2>&1 </dev/null &
+  echo $! >"$dir/pid"
+}
+
+# Until replica I answers 200 on /health (30 s at most).
+wait_healthy() {
+  local i=$1 dir="$state/replica-$1" tries=0
+  until [[ "$(http_status "$(cat "$dir/port")" /health)" == *" 200"* ]]; do
+    alive "$dir/pid" || die "replica $i exited: $(tail -5 "$dir/log")"
+    tries=$((tries + 1)); [ $tries -lt 300 ] || die "replica $i not healthy after 30 s: $dir/log"
+    sleep 0.1
+  done
 }
 
 start() {
@@ -113,27 +133,21 @@ start() {
   # has nginx's IP: nginx limits per client instead.
   local limit_args=()
   [ -n "${GANNET_TOKEN:-}" ] || limit_args=(--rate-limit 0)
-  local servers="" i port
+  # The replicas' command, kept for restart: the binary, then its arguments, one a line.
   # shellcheck disable=SC2206
   local extra=(${SERVE_ARGS:-})
+  printf '%s\n' "$gannet" --max-body "$MAX_BODY" "${redis_args[@]}" "${limit_args[@]}" \
+    "${extra[@]}" >"$state/serve-command"
+  local servers="" i port
   for i in $(seq 1 "$n"); do
     port=$(free_port)
     mkdir -p "$state/replica-$i"
-    "$gannet" serve --listen "127.0.0.1:$port" --data-dir "$state/replica-$i/data" \
-      --max-body "$MAX_BODY" "${redis_args[@]}" "${limit_args[@]}" "${extra[@]}" \
-      >"$state/replica-$i/log" 2>&1 </dev/null &
-    echo $! >"$state/replica-$i/pid"
     echo "$port" >"$state/replica-$i/port"
+    start_replica "$i"
     servers="$servers 127.0.0.1:$port"
   done
   for i in $(seq 1 "$n"); do
-    port=$(cat "$state/replica-$i/port")
-    tries=0
-    until [[ "$(http_status "$port" /health)" == *" 200"* ]]; do
-      alive "$state/replica-$i/pid" || die "replica $i exited: $(tail -5 "$state/replica-$i/log")"
-      tries=$((tries + 1)); [ $tries -lt 300 ] || die "replica $i not healthy after 30 s: $state/replica-$i/log"
-      sleep 0.1
-    done
+    wait_healthy "$i"
   done
 
   local nginx_port=${PORT:-$(free_port)}
@@ -176,6 +190,26 @@ status() {
   return $ok
 }
 
+# A rolling restart: one replica at a time gets SIGTERM (it stops accepting, finishes
+# what it has in flight, hands its work back), exits, starts again on its port and
+# answers /health. nginx sends new requests to the others meanwhile (a refused connection
+# goes to the next replica) and, by its passive check, leaves the restarted one out for
+# fail_timeout (5 s in deploy/nginx.conf): the next replica goes only after REJOIN_SECS
+# (6), or for a moment nginx would have no replica left ("no live upstreams", 502).
+restart() {
+  [ -f "$state/serve-command" ] || die "not running (no $state)"
+  local dir i first=1
+  for dir in "$state"/replica-*; do
+    i=${dir##*-}
+    [ $first = 1 ] || sleep "${REJOIN_SECS:-6}"
+    first=0
+    stop_pid "$dir/pid" 30
+    start_replica "$i"
+    wait_healthy "$i"
+    echo "replica-$i: restarted, pid $(cat "$dir/pid")"
+  done
+}
+
 # SIGTERM, then up to SECS for the process to exit, then SIGKILL.
 stop_pid() {
   local pidfile=$1 secs=$2 pid
@@ -204,6 +238,7 @@ stop() {
 case "${1:-}" in
   start) start "${2:-3}" ;;
   status) status ;;
+  restart) restart ;;
   stop) stop ;;
-  *) echo "usage: $0 start [N] | status | stop" >&2; exit 64 ;;
+  *) echo "usage: $0 start [N] | status | restart | stop" >&2; exit 64 ;;
 esac

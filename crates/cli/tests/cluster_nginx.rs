@@ -514,6 +514,9 @@ impl Cluster {
             .env("STATE_DIR", &self.state)
             .env("SERVE_ARGS", "--allow-private -q")
             .env("NGINX_BIN", nginx::binary())
+            // The restart below is watched by a client asking as fast as it can.
+            .env("RATE_PER_MINUTE", "6000000")
+            .env("RATE_BURST", "100000")
             .env_remove("GANNET_TOKEN")
             .env_remove("PORT");
         gannet_testkit::output_within(&mut command, Duration::from_secs(120))
@@ -537,7 +540,8 @@ fn pid_alive(pid: &str) -> bool {
 
 /// The README's commands: `local-cluster.sh start 2` brings up redis-server, two replicas
 /// and nginx and prints the URL; a page comes through it; `status` lists every process;
-/// `stop` ends them all and removes the state directory.
+/// `restart` replaces every replica while requests keep succeeding; `stop` ends them all
+/// and removes the state directory.
 #[test]
 fn local_cluster_script_starts_serves_and_stops() {
     let site = site(4).start_blocking();
@@ -593,6 +597,44 @@ fn local_cluster_script_starts_serves_and_stops() {
         pids.push(pid.trim().to_string());
     }
     assert!(pids.iter().all(|p| pid_alive(p)), "{pids:?}");
+
+    // A rolling restart while a client keeps asking: no request fails, and every replica is
+    // a new process afterwards.
+    let asking = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let client = {
+        let asking = asking.clone();
+        let url = site.url("/a/1");
+        std::thread::spawn(move || {
+            let body = json!({"url": url.as_str(), "render": "never"}).to_string();
+            let mut statuses = Vec::new();
+            while asking.load(Ordering::SeqCst) {
+                statuses.push(http::post_json(front, "/md", &body).map(|r| r.status).ok());
+            }
+            statuses
+        })
+    };
+    let out = cluster.script(&["restart"]);
+    asking.store(false, Ordering::SeqCst);
+    let statuses = client.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(statuses.len() > 2, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == Some(200)),
+        "during the restart: {statuses:?}"
+    );
+    for (i, pid) in pids.iter_mut().take(2).enumerate() {
+        let new = std::fs::read_to_string(cluster.state.join(format!("replica-{}/pid", i + 1)))
+            .unwrap()
+            .trim()
+            .to_string();
+        assert_ne!(&new, pid, "replica-{} restarted", i + 1);
+        assert!(!pid_alive(pid), "the old replica-{} is gone", i + 1);
+        *pid = new;
+    }
 
     let out = cluster.script(&["stop"]);
     assert!(
