@@ -310,6 +310,24 @@ fn streamed_lines_pass_through_unbuffered() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[1]["url"], site.url("/late").as_str());
     assert_eq!(lines[2]["status"], "completed");
+
+    // Server-sent events pass as they come too: the dashboard's never-ending stream, one
+    // snapshot a second.
+    let started = Instant::now();
+    let mut events = http::open(front.addr(), "GET", "/dashboard/events", &[], &[]).unwrap();
+    assert_eq!(events.status, 200);
+    let mut seen = 0;
+    while seen < 3 {
+        let line = events.next_line().unwrap().expect("the stream goes on");
+        if line.starts_with("data:") {
+            seen += 1;
+        }
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "three snapshots took {took:?}"
+    );
 }
 
 /// A replica killed with `kill -9`: every request still succeeds. nginx finds the dead
