@@ -44,6 +44,7 @@
 mod bomb;
 mod content;
 pub mod netns;
+pub mod nginx;
 mod process;
 pub mod redis;
 mod routes;
