@@ -1,7 +1,8 @@
 //! The boundary of an article: its body (with figures, captions, tables, code and
-//! quotes) without what surrounds a story on a news or blog site. Runs only on pages the
-//! page-type decision calls articles: on a listing the teasers are the content, on a
-//! forum the replies are.
+//! quotes) without what surrounds a story on a news or blog site. Runs on pages the
+//! page-type decision calls articles, and on a site's own pages (service: undated prose,
+//! often a news story whose date the page does not declare): on a listing the teasers
+//! are the content, on a forum the replies are.
 //!
 //! - **Teaser runs**: a run of sibling blocks of the same shape (tag and class), each
 //!   mostly a link to another page or headed by one ("More news", "You may also like",
@@ -13,6 +14,10 @@
 //!   decision keeps them.
 //! - **Credit lines standing alone**: a short block that is a photo credit or a source
 //!   line ("Foto: …", "© …", "Bild: …", "Photo: …").
+//! - **Captions carrying a credit** ("… © dpa", "… Foto: X"), and **datelines** (a
+//!   date with a few words) before the first or after the last paragraph of prose.
+//! - **Links after the story**: blocks that are mostly links to other pages, after the
+//!   last paragraph of prose (a lone headline link, "see also", legal links).
 //! - **Empty sections**: a heading (or a bold-only label line) with nothing under it
 //!   before the next heading of its rank or the end: the label of a block already
 //!   removed.
@@ -154,14 +159,20 @@ fn is_credit_line(text: &str) -> bool {
 }
 
 impl<'d, 'i> Extractor<'d, 'i> {
-    /// Drop teaser runs, "read also" lines and the headings left with nothing under them.
+    /// Drop comment regions, teaser runs, "read also" lines, credit lines and datelines,
+    /// links after the story, and the headings left with nothing under them.
     pub(super) fn article_boundary(&mut self, article: NodeId) {
+        let before = self.agg_of(article).text;
         self.remove_comment_regions(article);
         self.remove_teaser_runs(article);
         self.remove_read_also_lines(article);
         self.remove_credit_lines(article);
         self.remove_trailing_links(article);
-        self.remove_empty_sections(article);
+        // A site's own page (service) may have headings over nothing but images or
+        // widgets: its empty labels go only when something above was taken from it.
+        if self.page_type == PageType::Article || self.agg_of(article).text < before {
+            self.remove_empty_sections(article);
+        }
     }
 
     /// Remove the link blocks that follow the story's last paragraph of prose: after the
@@ -633,7 +644,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn is_label(&self, id: NodeId) -> bool {
         let t = self.dom.text_content(id);
         let t = t.trim();
-        t.split_whitespace().count() <= 6 && !t.ends_with(['.', '!', '?'])
+        t.split_whitespace().count() <= 6
+            && t.chars().count() <= LABEL_LINE_MAX as usize
+            && !t.ends_with(['.', '!', '?'])
+            && !t.contains(['。', '，', '！', '？'])
     }
 
     /// Remove section heads with nothing under them: followed by a head of their rank or

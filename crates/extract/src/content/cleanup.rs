@@ -496,7 +496,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.remove(id);
             }
         }
-        if self.page_type == PageType::Article {
+        if matches!(self.page_type, PageType::Article | PageType::Service) {
             self.article_boundary(article);
         }
     }

@@ -794,3 +794,26 @@ fn a_caption_without_a_credit_stays() {
     let md = markdown(&news_page(figure));
     assert!(md.contains("seen from the lighthouse"), "{md}");
 }
+
+#[test]
+fn a_service_page_loses_trailing_teasers_but_keeps_a_heading_over_a_widget() {
+    let body = prose("our workshop");
+    let cards: String = (0..3)
+        .map(|i| {
+            format!(
+                "<div class=\"teaser\"><h3><a href=\"/news/{i}\">Another story number {i} from \
+                 the newsroom today</a></h3><p>Short blurb {i}.</p></div>"
+            )
+        })
+        .collect();
+    let page = |tail: &str| {
+        format!("<html><body><div class=\"page\"><h1>Workshop</h1>{body}{tail}</div></body></html>")
+    };
+    assert_eq!(page_type(&page("")), Some(gannet_core::PageType::Service));
+    let md = markdown(&page(&format!("<h2>Weitere Artikel</h2>{cards}")));
+    assert!(md.contains("Paragraph 5 about our workshop"), "{md}");
+    assert!(!md.contains("Another story number"), "{md}");
+    // Over a map drawn by script: nothing under the heading in the HTML.
+    let md = markdown(&page("<h2>Find us</h2><div id=\"map\"></div>"));
+    assert!(md.contains("Find us"), "{md}");
+}
