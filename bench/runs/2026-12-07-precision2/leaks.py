@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Leaked 'without' snippets in trafeval outputs, with the Markdown line they sit in,
-classified heuristically. usage: leaks.py OUTDIR(save-outputs) [--dump FILE]"""
+classified heuristically. usage: leaks.py OUTDIR(score_extraction --save-outputs) [--dump FILE]
+(GANNET_SHARED: the shared folder, default ../shared)"""
 import sys, os, json, re, glob, collections
-sys.path.insert(0, "/work/shared/eval")
+shared = os.environ.get("GANNET_SHARED", "../shared")
+sys.path.insert(0, os.path.join(shared, "eval"))
 import score_extraction as se
-root = "/work/shared/corpus/trafilatura-eval"
+root = os.path.join(shared, "corpus", "trafilatura-eval")
 outdir = sys.argv[1]
 dump = sys.argv[sys.argv.index("--dump")+1] if "--dump" in sys.argv else None
 files = {}
@@ -62,3 +64,18 @@ if dump:
     with open(dump, "w") as f:
         for r in recs: f.write(json.dumps(r, ensure_ascii=False) + "\n")
         for m in missing: f.write(json.dumps({"missing": m}, ensure_ascii=False) + "\n")
+# The README's grouping: a credit marker; a short line with a year; link lines; headings;
+# short lines; the rest (prose-like lines in the body).
+cre = re.compile(r'©|\(c\)|\bfoto:|\bbild:|\bphoto:|\bphotograph:|\bcredit', re.I)
+sem = collections.Counter()
+for r in recs:
+    line = r["line"]
+    plain = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', line)
+    if cre.search(line): k = "credit/caption with credit"
+    elif len(plain) <= 60 and re.search(r'\b(19|20)\d\d\b', plain): k = "dateline"
+    elif r["cls"] in ("mostly-link", "heading-link"): k = "link lines"
+    elif r["cls"] == "heading": k = "section labels (headings)"
+    elif r["cls"] == "short": k = "short labels/controls"
+    else: k = "prose-like lines in the body"
+    sem[k] += 1
+print("grouped:", dict(sem.most_common()))
