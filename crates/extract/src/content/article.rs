@@ -1,8 +1,9 @@
 //! The boundary of an article: its body (with figures, captions, tables, code and
 //! quotes) without what surrounds a story on a news or blog site. Runs on pages the
-//! page-type decision calls articles, and on a site's own pages (service: undated prose,
-//! often a news story whose date the page does not declare): on a listing the teasers
-//! are the content, on a forum the replies are.
+//! page-type decision calls articles, on a site's own pages (service: undated prose,
+//! often a news story whose date the page does not declare), and on listings whose
+//! content is at least half prose (a story with a list in it): where the cards are the
+//! content the teasers are, and on a forum the replies are.
 //!
 //! - **Teaser runs**: a run of sibling blocks of the same shape (tag and class), each
 //!   mostly a link to another page or headed by one ("More news", "You may also like",
