@@ -519,7 +519,9 @@ impl<'a> Renderer<'a> {
             }
             Hr => {
                 self.block_start(Break::Blank);
-                if !self.plain && self.st.single_line == 0 {
+                // A rule before anything separates nothing (and would open the document
+                // like a front-matter block).
+                if !self.plain && self.st.single_line == 0 && !self.out.trim().is_empty() {
                     self.flush(false);
                     self.out.push_str("---");
                 }
@@ -1676,6 +1678,8 @@ mod tests {
     #[test]
     fn horizontal_rule() {
         assert_eq!(md("<p>a</p><hr><p>b</p>"), "a\n\n---\n\nb\n");
+        // A rule before anything is dropped: it would read as a front-matter fence.
+        assert_eq!(md("<hr><p>a</p><hr><p>b</p>"), "a\n\n---\n\nb\n");
     }
 
     #[test]

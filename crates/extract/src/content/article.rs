@@ -1,7 +1,9 @@
 //! The boundary of an article: its body (with figures, captions, tables, code and
-//! quotes) without what surrounds a story on a news or blog site. Runs only on pages the
-//! page-type decision calls articles: on a listing the teasers are the content, on a
-//! forum the replies are.
+//! quotes) without what surrounds a story on a news or blog site. Runs on pages the
+//! page-type decision calls articles, on a site's own pages (service: undated prose,
+//! often a news story whose date the page does not declare), and on listings whose
+//! content is at least half prose (a story with a list in it): where the cards are the
+//! content the teasers are, and on a forum the replies are.
 //!
 //! - **Teaser runs**: a run of sibling blocks of the same shape (tag and class), each
 //!   mostly a link to another page or headed by one ("More news", "You may also like",
@@ -13,6 +15,10 @@
 //!   decision keeps them.
 //! - **Credit lines standing alone**: a short block that is a photo credit or a source
 //!   line ("Foto: …", "© …", "Bild: …", "Photo: …").
+//! - **Captions carrying a credit** ("… © dpa", "… Foto: X"), and **datelines** (a
+//!   date with a few words) before the first or after the last paragraph of prose.
+//! - **Links after the story**: blocks that are mostly links to other pages, after the
+//!   last paragraph of prose (a lone headline link, "see also", legal links).
 //! - **Empty sections**: a heading (or a bold-only label line) with nothing under it
 //!   before the next heading of its rank or the end: the label of a block already
 //!   removed.
@@ -27,6 +33,12 @@ const READ_ALSO_LABEL_MAX: u32 = 40;
 const LABEL_LINE_MAX: u32 = 80;
 /// Longest credit line (visible characters).
 const CREDIT_MAX: u32 = 90;
+/// Longest caption (visible characters) dropped for the credit it carries.
+const CAPTION_MAX: u32 = 300;
+/// Longest dateline (characters).
+const DATELINE_MAX: usize = 50;
+/// Prose (characters, see `Agg::good`) of a block that the story's text ends with.
+const TAIL_PROSE_MIN: u32 = 100;
 
 /// Whether a class or id names a comment region: `comments`, `comment-list`,
 /// `commentlist`, `comments-area`, `respond`, `disqus_thread` (not the state classes an
@@ -83,6 +95,54 @@ const CREDIT_WORDS: &[&str] = &[
     "copyright",
 ];
 
+/// Markers of a credit inside a caption (lowercase): the caption names the image's
+/// source ("… © dpa", "… Foto: GdP/Hagen Immel", "… Photograph: Guy Smallman").
+const CREDIT_MARKERS: &[&str] = &[
+    "©",
+    "(c) ",
+    "foto:",
+    "fotos:",
+    "photo:",
+    "photograph:",
+    "photos:",
+    "bild:",
+    "image:",
+    "credit:",
+    "crédit:",
+    "crédito:",
+];
+
+/// Whether a caption carries a credit ([`CREDIT_MARKERS`]).
+fn has_credit(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    CREDIT_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// Whether a line is a dateline standing alone: a date (a year, or day and month in
+/// digits), with at most a few words around it ("Publiziert: 03.04.2020, 12:35",
+/// "16 marca 2021", "Updated 2 June 2021"). The story's metadata, not its text.
+fn is_dateline(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > DATELINE_MAX {
+        return false;
+    }
+    let mut words = 0;
+    let mut year = false;
+    for tok in t
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if tok.chars().all(|c| c.is_ascii_digit()) {
+            if tok.len() == 4 && (tok.starts_with("19") || tok.starts_with("20")) {
+                year = true;
+            }
+        } else if tok.chars().any(char::is_alphabetic) {
+            words += 1;
+        }
+    }
+    year && words <= 3
+}
+
 /// Whether a line is a credit: it opens with `©`/`(c)`, or with a credit word and a
 /// colon, or is one in parentheses ("(Foto: dpa)").
 fn is_credit_line(text: &str) -> bool {
@@ -100,13 +160,111 @@ fn is_credit_line(text: &str) -> bool {
 }
 
 impl<'d, 'i> Extractor<'d, 'i> {
-    /// Drop teaser runs, "read also" lines and the headings left with nothing under them.
+    /// Drop comment regions, teaser runs, "read also" lines, credit lines and datelines,
+    /// links after the story, and the headings left with nothing under them.
     pub(super) fn article_boundary(&mut self, article: NodeId) {
+        let before = self.agg_of(article).text;
         self.remove_comment_regions(article);
         self.remove_teaser_runs(article);
         self.remove_read_also_lines(article);
         self.remove_credit_lines(article);
-        self.remove_empty_sections(article);
+        self.remove_trailing_links(article);
+        // A site's own page (service) may have headings over nothing but images or
+        // widgets: its empty labels go only when something above was taken from it.
+        if self.page_type == PageType::Article || self.agg_of(article).text < before {
+            self.remove_empty_sections(article);
+        }
+    }
+
+    /// Remove the link blocks that follow the story's last paragraph of prose: after the
+    /// text ends, a block that is mostly links to other pages (a list of further stories,
+    /// a lone headline link, "see also", the site's legal links) is not the story.
+    /// Images, tables and code stay, and so does a tail that is most of the content.
+    fn remove_trailing_links(&mut self, article: NodeId) {
+        let order: Vec<NodeId> = self.dom.descendants(article).collect();
+        // The last block of prose: text of its own, long, with few links.
+        let Some(last) = order.iter().rposition(|&d| {
+            matches!(
+                self.dom.tag(d),
+                Some(Tag::P | Tag::Div | Tag::Li | Tag::Blockquote | Tag::Td | Tag::Section)
+            ) && {
+                let a = self.agg_of(d);
+                !a.block && a.good >= TAIL_PROSE_MIN && a.link_density() < 0.3
+            }
+        }) else {
+            return;
+        };
+        let end = order[last..]
+            .iter()
+            .position(|&d| !self.dom.is_ancestor(order[last], d) && d != order[last])
+            .map_or(order.len(), |k| last + k);
+        let total = self.agg_of(article).text;
+        let mut found = Vec::new();
+        let mut text = 0u32;
+        let mut skip: Option<NodeId> = None;
+        for &d in &order[end.min(order.len())..] {
+            if skip.is_some_and(|s| self.dom.is_ancestor(s, d)) {
+                continue;
+            }
+            let Some(tag) = self.dom.tag(d) else {
+                continue;
+            };
+            // A list or table is judged whole: a list of references, some of whose
+            // items are mostly a link, stays.
+            let whole = matches!(tag, Tag::Ul | Tag::Ol | Tag::Dl | Tag::Table);
+            if !whole
+                && !matches!(
+                    tag,
+                    Tag::P
+                        | Tag::Div
+                        | Tag::Section
+                        | Tag::H1
+                        | Tag::H2
+                        | Tag::H3
+                        | Tag::H4
+                        | Tag::H5
+                        | Tag::H6
+                )
+            {
+                continue;
+            }
+            let a = self.agg_of(d);
+            let linked = a.text > 0
+                && !a.keep
+                && a.img == 0
+                && a.link * 2 >= a.text
+                // Words around the links make a sentence ("Talks between A, B and C
+                // went on"), not a list of links.
+                && a.text - a.link.min(a.text) <= (a.text / 4).max(25)
+                && a.good < TAIL_PROSE_MIN
+                && self.links_elsewhere(d);
+            if linked {
+                text += a.text;
+                found.push(d);
+                skip = Some(d);
+            } else if whole {
+                skip = Some(d);
+            }
+        }
+        // The story's prose must outweigh what follows it (cards after a short intro
+        // are a listing's items).
+        if text.saturating_mul(3) > self.agg_of(article).good {
+            return;
+        }
+        if found.is_empty() || text * 2 > total {
+            return;
+        }
+        for d in found {
+            if debug() {
+                eprintln!(
+                    "trailing links remove {}.{} text {}",
+                    self.dom.tag_name(d),
+                    names(self.dom, d).trim(),
+                    self.agg_of(d).text
+                );
+            }
+            self.remove(d);
+        }
     }
 
     /// Whether a block is a teaser: short, and mostly link text, or headed by a link, or
@@ -381,19 +539,31 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Remove short blocks that are a photo credit or a source line on their own.
     fn remove_credit_lines(&mut self, article: NodeId) {
-        let blocks: Vec<NodeId> = self
-            .dom
-            .descendants(article)
-            .filter(|&d| {
+        let order: Vec<NodeId> = self.dom.descendants(article).collect();
+        // Datelines stand before the story's first paragraph of prose or after its last.
+        let prose = |d: &NodeId| {
+            let a = self.agg_of(*d);
+            self.dom.is_element(*d)
+                && !a.block
+                && a.good >= TAIL_PROSE_MIN
+                && a.link_density() < 0.3
+        };
+        let first = order.iter().position(prose).unwrap_or(order.len());
+        let last = order.iter().rposition(prose).unwrap_or(0);
+        let blocks: Vec<(usize, NodeId)> = order
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|&(_, d)| {
                 matches!(
                     self.dom.tag(d),
                     Some(Tag::P | Tag::Div | Tag::Span | Tag::Figcaption | Tag::Small | Tag::Cite)
                 )
             })
             .collect();
-        for b in blocks.into_iter().rev() {
+        for (at, b) in blocks.into_iter().rev() {
             let a = self.agg_of(b);
-            if a.text == 0 || a.text > CREDIT_MAX || a.block {
+            if a.text == 0 || a.text > CAPTION_MAX || a.block {
                 continue;
             }
             // Alone: the only text of its parent block, or a block of its own.
@@ -405,13 +575,45 @@ impl<'d, 'i> Extractor<'d, 'i> {
             {
                 continue;
             }
-            if is_credit_line(&self.dom.text_content(b)) {
+            let short = a.text <= CREDIT_MAX;
+            let caption = self.is_caption(b);
+            if !short && !caption {
+                continue;
+            }
+            let text = self.dom.text_content(b);
+            let in_table = self
+                .within
+                .get(b.index())
+                .is_some_and(|w| w & (IN_TABLE | IN_CODE) != 0);
+            let dateline = !in_table && (at < first || at > last) && is_dateline(&text);
+            if (short && (is_credit_line(&text) || dateline)) || (caption && has_credit(&text)) {
                 if debug() {
-                    eprintln!("credit line removed: {:?}", self.dom.text_content(b).trim());
+                    eprintln!("credit line removed: {:?}", text.trim());
                 }
                 self.remove(b);
             }
         }
+    }
+
+    /// Whether a block is an image's caption: a `figcaption`, a block in a `figure`,
+    /// or a block right after an image (or a block holding only images).
+    fn is_caption(&self, id: NodeId) -> bool {
+        if self.dom.is(id, Tag::Figcaption) {
+            return true;
+        }
+        if self
+            .dom
+            .parent(id)
+            .is_some_and(|p| self.dom.is(p, Tag::Figure))
+        {
+            return true;
+        }
+        self.dom.prev_element_sibling(id).is_some_and(|s| {
+            matches!(self.dom.tag(s), Some(Tag::Img | Tag::Picture | Tag::Figure)) || {
+                let a = self.agg_of(s);
+                a.img > 0 && a.text == 0
+            }
+        })
     }
 
     /// Rank of a block as a section head: its heading rank, or 7 for a label line (a
@@ -443,7 +645,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn is_label(&self, id: NodeId) -> bool {
         let t = self.dom.text_content(id);
         let t = t.trim();
-        t.split_whitespace().count() <= 6 && !t.ends_with(['.', '!', '?'])
+        t.split_whitespace().count() <= 6
+            && t.chars().count() <= LABEL_LINE_MAX as usize
+            && !t.ends_with(['.', '!', '?'])
+            && !t.contains(['。', '，', '！', '？'])
     }
 
     /// Remove section heads with nothing under them: followed by a head of their rank or

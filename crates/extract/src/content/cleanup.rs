@@ -496,7 +496,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.remove(id);
             }
         }
-        if self.page_type == PageType::Article {
+        // Articles, site pages, and listings that are mostly prose (see `article.rs`).
+        let a = self.agg_of(article);
+        if matches!(self.page_type, PageType::Article | PageType::Service)
+            || (self.page_type == PageType::Listing && a.good * 2 >= a.text)
+        {
             self.article_boundary(article);
         }
     }

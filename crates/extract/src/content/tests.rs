@@ -750,3 +750,70 @@ fn credit_lines_standing_alone_leave_an_article_but_captions_stay() {
     assert!(!md.contains("Bertorello"), "{md}");
     assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
 }
+
+#[test]
+fn links_after_the_last_paragraph_leave_an_article_but_a_reference_list_stays() {
+    let tail = "<h3><a href=\"/news/ice\">Another headline from the same newsroom</a></h3>\
+        <p><a href=\"/impressum\">Impressum</a> | <a href=\"/privacy\">Datenschutz</a></p>\
+        <ol><li>Smith, J. (2019). A study of harbours and their tides, pages 1-20, \
+        Journal of Coasts. <a href=\"https://doi.org/x\">doi</a></li>\
+        <li><a href=\"https://example.org/report\">The harbour authority's annual report</a></li></ol>";
+    let md = markdown(&news_page(tail));
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+    assert!(!md.contains("Another headline"), "{md}");
+    assert!(!md.contains("Impressum"), "{md}");
+    assert!(md.contains("A study of harbours"), "{md}");
+    assert!(md.contains("annual report"), "{md}");
+}
+
+#[test]
+fn a_caption_with_a_credit_and_a_dateline_leave_an_article_but_dates_in_the_text_stay() {
+    let head = "<p>Publiziert: 03.04.2020, 12:35</p>";
+    let body = prose("the harbour");
+    let figure = "<figure><img src=\"/h.jpg\"><figcaption>The harbour at dawn. \
+        Foto: Hagen Immel</figcaption></figure>";
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\
+         \"@type\":\"NewsArticle\",\"headline\":\"Harbour\"}}</script></head><body>\
+         <div class=\"story\"><h1>Harbour</h1>{head}{figure}{body}\
+         <p>Deadline: 03.11.2019 (postmark)</p>{body}</div></body></html>"
+    );
+    let md = markdown(&html);
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+    assert!(!md.contains("Publiziert"), "{md}");
+    assert!(!md.contains("Hagen Immel"), "{md}");
+    assert!(!md.contains("harbour at dawn"), "{md}");
+    // In the middle of the story, a line with a date is the story's.
+    assert!(md.contains("Deadline: 03.11.2019"), "{md}");
+}
+
+#[test]
+fn a_caption_without_a_credit_stays() {
+    let figure = "<figure><img src=\"/h.jpg\"><figcaption>The harbour at dawn, \
+        seen from the lighthouse</figcaption></figure>";
+    let md = markdown(&news_page(figure));
+    assert!(md.contains("seen from the lighthouse"), "{md}");
+}
+
+#[test]
+fn a_service_page_loses_trailing_teasers_but_keeps_a_heading_over_a_widget() {
+    let body = prose("our workshop");
+    let cards: String = (0..3)
+        .map(|i| {
+            format!(
+                "<div class=\"teaser\"><h3><a href=\"/news/{i}\">Another story number {i} from \
+                 the newsroom today</a></h3><p>Short blurb {i}.</p></div>"
+            )
+        })
+        .collect();
+    let page = |tail: &str| {
+        format!("<html><body><div class=\"page\"><h1>Workshop</h1>{body}{tail}</div></body></html>")
+    };
+    assert_eq!(page_type(&page("")), Some(gannet_core::PageType::Service));
+    let md = markdown(&page(&format!("<h2>Weitere Artikel</h2>{cards}")));
+    assert!(md.contains("Paragraph 5 about our workshop"), "{md}");
+    assert!(!md.contains("Another story number"), "{md}");
+    // Over a map drawn by script: nothing under the heading in the HTML.
+    let md = markdown(&page("<h2>Find us</h2><div id=\"map\"></div>"));
+    assert!(md.contains("Find us"), "{md}");
+}
