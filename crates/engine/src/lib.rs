@@ -255,6 +255,7 @@ impl CrawlBuilder {
             render: config.render,
             browser,
             render_template,
+            schema: config.schema.clone(),
         });
         let sitemap_task = (config.sitemaps && !config.resume).then(|| {
             let shared = Arc::clone(&shared);
