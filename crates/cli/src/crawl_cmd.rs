@@ -128,6 +128,10 @@ pub(crate) struct CrawlArgs {
     /// No progress output (the summary is still printed).
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// crawl4ai schema extraction on every page (`--schema FILE [--schema-type
+    /// css|xpath|regex]`): each JSONL record gets `extracted`, the list of items.
+    #[command(flatten)]
+    schema: crate::schema_opt::SchemaArgs,
     /// Render pages in Chromium: never, auto (pages that need JavaScript) or always.
     #[arg(long, default_value = "never", value_parser = crate::scrape_cmd::render_policy)]
     render: RenderPolicy,
@@ -368,6 +372,8 @@ pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
         ..FetchConfig::default()
     };
     config.render = args.render;
+    config.schema = crate::schema_opt::Extractor::load(&args.schema)?
+        .map(|s| std::sync::Arc::new(s.into_strategy()));
     if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
         return Err(
             UsageError("--render-timeout must be a positive number of seconds".into()).into(),

@@ -99,3 +99,64 @@ fn a_bad_schema_is_a_usage_error_naming_the_field() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A loopback site serving the products fixture page.
+fn products_site() -> gannet_testkit::Site {
+    let html = std::fs::read_to_string(fixture("products", "page.html")).unwrap();
+    gannet_testkit::SiteBuilder::new()
+        .page("/products", html)
+        .start_blocking()
+}
+
+#[test]
+fn scrape_and_crawl_add_the_schemas_items() {
+    let site = products_site();
+    let url = site.url("/products").to_string();
+    let schema = fixture("products", "css.json");
+    let schema = schema.to_str().unwrap();
+    // `gannet scrape URL --schema S`: the page's JSON with `extracted`.
+    let out = gannet(&["scrape", &url, "--schema", schema]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(page["extracted"], expected("products", "css"));
+    assert!(page["markdown"].is_string());
+
+    // `gannet crawl SEED --schema S`: every JSONL record carries `extracted`.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-schema-crawl");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let jsonl = dir.join("out.jsonl");
+    let out = gannet(&[
+        "crawl",
+        &url,
+        "--out",
+        jsonl.to_str().unwrap(),
+        "--max-pages",
+        "1",
+        "--schema",
+        schema,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(record["extracted"], expected("products", "css"));
+
+    // A bad schema is a usage error naming the field.
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"baseSelector": "div", "fields": [{"name": "price", "selector": "a[[", "type": "text"}]}"#,
+    )
+    .unwrap();
+    let out = gannet(&["scrape", &url, "--schema", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`price`"));
+}

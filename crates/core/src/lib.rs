@@ -42,6 +42,10 @@ pub struct Document {
     /// an extracted page, such as a 304 revisit).
     #[serde(default)]
     pub page_type: Option<PageType>,
+    /// Structured data a schema extracted from the page (`gannet crawl --schema`): the
+    /// list of items. Absent when none was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extracted: Option<serde_json::Value>,
 }
 
 /// What kind of page a document is: extraction draws the content's boundary by it (an

@@ -75,6 +75,9 @@ pub struct CrawlConfig {
     pub render_block: Vec<gannet_browser::Block>,
     /// When a rendered page is ready.
     pub render_wait: gannet_browser::WaitFor,
+    /// A crawl4ai schema (CSS, XPath) or regex strategy run on every page, its items in
+    /// the record's `extracted` (`gannet crawl --schema`).
+    pub schema: Option<std::sync::Arc<gannet_schema::Strategy>>,
 }
 
 /// When a crawl renders pages in Chromium.
@@ -154,6 +157,7 @@ impl CrawlConfig {
                 gannet_browser::Block::Media,
             ],
             render_wait: gannet_browser::WaitFor::Auto,
+            schema: None,
         }
     }
 

@@ -258,6 +258,7 @@ impl CrawlBuilder {
             render: config.render,
             browser,
             render_template,
+            schema: config.schema.clone(),
         });
         let sitemap_task = (config.sitemaps && starts_now).then(|| {
             let shared = Arc::clone(&shared);

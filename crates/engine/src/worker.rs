@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) browser: Option<gannet_browser::Pool>,
     /// Every render's options but its URL.
     pub(crate) render_template: gannet_browser::RenderRequest,
+    /// A schema run on every page (`--schema`).
+    pub(crate) schema: Option<Arc<gannet_schema::Strategy>>,
 }
 
 /// Estimated peak memory of extracting a body of `len` bytes, in KiB: the DOM arena, its
@@ -447,7 +449,10 @@ fn process(
         charset: exchange.page.charset.clone(),
         skip_links: false,
     };
-    let document = gannet_extract::extract(&body, Some(url), &options);
+    let document = match &shared.schema {
+        None => gannet_extract::extract(&body, Some(url), &options),
+        Some(strategy) => with_schema(strategy, &body, url, &options),
+    };
     if smart
         && crate::page::smart_render(
             exchange.page.content_type.as_deref(),
@@ -484,6 +489,34 @@ fn process(
     };
     let prepared = prepare(shared.format, record)?;
     Ok(Outcome::Done((prepared, update, links)))
+}
+
+/// Extraction with a schema: the items from the page's one parse, then its document.
+fn with_schema(
+    strategy: &gannet_schema::Strategy,
+    body: &[u8],
+    url: &Url,
+    options: &Options,
+) -> gannet_core::Document {
+    let (text, _) = gannet_extract::decode::decode_html(body, options.charset.as_deref());
+    let parsed = gannet_extract::ParsedPage::parse(&text, Some(url));
+    let items = match strategy {
+        gannet_schema::Strategy::Json(schema) => schema.extract(parsed.dom()),
+        // Regexes read the page source here, as `gannet extract --schema-type regex` does.
+        gannet_schema::Strategy::Regex { strategy, .. } => {
+            Ok(strategy.extract(url.as_str(), &text))
+        }
+    };
+    let extracted = match items {
+        Ok(items) => serde_json::Value::Array(items),
+        Err(e) => {
+            tracing::warn!(url = %url, error = %e, "schema extraction failed");
+            serde_json::json!({"error": e.to_string()})
+        }
+    };
+    let mut document = parsed.into_document(options, false).0;
+    document.extracted = Some(extracted);
+    document
 }
 
 /// `--render always`: the page comes from the browser instead of an HTTP exchange.

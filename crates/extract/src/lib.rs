@@ -236,6 +236,7 @@ impl ParsedPage {
             links: all_links,
             images,
             page_type: Some(page_type),
+            extracted: None,
         };
         (doc, html_out)
     }

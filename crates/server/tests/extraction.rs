@@ -403,3 +403,45 @@ async fn a_real_model_fills_schemas_through_crawl4ai_firecrawl_and_extract() {
     assert!(counter("gannet_llm_requests_total") >= 3, "{text}");
     server.stop().await;
 }
+
+/// crawl4ai's Docker client and firecrawl-py, unchanged, asking for structured data (the
+/// schema strategy always; the LLM ones against the real model). Needs `scripts/py-tools`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_anchors_clients_extract_unchanged() {
+    let python =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-tools/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/py-tools (scripts/test does)",
+        python.display()
+    );
+    let _serial = SERIAL.lock().await;
+    let llama = llama::start("server-extraction-clients").await;
+    let site = shop_site().await;
+    let mut cfg = no_llm_config("extract-clients");
+    if let Some(llama) = &llama {
+        cfg.llm = Some(llama.config());
+    }
+    let server = start(cfg).await;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/extraction_clients.py");
+    let mut cmd = tokio::process::Command::new(&python);
+    cmd.arg(&script)
+        .arg(server.url(""))
+        .arg(site.url("/").as_str().trim_end_matches('/'))
+        .args(llama.is_some().then_some("llm"))
+        .env("HOME", std::env::temp_dir())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(600), cmd.output())
+        .await
+        .expect("the clients finish within 600 s")
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "clients failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("crawl4ai client: ok"), "{stdout}");
+    if llama.is_some() {
+        assert!(stdout.contains("firecrawl client: ok"), "{stdout}");
+    }
+    server.stop().await;
+}

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{FromRequest, Request};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{ApiError, Body};
@@ -41,9 +42,10 @@ where
     }
 }
 
-/// The text of the value at `path` in a JSON document, as written. crawl4ai's
-/// `{"type": "dict", "value": ...}` wrapping is looked through at every step; a
-/// `{"type": X, "params": {...}}` config is entered with the key `params`.
+/// The text of the value at `path` in a JSON document, as written, with crawl4ai's
+/// `{"type": "dict", "value": ...}` wrapping removed at every level (its client wraps
+/// every dict of a config, nested ones too). A `{"type": X, "params": {...}}` config is
+/// entered with the key `params`; a number in the path indexes an array.
 pub(crate) fn raw_at(text: &[u8], path: &[&str]) -> Option<String> {
     let text = std::str::from_utf8(text).ok()?;
     let mut here: &RawValue = serde_json::from_str(text).ok()?;
@@ -54,24 +56,92 @@ pub(crate) fn raw_at(text: &[u8], path: &[&str]) -> Option<String> {
             Ok(i) => *serde_json::from_str::<Vec<&RawValue>>(here.get())
                 .ok()?
                 .get(i)?,
-            Err(_) => {
-                let map: std::collections::HashMap<String, &RawValue> =
-                    serde_json::from_str(here.get()).ok()?;
-                map.get(*key).copied()?
-            }
+            Err(_) => entries(here)?
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)?,
         };
     }
-    Some(unwrap_dict(here).get().to_owned())
+    Some(undict(here))
+}
+
+/// An object's entries in their order, if it is an object.
+fn entries(v: &RawValue) -> Option<Vec<(String, &RawValue)>> {
+    serde_json::from_str::<Entries<'_>>(v.get())
+        .ok()
+        .map(|e| e.0)
+}
+
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 fn unwrap_dict(v: &RawValue) -> &RawValue {
-    let Ok(map) = serde_json::from_str::<std::collections::HashMap<String, &RawValue>>(v.get())
-    else {
-        return v;
-    };
-    match (map.get("type").map(|t| t.get()), map.get("value")) {
-        (Some("\"dict\""), Some(value)) => value,
+    match entries(v).as_deref() {
+        Some([(t, kind), (k, value)]) | Some([(k, value), (t, kind)])
+            if t == "type" && k == "value" && kind.get() == "\"dict\"" =>
+        {
+            value
+        }
         _ => v,
+    }
+}
+
+/// The value's text with every dict wrapping removed, keys in their order.
+fn undict(v: &RawValue) -> String {
+    let v = unwrap_dict(v);
+    if let Some(entries) = entries(v) {
+        let inner: Vec<String> = entries
+            .iter()
+            .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), undict(v)))
+            .collect();
+        return format!("{{{}}}", inner.join(","));
+    }
+    if let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(v.get()) {
+        let inner: Vec<String> = items.iter().map(|i| undict(i)).collect();
+        return format!("[{}]", inner.join(","));
+    }
+    v.get().to_owned()
+}
+
+/// A parsed value with every dict wrapping removed.
+pub(crate) fn undict_value(v: &Value) -> Value {
+    match v {
+        Value::Object(o)
+            if o.len() == 2
+                && o.get("type").and_then(Value::as_str) == Some("dict")
+                && o.contains_key("value") =>
+        {
+            undict_value(&o["value"])
+        }
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), undict_value(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(undict_value).collect()),
+        other => other.clone(),
     }
 }
 
@@ -97,12 +167,18 @@ mod tests {
             text.find("zeta").unwrap() < text.find("alpha").unwrap(),
             "{text}"
         );
-        assert!(text.starts_with(r#"{"type": "object""#), "{text}");
+        assert!(text.starts_with(r#"{"type":"object""#), "{text}");
         assert_eq!(raw_at(body, &["nope"]), None);
         let v2 = br#"{"formats": ["markdown", {"type": "json", "schema": {"b": 1, "a": 2}}]}"#;
         assert_eq!(
             raw_at(v2, &["formats", "1", "schema"]).unwrap(),
-            r#"{"b": 1, "a": 2}"#
+            r#"{"b":1,"a":2}"#
+        );
+        let nested = br#"{"s": {"type": "dict", "value": {"b": {"type": "dict",
+            "value": {"y": 1, "x": [{"type": "dict", "value": {"q": 2}}]}}, "a": 3}}}"#;
+        assert_eq!(
+            raw_at(nested, &["s"]).unwrap(),
+            r#"{"b":{"y":1,"x":[{"q":2}]},"a":3}"#
         );
         assert_eq!(raw_at(b"not json", &path), None);
     }

@@ -39,7 +39,8 @@ pub(crate) fn crawl4ai_strategy(
     unsupported: &mut Vec<String>,
 ) -> Result<Option<Extraction>, ApiError> {
     const WHAT: &str = "crawler_config.extraction_strategy";
-    let value = plain(value);
+    // crawl4ai's client wraps every dict, nested ones too.
+    let value = &super::body::undict_value(value);
     if value.is_null() {
         return Ok(None);
     }
@@ -71,9 +72,16 @@ fn llm_strategy(
     let prompt = get("instruction")
         .and_then(Value::as_str)
         .unwrap_or("Extract the relevant information from the page.");
-    let mode = get("extraction_type")
-        .and_then(Value::as_str)
-        .unwrap_or("block");
+    // crawl4ai's client leaves `extraction_type` out of what it sends (it serializes the
+    // attribute `extract_type`): a schema means schema mode unless "block" is explicit.
+    let mode =
+        get("extraction_type")
+            .and_then(Value::as_str)
+            .unwrap_or(if get("schema").is_some() {
+                "schema"
+            } else {
+                "block"
+            });
     let mut instruction = gannet_llm::Instruction::new(prompt);
     if mode == "schema" {
         let Some(schema) = get("schema") else {
