@@ -680,7 +680,7 @@ pub(crate) async fn extract_status(
     pages.extract_jobs.status(&id).map(Json).ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
-            "no_such_job",
+            "job_not_found",
             format!("no extract job {id:?}"),
         )
     })
