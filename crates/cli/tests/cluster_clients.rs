@@ -11,41 +11,16 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use gannet_testkit::nginx::{Nginx, http};
 use gannet_testkit::redis::{RedisServer as Redis, free_port};
-use gannet_testkit::{Response, Site, SiteBuilder};
+use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::Value;
 
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!(
-            "gannet-cluster-clients-{tag}-{}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// One `gannet serve --redis` process, killed on drop.
 struct Replica {

@@ -6,46 +6,19 @@
 //! or to Redis (kill -9 and restart with its AOF).
 
 use gannet_testkit::redis::{RedisCluster, RedisServer as Redis};
-use gannet_testkit::{Response, Site, SiteBuilder};
+use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// A run that has not ended after this long is a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
 /// Blocking waits: these tests are plain threads.
 #[allow(clippy::disallowed_methods)]
 fn pause(d: Duration) {
     std::thread::sleep(d);
-}
-
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir =
-            std::env::temp_dir().join(format!("gannet-dist-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// `hosts` sites (distinct origins: one port each) of `pages` pages each, in a tree with

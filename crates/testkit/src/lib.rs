@@ -49,6 +49,7 @@ mod process;
 pub mod redis;
 mod routes;
 mod site;
+mod tempdir;
 
 pub use bomb::GZIP_BOMB_DECODED_BYTES;
 pub use content::*;
@@ -57,6 +58,7 @@ pub use routes::{
     HUGE_BYTES, MAX_REDIRECT_CHAIN, SLOW_BODY_CHUNKS, SLOW_BODY_INTERVAL, SLOW_HEADERS_DELAY,
 };
 pub use site::{LoggedRequest, Response, Site, SiteBuilder};
+pub use tempdir::TempDir;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
