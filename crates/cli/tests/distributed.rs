@@ -109,8 +109,11 @@ fn creator_with(
     for s in seeds {
         c.arg(s.origin().as_str());
     }
-    c.args(["--redis", redis, "--crawl-id", id, "--concurrency", "8"])
-        .arg("--out")
+    c.args(["--redis", redis, "--crawl-id", id]);
+    if !flags.contains(&"--concurrency") {
+        c.args(["--concurrency", "8"]);
+    }
+    c.arg("--out")
         .arg(out)
         .args(flags)
         .stderr(log_file(log))
@@ -299,7 +302,8 @@ fn wait_created(redis: &Redis, id: &str) {
 fn robots_txt_is_fetched_once_per_host_for_all_workers() {
     let redis = Redis::with_args(&["--save", "", "--appendonly", "no"]);
     let pages = 16;
-    let sites: Vec<Site> = (0..10)
+    // More hosts than the three processes hold at once (2 + 9 + 9): each gets some.
+    let sites: Vec<Site> = (0..24)
         .map(|_| {
             let mut b = SiteBuilder::new().robots("User-agent: *\nDisallow: /p3\n");
             for i in 0..pages {
@@ -319,7 +323,7 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
                     "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, \
                      long enough to be content. {links}</p></article>"
                 );
-                b = b.response(&path, Response::html(body).delay(Duration::from_millis(30)));
+                b = b.response(&path, Response::html(body).delay(Duration::from_millis(60)));
             }
             b.start_blocking()
         })
@@ -328,8 +332,12 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
     let outs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.jsonl"))).collect();
     let logs: Vec<PathBuf> = (0..3).map(|i| dir.path(&format!("w{i}.log"))).collect();
     // Robots are obeyed (no --ignore-robots); one page per host at a time, so hosts move
-    // between the workers as their leases are released.
+    // between the workers as their leases are released. The creator fetches one page at a
+    // time (it holds at most two hosts), so it cannot finish the crawl before the workers
+    // have started.
     let flags = [
+        "--concurrency",
+        "1",
         "--scope",
         "any",
         "--delay",
@@ -349,11 +357,29 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
         &logs[0],
     )];
     wait_created(&redis, "robots");
-    for i in 1..3 {
-        children.push(worker(&redis.url(), "robots", &outs[i], &logs[i]));
+    children.push(worker(&redis.url(), "robots", &outs[1], &logs[1]));
+    children.push(worker(&redis.url(), "robots", &outs[2], &logs[2]));
+    // Worker 1 stops (SIGTERM: it finishes its pages and hands its hosts back) once it
+    // has written a few pages: the hosts it held move to the others mid-chain, and their
+    // robots.txt must come from Redis, not from the origin again.
+    let start = Instant::now();
+    while std::fs::read_to_string(&outs[1]).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "worker 1 wrote nothing"
+        );
+        pause(Duration::from_millis(20));
     }
-    for (i, c) in children.iter_mut().enumerate() {
-        let status = wait(c, "a worker", &logs[i]);
+    let pid = children[1].id().to_string();
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill -TERM");
+    let _ = wait(&mut children[1], "worker 1 (stopped)", &logs[1]);
+    for i in [0, 2] {
+        let status = wait(&mut children[i], "a worker", &logs[i]);
         assert_ok(status, "a worker", &logs[i]);
     }
     let expected: Vec<String> = expected_urls(&sites, pages)
@@ -361,8 +387,8 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
         .filter(|u| !u.ends_with("/p3"))
         .collect();
     assert_exactly_once(&outs, &expected);
-    // Hosts were worked by more than one worker, and still each robots.txt was asked
-    // for once: the first holder shared it through Redis.
+    // Hosts were worked by more than one worker (worker 1's moved on), and still each
+    // robots.txt was asked for once: the first holder shared it through Redis.
     let mut shared_hosts = 0;
     for site in &sites {
         let origin = site.origin().to_string();
