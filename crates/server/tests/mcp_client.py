@@ -70,6 +70,19 @@ async def main():
         assert "Footer text" not in md and "Site navigation" not in md, md
         assert r.structured_content["format"] == "markdown", r.structured_content
         assert r.structured_content["title"] == "Gannets", r.structured_content
+        # scrape with a crawl4ai CSS schema: its items in `extracted`, no LLM needed.
+        schema = {"name": "paragraphs", "baseSelector": "article p",
+                  "fields": [{"name": "text", "type": "text"},
+                             {"name": "link", "selector": "a", "type": "attribute", "attribute": "href"}]}
+        r = await client.call_tool("scrape", {"url": f"{site}/article", "css_schema": schema})
+        assert not r.is_error, text_of(r)
+        items = r.structured_content["extracted"]
+        assert len(items) == 3, items
+        assert items[0]["text"].startswith("Gannets are seabirds"), items
+        assert items[2]["link"] == "/other" and "link" not in items[0], items
+        assert "Extracted:" in text_of(r), text_of(r)
+        r = await client.call_tool("scrape", {"url": f"{site}/article", "css_schema": {"name": "bad", "fields": []}})
+        assert r.is_error and "css_schema" in text_of(r), text_of(r)
         r = await client.call_tool("scrape", {"url": f"{site}/article", "format": "text", "only_main_content": False, "render": "Never"})
         assert not r.is_error and "Footer text" in text_of(r) and "# " not in text_of(r), text_of(r)
 

@@ -92,6 +92,19 @@ pub(crate) struct ScrapeArgs {
     /// JavaScript condition.
     #[serde(default)]
     pub(crate) wait_for: String,
+    /// Fields to pull out of the page with the server's LLM, said in a sentence (with
+    /// `json_schema`: how to fill it). The answer is in `extracted`.
+    #[serde(default)]
+    pub(crate) prompt: String,
+    /// A JSON Schema (an object) the LLM's answer must fill; asks for an LLM extraction.
+    #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub(crate) json_schema: Option<serde_json::Map<String, Value>>,
+    /// A crawl4ai CSS extraction schema (`{name, baseSelector, fields}`): its items, in
+    /// `extracted`, without an LLM. Takes precedence over `prompt` and `json_schema`.
+    #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub(crate) css_schema: Option<serde_json::Map<String, Value>>,
 }
 
 /// `crawl`: start a crawl job of a site.
@@ -184,6 +197,10 @@ pub(crate) struct ScrapeOut {
     pub(crate) content: String,
     /// Whether the page was rendered in the browser.
     pub(crate) rendered: bool,
+    /// What `css_schema` (a list of items), or `prompt`/`json_schema` (the LLM's value)
+    /// extracted; absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) extracted: Option<Value>,
 }
 
 /// `crawl`'s structured result.

@@ -18,8 +18,10 @@ use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::jobs::MAX_PAGE_ITEMS;
 use crate::limits::{ClassLimits, RouteClass};
+use crate::page::extraction::{check_llm, extraction_api_error};
 use crate::page::{
-    Focus, IntoApi, PageError, PageRequest, PageService, RenderPolicy, get_page, parse_url,
+    Extraction, Focus, IntoApi, LlmInput, PageError, PageRequest, PageService, RenderPolicy,
+    get_page, parse_url,
 };
 use crate::runner::{CrawlSpec, JobSpec, Jobs};
 
@@ -181,11 +183,18 @@ async fn scrape(s: Services, a: ScrapeArgs) -> Result<CallToolResult, ApiError> 
             .map_err(|e: gannet_browser::Error| ApiError::bad_request(e.to_string()))?;
     }
     let main = a.only_main_content;
+    req.extraction = extraction(&a, main)?;
+    check_llm(&s.pages, &req)?;
     req.want_raw_markdown =
         !main && matches!(a.format, Format::Markdown | Format::Text | Format::Json);
     req.want_cleaned_html = main && a.format == Format::Html;
     req.want_links = a.format == Format::Json;
     let p = get_page(&s.pages, req).await.map_err(PageError::into_api)?;
+    let extracted = match p.extracted {
+        Some(Ok(x)) => Some(x.value),
+        Some(Err(e)) => return Err(extraction_api_error(&e)),
+        None => None,
+    };
     let doc = match (main, p.raw_doc) {
         (false, Some(raw)) => raw,
         _ => p.doc,
@@ -209,8 +218,40 @@ async fn scrape(s: Services, a: ScrapeArgs) -> Result<CallToolResult, ApiError> 
         format: format.into(),
         content,
         rendered: p.rendered,
+        extracted,
     };
-    structured(out.content.clone(), &out)
+    let text = match &out.extracted {
+        Some(v) => format!("{}\n\nExtracted:\n{v:#}", out.content),
+        None => out.content.clone(),
+    };
+    structured(text, &out)
+}
+
+/// The extraction `scrape`'s arguments ask for: a crawl4ai CSS schema, or the LLM with a
+/// prompt and/or a JSON Schema; `None` without them.
+fn extraction(a: &ScrapeArgs, main: bool) -> Result<Option<Extraction>, ApiError> {
+    if let Some(schema) = &a.css_schema {
+        let schema = gannet_schema::Schema::css(&Value::Object(schema.clone()))
+            .map_err(|e| ApiError::bad_request(format!("css_schema: {e}")))?;
+        return Ok(Some(Extraction::Schema(Arc::new(
+            gannet_schema::Strategy::Json(schema),
+        ))));
+    }
+    if a.prompt.trim().is_empty() && a.json_schema.is_none() {
+        return Ok(None);
+    }
+    let mut instruction = gannet_llm::Instruction::new(a.prompt.trim());
+    if let Some(schema) = &a.json_schema {
+        instruction = instruction.with_schema(Value::Object(schema.clone()));
+    }
+    Ok(Some(Extraction::Llm {
+        instruction,
+        input: if main {
+            LlmInput::MainMarkdown
+        } else {
+            LlmInput::PageMarkdown
+        },
+    }))
 }
 
 async fn crawl(s: Services, a: CrawlArgs) -> Result<CallToolResult, ApiError> {
