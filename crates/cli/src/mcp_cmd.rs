@@ -3,6 +3,7 @@
 //! extraction) and job service as `gannet serve`. Stdout carries the protocol only: logs
 //! go to stderr.
 
+use crate::serve_cmd::page_options;
 use anyhow::Context;
 use gannet_server::config::FileConfig;
 
@@ -36,18 +37,7 @@ pub(crate) fn run(args: McpArgs) -> anyhow::Result<bool> {
         ),
         ..FileConfig::default()
     };
-    if let Some(t) = args.page_timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(crate::UsageError(
-                "--page-timeout must be a positive number of seconds".into(),
-            )
-            .into());
-        }
-        file.pages.timeout_secs = t;
-    }
-    if let Some(n) = args.max_browsers {
-        file.browser.max_browsers = n.max(1);
-    }
+    page_options(&mut file, args.page_timeout, args.max_browsers)?;
     let cfg = file
         .into_config()
         .map_err(|e| crate::UsageError(e.to_string()))?;

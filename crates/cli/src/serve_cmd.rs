@@ -103,18 +103,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
     if let Some(n) = args.max_body {
         file.requests.max_body_bytes = n;
     }
-    if let Some(t) = args.page_timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(crate::UsageError(
-                "--page-timeout must be a positive number of seconds".into(),
-            )
-            .into());
-        }
-        file.pages.timeout_secs = t;
-    }
-    if let Some(n) = args.max_browsers {
-        file.browser.max_browsers = n.max(1);
-    }
+    page_options(&mut file, args.page_timeout, args.max_browsers)?;
     if let Some(dir) = &args.data_dir {
         file.data_dir = Some(dir.clone());
     }
@@ -134,6 +123,28 @@ fn settings(args: &ServeArgs) -> anyhow::Result<FileConfig> {
         file.data_dir = Some(gannet_server::config::default_data_dir());
     }
     Ok(file)
+}
+
+/// `--page-timeout SECS` and `--max-browsers N`, shared by `serve` and `mcp`: a timeout
+/// must be a positive number of seconds; at least one browser.
+pub(crate) fn page_options(
+    file: &mut FileConfig,
+    page_timeout: Option<f64>,
+    max_browsers: Option<usize>,
+) -> anyhow::Result<()> {
+    if let Some(t) = page_timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(crate::UsageError(
+                "--page-timeout must be a positive number of seconds".into(),
+            )
+            .into());
+        }
+        file.pages.timeout_secs = t;
+    }
+    if let Some(n) = max_browsers {
+        file.browser.max_browsers = n.max(1);
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {

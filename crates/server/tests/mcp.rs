@@ -5,44 +5,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
 use common::*;
 use gannet_server::ServerConfig;
 use serde_json::json;
 
 const TOKEN: &str = "mcp-test-token-0123456789";
 
-fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-mcp/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/py-mcp (scripts/test does)",
-        python.display()
-    );
-    python
-}
-
 /// Runs tests/mcp_client.py with these arguments; returns its stdout.
 async fn client_script(args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
-    let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(&script)
-        .args(args)
-        .env("HOME", std::env::temp_dir())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
-        .await
-        .expect("the client finishes within 240 s")
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("mcp client: ok"),
-        "mcp client {args:?} failed:\n{stdout}\n{stderr}"
-    );
-    stdout
+    mcp_client_script("py-mcp", "mcp_client.py", args).await
 }
 
 /// The Python SDK's client over Streamable HTTP: lists the tools (flat schemas), scrapes

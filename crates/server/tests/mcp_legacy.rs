@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,35 +18,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const TOKEN: &str = "mcp-legacy-token-0123456789";
 
-fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-mcp1/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/py-mcp1 (scripts/test does)",
-        python.display()
-    );
-    python
-}
-
 /// Runs tests/mcp_legacy_client.py with these arguments; returns its stdout.
 async fn client_script(args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_legacy_client.py");
-    let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(&script)
-        .args(args)
-        .env("HOME", std::env::temp_dir())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
-        .await
-        .expect("the client finishes within 240 s")
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("mcp client: ok"),
-        "mcp client {args:?} failed:\n{stdout}\n{stderr}"
-    );
-    stdout
+    mcp_client_script("py-mcp1", "mcp_legacy_client.py", args).await
 }
 
 /// The Python SDK 1.x's `sse_client` over `/mcp/sse` with a Bearer token: crawl4ai's

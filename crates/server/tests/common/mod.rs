@@ -157,3 +157,42 @@ pub(crate) async fn poll_until_finished(c: &reqwest::Client, url: &str) -> Value
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The Python of the venv `target/<venv>` (made by `scripts/<venv>`, which scripts/test
+/// runs).
+pub(crate) fn venv_python(venv: &str) -> std::path::PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target")
+        .join(venv)
+        .join("bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/{venv} (scripts/test does)",
+        python.display()
+    );
+    python
+}
+
+/// Runs the MCP client script `tests/<script>` with the venv's Python and these
+/// arguments, within 240 s; it must exit 0 and print `mcp client: ok`. Returns its stdout.
+pub(crate) async fn mcp_client_script(venv: &str, script: &str, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
+    let mut cmd = tokio::process::Command::new(venv_python(venv));
+    cmd.arg(&script)
+        .args(args)
+        .env("HOME", std::env::temp_dir())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
+        .await
+        .expect("the client finishes within 240 s")
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("mcp client: ok"),
+        "mcp client {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
