@@ -365,16 +365,9 @@ impl Jobs {
     async fn run_batch(&self, job: &Job, spec: &BatchSpec) -> Result<(), ApiError> {
         let store = self.store()?.clone();
         store.set_status(&job.id, Status::Running, None).await?;
-        let done = store.done_urls(&job.id).await?;
-        let todo: Vec<String> = spec
-            .urls
-            .iter()
-            .filter(|u| !done.contains(u))
-            .cloned()
-            .collect();
-        let template =
-            crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
-        let mut results = self.batch_results(todo, template);
+        let done: std::collections::HashSet<String> =
+            store.done_urls(&job.id).await?.into_iter().collect();
+        let mut results = self.batch_remaining(spec, |u| done.contains(u))?;
         loop {
             let row = tokio::select! {
                 row = results.next() => row,
@@ -390,6 +383,22 @@ impl Jobs {
             }
         }
         store.set_status(&job.id, Status::Completed, None).await
+    }
+
+    /// The results of a batch's URLs not yet `done` (a resumed or taken-over job), as
+    /// [`Jobs::batch_results`] gives them, with the batch's page template.
+    pub(crate) fn batch_remaining(
+        &self,
+        spec: &BatchSpec,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<
+        impl futures_util::Stream<Item = (String, bool, String)> + Send + Unpin + '_,
+        ApiError,
+    > {
+        let todo: Vec<String> = spec.urls.iter().filter(|u| !done(u)).cloned().collect();
+        let template =
+            crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
+        Ok(self.batch_results(todo, template))
     }
 
     /// The results of a batch's URLs (url, ok, crawl4ai's CrawlResult as JSON), at most

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::Cluster;
 use super::results::ResultsFrontier;
-use crate::crawl4ai_model;
 use crate::error::ApiError;
 use crate::jobs::redis::{Added, RedisStoreError};
 use crate::jobs::{Job, Status};
@@ -269,15 +268,7 @@ impl Jobs {
         let store = &cluster.store;
         let done = retrying(self, "done urls", || store.done_urls(&job.id)).await?;
         let done: std::collections::HashSet<String> = done.into_iter().collect();
-        let todo: Vec<String> = spec
-            .urls
-            .iter()
-            .filter(|u| !done.contains(*u))
-            .cloned()
-            .collect();
-        let template =
-            crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
-        let mut results = self.batch_results(todo, template);
+        let mut results = self.batch_remaining(spec, |u| done.contains(u))?;
         loop {
             let row = tokio::select! {
                 row = results.next() => row,
