@@ -28,6 +28,11 @@ local function split(s, n)
   end
 end
 local function num(v) return tonumber(v or '0') or 0 end
+-- Adds n to a counter of `st`. Never passes 0: Lua's `-#{}` is -0, which Redis reads as
+-- "-0" and refuses ("value is not an integer").
+local function bump(field, n)
+  if n ~= 0 then redis.call('HINCRBY', P .. 'st', field, n) end
+end
 local function hint()
   local v = redis.call('INCR', P .. 'ver')
   local r = redis.call('ZRANGE', P .. 'ready', 0, 0, 'WITHSCORES')
@@ -56,11 +61,11 @@ local function requeue(host, rec, err, maxatt)
   local att = num(f[1]) + 1
   if att >= maxatt then
     redis.call('RPUSH', P .. 'dead', f[3] .. '\t' .. att .. '\t' .. err .. '\t' .. host)
-    redis.call('HINCRBY', P .. 'st', 'z', 1)
+    bump('z', 1)
     return 1
   end
   redis.call('LPUSH', P .. 'q:' .. host, att .. '\t' .. f[2] .. '\t' .. f[3] .. '\t' .. (f[4] or '') .. '\t' .. err)
-  redis.call('HINCRBY', P .. 'st', 'q', 1)
+  bump('q', 1)
   return 0
 end
 -- Returns the expired leases of this shard (at most `max` hosts) to their queues.
@@ -72,7 +77,7 @@ local function reap(now, max, maxatt)
     local recs = redis.call('HVALS', fl)
     -- HVALS keeps claim order; pushing to the front in reverse keeps it in the queue.
     for i = #recs, 1, -1 do dead = dead + requeue(host, recs[i], 'lease expired', maxatt) end
-    redis.call('HINCRBY', P .. 'st', 'f', -#recs)
+    bump('f', -#recs)
     redis.call('DEL', fl)
     redis.call('HDEL', P .. 'h:' .. host, 't', 'w', 'e')
     redis.call('ZREM', P .. 'lease', host)
@@ -106,8 +111,8 @@ local function release(first, now)
       if ARGV[i + 4] == 'r' then
         for j = #recs, 1, -1 do redis.call('LPUSH', P .. 'q:' .. host, recs[j]) end
         if #recs > 0 then
-          redis.call('HINCRBY', P .. 'st', 'f', -#recs)
-          redis.call('HINCRBY', P .. 'st', 'q', #recs)
+          bump('f', -#recs)
+          bump('q', #recs)
         end
       else
         local w = redis.call('HGET', hk, 'w') or ''
@@ -148,7 +153,7 @@ local function reap_orphans(now, max, maxatt)
     redis.call('ZREM', P .. 'oz', url)
     if e[4] then
       dead = dead + requeue(e[3], e[4], 'lease expired', maxatt)
-      redis.call('HINCRBY', P .. 'st', 'f', -1)
+      bump('f', -1)
       wake(e[3], now)
     end
   end
@@ -219,8 +224,8 @@ for i = 4, #ARGV, 4 do
 end
 for host, _ in pairs(touched) do wake(host, 0) end
 if added > 0 then
-  redis.call('HINCRBY', P .. 'st', 'q', added)
-  redis.call('HINCRBY', P .. 'st', 'a', added)
+  bump('q', added)
+  bump('a', added)
 end
 if rq ~= '' then
   local memo = added .. '\t' .. dup .. '\t' .. capped
@@ -267,8 +272,8 @@ for _, host in ipairs(hosts) do
   end
 end
 if taken > 0 then
-  redis.call('HINCRBY', P .. 'st', 'q', -taken)
-  redis.call('HINCRBY', P .. 'st', 'f', taken)
+  bump('q', -taken)
+  bump('f', taken)
 end
 return {hint(), out}
 "#;
@@ -315,8 +320,8 @@ for i = 3, #ARGV, 5 do
     if outcome == 'q' then
       -- Cut short (shutdown): back to the queue front, no attempt counted, no record.
       redis.call('LPUSH', P .. 'q:' .. host, rec)
-      redis.call('HINCRBY', P .. 'st', 'f', -1)
-      redis.call('HINCRBY', P .. 'st', 'q', 1)
+      bump('f', -1)
+      bump('q', 1)
       wake(host, now_ms())
     else
       redis.call('HSET', P .. 'pp', url, tag .. outcome .. '\t' .. host .. '\t' .. reason .. '\t' .. rec)
@@ -328,8 +333,8 @@ for i = 3, #ARGV, 5 do
   end
 end
 if moved > 0 then
-  redis.call('HINCRBY', P .. 'st', 'f', -moved)
-  redis.call('HINCRBY', P .. 'st', 'p', moved)
+  bump('f', -moved)
+  bump('p', moved)
 end
 return out
 "#;
@@ -369,9 +374,9 @@ for i = 1, #gone, 1000 do
   redis.call('HDEL', P .. 'pp', unpack(gone, i, math.min(i + 999, #gone)))
 end
 for c, n in pairs(counts) do
-  if n > 0 then redis.call('HINCRBY', P .. 'st', c, n) end
+  if n > 0 then bump(c, n) end
 end
-if done + requeued > 0 then redis.call('HINCRBY', P .. 'st', 'p', -(done + requeued)) end
+if done + requeued > 0 then bump('p', -(done + requeued)) end
 local released = release(5, now)
 return {done, requeued, hint(), released}
 "#;
@@ -393,7 +398,7 @@ local fl = P .. 'f:' .. host
 local rec = redis.call('HGET', fl, ARGV[3])
 if not rec then return {-1, 0, hint()} end
 redis.call('HDEL', fl, ARGV[3])
-redis.call('HINCRBY', P .. 'st', 'f', -1)
+bump('f', -1)
 local att = num(split(rec)[1]) + 1
 local dead = requeue(host, rec, ARGV[4], tonumber(ARGV[5]))
 if dead == 0 then
@@ -418,8 +423,8 @@ local recs = redis.call('LPOP', P .. 'q:' .. host, tonumber(ARGV[3]))
 if not recs then return {} end
 local fl = P .. 'f:' .. host
 for _, rec in ipairs(recs) do redis.call('HSET', fl, split(rec)[3], rec) end
-redis.call('HINCRBY', P .. 'st', 'q', -#recs)
-redis.call('HINCRBY', P .. 'st', 'f', #recs)
+bump('q', -#recs)
+bump('f', #recs)
 return recs
 "#;
 
@@ -454,8 +459,8 @@ for i = 1, #orphans, 2 do
   end
 end
 if n > 0 then
-  redis.call('HINCRBY', P .. 'st', 'f', -n)
-  redis.call('HINCRBY', P .. 'st', 'q', n)
+  bump('f', -n)
+  bump('q', n)
 end
 return {n, hint()}
 "#;

@@ -430,3 +430,41 @@ async fn a_draining_release_lets_the_last_pages_commit() {
     assert_eq!(f.recover_worker(&w).await.expect("recover").reclaimed, 2);
     assert_eq!(f.stats().await.expect("stats").queued, 2);
 }
+
+/// A worker prepares every URL it holds (phase 1 of a completion), then pauses past its
+/// lease: the lease's in-flight set is empty when it is reaped. Lua's `-#{}` is `-0`, which
+/// Redis refused as "value is not an integer", so every claim of that shard failed until the
+/// worker came back (for good if it never did).
+#[tokio::test]
+async fn a_lease_expiring_with_every_url_prepared_is_reaped() {
+    let redis = RedisServer::start();
+    let s = CrawlSettings {
+        lease: Duration::from_millis(200),
+        ..settings()
+    };
+    let (f, _) = RedisFrontier::create(&redis.url(), "empty-lease", s)
+        .await
+        .expect("create");
+    f.enqueue(&[url(7, 1), url(7, 2)]).await.expect("enqueue");
+    let (w1, w2) = (worker("w1"), worker("w2"));
+    let h = f.claim(&w1, 1, 1).await.expect("claim").remove(0);
+    let page = Finished {
+        lease: h.lease.clone(),
+        url: h.urls[0].url.clone(),
+        outcome: Outcome::Done,
+    };
+    let prepared = f.prepare(&w1, 0, &[page]).await.expect("prepare");
+    assert_eq!(prepared.accepted, [true]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The reaper and another worker's claim both get past the expired, empty lease.
+    let r = f.reap(16).await.expect("reap");
+    assert_eq!(r.leases, 1);
+    let next = f.claim(&w2, 1, 10).await.expect("claim");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].urls.len(), 1);
+    assert_eq!(next[0].urls[0].url, url(7, 2).url);
+    // w1's prepared page still commits: it had been handed out and finished exactly once.
+    f.commit(&prepared, "offset=1").await.expect("commit");
+    let stats = f.stats().await.expect("stats");
+    assert_eq!((stats.done, stats.prepared, stats.in_flight), (1, 0, 1));
+}
