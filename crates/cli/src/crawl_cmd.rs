@@ -406,6 +406,15 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
         return crate::worker_cmd::status(&args).map(|()| CrawlExit::Done);
     }
     if args.redis.is_some() {
+        if args.refresh {
+            // Validators per URL would cost far more than the frontier's 16 B per seen URL.
+            return Err(UsageError(
+                "--refresh is for a single-machine crawl: a distributed crawl keeps no \
+                 ETag/Last-Modified per URL"
+                    .into(),
+            )
+            .into());
+        }
         return crate::worker_cmd::crawl(args);
     }
     let config = config(&args)?;

@@ -758,3 +758,22 @@ fn a_three_master_cluster_completes_the_crawl() {
     assert_ok(sb, "worker b", &logs[1]);
     assert_exactly_once(&outs, &expected_urls(&sites, pages));
 }
+
+/// A refresh crawl needs validators per URL, which the Redis frontier does not keep: the
+/// flag is refused up front (a usage error), not silently dropped.
+#[test]
+fn refresh_is_refused_on_a_distributed_crawl() {
+    let dir = gannet_testkit::TempDir::new("dist-refresh");
+    let out = gannet()
+        .args(["crawl", "--redis", "redis://127.0.0.1:1", "--crawl-id", "r"])
+        .args(["--resume", "--refresh", "--out"])
+        .arg(dir.path("out.jsonl"))
+        .output()
+        .expect("gannet crawl");
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--refresh") && err.contains("single-machine"),
+        "{err}"
+    );
+}
