@@ -3,7 +3,8 @@
 # a latency-bound loopback site (scaling_site.py: HOSTS origins on 127.0.1.x, every
 # response delayed DELAY_MS), each worker with the same --concurrency. Prints pages/s per
 # worker count and the ratio to N x one worker's pages/s (target: >= 0.9), and checks that
-# every page was fetched once (the site counts requests per path).
+# every page was fetched once (the site counts requests per path), and the commands Redis
+# processed during each crawl.
 #
 # usage: bench/distributed/scaling.sh
 # env:   HOSTS (60), PAGES (per host, 40), DELAY_MS (50), CONCURRENCY (8, per worker),
@@ -39,6 +40,7 @@ for n in $WORKERS; do
   seeds=""; for h in $(seq 1 "$HOSTS"); do seeds="$seeds http://127.0.1.$h:$PORT/"; done
   id="scale$n-$$"
   flags=(--redis "$REDIS" --crawl-id "$id" --concurrency "$CONCURRENCY" -q)
+  cmds0=$(redis-cli -p "$REDIS_PORT" INFO stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p')
   start=$(date +%s.%N)
   # shellcheck disable=SC2086
   "$BIN" crawl $seeds "${flags[@]}" --out "$DIR/w0-$n.jsonl" --scope any --ignore-robots \
@@ -51,11 +53,12 @@ for n in $WORKERS; do
   done
   for p in "${pids[@]}"; do wait "$p"; done
   end=$(date +%s.%N)
+  cmds1=$(redis-cli -p "$REDIS_PORT" INFO stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p')
   written=$(cat "$DIR"/w*-"$n".jsonl | wc -l)
   hits=$(curl -s "http://127.0.1.1:$PORT/__hits")
   kill $SITE_PID; wait $SITE_PID 2>/dev/null || true; SITE_PID=""
   rate=$(python3 -c "print(f'{$written/($end-$start):.1f}')")
   [ -z "$one" ] && one=$rate
   ratio=$(python3 -c "print(f'{$rate/($n*$one):.2f}')")
-  echo "workers=$n pages=$written/$TOTAL seconds=$(python3 -c "print(f'{$end-$start:.2f}')") pages_per_s=$rate ratio_to_${n}x_one=$ratio requests/distinct=${hits% *}/${hits#* } load=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "workers=$n pages=$written/$TOTAL seconds=$(python3 -c "print(f'{$end-$start:.2f}')") pages_per_s=$rate ratio_to_${n}x_one=$ratio requests/distinct=${hits% *}/${hits#* } redis_commands=$((cmds1 - cmds0)) load=$(cut -d' ' -f1 /proc/loadavg)"
 done

@@ -488,6 +488,14 @@ impl Frontier for EngineFrontier {
             // find new links): the crawl is over only when nothing is queued, leased or
             // prepared anywhere. Expired leases of dead workers are reaped first.
             self.maybe_reap().await?;
+            // Idle workers ask this every 250 ms at a crawl's tail: while the indexes list
+            // a lease or a due host, one round trip answers, not a visit of 4,096 shards.
+            if self
+                .call("indexed work", || self.inner.has_indexed_work())
+                .await?
+            {
+                return Ok(false);
+            }
             let stats = self.call("stats", || self.inner.stats()).await?;
             Ok(stats.is_finished())
         })

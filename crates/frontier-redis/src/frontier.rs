@@ -40,6 +40,7 @@ pub(crate) struct Scripts {
     pub(crate) take: Script,
     pub(crate) reclaim: Script,
     pub(crate) next_ready: Script,
+    pub(crate) indexed: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -68,6 +69,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     take: Script::new(&lua::shard(lua::TAKE)),
     reclaim: Script::new(&lua::shard(lua::RECLAIM)),
     next_ready: Script::new(lua::NEXT_READY),
+    indexed: Script::new(lua::INDEXED),
 });
 
 /// Crawl slot: stores the settings unless the crawl exists. ARGV: field, value, ...

@@ -179,6 +179,20 @@ impl RedisFrontier {
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
+    /// Whether the crawl's indexes list any shard with queued, delayed or leased hosts:
+    /// one round trip, for the idle workers' "is the crawl over?" poll. `false` proves
+    /// nothing (an index entry may lag its shard): ask [`RedisFrontier::stats`] then.
+    pub async fn has_indexed_work(&self) -> Result<bool, FrontierError> {
+        let v = invoke(
+            &mut self.conn.clone(),
+            &SCRIPTS.indexed,
+            &crawl_prefix(&self.crawl),
+            &Args::default(),
+        )
+        .await?;
+        Ok(int(&v)? > 0)
+    }
+
     /// Stores the crawl's seeds (given back by [`RedisFrontier::seeds`]).
     pub async fn set_seeds(&self, seeds: &[String]) -> Result<(), FrontierError> {
         let _: () = redis::cmd("HSET")

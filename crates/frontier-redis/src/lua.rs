@@ -542,6 +542,12 @@ if not r[2] then return -1 end
 return math.max(0, tonumber(r[2]) - now)
 "#;
 
+/// Crawl slot: shards the indexes say have due or waiting hosts, or leases (a cheap "not
+/// finished yet"; the indexes may lag, so zero proves nothing).
+pub(crate) const INDEXED: &str = r#"
+return redis.call('ZCARD', KEYS[1] .. 'idx') + redis.call('ZCARD', KEYS[1] .. 'lidx')
+"#;
+
 /// Crawl slot: reserves page-limit budget. ARGV: request id, wanted, limit.
 /// Returns {granted, other reservations outstanding}. A re-sent request gets its grant again.
 pub(crate) const RESERVE: &str = r#"
