@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// In a cluster: most bytes (zstd-compressed) of results one job stores in Redis.
     /// Default 256 MiB.
     pub max_job_result_bytes: u64,
+    /// In a cluster: most bytes a replica keeps of finished jobs and of their pages of
+    /// results asked for more than once (they never change). Default 32 MiB; 0: none.
+    pub job_cache_bytes: usize,
     /// The LLM of structured extraction; `None`: from the environment (`GANNET_LLM_*`,
     /// `OPENAI_*`) when the server starts.
     pub llm: Option<gannet_llm::LlmConfig>,
@@ -119,6 +122,7 @@ impl Default for ServerConfig {
             redis: None,
             cluster_lease: Duration::from_secs(10),
             max_job_result_bytes: 256 << 20,
+            job_cache_bytes: 32 << 20,
         }
     }
 }
@@ -189,6 +193,8 @@ pub struct ClusterSection {
     pub lease_secs: f64,
     /// Most results one job stores in Redis, in MiB (zstd-compressed).
     pub max_job_result_mb: u64,
+    /// A replica's cache of finished jobs and their pages of results, in MiB (0: none).
+    pub job_cache_mb: u64,
 }
 
 /// `[requests]`: what one request may ask.
@@ -335,6 +341,7 @@ impl From<&ServerConfig> for FileConfig {
             cluster: ClusterSection {
                 lease_secs: c.cluster_lease.as_secs_f64(),
                 max_job_result_mb: c.max_job_result_bytes >> 20,
+                job_cache_mb: (c.job_cache_bytes >> 20) as u64,
             },
         }
     }
@@ -412,6 +419,7 @@ impl FileConfig {
             return Err("cluster.lease_secs must be at least 1".into());
         }
         c.max_job_result_bytes = self.cluster.max_job_result_mb.max(1) << 20;
+        c.job_cache_bytes = (self.cluster.job_cache_mb.min(1 << 20) << 20) as usize;
         let pool = &mut c.browser;
         pool.executable = b.executable;
         pool.max_browsers = b.max_browsers.max(1);

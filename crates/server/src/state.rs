@@ -59,7 +59,8 @@ impl AppState {
             .map_err(|e| crate::error::StoreError::Redis {
                 url: redact(&url),
                 message: e.to_string(),
-            })?;
+            })?
+            .with_cache(cfg.job_cache_bytes);
         let dir = cfg
             .data_dir
             .clone()

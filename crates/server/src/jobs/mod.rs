@@ -11,6 +11,7 @@
 //! backends. Lookups accept any id of 8 to 64 ASCII letters and digits, so ids stored by an
 //! older version are still found; anything else is "not found" without touching the store.
 
+pub(crate) mod cache;
 pub(crate) mod redis;
 pub(crate) mod sqlite;
 

@@ -27,6 +27,7 @@ use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 use serde_json::Value;
 
+use super::cache::{Fixed, JobCache};
 use super::{Job, MAX_PAGE_BYTES, MAX_PAGE_ITEMS, ResultRow, Status, new_id, now_secs};
 use crate::error::ApiError;
 
@@ -119,6 +120,8 @@ pub(crate) struct RedisStore {
     conn: ConnectionManager,
     url: String,
     cap: ResultCap,
+    /// This process's cache of what does not change ([`super::cache`]).
+    cache: std::sync::Arc<JobCache>,
 }
 
 fn job_key(id: &str) -> String {
@@ -248,7 +251,14 @@ impl RedisStore {
             conn,
             url: url.to_string(),
             cap,
+            cache: std::sync::Arc::new(JobCache::new(super::cache::DEFAULT_BYTES)),
         })
+    }
+
+    /// With a cache of `bytes` at most (0: none) instead of the default.
+    pub(crate) fn with_cache(mut self, bytes: usize) -> Self {
+        self.cache = std::sync::Arc::new(JobCache::new(bytes));
+        self
     }
 
     /// The Redis URL (for the frontier of crawl jobs).
@@ -303,14 +313,53 @@ impl RedisStore {
         Ok(id)
     }
 
+    /// The job: a finished one from the cache; else its moving fields from Redis (one
+    /// `HMGET`), with its request too unless the cache has it.
     pub(crate) async fn get(&self, id: &str) -> R<Option<Job>> {
+        let now = now_secs();
+        if let Some(job) = self.cache.job(id, now) {
+            return Ok(Some((*job).clone()));
+        }
         let mut c = self.conn();
-        let v: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(job_key(id))
-            .arg(&FIELDS[..])
-            .query_async(&mut c)
-            .await?;
-        Ok(to_job(id, &v))
+        let job = if let Some(fixed) = self.cache.fixed(id, now) {
+            let v: Vec<Option<String>> = redis::cmd("HMGET")
+                .arg(job_key(id))
+                .arg(&MOVING[..])
+                .query_async(&mut c)
+                .await?;
+            let Some(mut job) = to_job(id, &moving_to_fields(v)) else {
+                return Ok(None);
+            };
+            job.kind.clone_from(&fixed.kind);
+            job.request = fixed.request.clone();
+            job.created_at = fixed.created_at;
+            job.expires_at = fixed.expires_at;
+            job
+        } else {
+            let v: Vec<Option<String>> = redis::cmd("HMGET")
+                .arg(job_key(id))
+                .arg(&FIELDS[..])
+                .query_async(&mut c)
+                .await?;
+            let Some(job) = to_job(id, &v) else {
+                return Ok(None);
+            };
+            if !job.status.finished() {
+                let request_bytes = v.get(2).and_then(|r| r.as_ref()).map_or(0, String::len);
+                let fixed = Fixed {
+                    kind: job.kind.clone(),
+                    request: job.request.clone(),
+                    created_at: job.created_at,
+                    expires_at: job.expires_at,
+                };
+                self.cache.put_fixed(id, fixed, request_bytes, now);
+            }
+            job
+        };
+        if job.status.finished() {
+            self.cache.put_job(job.clone(), now);
+        }
+        Ok(Some(job))
     }
 
     /// Sets the status unless the job finished already; `token` > 0 fences the change.
@@ -397,8 +446,15 @@ impl RedisStore {
         limit: usize,
     ) -> R<(Vec<ResultRow>, Option<i64>)> {
         let limit = limit.clamp(1, MAX_PAGE_ITEMS);
+        let cursor = cursor.max(0);
+        let now = now_secs();
+        if let Some(page) = self.cache.page(id, cursor, limit, now) {
+            return Ok((*page).clone());
+        }
+        // Read before the page: a job seen finished has all its results already.
+        let finished = self.cache.job(id, now);
         let mut c = self.conn();
-        let start = format!("{}-0", cursor.max(0) + 1);
+        let start = format!("{}-0", cursor + 1);
         let entries: redis::streams::StreamRangeReply = c
             .xrange_count(results_key(id), start, "+", limit + 1)
             .await?;
@@ -432,6 +488,25 @@ impl RedisStore {
         } else {
             None
         };
+        // A page followed by another, or of a finished job, never changes; it is kept
+        // when asked for again.
+        if (finished.is_some() || next.is_some()) && !self.cache.admit(id, cursor, limit) {
+            return Ok((out, next));
+        }
+        if let Some(job) = finished {
+            self.cache.put_page(
+                id,
+                cursor,
+                limit,
+                (out.clone(), next),
+                Some(job.expires_at),
+                now,
+            );
+        } else if next.is_some() {
+            let until = self.cache.fixed(id, now).map(|f| f.expires_at);
+            self.cache
+                .put_page(id, cursor, limit, (out.clone(), next), until, now);
+        }
         Ok((out, next))
     }
 
@@ -555,6 +630,21 @@ impl RedisStore {
     }
 }
 
+/// The fields of a job that change while it runs (indexes into [`FIELDS`]).
+const MOVING_AT: [usize; 5] = [1, 5, 6, 7, 8];
+const MOVING: [&str; 5] = ["status", "total", "done", "error", "capped"];
+
+/// [`MOVING`]'s answer laid out as [`FIELDS`]' (the others `None`).
+fn moving_to_fields(v: Vec<Option<String>>) -> Vec<Option<String>> {
+    let mut out = vec![None; FIELDS.len()];
+    for (at, x) in MOVING_AT.into_iter().zip(v) {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = x;
+        }
+    }
+    out
+}
+
 fn to_job(id: &str, v: &[Option<String>]) -> Option<Job> {
     let s = |i: usize| v.get(i).cloned().flatten();
     let n = |i: usize| s(i).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
@@ -580,128 +670,5 @@ fn to_job(id: &str, v: &[Option<String>]) -> Option<Job> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use gannet_testkit::redis::RedisServer;
-
-    async fn store(redis: &RedisServer, cap: u64) -> RedisStore {
-        RedisStore::connect(&redis.url(), ResultCap(cap))
-            .await
-            .expect("connect")
-    }
-
-    #[tokio::test]
-    async fn results_page_by_keyset_with_caps_and_once_per_url() {
-        let redis = RedisServer::start();
-        let s = store(&redis, 1 << 30).await;
-        let id = s
-            .create(
-                "batch",
-                serde_json::json!({"urls": []}),
-                250,
-                Duration::from_secs(60),
-            )
-            .await
-            .expect("create");
-        let rows: Vec<(String, String)> = (0..250)
-            .map(|i| (format!("http://x/{i}"), format!("{{\"n\":{i}}}")))
-            .collect();
-        assert_eq!(s.add(&id, &rows, 0).await.expect("add"), Added::Stored(250));
-        // A re-sent add (a lost reply, a worker's aborted batch) stores nothing twice.
-        assert_eq!(
-            s.add(&id, &rows[..10], 0).await.expect("add"),
-            Added::Stored(0)
-        );
-        let (mut cursor, mut seen, mut pages) = (0, Vec::new(), 0);
-        loop {
-            let (rows, next) = s.results_page(&id, cursor, 1000).await.expect("page");
-            assert!(rows.len() <= MAX_PAGE_ITEMS);
-            seen.extend(rows.into_iter().map(|r| r.body));
-            pages += 1;
-            match next {
-                Some(n) => cursor = n,
-                None => break,
-            }
-        }
-        assert_eq!((seen.len(), pages), (250, 3));
-        assert_eq!(seen[249], "{\"n\":249}", "in order, decompressed");
-        let job = s.get(&id).await.expect("get").expect("a job");
-        assert_eq!((job.done, job.status), (250, Status::Queued));
-        assert_eq!(s.done_urls(&id).await.expect("urls").len(), 250);
-    }
-
-    #[tokio::test]
-    async fn leases_fence_a_stale_holder_and_the_byte_cap_ends_the_job() {
-        let redis = RedisServer::start();
-        let s = store(&redis, 64).await;
-        let id = s
-            .create(
-                "batch",
-                serde_json::json!({"urls": []}),
-                3,
-                Duration::from_secs(60),
-            )
-            .await
-            .expect("create");
-        let lease = Duration::from_millis(200);
-        let a = s
-            .claim(&id, "a", lease)
-            .await
-            .expect("claim")
-            .expect("a token");
-        assert_eq!(
-            s.claim(&id, "b", lease).await.expect("claim"),
-            None,
-            "held by a"
-        );
-        assert_eq!(
-            s.get(&id).await.expect("get").expect("job").status,
-            Status::Running
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        // a's lease expired: b takes over with a newer token; a is fenced everywhere.
-        let b = s
-            .claim(&id, "b", lease)
-            .await
-            .expect("claim")
-            .expect("b token");
-        assert!(b > a);
-        assert!(!s.renew(&id, "a", a, Some(lease)).await.expect("renew"));
-        let row = vec![("http://x/1".to_string(), "x".repeat(10))];
-        assert_eq!(s.add(&id, &row, a).await.expect("add"), Added::Fenced);
-        assert!(
-            !s.set_status(&id, Status::Completed, None, a)
-                .await
-                .expect("status")
-        );
-        assert_eq!(s.add(&id, &row, b).await.expect("add"), Added::Stored(1));
-        // Past the cap (64 bytes compressed): refused, and the job says why.
-        let noise: String = (0..8).map(|_| crate::jobs::new_id()).collect();
-        let big = vec![("http://x/2".to_string(), noise)];
-        assert!(matches!(
-            s.add(&id, &big, b).await.expect("add"),
-            Added::Capped(0)
-        ));
-        assert!(
-            s.get(&id)
-                .await
-                .expect("get")
-                .expect("job")
-                .error
-                .is_some_and(|e| e.contains("cap"))
-        );
-        assert!(
-            s.set_status(&id, Status::Completed, None, b)
-                .await
-                .expect("status")
-        );
-        assert!(s.renew(&id, "b", b, None).await.expect("hand back"));
-        assert!(s.unfinished().await.expect("unfinished").is_empty());
-        let ttl: i64 = redis::cmd("TTL")
-            .arg(job_key(&id))
-            .query_async(&mut s.conn())
-            .await
-            .expect("ttl");
-        assert!(ttl > 0, "a finished job expires");
-    }
-}
+#[path = "redis_tests.rs"]
+mod tests;
