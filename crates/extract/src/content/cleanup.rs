@@ -623,6 +623,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Readability's `_cleanConditionally` test.
     pub(super) fn should_clean(&mut self, id: NodeId) -> bool {
+        if self.grid == Some(id) {
+            return false;
+        }
         let a = self.agg_of(id);
         let tag = self.dom.tag(id);
         if a.keep && tag != Some(Tag::Table) {
