@@ -219,6 +219,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             };
             use Tag::*;
+            if tag == Form && self.agg_of(id).input > 0 {
+                // Its controls go below; what they were part of is remembered.
+                self.control_forms.push(id);
+            }
             let drop = match tag {
                 // Scripts run in browsers, so <noscript> is not shown; keep it only when it
                 // holds most of the page (forums that serve crawlers their posts there).
@@ -399,7 +403,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.dom.tag(id),
                 Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form)
             ) && !self.agg_of(id).keep
-                && (self.dom.tag(id) != Some(Tag::Form) || self.agg_of(id).input > 0)
+                && (self.dom.tag(id) != Some(Tag::Form)
+                    || self.agg_of(id).input > 0
+                    || (self.page_type != PageType::Forum
+                        && !self.flags.forum
+                        && self.control_forms.contains(&id)))
             {
                 always.push(id);
                 walk.skip_subtree(id);

@@ -211,4 +211,28 @@ mod tests {
             doc.markdown
         );
     }
+
+    #[test]
+    fn a_purchase_form_is_not_the_product() {
+        let ld = r#"<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Kettle"}</script>"#;
+        let html = format!(
+            "<html><head>{ld}</head><body>{}<main><h1>Electric kettle</h1><div class=\"product-info\">\
+             <form action=\"/cart/add\" method=\"post\"><span>Colour</span>\
+             <select name=\"c\"><option>Red</option><option>Blue</option></select>\
+             <span>Only three left in stock, order now, ships in two days, free returns, pay in four, \
+             gift wrap, engraving, a two-year warranty, support by phone, chat, or mail</span>\
+             <button type=\"submit\">Add to cart</button></form>\
+             {}</div></main></body></html>",
+            menu(),
+            prose("the kettle")
+        );
+        let doc = extract(&html);
+        assert_eq!(doc.page_type, Some(PageType::Product));
+        assert!(doc.markdown.contains("Paragraph 4 about the kettle"));
+        assert!(
+            !doc.markdown.contains("Only three left"),
+            "{}",
+            doc.markdown
+        );
+    }
 }

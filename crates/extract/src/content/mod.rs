@@ -309,6 +309,9 @@ struct Extractor<'d, 'i> {
     /// The grid of cards a collection page is made of ([`Self::leading_grid`]): never
     /// cleaned as a whole (its cards still are, one by one).
     grid: Option<NodeId>,
+    /// Forms that held controls (buttons, fields, menus) before preclean dropped them:
+    /// a purchase form, a search box, a sign-up.
+    control_forms: Vec<NodeId>,
     /// Per node: at least two siblings share its tag and class.
     repeated: Vec<bool>,
     /// What kind of page it is, decided before cleaning: cleaning draws the boundary
@@ -348,6 +351,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             within: per_node(n, 0),
             listing: false,
             grid: None,
+            control_forms: Vec::new(),
             repeated: Vec::new(),
             page_type: PageType::Other,
         }
