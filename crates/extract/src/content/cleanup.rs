@@ -397,6 +397,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
     pub(super) fn prepare(&mut self, article: NodeId) {
         // Elements never content inside an article.
         let mut always = Vec::new();
+        self.control_forms.sort_unstable();
         let mut walk = self.dom.descendants(article);
         while let Some(id) = walk.next() {
             if matches!(
@@ -407,7 +408,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     || self.agg_of(id).input > 0
                     || (self.page_type != PageType::Forum
                         && !self.flags.forum
-                        && self.control_forms.contains(&id)))
+                        && self.control_forms.binary_search(&id).is_ok()))
             {
                 always.push(id);
                 walk.skip_subtree(id);
