@@ -438,6 +438,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
             self.remove_aside_sections(article);
         }
         if self.flags.clean_conditionally {
+            // An article's and a thread's items (posts, related cards) keep the rules.
+            if !self.flags.forum && !matches!(self.page_type, PageType::Article | PageType::Forum) {
+                self.item_fields = self.item_fields(article);
+            }
             // Reverse document order: inner blocks are judged before the blocks holding them.
             let ids: Vec<NodeId> = self.dom.descendants(article).collect();
             for &id in ids.iter().rev() {
@@ -632,7 +636,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Readability's `_cleanConditionally` test.
     pub(super) fn should_clean(&mut self, id: NodeId) -> bool {
-        if self.grid == Some(id) {
+        if self.grid == Some(id) || self.is_item_field(id) {
             return false;
         }
         let a = self.agg_of(id);

@@ -86,6 +86,55 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         (best.map(|(id, _)| id), cards)
     }
+
+    /// The class signatures of the fields of like items in `article`: a named block that
+    /// sits in one of a run of like items (its child or grandchild) and
+    /// recurs in at least four of them, such as a listing's author line or a card's
+    /// rating. What every item carries is part of the items, whatever its link density;
+    /// cleaning it piecemeal takes the same field from every item. Sorted.
+    pub(super) fn item_fields(&mut self, article: NodeId) -> Vec<u64> {
+        let mut seen: Vec<(u64, NodeId, u32)> = Vec::new();
+        let ids: Vec<NodeId> = self.dom.descendants(article).collect();
+        for id in ids {
+            if !self.dom.is_element(id) || self.dom.attr(id, "class").is_none_or(str::is_empty) {
+                continue;
+            }
+            // The item holding it: itself or an ancestor up to two levels up.
+            let item = self
+                .dom
+                .ancestors(id)
+                .take(2)
+                .take_while(|&a| a != article)
+                .find(|&a| self.is_repeated(a));
+            let Some(item) = item else { continue };
+            let sig = self.memo.class_signature(self.dom, id);
+            seen.push((sig, item, 0));
+        }
+        // Count distinct items per signature.
+        seen.sort_unstable_by_key(|&(s, item, _)| (s, item));
+        seen.dedup_by_key(|&mut (s, item, _)| (s, item));
+        let mut fields = Vec::new();
+        let mut k = 0;
+        while k < seen.len() {
+            let s = seen[k].0;
+            let n = seen[k..].iter().take_while(|e| e.0 == s).count();
+            if n >= 4 {
+                fields.push(s);
+            }
+            k += n;
+        }
+        fields
+    }
+
+    /// Whether element `id` is one of the [`Self::item_fields`].
+    pub(super) fn is_item_field(&mut self, id: NodeId) -> bool {
+        !self.item_fields.is_empty()
+            && self.dom.attr(id, "class").is_some_and(|c| !c.is_empty())
+            && {
+                let sig = self.memo.class_signature(self.dom, id);
+                self.item_fields.binary_search(&sig).is_ok()
+            }
+    }
 }
 
 /// Children of one element with the same tag and class signature.
@@ -234,5 +283,38 @@ mod tests {
             "{}",
             doc.markdown
         );
+    }
+
+    #[test]
+    fn every_item_keeps_its_fields() {
+        // A list of papers: each entry's author line is all links, which alone would be
+        // cleaned as boilerplate; it is a field every entry carries.
+        let entries: String = (0..8)
+            .map(|i| {
+                format!(
+                    "<dt><a href=\"/abs/{i}\">arXiv:{i}</a></dt><dd><div class=\"meta\">\
+                     <div class=\"title\">Title: A study of problem {i} in planning</div>\
+                     <div class=\"authors\"><a href=\"/a/x{i}\">Ann Author{i}</a> \
+                     <a href=\"/a/y{i}\">Bob Writer</a> <a href=\"/a/z{i}\">Cy Scholar</a></div>\
+                     <p>We study problem {i}, with methods, proofs, and experiments that show \
+                     what works, what does not, and why, in some detail.</p></div></dd>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body>{}<main><h1>Recent submissions</h1><dl class=\"articles\">{entries}</dl>\
+             </main></body></html>",
+            menu()
+        );
+        let doc = extract(&html);
+        // (The first entry's authors may be read as the page's byline.)
+        for i in [1, 5, 7] {
+            assert!(
+                doc.markdown.contains(&format!("Ann Author{i}")),
+                "{}",
+                doc.markdown
+            );
+        }
+        assert!(!doc.markdown.contains("Department 3"), "{}", doc.markdown);
     }
 }

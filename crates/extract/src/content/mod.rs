@@ -312,6 +312,8 @@ struct Extractor<'d, 'i> {
     /// Forms that held controls (buttons, fields, menus) before preclean dropped them:
     /// a purchase form, a search box, a sign-up.
     control_forms: Vec<NodeId>,
+    /// Class signatures of the fields of the content's like items ([`Self::item_fields`]).
+    item_fields: Vec<u64>,
     /// Per node: at least two siblings share its tag and class.
     repeated: Vec<bool>,
     /// What kind of page it is, decided before cleaning: cleaning draws the boundary
@@ -352,6 +354,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             listing: false,
             grid: None,
             control_forms: Vec::new(),
+            item_fields: Vec::new(),
             repeated: Vec::new(),
             page_type: PageType::Other,
         }
