@@ -439,7 +439,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         if self.flags.clean_conditionally {
             // An article's and a thread's items (posts, related cards) keep the rules.
-            if !self.flags.forum && !matches!(self.page_type, PageType::Article | PageType::Forum) {
+            if !self.flags.forum
+                && (self.listing || !matches!(self.page_type, PageType::Article | PageType::Forum))
+            {
                 self.item_fields = self.item_fields(article);
             }
             // Reverse document order: inner blocks are judged before the blocks holding them.
