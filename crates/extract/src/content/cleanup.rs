@@ -219,6 +219,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             };
             use Tag::*;
+            if tag == Form && self.agg_of(id).input > 0 {
+                // Its controls go below; what they were part of is remembered.
+                self.control_forms.push(id);
+            }
             let drop = match tag {
                 // Scripts run in browsers, so <noscript> is not shown; keep it only when it
                 // holds most of the page (forums that serve crawlers their posts there).
@@ -393,13 +397,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
     pub(super) fn prepare(&mut self, article: NodeId) {
         // Elements never content inside an article.
         let mut always = Vec::new();
+        self.control_forms.sort_unstable();
         let mut walk = self.dom.descendants(article);
         while let Some(id) = walk.next() {
             if matches!(
                 self.dom.tag(id),
                 Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form)
             ) && !self.agg_of(id).keep
-                && (self.dom.tag(id) != Some(Tag::Form) || self.agg_of(id).input > 0)
+                && (self.dom.tag(id) != Some(Tag::Form)
+                    || self.agg_of(id).input > 0
+                    || (self.page_type != PageType::Forum
+                        && !self.flags.forum
+                        && self.control_forms.binary_search(&id).is_ok()))
             {
                 always.push(id);
                 walk.skip_subtree(id);
@@ -429,6 +438,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
             self.remove_aside_sections(article);
         }
         if self.flags.clean_conditionally {
+            // An article's and a thread's items (posts, related cards) keep the rules.
+            if !self.flags.forum
+                && (self.listing || !matches!(self.page_type, PageType::Article | PageType::Forum))
+            {
+                self.item_fields = self.item_fields(article);
+            }
             // Reverse document order: inner blocks are judged before the blocks holding them.
             let ids: Vec<NodeId> = self.dom.descendants(article).collect();
             for &id in ids.iter().rev() {
@@ -623,6 +638,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
 
     /// Readability's `_cleanConditionally` test.
     pub(super) fn should_clean(&mut self, id: NodeId) -> bool {
+        if self.grid == Some(id) || self.is_item_field(id) {
+            return false;
+        }
         let a = self.agg_of(id);
         let tag = self.dom.tag(id);
         if a.keep && tag != Some(Tag::Table) {

@@ -15,8 +15,9 @@
 //!
 //! The files: `scoring` (per-node measures, class weights, the best candidate),
 //! `page_type` (what kind of page it is), `boundary` (where the content ends: widening,
-//! sibling gathering, listings, sections about other pages), `cleanup` (what is never
-//! content, conditional cleaning, duplicates, control labels), `hidden` (hidden markup).
+//! sibling gathering, sections about other pages), `listing` (runs of like items, the
+//! grid of cards a collection page is made of), `cleanup` (what is never content,
+//! conditional cleaning, duplicates, control labels), `hidden` (hidden markup).
 
 use crate::dom::{Dom, NodeId};
 use crate::metadata::text::WordSet;
@@ -28,6 +29,7 @@ mod article;
 mod boundary;
 mod cleanup;
 mod hidden;
+mod listing;
 mod page_type;
 pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, is_discussion};
 mod scoring;
@@ -304,6 +306,14 @@ struct Extractor<'d, 'i> {
     within: Vec<u8>,
     /// The content is a run of like items (cards): cleaning keeps link-heavy items.
     listing: bool,
+    /// The grid of cards a collection page is made of ([`Self::leading_grid`]): never
+    /// cleaned as a whole (its cards still are, one by one).
+    grid: Option<NodeId>,
+    /// Forms that held controls (buttons, fields, menus) before preclean dropped them:
+    /// a purchase form, a search box, a sign-up.
+    control_forms: Vec<NodeId>,
+    /// Class signatures of the fields of the content's like items ([`Self::item_fields`]).
+    item_fields: Vec<u64>,
     /// Per node: at least two siblings share its tag and class.
     repeated: Vec<bool>,
     /// What kind of page it is, decided before cleaning: cleaning draws the boundary
@@ -342,6 +352,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
             scored: per_node(n, false),
             within: per_node(n, 0),
             listing: false,
+            grid: None,
+            control_forms: Vec::new(),
+            item_fields: Vec::new(),
             repeated: Vec::new(),
             page_type: PageType::Other,
         }
@@ -371,7 +384,30 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         let mut top = self.widen(top, body);
         let mut intro = None;
-        if let Some(list) = self.best_listing(body) {
+        let (best_list, cards) = self.item_runs(body);
+        // (A grid that is also the page's largest run is the listing below.)
+        let grid = cards
+            .filter(|&(c, _)| Some(c) != best_list)
+            .and_then(|(c, _)| self.leading_grid(c, top));
+        if let Some(grid) = grid {
+            let t = self.agg_of(top);
+            if debug() {
+                eprintln!(
+                    "grid {}.{} text {} before the prose block (text {})",
+                    self.dom.tag_name(grid),
+                    names(self.dom, grid).trim(),
+                    self.agg_of(grid).text,
+                    t.text
+                );
+            }
+            self.listing = true;
+            self.grid = Some(grid);
+            let prose = top;
+            top = grid;
+            if t.good >= 200 && t.link_density() < 0.3 {
+                intro = Some(prose);
+            }
+        } else if let Some(list) = best_list {
             let l = self.agg_of(list);
             let t = self.agg_of(top);
             // Pages made of cards (listings, shops, news indexes) have little prose for the
@@ -423,7 +459,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
         }
         let mut article = self.gather(top, body);
-        if let Some(intro) = intro {
+        // (The prose block may be among the siblings gathered already.)
+        if let Some(intro) = intro.filter(|&i| !self.dom.is_ancestor(article, i)) {
             let both = self.new_article();
             if intro.index() < top.index() {
                 self.move_into(both, intro);
