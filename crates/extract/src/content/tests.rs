@@ -610,3 +610,47 @@ fn structure_decides_the_page_type_when_nothing_is_declared() {
     let thread = format!("<html><body class=\"forum\"><div>{body}</div></body></html>");
     assert_eq!(page_type(&thread), Some(PageType::Forum));
 }
+
+#[test]
+fn ruby_readings_are_not_text() {
+    let body: String = (0..4)
+        .map(|i| {
+            format!(
+                "<p>{i}: <ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rp>(</rp><rt>ぎゃくたい\
+                 </rt><rp>)</rp></ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、\
+                 親が子どもを教育するために、たたいたり蹴ったりする体罰を禁止することになりました。\
+                 最近、親に虐待された子どもを児童相談所が守ることができなくて、事件が続いています。</p>"
+            )
+        })
+        .collect();
+    let md = markdown(&format!(
+        "<html><body><article>{body}</article></body></html>"
+    ));
+    assert!(
+        md.contains("子どもへの虐待をなくすための法律ができて"),
+        "{md}"
+    );
+    assert!(!md.contains("ぎゃくたい"), "{md}");
+}
+
+#[test]
+fn a_consent_box_longer_than_the_story_is_not_content() {
+    let purposes: String = (0..30)
+        .map(|i| {
+            format!(
+                "<p><strong>Zweck {i}:</strong> Fehleranalyse, statistische Auswertung \
+                 unserer Website, Erhebung von Verbindungsdaten und von Daten Ihres Webbrowsers, \
+                 Speicherung von Daten auf Ihrem Endgerät bis zu zwei Jahre.</p>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><body><div class=\"sp-dsgvo sp-dsgvo-popup-overlay\">{purposes}</div>\
+         <article><h1>Weinhandel</h1>{}{}</article></body></html>",
+        prose("the wine trade"),
+        prose("the vineyards")
+    );
+    let md = markdown(&html);
+    assert!(md.contains("Paragraph 5 about the wine trade"), "{md}");
+    assert!(!md.contains("Fehleranalyse"), "{md}");
+}
