@@ -277,6 +277,42 @@ pub(super) fn inputs(f: &LineFeatures) -> [f32; 23] {
     ]
 }
 
+/// Which of [`inputs`] depend on the words of a line (the rest on its shape and place).
+const FROM_WORDS: [bool; 23] = [
+    false, false, false, false, false, false, true, true, true, true, false, false, true, false,
+    true, true, true, true, false, false, true, true, false,
+];
+
+/// The highest [`line_score`] a line of this shape and place can reach, whatever its
+/// words: each input that depends on the words counts at its largest value, and only
+/// when its weight is positive.
+pub(super) fn best_score(f: &LineFeatures) -> f32 {
+    let most = LineFeatures {
+        asks: 3,
+        you: 2,
+        we: 2,
+        address: true,
+        exclaims: true,
+        sentences: 4,
+        ..*f
+    };
+    // "One sentence" and "many sentences" cannot both hold; the bound counts both.
+    let one = LineFeatures {
+        sentences: 1,
+        ..most
+    };
+    let (x, y) = (inputs(&most), inputs(&one));
+    (0..WEIGHTS.len())
+        .map(|i| {
+            if FROM_WORDS[i] {
+                (WEIGHTS[i] * x[i]).max(WEIGHTS[i] * y[i]).max(0.0)
+            } else {
+                WEIGHTS[i] * x[i]
+            }
+        })
+        .sum()
+}
+
 /// The boilerplate score of a line: above [`THRESHOLD`], it is the site talking.
 pub(super) fn line_score(f: &LineFeatures) -> f32 {
     inputs(f).iter().zip(WEIGHTS).map(|(x, w)| x * w).sum()
@@ -370,6 +406,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 total: total.good,
                 ..LineFeatures::default()
             };
+            // Most lines are the story's: settled by their shape alone, without reading
+            // their words.
+            if !dump && best_score(&f) <= THRESHOLD {
+                continue;
+            }
             let text = self.dom.text_content(d);
             text_features(&text, &mut f);
             let score = line_score(&f);
@@ -504,5 +545,19 @@ mod tests {
         };
         assert!(line_score(&story) < THRESHOLD, "{}", line_score(&story));
         assert_eq!(INPUTS.len(), WEIGHTS.len());
+        // The bound read before the words is never below the score.
+        for f in [appeal, story] {
+            assert!(best_score(&f) >= line_score(&f), "{f:?}");
+        }
+        // A paragraph among the story's own, not at its end, is settled by its shape.
+        let middle = LineFeatures {
+            len: 300,
+            after: 1500,
+            before: 500,
+            siblings: 1800,
+            total: 2000,
+            ..LineFeatures::default()
+        };
+        assert!(best_score(&middle) <= THRESHOLD, "{}", best_score(&middle));
     }
 }
