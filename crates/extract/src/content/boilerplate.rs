@@ -277,16 +277,23 @@ pub(super) fn inputs(f: &LineFeatures) -> [f32; 23] {
     ]
 }
 
-/// Which of [`inputs`] depend on the words of a line (the rest on its shape and place).
+/// Which of [`inputs`] depend on the words of a line.
 const FROM_WORDS: [bool; 23] = [
     false, false, false, false, false, false, true, true, true, true, false, false, true, false,
     true, true, true, true, false, false, true, true, false,
 ];
 
-/// The highest [`line_score`] a line of this shape and place can reach, whatever its
-/// words: each input that depends on the words counts at its largest value, and only
-/// when its weight is positive.
-pub(super) fn best_score(f: &LineFeatures) -> f32 {
+/// Which of [`inputs`] depend on what costs a walk of the line to learn: its words, its
+/// emphasis, a box around it. The rest (its place, size, links) the measures give.
+const FROM_WALKS: [bool; 23] = [
+    false, false, false, true, false, false, true, true, true, true, false, false, true, true,
+    true, true, true, true, true, true, true, true, false,
+];
+
+/// The highest [`line_score`] a line can reach whatever it turns out to be in the inputs
+/// `unknown` marks (not yet learnt): each counts at its largest value, and only when its
+/// weight is positive.
+pub(super) fn best_score(f: &LineFeatures, unknown: &[bool; 23]) -> f32 {
     let most = LineFeatures {
         asks: 3,
         you: 2,
@@ -294,6 +301,8 @@ pub(super) fn best_score(f: &LineFeatures) -> f32 {
         address: true,
         exclaims: true,
         sentences: 4,
+        emphasis: f.emphasis || unknown[3],
+        boxed: f.boxed || unknown[13],
         ..*f
     };
     // "One sentence" and "many sentences" cannot both hold; the bound counts both.
@@ -304,7 +313,7 @@ pub(super) fn best_score(f: &LineFeatures) -> f32 {
     let (x, y) = (inputs(&most), inputs(&one));
     (0..WEIGHTS.len())
         .map(|i| {
-            if FROM_WORDS[i] {
+            if unknown[i] {
                 (WEIGHTS[i] * x[i]).max(WEIGHTS[i] * y[i]).max(0.0)
             } else {
                 WEIGHTS[i] * x[i]
@@ -397,8 +406,6 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 before: before[k],
                 after: total.good.saturating_sub(before[k] + a.good),
                 link: a.link,
-                emphasis: self.emphasised(d, a.text),
-                boxed: self.boxed(d, article),
                 siblings: self
                     .dom
                     .parent(d)
@@ -406,9 +413,14 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 total: total.good,
                 ..LineFeatures::default()
             };
-            // Most lines are the story's: settled by their shape alone, without reading
-            // their words.
-            if !dump && best_score(&f) <= THRESHOLD {
+            // Most lines are the story's: settled by their place and size alone, without
+            // walking them or reading their words.
+            if !dump && best_score(&f, &FROM_WALKS) <= THRESHOLD {
+                continue;
+            }
+            f.emphasis = self.emphasised(d, a.text);
+            f.boxed = self.boxed(d, article);
+            if !dump && best_score(&f, &FROM_WORDS) <= THRESHOLD {
                 continue;
             }
             let text = self.dom.text_content(d);
@@ -547,7 +559,11 @@ mod tests {
         assert_eq!(INPUTS.len(), WEIGHTS.len());
         // The bound read before the words is never below the score.
         for f in [appeal, story] {
-            assert!(best_score(&f) >= line_score(&f), "{f:?}");
+            assert!(best_score(&f, &FROM_WORDS) >= line_score(&f), "{f:?}");
+            assert!(
+                best_score(&f, &FROM_WALKS) >= best_score(&f, &FROM_WORDS),
+                "{f:?}"
+            );
         }
         // A paragraph among the story's own, not at its end, is settled by its shape.
         let middle = LineFeatures {
@@ -558,6 +574,10 @@ mod tests {
             total: 2000,
             ..LineFeatures::default()
         };
-        assert!(best_score(&middle) <= THRESHOLD, "{}", best_score(&middle));
+        assert!(
+            best_score(&middle, &FROM_WALKS) <= THRESHOLD,
+            "{}",
+            best_score(&middle, &FROM_WALKS)
+        );
     }
 }
