@@ -169,6 +169,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         self.remove_read_also_lines(article);
         self.remove_credit_lines(article);
         self.remove_trailing_links(article);
+        // A site's own page (service) speaks to its reader in its own voice: its notes
+        // and calls are its content.
+        if self.page_type == PageType::Article {
+            self.remove_boilerplate_lines(article);
+        }
         // A site's own page (service) may have headings over nothing but images or
         // widgets: its empty labels go only when something above was taken from it.
         if self.page_type == PageType::Article || self.agg_of(article).text < before {

@@ -38,6 +38,9 @@ pub(super) const OVERLAY: WordSet = WordSet::new(&[
     "cookie-law",
     "cookie-policy-banner",
     "gdpr",
+    // The GDPR's German and Romance-language names (consent managers name their boxes so).
+    "dsgvo",
+    "rgpd",
     "onetrust",
     "usercentrics",
     "didomi",
@@ -231,6 +234,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 Button | Select => self.agg_of(id).text < 500,
                 Script | Style | Template | Head | Title | Meta | Link | Svg | Canvas | Input
                 | Textarea | Option | Object | Embed | Iframe | Dialog | Base => true,
+                // Ruby annotations (furigana: the reading of the characters before them)
+                // would interleave a second copy of the text with the text.
+                Rt | Rp => true,
                 _ => {
                     // (`is_hidden` says no to a node holding most of the page.)
                     let holds_most = self.agg_of(id).text * 5 >= body_text * 4
@@ -245,7 +251,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                             && self.agg_of(id).text * 5 < body_text * 3
                             && !self.is_content_head(id)
                             && self.is_unlikely(id, tag))
-                        || (self.agg_of(id).text * 2 < body_text && is_overlay(self.dom, id))
+                        // A consent box may carry more text than a short story (every
+                        // vendor's purposes): it goes when the rest of the page has prose.
+                        || ((self.agg_of(id).text * 2 < body_text
+                            || body_good.saturating_sub(self.agg_of(id).good) >= 1000)
+                            && is_overlay(self.dom, id))
                         || self.input.skip_nodes.contains(&id)
                         || (self.within[id.index()] & IN_CODE == 0 && self.is_json_data(id))
                 }
@@ -716,7 +726,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         } else {
             0.0
         };
-        let remove = (img > 1.0 && p / img < 0.5 && !in_figure)
+        // Readability's image rule is for galleries and ad blocks; a section of prose
+        // paragraphs between its charts or photos (not a list: cards with pictures) is
+        // a story told with pictures.
+        let illustrated = a.p >= 2 && a.li == 0 && a.good >= 250 && a.link_density() < 0.2;
+        let remove = (img > 1.0 && p / img < 0.5 && !in_figure && !illustrated)
             || (!is_list && li > p)
             || (input > (p / 3.0).floor())
             || (!is_list

@@ -26,6 +26,7 @@ use crate::tag::Tag;
 use gannet_core::PageType;
 
 mod article;
+mod boilerplate;
 mod boundary;
 mod cleanup;
 mod hidden;
@@ -35,6 +36,8 @@ pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, i
 mod scoring;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_article;
 
 use hidden::*;
 use page_type::*;
