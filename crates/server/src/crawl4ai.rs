@@ -74,6 +74,15 @@ fn extension_options(opts: &mut Options, other: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
+/// The text of an `extraction_strategy`'s schema as the client wrote it (in a
+/// `{type, params}` CrawlerRunConfig or a bare one), kept for a job's runner.
+pub(crate) fn strategy_schema_text(body: &[u8]) -> Option<String> {
+    const STRATEGY: [&str; 3] = ["extraction_strategy", "params", "schema"];
+    let wrapped = [&["crawler_config", "params"][..], &STRATEGY[..]].concat();
+    let bare = [&["crawler_config"][..], &STRATEGY[..]].concat();
+    crate::page::body::raw_at(body, &wrapped).or_else(|| crate::page::body::raw_at(body, &bare))
+}
+
 /// An `extraction_strategy`'s LLM schema as the client wrote it, and a clear 400 when
 /// it needs an LLM this server does not have.
 fn prepare_extraction(
@@ -483,8 +492,9 @@ pub(crate) struct CrawlJobRequest {
 pub(crate) async fn crawl_job(
     State(cfg): State<Arc<ServerConfig>>,
     State(jobs): State<Arc<Jobs>>,
-    body: Body<CrawlJobRequest>,
+    body: WithText<CrawlJobRequest>,
 ) -> Result<Response, ApiError> {
+    let WithText { body, text } = body;
     let Json(req) = body?;
     if req.urls.is_empty() || req.urls.len() > cfg.max_urls {
         return Err(ApiError::bad_request(format!(
@@ -496,6 +506,8 @@ pub(crate) async fn crawl_job(
         urls: req.urls,
         browser_config: req.browser_config,
         crawler_config: req.crawler_config,
+        schema_text: strategy_schema_text(&text),
+        llm_job: false,
     });
     let id = jobs.submit(spec).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"task_id": id}))).into_response())

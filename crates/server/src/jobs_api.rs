@@ -42,6 +42,7 @@ impl JobRequest {
                 urls: self.urls,
                 browser_config: self.browser_config,
                 crawler_config: self.crawler_config,
+                ..BatchSpec::default()
             })),
             _ => Err(ApiError::bad_request(
                 "give either urls (a batch) or crawl (a site crawl)",

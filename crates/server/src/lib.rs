@@ -18,6 +18,7 @@
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
 //! state → every service above          AppState and its FromRef substates
 //! crawl4ai, firecrawl, jobs_api, dashboard → services   the handlers, by dialect
+//! llm_job → page, runner               crawl4ai's /llm/job (a one-URL batch of kind llm)
 //! routes → state, handlers             the route table and /openapi.json
 //! mcp → state, services                the MCP tool table and its transports
 //! lib → routes, state, middleware      Server, app()
@@ -37,6 +38,7 @@ mod firecrawl;
 mod jobs;
 mod jobs_api;
 mod limits;
+mod llm_job;
 mod mcp;
 mod metrics;
 mod middleware;

@@ -42,6 +42,14 @@ pub(crate) struct BatchSpec {
     /// crawl4ai's CrawlerRunConfig.
     #[serde(default)]
     pub(crate) crawler_config: Value,
+    /// The LLM extraction's JSON schema as the client wrote it (`crawler_config` is a
+    /// parsed value: its keys come back sorted, and property order steers the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) schema_text: Option<String>,
+    /// A crawl4ai LLM job (`POST /llm/job`): one URL, stored as kind `llm`, run as a
+    /// batch, its status answered in the LLM job's shape.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) llm_job: bool,
 }
 
 /// Which links a crawl follows, relative to its start URL.
@@ -101,6 +109,20 @@ pub(crate) struct CrawlSpec {
     pub(crate) formats: Vec<String>,
 }
 
+/// The page request every URL of a batch starts from: crawl4ai's configs, with an LLM
+/// schema as the client wrote it.
+pub(crate) fn batch_template(
+    cfg: &ServerConfig,
+    spec: &BatchSpec,
+) -> Result<crate::page::PageRequest, ApiError> {
+    let mut template =
+        crawl4ai_model::page_template(cfg, &spec.browser_config, &spec.crawler_config)?;
+    if let Some(text) = &spec.schema_text {
+        crate::page::extraction::keep_schema_text(&mut template, text);
+    }
+    Ok(template)
+}
+
 /// What a job does.
 #[derive(Debug, Clone)]
 pub(crate) enum JobSpec {
@@ -129,6 +151,7 @@ impl JobSpec {
 
     fn kind(&self) -> &'static str {
         match self {
+            Self::Batch(b) if b.llm_job => "llm",
             Self::Batch(_) => "batch",
             Self::Crawl(_) => "crawl",
         }
@@ -242,11 +265,7 @@ impl Jobs {
                     self.pages.check_url(&url).map_err(PageError::into_api)?;
                 }
                 // Options are checked now, not when the runner starts.
-                crawl4ai_model::page_template(
-                    &self.cfg,
-                    &batch.browser_config,
-                    &batch.crawler_config,
-                )?;
+                batch_template(&self.cfg, batch)?;
                 let request = serde_json::to_value(batch)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 (request, batch.urls.len() as i64)
@@ -396,8 +415,7 @@ impl Jobs {
         ApiError,
     > {
         let todo: Vec<String> = spec.urls.iter().filter(|u| !done(u)).cloned().collect();
-        let template =
-            crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
+        let template = batch_template(&self.cfg, spec)?;
         Ok(self.batch_results(todo, template))
     }
 
@@ -594,5 +612,53 @@ async fn follow(
         }
         offset += end as u64 + 1;
         store.add_results(id, rows, Some(offset as i64)).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::Extraction;
+
+    /// A `/crawl/job` LLM schema survives the job store (a parsed `Value` there, its keys
+    /// sorted) in the order the client wrote it: the runner sends the kept text.
+    #[test]
+    fn a_stored_batch_keeps_the_llm_schemas_order() {
+        let schema = r#"{"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}}}"#;
+        let body = format!(
+            r#"{{"urls": ["http://127.0.0.1:1/"], "crawler_config": {{"type": "CrawlerRunConfig", "params": {{"extraction_strategy": {{"type": "LLMExtractionStrategy", "params": {{"instruction": "x", "schema": {{"type": "dict", "value": {schema}}}}}}}}}}}}}"#
+        );
+        let request: Value = serde_json::from_str(&body).expect("JSON");
+        let spec = BatchSpec {
+            urls: vec!["http://127.0.0.1:1/".into()],
+            browser_config: Value::Null,
+            crawler_config: request["crawler_config"].clone(),
+            schema_text: crate::crawl4ai::strategy_schema_text(body.as_bytes()),
+            llm_job: false,
+        };
+        // Through the store as JSON and back, as a runner reads it.
+        let stored = serde_json::to_value(&spec).expect("serialize");
+        let spec = BatchSpec::deserialize(&stored).expect("deserialize");
+        let cfg = ServerConfig::default();
+        let template = batch_template(&cfg, &spec).expect("template");
+        let Some(Extraction::Llm { instruction, .. }) = &template.extraction else {
+            panic!("an LLM extraction");
+        };
+        let sent = instruction.schema_text().expect("the kept text");
+        let order: Vec<usize> = ["\"name\"", "\"price\"", "\"manufacturer\""]
+            .iter()
+            .map(|k| sent.find(k).expect("a property"))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{sent}");
+        // Without the kept text, the parsed value's order is serde_json's (sorted).
+        let bare = BatchSpec {
+            schema_text: None,
+            ..spec
+        };
+        let template = batch_template(&cfg, &bare).expect("template");
+        let Some(Extraction::Llm { instruction, .. }) = &template.extraction else {
+            panic!("an LLM extraction");
+        };
+        assert_eq!(instruction.schema_text(), None);
     }
 }
