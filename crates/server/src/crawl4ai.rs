@@ -507,7 +507,7 @@ pub(crate) async fn crawl_job(
         browser_config: req.browser_config,
         crawler_config: req.crawler_config,
         schema_text: strategy_schema_text(&text),
-        llm_job: false,
+        ..BatchSpec::default()
     });
     let id = jobs.submit(spec).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"task_id": id}))).into_response())

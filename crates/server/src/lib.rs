@@ -10,7 +10,7 @@
 //! limits → error; config → limits      route classes and their slots; settings
 //! metrics → limits                     counters, Prometheus text, recent errors
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
-//! page → config, error, metrics        the page service
+//! page → config, error, metrics, jobs  the page service (Firecrawl extract jobs in the store)
 //! sitemap → page                       a site's URLs (links + sitemaps)
 //! jobs → error                         the job store: SQLite, or Redis in a cluster
 //! cluster → jobs, runner               serve --redis: membership, scheduler, leases

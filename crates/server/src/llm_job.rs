@@ -23,7 +23,7 @@ use crate::jobs::Status;
 use crate::page::PageService;
 use crate::page::body::WithText;
 use crate::page::extraction::{bad_schema, check_llm};
-use crate::runner::{BatchSpec, JobSpec, Jobs, batch_template};
+use crate::runner::{BatchKind, BatchSpec, JobSpec, Jobs, batch_template};
 
 /// crawl4ai's `LlmJobPayload`.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -111,7 +111,8 @@ pub(crate) async fn llm_job(
         browser_config: Value::Null,
         crawler_config: json!({"extraction_strategy": {"type": "LLMExtractionStrategy", "params": params}}),
         schema_text,
-        llm_job: true,
+        kind: BatchKind::Llm,
+        warnings: Vec::new(),
     };
     check_llm(&pages, &batch_template(&pages.cfg, &spec)?)?;
     let id = jobs.submit(JobSpec::Batch(spec)).await?;

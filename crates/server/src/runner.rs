@@ -46,10 +46,42 @@ pub(crate) struct BatchSpec {
     /// parsed value: its keys come back sorted, and property order steers the model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) schema_text: Option<String>,
-    /// A crawl4ai LLM job (`POST /llm/job`): one URL, stored as kind `llm`, run as a
-    /// batch, its status answered in the LLM job's shape.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) llm_job: bool,
+    /// Which API made the batch (its stored kind, the shape of its results and status).
+    #[serde(default, skip_serializing_if = "BatchKind::is_plain")]
+    pub(crate) kind: BatchKind,
+    /// Options of the request the server does not support, said in the status answer
+    /// (Firecrawl's `warning`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The APIs whose jobs run as a batch of URLs through the page service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum BatchKind {
+    /// crawl4ai's `/crawl/job` and our `/jobs`: a CrawlResult per URL.
+    #[default]
+    Batch,
+    /// crawl4ai's `/llm/job`: one URL with an `LLMExtractionStrategy`, a CrawlResult.
+    Llm,
+    /// Firecrawl's `/extract`: an LLM value per URL (`{url, value, usage, error}`),
+    /// merged by the status answer.
+    Extract,
+}
+
+impl BatchKind {
+    fn is_plain(&self) -> bool {
+        *self == BatchKind::Batch
+    }
+
+    /// The job's kind in the store.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BatchKind::Batch => "batch",
+            BatchKind::Llm => "llm",
+            BatchKind::Extract => "extract",
+        }
+    }
 }
 
 /// Which links a crawl follows, relative to its start URL.
@@ -151,8 +183,7 @@ impl JobSpec {
 
     fn kind(&self) -> &'static str {
         match self {
-            Self::Batch(b) if b.llm_job => "llm",
-            Self::Batch(_) => "batch",
+            Self::Batch(b) => b.kind.name(),
             Self::Crawl(_) => "crawl",
         }
     }
@@ -416,7 +447,11 @@ impl Jobs {
     > {
         let todo: Vec<String> = spec.urls.iter().filter(|u| !done(u)).cloned().collect();
         let template = batch_template(&self.cfg, spec)?;
-        Ok(self.batch_results(todo, template))
+        let row = match spec.kind {
+            BatchKind::Extract => crate::page::extract_jobs::extract_row,
+            BatchKind::Batch | BatchKind::Llm => crawl4ai_model::crawl_result,
+        };
+        Ok(self.batch_results(todo, template, row))
     }
 
     /// The results of a batch's URLs (url, ok, crawl4ai's CrawlResult as JSON), at most
@@ -425,6 +460,7 @@ impl Jobs {
         &self,
         todo: Vec<String>,
         template: crate::page::PageRequest,
+        row: fn(&str, Result<crate::page::Page, PageError>) -> Value,
     ) -> impl futures_util::Stream<Item = (String, bool, String)> + Send + Unpin + '_ {
         futures_util::stream::iter(todo)
             .map(move |raw| {
@@ -438,11 +474,7 @@ impl Jobs {
                         Err(e) => Err(PageError::failed(None, e.message)),
                     };
                     let ok = result.is_ok();
-                    (
-                        raw.clone(),
-                        ok,
-                        crawl4ai_model::crawl_result(&raw, result).to_string(),
-                    )
+                    (raw.clone(), ok, row(&raw, result).to_string())
                 }
             })
             .buffer_unordered(BATCH_CONCURRENCY)
@@ -634,7 +666,7 @@ mod tests {
             browser_config: Value::Null,
             crawler_config: request["crawler_config"].clone(),
             schema_text: crate::crawl4ai::strategy_schema_text(body.as_bytes()),
-            llm_job: false,
+            ..BatchSpec::default()
         };
         // Through the store as JSON and back, as a runner reads it.
         let stored = serde_json::to_value(&spec).expect("serialize");
