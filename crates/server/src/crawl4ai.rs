@@ -74,15 +74,6 @@ fn extension_options(opts: &mut Options, other: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
-/// The text of an `extraction_strategy`'s schema as the client wrote it (in a
-/// `{type, params}` CrawlerRunConfig or a bare one), kept for a job's runner.
-pub(crate) fn strategy_schema_text(body: &[u8]) -> Option<String> {
-    const STRATEGY: [&str; 3] = ["extraction_strategy", "params", "schema"];
-    let wrapped = [&["crawler_config", "params"][..], &STRATEGY[..]].concat();
-    let bare = [&["crawler_config"][..], &STRATEGY[..]].concat();
-    crate::page::body::raw_at(body, &wrapped).or_else(|| crate::page::body::raw_at(body, &bare))
-}
-
 /// An `extraction_strategy`'s LLM schema as the client wrote it, and a clear 400 when
 /// it needs an LLM this server does not have.
 fn prepare_extraction(
@@ -506,7 +497,7 @@ pub(crate) async fn crawl_job(
         urls: req.urls,
         browser_config: req.browser_config,
         crawler_config: req.crawler_config,
-        schema_text: strategy_schema_text(&text),
+        schema_text: crate::page::extraction::strategy_schema_text(&text),
         ..BatchSpec::default()
     });
     let id = jobs.submit(spec).await?;

@@ -665,7 +665,7 @@ mod tests {
             urls: vec!["http://127.0.0.1:1/".into()],
             browser_config: Value::Null,
             crawler_config: request["crawler_config"].clone(),
-            schema_text: crate::crawl4ai::strategy_schema_text(body.as_bytes()),
+            schema_text: crate::page::extraction::strategy_schema_text(body.as_bytes()),
             ..BatchSpec::default()
         };
         // Through the store as JSON and back, as a runner reads it.
