@@ -132,6 +132,16 @@ pub(crate) struct CrawlArgs {
     /// css|xpath|regex]`): each JSONL record gets `extracted`, the list of items.
     #[command(flatten)]
     schema: crate::schema_opt::SchemaArgs,
+    /// Extract data from every page with the configured LLM (GANNET_LLM_BASE_URL,
+    /// GANNET_LLM_MODEL, GANNET_LLM_API_KEY; GANNET_LLM_CONCURRENCY caps the calls in
+    /// flight): each JSONL record gets `extracted` and `usage` (tokens); a page whose
+    /// call fails gets `extracted: {error, code}` and the crawl goes on.
+    #[arg(long, value_name = "PROMPT", conflicts_with = "schema")]
+    extract: Option<String>,
+    /// JSON Schema the extracted value must match (with --extract; without it, each page
+    /// is split into blocks `{index, tags, content}`).
+    #[arg(long, value_name = "FILE", requires = "extract")]
+    json_schema: Option<PathBuf>,
     /// Render pages in Chromium: never, auto (pages that need JavaScript) or always.
     #[arg(long, default_value = "never", value_parser = crate::scrape_cmd::render_policy)]
     render: RenderPolicy,
@@ -374,6 +384,12 @@ pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
     config.render = args.render;
     config.schema = crate::schema_opt::Extractor::load(&args.schema)?
         .map(|s| std::sync::Arc::new(s.into_strategy()));
+    config.llm =
+        crate::scrape_cmd::llm_extraction(args.extract.as_deref(), args.json_schema.as_deref())?
+            .map(|(client, instruction)| gannet_crawl::CrawlLlm {
+                client,
+                instruction,
+            });
     if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
         return Err(
             UsageError("--render-timeout must be a positive number of seconds".into()).into(),

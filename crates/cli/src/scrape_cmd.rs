@@ -130,10 +130,11 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
         (_, true) => RenderPolicy::Always,
         (mode, false) => mode,
     };
-    let (llm, instruction) = match llm_extraction(&args)? {
-        Some((client, instruction)) => (Some(client), Some(instruction)),
-        None => (None, None),
-    };
+    let (llm, instruction) =
+        match llm_extraction(args.extract.as_deref(), args.json_schema.as_deref())? {
+            Some((client, instruction)) => (Some(client), Some(instruction)),
+            None => (None, None),
+        };
     if instruction.is_some() && args.schema.schema.is_some() {
         return Err(usage(
             "--extract and --schema are two extractions: give one",
@@ -253,14 +254,16 @@ pub(crate) fn run(args: ScrapeArgs) -> anyhow::Result<bool> {
 
 /// `--extract` / `--json-schema`: the LLM client (configured from the environment, else a
 /// usage error naming the variable to set) and what to ask it.
-fn llm_extraction(
-    args: &ScrapeArgs,
+/// `gannet crawl` shares it.
+pub(crate) fn llm_extraction(
+    extract: Option<&str>,
+    json_schema: Option<&Path>,
 ) -> anyhow::Result<Option<(gannet_llm::LlmClient, gannet_llm::Instruction)>> {
-    let Some(prompt) = &args.extract else {
+    let Some(prompt) = extract else {
         return Ok(None);
     };
-    let mut instruction = gannet_llm::Instruction::new(prompt.clone());
-    if let Some(path) = &args.json_schema {
+    let mut instruction = gannet_llm::Instruction::new(prompt);
+    if let Some(path) = json_schema {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         // As written: the property order steers the model.

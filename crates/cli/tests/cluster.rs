@@ -14,6 +14,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)]
+#[path = "../../llm/tests/llama/mod.rs"]
+mod llama;
+
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
 
@@ -33,6 +37,11 @@ struct Replica {
 
 impl Replica {
     fn start(redis: &str, dir: &TempDir, name: &str) -> Replica {
+        Self::start_with(redis, dir, name, &[])
+    }
+
+    /// A replica with these environment variables (an LLM's settings).
+    fn start_with(redis: &str, dir: &TempDir, name: &str, env: &[(&str, String)]) -> Replica {
         let port = free_port(false);
         let log = dir.0.join(format!("{name}.log"));
         let data = dir.0.join(name);
@@ -44,6 +53,7 @@ impl Replica {
             .arg(&data)
             .env("RUST_LOG", "gannet_server=info,gannet_frontier_redis=warn")
             .env_remove("GANNET_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
@@ -115,9 +125,18 @@ fn http(
     path: &str,
     body: Option<&Value>,
 ) -> Option<(u16, String, String)> {
+    http_text(
+        port,
+        method,
+        path,
+        &body.map(Value::to_string).unwrap_or_default(),
+    )
+}
+
+/// [`http`] with the body's text as given (a JSON schema's property order kept).
+fn http_text(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
     let req = format!(
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -597,4 +616,92 @@ fn serve_with_redis_unreachable_at_start_exits_69_naming_it() {
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(!err.contains("secret"), "no password in messages: {err}");
+}
+
+const PRODUCT: &str = "<!doctype html><html><head><title>Acme Anvil 3000</title></head><body>\
+<article><h1>Acme Anvil 3000</h1><p>Manufacturer: Acme Corporation</p><p>Price: $49.99</p>\
+<p>The Acme Anvil 3000 is a heavy steel anvil for blacksmiths. It weighs 50 kg and ships in a \
+wooden crate.</p><h2>Shipping</h2><p>Free shipping on orders over $100. Delivery takes 3 to 5 \
+business days.</p></article></body></html>";
+
+/// Property order as a user writes it (the model and llama.cpp's grammar follow it).
+const PRODUCT_SCHEMA: &str = r#"{"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}}, "required": ["name", "price", "manufacturer"], "additionalProperties": false}"#;
+
+/// Polls `path` on each port in turn until `field` is no longer `pending`.
+fn poll_until(ports: &[u16], path: &str, pending: &str, logs: &dyn Fn() -> String) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for i in 0.. {
+        let port = ports[i % ports.len()];
+        if let Some((200, v)) = get_json(port, path)
+            && v["status"] != pending
+        {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} never finished: {}",
+            logs()
+        );
+        pause(Duration::from_millis(300));
+    }
+    unreachable!()
+}
+
+#[test]
+fn llm_jobs_of_firecrawl_and_crawl4ai_are_answered_by_any_replica() {
+    let Some(llama) = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(llama::start("cluster-llm-jobs"))
+    else {
+        return;
+    };
+    let redis = Redis::start();
+    let dir = TempDir::new("llm-jobs");
+    let site = SiteBuilder::new()
+        .page("/product", PRODUCT)
+        .start_blocking();
+    let env = [
+        (
+            "GANNET_LLM_BASE_URL",
+            format!("http://127.0.0.1:{}/v1", llama.port),
+        ),
+        ("GANNET_LLM_MODEL", "SmolLM2-135M-Instruct".to_owned()),
+        ("GANNET_LLM_MAX_TOKENS", "512".to_owned()),
+    ];
+    let a = Replica::start_with(&redis.url(), &dir, "a", &env);
+    let b = Replica::start_with(&redis.url(), &dir, "b", &env);
+    let logs = || format!("{}\n{}", a.log(), b.log());
+    let product = site.url("/product").to_string();
+    let expected =
+        json!({"name": "Acme Anvil 3000", "price": "$49.99", "manufacturer": "Acme Corporation"});
+
+    // Firecrawl /v1/extract through A, its status through B (and A): from the job store.
+    let body = format!(
+        r#"{{"urls": ["{product}"], "prompt": "Extract the product's name, price and manufacturer.", "schema": {PRODUCT_SCHEMA}}}"#
+    );
+    let (status, _, text) = http_text(a.port, "POST", "/v1/extract", &body).expect("extract");
+    assert_eq!(status, 200, "{text}");
+    let started: Value = serde_json::from_str(&text).expect("json");
+    let id = started["id"].as_str().expect("an id").to_owned();
+    let done = poll_until(
+        &[b.port, a.port],
+        &format!("/v1/extract/{id}"),
+        "processing",
+        &logs,
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["data"], expected, "{done}");
+    assert!(done["tokensUsed"].as_u64() > Some(50), "{done}");
+    let (_, through_a) = get_json(a.port, &format!("/v2/extract/{id}")).expect("status via A");
+    assert_eq!(through_a["data"], expected);
+
+    // crawl4ai /llm/job through B, its status through A.
+    let body = json!({"url": product, "q": "Extract the product's name, price and manufacturer.", "schema": PRODUCT_SCHEMA});
+    let (status, _, text) = http(b.port, "POST", "/llm/job", Some(&body)).expect("llm job");
+    assert_eq!(status, 200, "{text}");
+    let started: Value = serde_json::from_str(&text).expect("json");
+    let task = started["task_id"].as_str().expect("a task id").to_owned();
+    let done = poll_until(&[a.port], &format!("/llm/job/{task}"), "processing", &logs);
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"], json!([expected]), "{done}");
 }

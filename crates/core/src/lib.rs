@@ -46,6 +46,11 @@ pub struct Document {
     /// list of items. Absent when none was asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extracted: Option<serde_json::Value>,
+    /// What an LLM extraction cost (`gannet crawl --extract`): `prompt_tokens`,
+    /// `completion_tokens`, `total_tokens`, `requests`, `chunks`, `truncated`. Absent
+    /// when no LLM was called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<serde_json::Value>,
 }
 
 /// What kind of page a document is: extraction draws the content's boundary by it (an

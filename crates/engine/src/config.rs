@@ -78,6 +78,18 @@ pub struct CrawlConfig {
     /// A crawl4ai schema (CSS, XPath) or regex strategy run on every page, its items in
     /// the record's `extracted` (`gannet crawl --schema`).
     pub schema: Option<std::sync::Arc<gannet_schema::Strategy>>,
+    /// An LLM extraction run on every page (`gannet crawl --extract`), its value in the
+    /// record's `extracted` and its tokens in `usage`; a failure is recorded in the page's
+    /// record, not fatal. It reads the main content's Markdown headed by the title.
+    pub llm: Option<CrawlLlm>,
+}
+
+/// The LLM step of a crawl: the client (its global concurrency cap bounds the calls in
+/// flight) and what to extract.
+#[derive(Debug, Clone)]
+pub struct CrawlLlm {
+    pub client: gannet_llm::LlmClient,
+    pub instruction: gannet_llm::Instruction,
 }
 
 /// When a crawl renders pages in Chromium.
@@ -158,6 +170,7 @@ impl CrawlConfig {
             ],
             render_wait: gannet_browser::WaitFor::Auto,
             schema: None,
+            llm: None,
         }
     }
 

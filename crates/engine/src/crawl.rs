@@ -6,7 +6,7 @@ use crate::config::CrawlConfig;
 use crate::politeness::{Signal, Throttle};
 use crate::stats::Stats;
 use crate::store::{StoreFailure, StoreHandle};
-use crate::worker::{self, Job, Shared, Verdict};
+use crate::worker::{self, HostSlot, Job, Shared, Verdict};
 use gannet_fetch::{Fetcher, Robots, robots_from_response};
 use gannet_frontier::{Claimed, HostKey, HostLease, NewUrl, Scope, canonicalize, origin_key};
 use std::collections::{HashMap, VecDeque};
@@ -55,7 +55,12 @@ enum Event {
         host: HostKey,
         started: Instant,
         verdict: Verdict,
+        /// The job's per-host slot was freed before (by [`Event::HostFreed`]).
+        freed: bool,
     },
+    /// A page is fetched and extracted, and waits for the LLM only: its host may fetch
+    /// the next one (see [`HostSlot`]).
+    HostFreed { host: HostKey, started: Instant },
     /// A job whose retry delay passed.
     Retry { host: HostKey, job: Job },
 }
@@ -74,6 +79,9 @@ struct Host {
     robots_loading: bool,
     /// Jobs sleeping before a retry: the host is kept until they are back.
     retrying: usize,
+    /// Pages that freed their per-host slot and wait for the LLM: the host (its lease,
+    /// which fences their completions) is kept until they are handed to the store.
+    waiting_llm: usize,
 }
 
 pub(crate) struct Scheduler {
@@ -276,6 +284,7 @@ impl Scheduler {
                 robots: None,
                 robots_loading: false,
                 retrying: 0,
+                waiting_llm: 0,
             };
             let shared = host
                 .lease
@@ -351,11 +360,18 @@ impl Scheduler {
                 let events = self.events_tx.clone();
                 tokio::spawn(async move {
                     let started = Instant::now();
-                    let verdict = worker::run(shared, robots, job).await;
+                    let mut slot = {
+                        let events = events.clone();
+                        HostSlot::new(move || {
+                            let _ = events.send(Event::HostFreed { host: id, started });
+                        })
+                    };
+                    let verdict = worker::run(shared, robots, job, &mut slot).await;
                     let _ = events.send(Event::Done {
                         host: id,
                         started,
                         verdict,
+                        freed: slot.freed(),
                     });
                 });
             }
@@ -377,6 +393,7 @@ impl Scheduler {
                 && !host.taking
                 && host.in_flight == 0
                 && host.retrying == 0
+                && host.waiting_llm == 0
             {
                 release.push(id);
             }
@@ -444,10 +461,18 @@ impl Scheduler {
                     }
                 }
             }
+            Event::HostFreed { host, started } => {
+                if let Some(h) = self.hosts.get_mut(&host) {
+                    h.in_flight = h.in_flight.saturating_sub(1);
+                    h.waiting_llm += 1;
+                    h.throttle.observe(started.elapsed(), Signal::Ok);
+                }
+            }
             Event::Done {
                 host,
                 started,
                 verdict,
+                freed,
             } => {
                 self.in_flight -= 1;
                 self.started_pages = self.started_pages.saturating_sub(1);
@@ -459,12 +484,17 @@ impl Scheduler {
                 let Some(h) = self.hosts.get_mut(&host) else {
                     return;
                 };
-                h.in_flight -= 1;
+                if freed {
+                    // Its slot and its latency were accounted for at HostFreed.
+                    h.waiting_llm = h.waiting_llm.saturating_sub(1);
+                } else {
+                    h.in_flight -= 1;
+                }
                 // Its links may have refilled the host's queue.
                 h.exhausted = false;
                 match verdict {
                     Verdict::Finished { signal, contacted } => {
-                        if contacted {
+                        if contacted && !freed {
                             h.throttle.observe(latency, signal);
                         }
                     }

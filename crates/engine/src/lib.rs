@@ -21,7 +21,7 @@ mod stats;
 mod store;
 mod worker;
 
-pub use config::{CrawlConfig, RenderPolicy, SinkConfig};
+pub use config::{CrawlConfig, CrawlLlm, RenderPolicy, SinkConfig};
 pub use crawl::StopReason;
 pub use stats::Stats;
 pub use store::StoreFailure;
@@ -259,6 +259,7 @@ impl CrawlBuilder {
             browser,
             render_template,
             schema: config.schema.clone(),
+            llm: config.llm.clone(),
         });
         let sitemap_task = (config.sitemaps && starts_now).then(|| {
             let shared = Arc::clone(&shared);

@@ -43,6 +43,36 @@ pub(crate) struct Shared {
     pub(crate) render_template: gannet_browser::RenderRequest,
     /// A schema run on every page (`--schema`).
     pub(crate) schema: Option<Arc<gannet_schema::Strategy>>,
+    /// An LLM extraction run on every page (`--extract`).
+    pub(crate) llm: Option<crate::config::CrawlLlm>,
+}
+
+/// The job's per-host slot, which the scheduler frees early when the page no longer
+/// needs its host: fetched and extracted, it waits for the LLM only (`--extract`). The
+/// host's next pages are fetched meanwhile; the LLM client's global concurrency cap, not
+/// the per-host limit, bounds the calls in flight.
+pub(crate) struct HostSlot {
+    free: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl HostSlot {
+    pub(crate) fn new(free: impl FnOnce() + Send + 'static) -> HostSlot {
+        HostSlot {
+            free: Some(Box::new(free)),
+        }
+    }
+
+    /// Frees the slot (once): the host's politeness sees the fetch's latency now.
+    fn free(&mut self) {
+        if let Some(free) = self.free.take() {
+            free();
+        }
+    }
+
+    /// Whether the slot was freed before the job ended.
+    pub(crate) fn freed(&self) -> bool {
+        self.free.is_none()
+    }
 }
 
 /// Estimated peak memory of extracting a body of `len` bytes, in KiB: the DOM arena, its
@@ -76,7 +106,12 @@ pub(crate) enum Verdict {
 }
 
 /// Runs one job to its verdict; the latency is measured by the caller.
-pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> Verdict {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    robots: Arc<Robots>,
+    job: Job,
+    slot: &mut HostSlot,
+) -> Verdict {
     let Some(url) = canonicalize_str(&job.claimed.url) else {
         return finish(&shared, &job, UrlState::Skipped, 0, "invalid URL", false).await;
     };
@@ -85,7 +120,7 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
         return finish(&shared, &job, UrlState::Skipped, 0, "robots.txt", false).await;
     }
     if shared.render == RenderPolicy::Always {
-        return rendered(&shared, job, &url).await;
+        return rendered(&shared, job, &url, slot).await;
     }
     let conditional = Conditional {
         etag: job.claimed.etag.as_deref(),
@@ -133,7 +168,7 @@ pub(crate) async fn run(shared: Arc<Shared>, robots: Arc<Robots>, job: Job) -> V
     };
     let status = exchange.page.status;
     match status {
-        200..=299 => page(&shared, job, &url, exchange, permit, true).await,
+        200..=299 => page(&shared, job, &url, exchange, permit, true, slot).await,
         304 => {
             Stats::add(&shared.stats.not_modified, 1);
             let update = update(&job, UrlState::Done, 304, None, &exchange);
@@ -343,6 +378,7 @@ async fn page(
     exchange: Exchange,
     reserved: Option<OwnedSemaphorePermit>,
     from_http: bool,
+    slot: &mut HostSlot,
 ) -> Verdict {
     Stats::add(&shared.stats.bytes, exchange.page.body.len() as u64);
     let fetched_at = SystemTime::now();
@@ -376,7 +412,8 @@ async fn page(
                         let status = effective_status(page_rendered.status);
                         if (200..300).contains(&status) {
                             let exchange = rendered_exchange(url, page_rendered);
-                            return Box::pin(rendered_document(shared, job, url, exchange)).await;
+                            return Box::pin(rendered_document(shared, job, url, exchange, slot))
+                                .await;
                         }
                     }
                     Err(e) => shared
@@ -384,9 +421,13 @@ async fn page(
                         .reason(&format!("render failed ({})", render_reason(&e))),
                 }
                 match extract_on_pool(shared, &job, url, exchange, fetched_at, false).await {
-                    Ok(Outcome::Done(done)) => {
+                    Ok(Outcome::Done((output, update, links))) => {
+                        let prepared = match ready(shared, &job, output, slot).await {
+                            Ok(prepared) => prepared,
+                            Err(verdict) => return verdict,
+                        };
                         Stats::add(&shared.stats.written, 1);
-                        return handover(shared, Some(done.0), done.1, done.2, Signal::Ok).await;
+                        return handover(shared, Some(prepared), update, links, Signal::Ok).await;
                     }
                     // Not with smart mode off; recorded rather than trusted.
                     Ok(Outcome::NeedsRender(_)) => {
@@ -398,12 +439,84 @@ async fn page(
             }
             Err(verdict) => return verdict,
         };
+    // A page waiting for the LLM gives its memory back: its DOM is gone, and holding the
+    // budget through a model's latency would stall the extraction of the next pages.
+    let memory = match prepared {
+        Output::Ready(_) => memory,
+        Output::Llm(_) => {
+            drop(memory);
+            Vec::new()
+        }
+    };
+    let prepared = match ready(shared, &job, prepared, slot).await {
+        Ok(prepared) => prepared,
+        Err(verdict) => return verdict,
+    };
     Stats::add(&shared.stats.written, 1);
     // The output stays charged to the budget until the store thread has written it.
     handover_holding(shared, Some(prepared), update, links, Signal::Ok, memory).await
 }
 
-type Processed = (gannet_sink::Prepared, PageUpdate, Vec<NewUrl>);
+/// A page's output: ready for the sink, or waiting for its LLM extraction.
+enum Output {
+    Ready(gannet_sink::Prepared),
+    Llm(Box<PageRecord>),
+}
+
+type Processed = (Output, PageUpdate, Vec<NewUrl>);
+
+/// The page's output for the sink: with `--extract`, the LLM's value (or its error) and
+/// its tokens go into the record first. The host's slot is freed before the call.
+async fn ready(
+    shared: &Arc<Shared>,
+    job: &Job,
+    output: Output,
+    slot: &mut HostSlot,
+) -> Result<gannet_sink::Prepared, Verdict> {
+    let mut record = match output {
+        Output::Ready(prepared) => return Ok(prepared),
+        Output::Llm(record) => record,
+    };
+    let Some(llm) = &shared.llm else {
+        return Err(Verdict::Fatal(StoreFailure::Sink(
+            "an LLM step without an LLM".into(),
+        )));
+    };
+    slot.free();
+    let text = crate::page::extraction::titled_markdown(&record.document);
+    let started = tokio::time::Instant::now();
+    match llm.client.extract(&text, llm.instruction.clone()).await {
+        Ok(out) => {
+            record.document.extracted = Some(out.value);
+            record.document.usage = Some(serde_json::json!({
+                "prompt_tokens": out.usage.prompt_tokens,
+                "completion_tokens": out.usage.completion_tokens,
+                "total_tokens": out.usage.total_tokens(),
+                "requests": out.usage.requests,
+                "chunks": out.chunks,
+                "truncated": out.truncated,
+            }));
+        }
+        Err(e) => {
+            // Recorded in the page's record, as a schema's failure is; the crawl goes on.
+            let error = crate::page::ExtractionError::of_llm(&e);
+            tracing::warn!(url = %job.claimed.url, error = %e, code = error.code(), elapsed_ms = started.elapsed().as_millis() as u64, "LLM extraction failed");
+            shared
+                .stats
+                .reason(&format!("LLM extraction failed ({})", error.code()));
+            record.document.extracted = Some(serde_json::json!({
+                "error": error.to_string(),
+                "code": error.code(),
+            }));
+        }
+    }
+    let format = shared.format;
+    match shared.cpu.run(move || prepare(format, *record)).await {
+        Some(Ok(prepared)) => Ok(prepared),
+        Some(Err(e)) => Err(Verdict::Fatal(StoreFailure::Sink(e.to_string()))),
+        None => Err(finish(shared, job, UrlState::Failed, 0, "extraction failed", true).await),
+    }
+}
 
 /// What extraction made of a page.
 enum Outcome {
@@ -487,8 +600,15 @@ fn process(
             body,
         },
     };
+    if shared.llm.is_some() {
+        return Ok(Outcome::Done((
+            Output::Llm(Box::new(record)),
+            update,
+            links,
+        )));
+    }
     let prepared = prepare(shared.format, record)?;
-    Ok(Outcome::Done((prepared, update, links)))
+    Ok(Outcome::Done((Output::Ready(prepared), update, links)))
 }
 
 /// Extraction with a schema: the items from the page's one parse, then its document.
@@ -520,7 +640,7 @@ fn with_schema(
 }
 
 /// `--render always`: the page comes from the browser instead of an HTTP exchange.
-async fn rendered(shared: &Arc<Shared>, job: Job, url: &Url) -> Verdict {
+async fn rendered(shared: &Arc<Shared>, job: Job, url: &Url, slot: &mut HostSlot) -> Verdict {
     match render(shared, url).await {
         Ok(page_rendered) => {
             let status = effective_status(page_rendered.status);
@@ -545,7 +665,7 @@ async fn rendered(shared: &Arc<Shared>, job: Job, url: &Url) -> Verdict {
                 return handover(shared, None, update, Vec::new(), signal).await;
             }
             let exchange = rendered_exchange(url, page_rendered);
-            rendered_document(shared, job, url, exchange).await
+            rendered_document(shared, job, url, exchange, slot).await
         }
         Err(e) => {
             use gannet_browser::Error as E;
@@ -568,9 +688,10 @@ async fn rendered_document(
     job: Job,
     url: &Url,
     exchange: Exchange,
+    slot: &mut HostSlot,
 ) -> Verdict {
     Stats::add(&shared.stats.rendered, 1);
-    page(shared, job, url, exchange, None, false).await
+    page(shared, job, url, exchange, None, false, slot).await
 }
 
 async fn render(

@@ -237,6 +237,7 @@ impl ParsedPage {
             images,
             page_type: Some(page_type),
             extracted: None,
+            usage: None,
         };
         (doc, html_out)
     }

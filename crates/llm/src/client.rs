@@ -71,6 +71,12 @@ impl Instruction {
         self
     }
 
+    /// The schema's text as it will be sent, when it was given as text
+    /// ([`Instruction::with_schema_json`]).
+    pub fn schema_text(&self) -> Option<&str> {
+        self.schema_text.as_deref()
+    }
+
     /// A schema from its JSON text, kept as written (property order included).
     pub fn with_schema_json(mut self, text: &str) -> Result<Self, LlmError> {
         let schema: Value = serde_json::from_str(text)

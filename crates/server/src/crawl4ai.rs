@@ -483,8 +483,9 @@ pub(crate) struct CrawlJobRequest {
 pub(crate) async fn crawl_job(
     State(cfg): State<Arc<ServerConfig>>,
     State(jobs): State<Arc<Jobs>>,
-    body: Body<CrawlJobRequest>,
+    body: WithText<CrawlJobRequest>,
 ) -> Result<Response, ApiError> {
+    let WithText { body, text } = body;
     let Json(req) = body?;
     if req.urls.is_empty() || req.urls.len() > cfg.max_urls {
         return Err(ApiError::bad_request(format!(
@@ -496,6 +497,8 @@ pub(crate) async fn crawl_job(
         urls: req.urls,
         browser_config: req.browser_config,
         crawler_config: req.crawler_config,
+        schema_text: crate::page::extraction::strategy_schema_text(&text),
+        ..BatchSpec::default()
     });
     let id = jobs.submit(spec).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"task_id": id}))).into_response())

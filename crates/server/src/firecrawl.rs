@@ -24,7 +24,7 @@ use crate::page::{
     Extraction, IntoApi, LlmInput, PageError, PageRequest, PageService, RenderPolicy, get_page,
     parse_url,
 };
-use crate::runner::{CrawlScope, CrawlSpec, JobSpec, Jobs};
+use crate::runner::{BatchKind, BatchSpec, CrawlScope, CrawlSpec, JobSpec, Jobs};
 
 /// Firecrawl's scrape request.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -627,6 +627,7 @@ const MAX_EXTRACT_URLS: usize = 10;
 /// `POST /v1|v2/extract`: starts a job that asks the LLM for one value over the pages.
 pub(crate) async fn extract(
     State(pages): State<Arc<PageService>>,
+    State(jobs): State<Arc<Jobs>>,
     body: WithText<ExtractRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let WithText { body, text } = body;
@@ -668,15 +669,44 @@ pub(crate) async fn extract(
         .filter(|k| !matches!(k.as_str(), "origin" | "integration" | "systemPrompt"))
         .map(|k| format!("option {k:?} is not supported"))
         .collect();
-    let id = ExtractJobs::start(&pages, urls, instruction, warnings);
+    // In the job store when there is one (any replica of a cluster answers its status),
+    // else in this server's memory.
+    let id = if jobs.store_if_any().is_some() {
+        let mut params = json!({"instruction": instruction.prompt, "input_format": "fit_markdown"});
+        if let Some(schema) = &instruction.schema {
+            params["schema"] = schema.clone();
+        }
+        let spec = BatchSpec {
+            urls: req.urls.clone(),
+            browser_config: Value::Null,
+            crawler_config: json!({"extraction_strategy": {"type": "LLMExtractionStrategy", "params": params}}),
+            schema_text: instruction.schema_text().map(str::to_owned),
+            kind: BatchKind::Extract,
+            warnings,
+        };
+        jobs.submit(JobSpec::Batch(spec)).await?
+    } else {
+        ExtractJobs::start(&pages, urls, instruction, warnings)
+    };
     Ok(Json(json!({"success": true, "id": id, "urlTrace": []})))
 }
 
 /// `GET /v1|v2/extract/{id}`: the job's status, and its data and `tokensUsed` when done.
 pub(crate) async fn extract_status(
     State(pages): State<Arc<PageService>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(store) = jobs.store_if_any()
+        && crate::jobs::valid_id(&id)
+        && let Some(job) = store.get(&id).await?
+        && job.kind == BatchKind::Extract.name()
+        && let JobSpec::Batch(spec) = JobSpec::of(&job)?
+    {
+        let answer =
+            crate::page::extract_jobs::store_status(store, &job, &spec.urls, spec.warnings).await?;
+        return Ok(Json(answer));
+    }
     pages.extract_jobs.status(&id).map(Json).ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, Body};
+use crate::error::ApiError;
 use crate::jobs::{Job, MAX_PAGE_ITEMS, PageQuery};
 use crate::runner::{BatchSpec, CrawlSpec, JobSpec, Jobs};
 
@@ -35,13 +35,16 @@ pub(crate) struct JobRequest {
 }
 
 impl JobRequest {
-    fn spec(self) -> Result<JobSpec, ApiError> {
+    /// `body`: the request's text, whose LLM schema is kept as written.
+    fn spec(self, body: &[u8]) -> Result<JobSpec, ApiError> {
         match (self.crawl, self.urls.is_empty()) {
             (Some(crawl), true) => Ok(JobSpec::Crawl(crawl)),
             (None, false) => Ok(JobSpec::Batch(BatchSpec {
                 urls: self.urls,
                 browser_config: self.browser_config,
                 crawler_config: self.crawler_config,
+                schema_text: crate::page::extraction::strategy_schema_text(body),
+                ..BatchSpec::default()
             })),
             _ => Err(ApiError::bad_request(
                 "give either urls (a batch) or crawl (a site crawl)",
@@ -52,10 +55,11 @@ impl JobRequest {
 
 pub(crate) async fn create_job(
     State(jobs): State<Arc<Jobs>>,
-    body: Body<JobRequest>,
+    body: crate::page::body::WithText<JobRequest>,
 ) -> Result<Response, ApiError> {
+    let crate::page::body::WithText { body, text } = body;
     let Json(req) = body?;
-    let id = jobs.submit(req.spec()?).await?;
+    let id = jobs.submit(req.spec(&text)?).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"id": id, "status": "queued"})),

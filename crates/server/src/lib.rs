@@ -10,7 +10,7 @@
 //! limits → error; config → limits      route classes and their slots; settings
 //! metrics → limits                     counters, Prometheus text, recent errors
 //! middleware → error, metrics, ratelimit   request id, access log, auth, rate limit
-//! page → config, error, metrics        the page service
+//! page → config, error, metrics, jobs  the page service (Firecrawl extract jobs in the store)
 //! sitemap → page                       a site's URLs (links + sitemaps)
 //! jobs → error                         the job store: SQLite, or Redis in a cluster
 //! cluster → jobs, runner               serve --redis: membership, scheduler, leases
@@ -18,6 +18,7 @@
 //! runner → config, crawl4ai_model, error, jobs, page, shutdown   the job service, no axum
 //! state → every service above          AppState and its FromRef substates
 //! crawl4ai, firecrawl, jobs_api, dashboard → services   the handlers, by dialect
+//! llm_job → page, runner               crawl4ai's /llm/job (a one-URL batch of kind llm)
 //! routes → state, handlers             the route table and /openapi.json
 //! mcp → state, services                the MCP tool table and its transports
 //! lib → routes, state, middleware      Server, app()
@@ -37,6 +38,7 @@ mod firecrawl;
 mod jobs;
 mod jobs_api;
 mod limits;
+mod llm_job;
 mod mcp;
 mod metrics;
 mod middleware;

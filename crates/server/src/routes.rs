@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::jobs::PageQuery;
 use crate::limits::RouteClass;
 use crate::state::AppState;
-use crate::{crawl4ai, dashboard, firecrawl, jobs_api};
+use crate::{crawl4ai, dashboard, firecrawl, jobs_api, llm_job};
 
 /// What a route answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +143,9 @@ pub(crate) fn table() -> Vec<Route> {
             .body::<crawl4ai::UrlRequest>(),
         route("post", "/execute_js", Browser, C4, "Run scripts in the rendered page and answer with the page and the last script's value. 403 unless the server runs with --execute-js.", crawl4ai::execute_js)
             .body::<crawl4ai::UrlRequest>(),
+        route("post", "/llm/job", Jobs, C4, "Start a crawl4ai LLM job: the configured LLM extracts q (with the JSON schema `schema`, else blocks) from url; poll GET /llm/job/{task_id}. 400 llm_not_configured without an LLM.", llm_job::llm_job)
+            .body::<llm_job::LlmJobRequest>(),
+        route("get", "/llm/job/{id}", Light, C4, "A crawl4ai LLM job's status: result (the extracted value) and usage when completed, error when failed.", llm_job::llm_job_status),
         route("get", "/llm/{*url}", Page, C4, "crawl4ai's question answering: the configured LLM answers q from the page's main content: {answer}. 400 llm_not_configured without an LLM.", crawl4ai::llm_answer)
             .query::<crawl4ai::LlmQuery>(),
         route("post", "/v1/extract", Page, FC, "Firecrawl extract: a job asking the configured LLM for one value (prompt, schema) over up to 10 URLs; poll GET /v1/extract/{id}.", firecrawl::extract)

@@ -42,6 +42,46 @@ pub(crate) struct BatchSpec {
     /// crawl4ai's CrawlerRunConfig.
     #[serde(default)]
     pub(crate) crawler_config: Value,
+    /// The LLM extraction's JSON schema as the client wrote it (`crawler_config` is a
+    /// parsed value: its keys come back sorted, and property order steers the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) schema_text: Option<String>,
+    /// Which API made the batch (its stored kind, the shape of its results and status).
+    #[serde(default, skip_serializing_if = "BatchKind::is_plain")]
+    pub(crate) kind: BatchKind,
+    /// Options of the request the server does not support, said in the status answer
+    /// (Firecrawl's `warning`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The APIs whose jobs run as a batch of URLs through the page service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum BatchKind {
+    /// crawl4ai's `/crawl/job` and our `/jobs`: a CrawlResult per URL.
+    #[default]
+    Batch,
+    /// crawl4ai's `/llm/job`: one URL with an `LLMExtractionStrategy`, a CrawlResult.
+    Llm,
+    /// Firecrawl's `/extract`: an LLM value per URL (`{url, value, usage, error}`),
+    /// merged by the status answer.
+    Extract,
+}
+
+impl BatchKind {
+    fn is_plain(&self) -> bool {
+        *self == BatchKind::Batch
+    }
+
+    /// The job's kind in the store.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BatchKind::Batch => "batch",
+            BatchKind::Llm => "llm",
+            BatchKind::Extract => "extract",
+        }
+    }
 }
 
 /// Which links a crawl follows, relative to its start URL.
@@ -101,6 +141,20 @@ pub(crate) struct CrawlSpec {
     pub(crate) formats: Vec<String>,
 }
 
+/// The page request every URL of a batch starts from: crawl4ai's configs, with an LLM
+/// schema as the client wrote it.
+pub(crate) fn batch_template(
+    cfg: &ServerConfig,
+    spec: &BatchSpec,
+) -> Result<crate::page::PageRequest, ApiError> {
+    let mut template =
+        crawl4ai_model::page_template(cfg, &spec.browser_config, &spec.crawler_config)?;
+    if let Some(text) = &spec.schema_text {
+        crate::page::extraction::keep_schema_text(&mut template, text);
+    }
+    Ok(template)
+}
+
 /// What a job does.
 #[derive(Debug, Clone)]
 pub(crate) enum JobSpec {
@@ -129,7 +183,7 @@ impl JobSpec {
 
     fn kind(&self) -> &'static str {
         match self {
-            Self::Batch(_) => "batch",
+            Self::Batch(b) => b.kind.name(),
             Self::Crawl(_) => "crawl",
         }
     }
@@ -242,11 +296,7 @@ impl Jobs {
                     self.pages.check_url(&url).map_err(PageError::into_api)?;
                 }
                 // Options are checked now, not when the runner starts.
-                crawl4ai_model::page_template(
-                    &self.cfg,
-                    &batch.browser_config,
-                    &batch.crawler_config,
-                )?;
+                batch_template(&self.cfg, batch)?;
                 let request = serde_json::to_value(batch)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 (request, batch.urls.len() as i64)
@@ -396,9 +446,12 @@ impl Jobs {
         ApiError,
     > {
         let todo: Vec<String> = spec.urls.iter().filter(|u| !done(u)).cloned().collect();
-        let template =
-            crawl4ai_model::page_template(&self.cfg, &spec.browser_config, &spec.crawler_config)?;
-        Ok(self.batch_results(todo, template))
+        let template = batch_template(&self.cfg, spec)?;
+        let row = match spec.kind {
+            BatchKind::Extract => crate::page::extract_jobs::extract_row,
+            BatchKind::Batch | BatchKind::Llm => crawl4ai_model::crawl_result,
+        };
+        Ok(self.batch_results(todo, template, row))
     }
 
     /// The results of a batch's URLs (url, ok, crawl4ai's CrawlResult as JSON), at most
@@ -407,6 +460,7 @@ impl Jobs {
         &self,
         todo: Vec<String>,
         template: crate::page::PageRequest,
+        row: fn(&str, Result<crate::page::Page, PageError>) -> Value,
     ) -> impl futures_util::Stream<Item = (String, bool, String)> + Send + Unpin + '_ {
         futures_util::stream::iter(todo)
             .map(move |raw| {
@@ -420,11 +474,7 @@ impl Jobs {
                         Err(e) => Err(PageError::failed(None, e.message)),
                     };
                     let ok = result.is_ok();
-                    (
-                        raw.clone(),
-                        ok,
-                        crawl4ai_model::crawl_result(&raw, result).to_string(),
-                    )
+                    (raw.clone(), ok, row(&raw, result).to_string())
                 }
             })
             .buffer_unordered(BATCH_CONCURRENCY)
@@ -594,5 +644,53 @@ async fn follow(
         }
         offset += end as u64 + 1;
         store.add_results(id, rows, Some(offset as i64)).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::Extraction;
+
+    /// A `/crawl/job` LLM schema survives the job store (a parsed `Value` there, its keys
+    /// sorted) in the order the client wrote it: the runner sends the kept text.
+    #[test]
+    fn a_stored_batch_keeps_the_llm_schemas_order() {
+        let schema = r#"{"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}}}"#;
+        let body = format!(
+            r#"{{"urls": ["http://127.0.0.1:1/"], "crawler_config": {{"type": "CrawlerRunConfig", "params": {{"extraction_strategy": {{"type": "LLMExtractionStrategy", "params": {{"instruction": "x", "schema": {{"type": "dict", "value": {schema}}}}}}}}}}}}}"#
+        );
+        let request: Value = serde_json::from_str(&body).expect("JSON");
+        let spec = BatchSpec {
+            urls: vec!["http://127.0.0.1:1/".into()],
+            browser_config: Value::Null,
+            crawler_config: request["crawler_config"].clone(),
+            schema_text: crate::page::extraction::strategy_schema_text(body.as_bytes()),
+            ..BatchSpec::default()
+        };
+        // Through the store as JSON and back, as a runner reads it.
+        let stored = serde_json::to_value(&spec).expect("serialize");
+        let spec = BatchSpec::deserialize(&stored).expect("deserialize");
+        let cfg = ServerConfig::default();
+        let template = batch_template(&cfg, &spec).expect("template");
+        let Some(Extraction::Llm { instruction, .. }) = &template.extraction else {
+            panic!("an LLM extraction");
+        };
+        let sent = instruction.schema_text().expect("the kept text");
+        let order: Vec<usize> = ["\"name\"", "\"price\"", "\"manufacturer\""]
+            .iter()
+            .map(|k| sent.find(k).expect("a property"))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{sent}");
+        // Without the kept text, the parsed value's order is serde_json's (sorted).
+        let bare = BatchSpec {
+            schema_text: None,
+            ..spec
+        };
+        let template = batch_template(&cfg, &bare).expect("template");
+        let Some(Extraction::Llm { instruction, .. }) = &template.extraction else {
+            panic!("an LLM extraction");
+        };
+        assert_eq!(instruction.schema_text(), None);
     }
 }

@@ -166,6 +166,18 @@ pub(crate) fn llm_text(extraction: Option<&Extraction>, summary: bool) -> Option
         .or(summary.then_some(LlmInput::MainMarkdown))
 }
 
+/// The main content's Markdown as an LLM reads it: the main content leaves the title out
+/// (it is metadata), so it comes first as the page's heading. The page service and the
+/// crawl worker (`gannet crawl --extract`) send the same text.
+pub(crate) fn titled_markdown(doc: &gannet_core::Document) -> String {
+    match &doc.title {
+        Some(title) if !doc.markdown.trim_start().starts_with("# ") => {
+            format!("# {title}\n\n{}", doc.markdown)
+        }
+        _ => doc.markdown.clone(),
+    }
+}
+
 /// Runs an LLM extraction on `text`.
 pub(crate) async fn run_llm(
     client: Result<&LlmClient, &str>,

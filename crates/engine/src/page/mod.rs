@@ -26,7 +26,7 @@ use extraction::RegexInput;
 pub use extraction::{Extracted, Extraction, ExtractionError, LlmInput};
 use flights::{FlightKey, Flights, Landing};
 
-mod extraction;
+pub(crate) mod extraction;
 mod flights;
 
 /// Settings of a [`PageService`].
@@ -312,14 +312,7 @@ impl PageService {
         };
         if let Some((input, extraction, summary)) = llm {
             let text = match input {
-                // The main content leaves the title out (it is metadata): the LLM
-                // reads it as the page's heading.
-                LlmInput::MainMarkdown => match &page.doc.title {
-                    Some(title) if !page.doc.markdown.trim_start().starts_with("# ") => {
-                        format!("# {title}\n\n{}", page.doc.markdown)
-                    }
-                    _ => page.doc.markdown.clone(),
-                },
+                LlmInput::MainMarkdown => extraction::titled_markdown(&page.doc),
                 LlmInput::PageMarkdown => page
                     .raw_doc
                     .as_ref()

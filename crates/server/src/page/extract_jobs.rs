@@ -2,9 +2,11 @@
 //! (a prompt, an optional JSON schema) over up to 10 pages, through the page service,
 //! and merges the pages' answers (lists concatenated, objects field by field).
 //!
-//! The jobs live in memory (a bounded map, the oldest finished ones dropped first): an
-//! extraction is minutes at most and its answer small, so it does not go through the
-//! crawl job store.
+//! With a job store (a data directory, or `serve --redis`), a job is a batch of kind
+//! `extract` there: the embedded runner or any replica of a cluster fetches its pages
+//! ([`extract_row`] per URL), and any replica answers its status by merging the stored
+//! rows ([`store_status`]). Without one, jobs live in this server's memory (a bounded map,
+//! the oldest finished ones dropped first).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::{Extraction, IntoApi, LlmInput, PageRequest, PageService, get_page};
+use super::{Extraction, IntoApi, LlmInput, Page, PageError, PageRequest, PageService, get_page};
+use crate::jobs::{Job as StoredJob, JobStore, Status};
 
 /// Jobs kept; beyond, the oldest finished one is dropped.
 const MAX_JOBS: usize = 1000;
@@ -63,21 +66,7 @@ impl ExtractJobs {
     pub(crate) fn status(&self, id: &str) -> Option<Value> {
         let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         let job = jobs.get(id)?;
-        let mut answer = json!({
-            "success": job.status != "failed",
-            "id": id,
-            "status": job.status,
-            "data": job.data,
-            "expiresAt": gannet_sink::rfc3339_millis(job.created + KEEP),
-            "tokensUsed": job.tokens,
-        });
-        if let Some(e) = &job.error {
-            answer["error"] = json!(e);
-        }
-        if !job.warnings.is_empty() {
-            answer["warning"] = json!(job.warnings.join("; "));
-        }
-        Some(answer)
+        Some(answer(id, job, job.created + KEEP))
     }
 
     /// Starts a job over `urls` (already checked) and answers its id.
@@ -112,28 +101,11 @@ impl ExtractJobs {
                 async move { get_page(&pages, req).await }
             });
             let results = futures_util::future::join_all(tasks).await;
-            let mut data: Option<Value> = None;
-            let (mut tokens, mut errors) = (0u64, Vec::new());
-            for result in results {
-                let page = match result {
-                    Ok(page) => page,
-                    Err(e) => {
-                        errors.push(e.into_api().message);
-                        continue;
-                    }
-                };
-                match page.extracted {
-                    Some(Ok(out)) => {
-                        tokens += out.usage.map_or(0, |u| u.total_tokens());
-                        match &mut data {
-                            Some(acc) => gannet_llm::merge_into(acc, out.value),
-                            None => data = Some(out.value),
-                        }
-                    }
-                    Some(Err(e)) => errors.push(format!("{}: {e}", page.final_url)),
-                    None => {}
-                }
-            }
+            let rows: Vec<Value> = results
+                .into_iter()
+                .map(|page| extract_row("", page))
+                .collect();
+            let (data, tokens, errors) = merge_rows(&rows);
             pages.extract_jobs.update(&job, |j| {
                 j.tokens = tokens;
                 match data {
@@ -155,4 +127,127 @@ impl ExtractJobs {
         });
         id
     }
+}
+
+/// A job in Firecrawl's answer shape.
+fn answer(id: &str, job: &Job, expires: SystemTime) -> Value {
+    let mut answer = json!({
+        "success": job.status != "failed",
+        "id": id,
+        "status": job.status,
+        "data": job.data,
+        "expiresAt": gannet_sink::rfc3339_millis(expires),
+        "tokensUsed": job.tokens,
+    });
+    if let Some(e) = &job.error {
+        answer["error"] = json!(e);
+    }
+    if !job.warnings.is_empty() {
+        answer["warning"] = json!(job.warnings.join("; "));
+    }
+    answer
+}
+
+/// One page of an extract job as stored: `{url, value, tokens, error}` (the value the
+/// LLM gave, or why there is none).
+pub(crate) fn extract_row(url: &str, page: Result<Page, PageError>) -> Value {
+    match page {
+        Err(e) => json!({"url": url, "value": null, "tokens": 0, "error": e.into_api().message}),
+        Ok(page) => match page.extracted {
+            Some(Ok(out)) => json!({
+                "url": url,
+                "value": out.value,
+                "tokens": out.usage.map_or(0, |u| u.total_tokens()),
+                "error": null,
+            }),
+            Some(Err(e)) => json!({"url": url, "value": null, "tokens": 0,
+                "error": format!("{}: {e}", page.final_url)}),
+            None => json!({"url": url, "value": null, "tokens": 0, "error": null}),
+        },
+    }
+}
+
+/// The pages' values merged (lists concatenated, objects field by field), the tokens
+/// spent and the pages' errors.
+fn merge_rows(rows: &[Value]) -> (Option<Value>, u64, Vec<String>) {
+    let mut data: Option<Value> = None;
+    let (mut tokens, mut errors) = (0u64, Vec::new());
+    for row in rows {
+        tokens += row["tokens"].as_u64().unwrap_or(0);
+        if let Some(e) = row["error"].as_str() {
+            errors.push(e.to_owned());
+        }
+        let value = &row["value"];
+        if value.is_null() {
+            continue;
+        }
+        match &mut data {
+            Some(acc) => gannet_llm::merge_into(acc, value.clone()),
+            None => data = Some(value.clone()),
+        }
+    }
+    (data, tokens, errors)
+}
+
+/// A stored extract job's answer in Firecrawl's shape (`None`: not an extract job).
+/// `urls` and `warnings` are the job's spec; its rows are merged in the order of `urls`.
+pub(crate) async fn store_status(
+    store: &JobStore,
+    job: &StoredJob,
+    urls: &[String],
+    warnings: Vec<String>,
+) -> Result<Value, crate::error::ApiError> {
+    let expires = std::time::UNIX_EPOCH + Duration::from_secs(job.expires_at.max(0) as u64);
+    let mut view = Job {
+        created: SystemTime::now(),
+        status: "processing",
+        data: Value::Null,
+        error: None,
+        warnings,
+        tokens: 0,
+    };
+    match job.status {
+        Status::Queued | Status::Running => {}
+        Status::Failed | Status::Cancelled => {
+            view.status = "failed";
+            view.error = Some(
+                job.error
+                    .clone()
+                    .unwrap_or_else(|| job.status.as_str().into()),
+            );
+        }
+        Status::Completed => {
+            // At most 10 rows (one per URL).
+            let (rows, _) = store
+                .results_page(&job.id, 0, crate::jobs::MAX_PAGE_ITEMS)
+                .await?;
+            let mut rows: Vec<Value> = rows
+                .iter()
+                .filter_map(|r| serde_json::from_str(&r.body).ok())
+                .collect();
+            rows.sort_by_key(|r: &Value| {
+                urls.iter()
+                    .position(|u| Some(u.as_str()) == r["url"].as_str())
+                    .unwrap_or(usize::MAX)
+            });
+            let (data, tokens, errors) = merge_rows(&rows);
+            view.tokens = tokens;
+            match data {
+                Some(value) => {
+                    view.status = "completed";
+                    view.data = value;
+                    view.warnings.extend(errors);
+                }
+                None => {
+                    view.status = "failed";
+                    view.error = Some(if errors.is_empty() {
+                        "nothing was extracted".into()
+                    } else {
+                        errors.join("; ")
+                    });
+                }
+            }
+        }
+    }
+    Ok(answer(&job.id, &view, expires))
 }

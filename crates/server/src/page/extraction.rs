@@ -160,6 +160,31 @@ pub(crate) fn keep_schema_order(req: &mut PageRequest, body: &[u8], path: &[&str
     }
 }
 
+/// The text of an `extraction_strategy`'s schema as the client wrote it (in a
+/// `{type, params}` CrawlerRunConfig or a bare one), kept for a job's runner.
+pub(crate) fn strategy_schema_text(body: &[u8]) -> Option<String> {
+    const STRATEGY: [&str; 3] = ["extraction_strategy", "params", "schema"];
+    let wrapped = [&["crawler_config", "params"][..], &STRATEGY[..]].concat();
+    let bare = [&["crawler_config"][..], &STRATEGY[..]].concat();
+    super::body::raw_at(body, &wrapped).or_else(|| super::body::raw_at(body, &bare))
+}
+
+/// [`keep_schema_order`] with the schema's text at hand (a stored job's): used when it
+/// is the same schema as the parsed one, else the parsed one stays.
+pub(crate) fn keep_schema_text(req: &mut PageRequest, text: &str) {
+    let Some(Extraction::Llm { instruction, .. }) = &mut req.extraction else {
+        return;
+    };
+    let Some(parsed) = &instruction.schema else {
+        return;
+    };
+    if let Ok(kept) = instruction.clone().with_schema_json(text)
+        && kept.schema.as_ref() == Some(parsed)
+    {
+        *instruction = kept;
+    }
+}
+
 /// An LLM extraction asked of a server without an LLM: 400 `llm_not_configured`, naming
 /// the setting to add.
 pub(crate) fn check_llm(pages: &PageService, req: &PageRequest) -> Result<(), ApiError> {

@@ -1,0 +1,188 @@
+//! Extraction jobs through `gannet serve`: crawl4ai's `POST /llm/job` + `GET
+//! /llm/job/{task_id}` (raw HTTP, as crawl4ai's docs show it: its Docker client has no
+//! method for it) and a `/crawl/job` with an `LLMExtractionStrategy`, against a real
+//! llama.cpp server with SmolLM2-135M (built and cached by scripts/llm-server).
+
+mod common;
+
+#[allow(dead_code)]
+#[path = "../../llm/tests/llama/mod.rs"]
+mod llama;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use gannet_testkit::SiteBuilder;
+use serde_json::{Value, json};
+
+const PRODUCT: &str = "<!doctype html><html><head><title>Acme Anvil 3000</title></head><body>\
+<article><h1>Acme Anvil 3000</h1><p>Manufacturer: Acme Corporation</p><p>Price: $49.99</p>\
+<p>The Acme Anvil 3000 is a heavy steel anvil for blacksmiths. It weighs 50 kg and ships in a \
+wooden crate.</p><h2>Shipping</h2><p>Free shipping on orders over $100. Delivery takes 3 to 5 \
+business days.</p></article></body></html>";
+
+/// Property order as a user writes it (the model and llama.cpp's grammar follow it).
+const PRODUCT_SCHEMA: &str = r#"{"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}}, "required": ["name", "price", "manufacturer"], "additionalProperties": false}"#;
+
+const PROMPT: &str = "Extract the product's name, price and manufacturer.";
+
+fn expected_product() -> Value {
+    json!({"name": "Acme Anvil 3000", "price": "$49.99", "manufacturer": "Acme Corporation"})
+}
+
+/// A POST of a JSON body given as text (so the schema's property order is the test's).
+async fn post_text(c: &reqwest::Client, url: String, body: String) -> (u16, Value) {
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("a JSON answer"))
+}
+
+/// Polls a crawl4ai task until it is no longer `processing`.
+async fn poll(c: &reqwest::Client, url: &str) -> Value {
+    let began = Instant::now();
+    loop {
+        let status = get_json(c, url).await;
+        if status["status"] != "processing" {
+            return status;
+        }
+        assert!(began.elapsed() < Duration::from_secs(600), "{status}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_jobs_are_refused_clearly_without_an_llm_or_with_a_bad_request() {
+    let site = SiteBuilder::new().page("/product", PRODUCT).start().await;
+    let mut cfg = test_config("llm-job-refused");
+    // Not from this process's environment: a server with no LLM.
+    cfg.llm = None;
+    let server = start(cfg).await;
+    let c = client();
+    let product = site.url("/product").to_string();
+    let (status, answer) = post_json(
+        &c,
+        server.url("/llm/job"),
+        json!({"url": product, "q": PROMPT}),
+    )
+    .await;
+    if status == 200 {
+        // The environment configured an LLM for this process: nothing to check here.
+        eprintln!("an LLM is configured in the environment: {answer}");
+    } else {
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], "llm_not_configured", "{answer}");
+    }
+    // A schema that is not JSON, an empty instruction: 400 before any job exists.
+    let (status, answer) = post_json(
+        &c,
+        server.url("/llm/job"),
+        json!({"url": product, "q": PROMPT, "schema": "{\"type\": "}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "bad_schema", "{answer}");
+    let (status, _) = post_json(
+        &c,
+        server.url("/llm/job"),
+        json!({"url": product, "q": "  "}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // No such task.
+    let r = c
+        .get(server.url("/llm/job/0123456789abcdef0123456789abcdef"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status().as_u16(), 404);
+    server.stop().await;
+}
+
+/// One llama-server at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl4ai_llm_job_and_crawl_job_with_the_real_model() {
+    let _serial = SERIAL.lock().await;
+    let Some(llama) = llama::start("server-llm-job").await else {
+        return;
+    };
+    let site = SiteBuilder::new().page("/product", PRODUCT).start().await;
+    let mut cfg = test_config("llm-job");
+    cfg.llm = Some(llama.config());
+    let server = start(cfg).await;
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let product = site.url("/product").to_string();
+
+    // crawl4ai's LlmJobPayload: the schema is a JSON string; a provider is ignored (and
+    // said to be).
+    let body =
+        json!({"url": product, "q": PROMPT, "schema": PRODUCT_SCHEMA, "provider": "openai/gpt-4o"});
+    let (status, started) = post_json(&c, server.url("/llm/job"), body).await;
+    assert_eq!(status, 200, "{started}");
+    let id = started["task_id"].as_str().expect("a task id").to_owned();
+    assert_eq!(started["status"], "processing");
+    assert_eq!(started["url"], product);
+    let href = started["_links"]["status"]["href"]
+        .as_str()
+        .expect("a link");
+    assert_eq!(href, server.url(&format!("/llm/job/{id}")));
+    assert!(
+        started["unsupported_options"]
+            .to_string()
+            .contains("provider"),
+        "{started}"
+    );
+    let done = poll(&c, href).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["task_id"], id.as_str());
+    assert_eq!(done["url"], product);
+    assert!(done["created_at"].as_str().is_some_and(|t| t.contains('T')));
+    assert_eq!(
+        done["_links"]["refresh"]["href"],
+        server.url(&format!("/llm/job/{id}"))
+    );
+    // crawl4ai's result is the parsed extracted_content: a list of items.
+    assert_eq!(done["result"], json!([expected_product()]), "{done}");
+    assert!(done["usage"]["prompt_tokens"].as_u64() > Some(50), "{done}");
+
+    // /crawl/job with LLMExtractionStrategy as crawl4ai's client sends it: the schema
+    // reaches the model in the client's order although the job is stored as a value.
+    let body = format!(
+        r#"{{"urls": ["{product}"], "crawler_config": {{"type": "CrawlerRunConfig", "params": {{
+        "extraction_strategy": {{"type": "LLMExtractionStrategy", "params": {{
+        "instruction": "{PROMPT}", "schema": {{"type": "dict", "value": {PRODUCT_SCHEMA}}}}}}}}}}}}}"#
+    );
+    let (status, started) = post_text(&c, server.url("/crawl/job"), body).await;
+    assert_eq!(status, 202, "{started}");
+    let crawl_id = started["task_id"].as_str().expect("a task id").to_owned();
+    let done = poll(&c, &server.url(&format!("/crawl/job/{crawl_id}"))).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let result = &done["result"]["results"][0];
+    let items: Value = serde_json::from_str(
+        result["extracted_content"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{result}")),
+    )
+    .expect("JSON");
+    assert_eq!(items, json!([expected_product()]));
+
+    // An LLM job's id is not a crawl4ai crawl task here, and a crawl job's is not an LLM
+    // job: each route answers its own kind.
+    let r = c
+        .get(server.url(&format!("/llm/job/{crawl_id}")))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status().as_u16(), 404);
+    server.stop().await;
+}
