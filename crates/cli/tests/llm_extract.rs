@@ -11,7 +11,9 @@
 #[path = "../../llm/tests/llama/mod.rs"]
 mod llama;
 
-use std::io::{Read, Write};
+#[path = "../../llm/tests/stub/mod.rs"]
+mod stub;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -224,53 +226,6 @@ async fn crawl_extract_fills_each_record_with_the_real_model() {
     );
 }
 
-/// A provider that answers every chat completion with truncated JSON (a broken model).
-fn truncated_json_llm() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 65536];
-                loop {
-                    let Ok(n) = stream.read(&mut buf) else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen);
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if seen.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let body = json!({"id": "x", "object": "chat.completion", "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": "{\"name\": \"Acme"}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13}})
-                .to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            });
-        }
-    });
-    port
-}
-
 #[test]
 fn a_failing_llm_is_recorded_per_page_and_the_crawl_goes_on() {
     let site = shop();
@@ -278,7 +233,12 @@ fn a_failing_llm_is_recorded_per_page_and_the_crawl_goes_on() {
     let schema = dir.path("product.json");
     std::fs::write(&schema, PRODUCT_SCHEMA).unwrap();
     let out = dir.path("out.jsonl");
-    let port = truncated_json_llm();
+    // A broken provider (the llm crate's stub): every chat completion is truncated JSON.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stub = rt.block_on(stub::Stub::start(|_, _| {
+        stub::Reply::completion("{\"name\": \"Acme", "stop")
+    }));
+    let port = stub.port;
     let seed = site.url("/").to_string();
     let env = [
         ("GANNET_LLM_BASE_URL", format!("http://127.0.0.1:{port}/v1")),

@@ -9,6 +9,9 @@ mod common;
 #[path = "../../llm/tests/llama/mod.rs"]
 mod llama;
 
+#[path = "../../llm/tests/stub/mod.rs"]
+mod stub;
+
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -206,65 +209,12 @@ async fn no_llm_configured_is_a_clear_400() {
     server.stop().await;
 }
 
-/// A provider that answers every chat completion with text that is not JSON.
-async fn garbage_llm() -> (u16, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut buf = vec![0u8; 65536];
-                let mut seen = Vec::new();
-                // Read the headers and the announced body.
-                loop {
-                    let Ok(n) = socket.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen);
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if seen.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let body = json!({"id": "x", "object": "chat.completion", "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": "{\"name\": \"Acme"}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13}})
-                .to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    (port, task)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_garbage_is_a_typed_error_in_the_answer() {
     let site = shop_site().await;
-    let (port, stub) = garbage_llm().await;
+    // A broken provider: every chat completion is truncated JSON.
+    let stub = stub::Stub::start(|_, _| stub::Reply::completion("{\"name\": \"Acme", "stop")).await;
+    let port = stub.port;
     let mut cfg = test_config("extract-garbage");
     cfg.llm = Some(gannet_llm::LlmConfig::new(
         gannet_llm::parse_base_url(&format!("http://127.0.0.1:{port}/v1")).expect("url"),
@@ -306,7 +256,7 @@ async fn llm_garbage_is_a_typed_error_in_the_answer() {
         "{text}"
     );
     server.stop().await;
-    stub.abort();
+    drop(stub);
 }
 
 /// One llama-server at a time.

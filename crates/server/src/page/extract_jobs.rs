@@ -33,6 +33,30 @@ struct Job {
     tokens: u64,
 }
 
+impl Job {
+    /// Ends the job with its pages' rows: completed with their merged value (their errors
+    /// as warnings), or failed when no page gave a value.
+    fn finish(&mut self, rows: &[Value]) {
+        let (data, tokens, errors) = merge_rows(rows);
+        self.tokens = tokens;
+        match data {
+            Some(value) => {
+                self.status = "completed";
+                self.data = value;
+                self.warnings.extend(errors);
+            }
+            None => {
+                self.status = "failed";
+                self.error = Some(if errors.is_empty() {
+                    "nothing was extracted".into()
+                } else {
+                    errors.join("; ")
+                });
+            }
+        }
+    }
+}
+
 /// The extraction jobs of this server.
 #[derive(Default)]
 pub(crate) struct ExtractJobs {
@@ -105,24 +129,8 @@ impl ExtractJobs {
                 .into_iter()
                 .map(|page| extract_row("", page))
                 .collect();
-            let (data, tokens, errors) = merge_rows(&rows);
             pages.extract_jobs.update(&job, |j| {
-                j.tokens = tokens;
-                match data {
-                    Some(value) => {
-                        j.status = "completed";
-                        j.data = value;
-                        j.warnings.extend(errors);
-                    }
-                    None => {
-                        j.status = "failed";
-                        j.error = Some(if errors.is_empty() {
-                            "nothing was extracted".into()
-                        } else {
-                            errors.join("; ")
-                        });
-                    }
-                }
+                j.finish(&rows);
             });
         });
         id
@@ -230,23 +238,7 @@ pub(crate) async fn store_status(
                     .position(|u| Some(u.as_str()) == r["url"].as_str())
                     .unwrap_or(usize::MAX)
             });
-            let (data, tokens, errors) = merge_rows(&rows);
-            view.tokens = tokens;
-            match data {
-                Some(value) => {
-                    view.status = "completed";
-                    view.data = value;
-                    view.warnings.extend(errors);
-                }
-                None => {
-                    view.status = "failed";
-                    view.error = Some(if errors.is_empty() {
-                        "nothing was extracted".into()
-                    } else {
-                        errors.join("; ")
-                    });
-                }
-            }
+            view.finish(&rows);
         }
     }
     Ok(answer(&job.id, &view, expires))
