@@ -9,8 +9,8 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// What is shown without `RUST_LOG`.
-const DEFAULT: &str =
-    "gannet=warn,gannet_crawl=warn,gannet_frontier=warn,gannet_frontier_redis=warn";
+const DEFAULT: &str = "gannet=warn,gannet_crawl=warn,gannet_frontier=warn,gannet_frontier_redis=warn,\
+     gannet_server=warn,gannet_server::access=info";
 
 /// Installs the subscriber once; later calls change nothing.
 pub(crate) fn init(json: bool) {

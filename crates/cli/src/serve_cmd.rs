@@ -175,10 +175,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<bool> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    if cfg.redis.is_some() {
-        // A replica's events (Redis outages, drains, job runners) on stderr.
-        crate::logging::init(false);
-    }
+    // The access log and the server's events (a replica's Redis outages, drains, job
+    // runners) on stderr.
+    crate::logging::init(false);
     runtime.block_on(async {
         // Start-up errors keep their kind: exit_code picks the exit status from it.
         let server = Server::bind(cfg).await?;

@@ -119,8 +119,9 @@ impl Server {
             .wait_idle(std::time::Duration::from_secs(20))
             .await
         {
-            eprintln!(
-                "gannet serve: jobs still running after 20 s; they resume from their last commit"
+            tracing::warn!(
+                waited_s = 20,
+                "jobs still running at shutdown; they resume from their last commit"
             );
         }
         // A replica leaves the cluster (its batch leases were handed back by the runners).

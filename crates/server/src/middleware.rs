@@ -138,10 +138,16 @@ pub(crate) async fn observe(State(o): State<Observe>, req: Request, next: Next) 
         o.errors.push(method.as_str(), &path, status);
     }
     if o.access_log {
-        eprintln!(
-            "{} {id} {method} {path} {status} {:.1}ms",
-            log_time(),
-            started.elapsed().as_secs_f64() * 1000.0
+        // The access log: one event per request (`gannet serve` shows the target
+        // `gannet_server::access` at info; RUST_LOG changes that).
+        tracing::info!(
+            target: "gannet_server::access",
+            request_id = %id,
+            method = %method,
+            path = %path,
+            status,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
         );
     }
     response
@@ -156,14 +162,6 @@ fn new_request_id() -> String {
         bytes = nanos.to_le_bytes();
     }
     data_encoding::HEXLOWER.encode(&bytes)
-}
-
-/// Seconds since the epoch with milliseconds, for log lines.
-fn log_time() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:03}", now.as_secs(), now.subsec_millis())
 }
 
 #[cfg(test)]
