@@ -431,6 +431,17 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             )
             .into());
         }
+        if args.schema.schema.is_some() || args.extract.is_some() {
+            // Workers rebuild their flags from the crawl's stored ones, which hold no
+            // schema or prompt: only this process would extract. Refused, not half done.
+            return Err(UsageError(
+                "--schema and --extract are not stored with a distributed crawl yet (workers \
+                 that join would not extract); extract on one machine, or run `gannet \
+                 extract --schema` over the output"
+                    .into(),
+            )
+            .into());
+        }
         return crate::worker_cmd::crawl(args);
     }
     let config = config(&args)?;
