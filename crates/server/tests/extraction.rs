@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "fixtures/product.rs"]
+mod product;
+
 #[allow(dead_code)]
 #[path = "../../llm/tests/llama/mod.rs"]
 mod llama;
@@ -16,29 +19,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gannet_testkit::SiteBuilder;
+use product::*;
 use serde_json::{Value, json};
-
-const PRODUCT: &str = "<!doctype html><html><head><title>Acme Anvil 3000</title></head><body>\
-<article><h1>Acme Anvil 3000</h1><p>Manufacturer: Acme Corporation</p><p>Price: $49.99</p>\
-<p>The Acme Anvil 3000 is a heavy steel anvil for blacksmiths. It weighs 50 kg and ships in a \
-wooden crate.</p><h2>Shipping</h2><p>Free shipping on orders over $100. Delivery takes 3 to 5 \
-business days.</p></article></body></html>";
 
 const SHOP: &str = r#"<html><head><title>Shop</title></head><body><h1>Shop</h1>
 <div class="product"><h2> Tea </h2><span class="price">$4.50</span><a href="/tea">more</a></div>
 <div class="product"><h2>Coffee</h2><span class="price">$7.00</span><a href="/coffee">more</a></div>
 <p>Write to sales@example.com for bulk orders.</p></body></html>"#;
-
-/// Property order as a user writes it (the model and llama.cpp's grammar follow it).
-const PRODUCT_SCHEMA: &str = r#"{"type": "object",
-  "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}},
-  "required": ["name", "price", "manufacturer"], "additionalProperties": false}"#;
-
-const PROMPT: &str = "Extract the product's name, price and manufacturer.";
-
-fn expected_product() -> Value {
-    json!({"name": "Acme Anvil 3000", "price": "$49.99", "manufacturer": "Acme Corporation"})
-}
 
 async fn shop_site() -> gannet_testkit::Site {
     SiteBuilder::new()
@@ -46,19 +33,6 @@ async fn shop_site() -> gannet_testkit::Site {
         .page("/shop", SHOP)
         .start()
         .await
-}
-
-/// A POST of a JSON body given as text (so the schema's property order is the test's).
-async fn post_text(c: &reqwest::Client, url: String, body: String) -> (u16, Value) {
-    let r = c
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("a JSON answer"))
 }
 
 fn no_llm_config(name: &str) -> gannet_server::ServerConfig {

@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "fixtures/product.rs"]
+mod product;
+
 #[allow(dead_code)]
 #[path = "../../llm/tests/llama/mod.rs"]
 mod llama;
@@ -13,35 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gannet_testkit::SiteBuilder;
+use product::*;
 use serde_json::{Value, json};
-
-const PRODUCT: &str = "<!doctype html><html><head><title>Acme Anvil 3000</title></head><body>\
-<article><h1>Acme Anvil 3000</h1><p>Manufacturer: Acme Corporation</p><p>Price: $49.99</p>\
-<p>The Acme Anvil 3000 is a heavy steel anvil for blacksmiths. It weighs 50 kg and ships in a \
-wooden crate.</p><h2>Shipping</h2><p>Free shipping on orders over $100. Delivery takes 3 to 5 \
-business days.</p></article></body></html>";
-
-/// Property order as a user writes it (the model and llama.cpp's grammar follow it).
-const PRODUCT_SCHEMA: &str = r#"{"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "string"}, "manufacturer": {"type": "string"}}, "required": ["name", "price", "manufacturer"], "additionalProperties": false}"#;
-
-const PROMPT: &str = "Extract the product's name, price and manufacturer.";
-
-fn expected_product() -> Value {
-    json!({"name": "Acme Anvil 3000", "price": "$49.99", "manufacturer": "Acme Corporation"})
-}
-
-/// A POST of a JSON body given as text (so the schema's property order is the test's).
-async fn post_text(c: &reqwest::Client, url: String, body: String) -> (u16, Value) {
-    let r = c
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("a JSON answer"))
-}
 
 /// Polls a crawl4ai task until it is no longer `processing`.
 async fn poll(c: &reqwest::Client, url: &str) -> Value {
