@@ -10,145 +10,18 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)]
 #[path = "../../llm/tests/llama/mod.rs"]
 mod llama;
 
+mod common;
+use common::{Replica, get_json, http, http_text, pause};
+
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
-
-/// Blocking waits: these tests are plain threads.
-#[allow(clippy::disallowed_methods)]
-fn pause(d: Duration) {
-    std::thread::sleep(d);
-}
-
-/// One `gannet serve --redis` process.
-struct Replica {
-    name: String,
-    port: u16,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Replica {
-    fn start(redis: &str, dir: &TempDir, name: &str) -> Replica {
-        Self::start_with(redis, dir, name, &[])
-    }
-
-    /// A replica with these environment variables (an LLM's settings).
-    fn start_with(redis: &str, dir: &TempDir, name: &str, env: &[(&str, String)]) -> Replica {
-        let port = free_port(false);
-        let log = dir.0.join(format!("{name}.log"));
-        let data = dir.0.join(name);
-        let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
-            .args(["serve", "--redis", redis, "--allow-private", "-q"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--cluster-lease", "2", "--rate-limit", "0"])
-            .arg("--data-dir")
-            .arg(&data)
-            .env("RUST_LOG", "gannet_server=info,gannet_frontier_redis=warn")
-            .env_remove("GANNET_CONFIG")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("start gannet serve");
-        let r = Replica {
-            name: name.to_string(),
-            port,
-            child: Some(child),
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http(port, "GET", "/health", None).map(|r| r.0) != Some(200) {
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start: {}",
-                r.log()
-            );
-            pause(Duration::from_millis(100));
-        }
-        r
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM, then waits for the exit (a drain).
-    fn term(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(40);
-            loop {
-                if let Ok(Some(status)) = c.try_wait() {
-                    assert!(status.success(), "{} drained badly: {status}", self.name);
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} did not drain: {}",
-                    self.name,
-                    self.log()
-                );
-                pause(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// One HTTP/1.0 request (no chunked answers): status, headers, body.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Option<(u16, String, String)> {
-    http_text(
-        port,
-        method,
-        path,
-        &body.map(Value::to_string).unwrap_or_default(),
-    )
-}
-
-/// [`http`] with the body's text as given (a JSON schema's property order kept).
-fn http_text(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, head.to_string(), body.to_string()))
-}
 
 /// The first server-sent event of `path` (an endless stream), as JSON.
 fn first_event(port: u16, path: &str) -> Value {
@@ -170,11 +43,6 @@ fn first_event(port: u16, path: &str) -> Value {
             return serde_json::from_str(line).expect("an event's JSON");
         }
     }
-}
-
-fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
-    let (status, _, body) = http(port, "GET", path, None)?;
-    Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
 }
 
 /// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`.
@@ -296,20 +164,25 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     let site = site(pages, Duration::from_millis(60));
     let mut a = Replica::start(&redis.url(), &dir, "a");
     let b = Replica::start(&redis.url(), &dir, "b");
-    let id = start_crawl(a.port, &site, pages);
+    let id = start_crawl(a.port(), &site, pages);
     // A batch job too, through A: its lease moves to B.
     let batch_urls: Vec<String> = (0..12)
         .map(|i| site.url(&format!("/p{i}")).to_string())
         .collect();
-    let (status, _, text) =
-        http(a.port, "POST", "/jobs", Some(&json!({"urls": batch_urls}))).expect("batch");
+    let (status, _, text) = http(
+        a.port(),
+        "POST",
+        "/jobs",
+        Some(&json!({"urls": batch_urls})),
+    )
+    .expect("batch");
     assert_eq!(status, 202, "{text}");
     let batch: Value = serde_json::from_str(&text).expect("json");
     let batch = batch["id"].as_str().expect("id").to_string();
 
     // Mid-job: some pages stored, not all.
     let deadline = Instant::now() + JOB_LIMIT;
-    while done(b.port, &id).unwrap_or(0) < 4 {
+    while done(b.port(), &id).unwrap_or(0) < 4 {
         assert!(
             Instant::now() < deadline,
             "no progress: {} {}",
@@ -318,7 +191,7 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
         );
         pause(Duration::from_millis(50));
     }
-    let before = done(b.port, &id).unwrap_or(0);
+    let before = done(b.port(), &id).unwrap_or(0);
     a.kill9();
     assert!(
         before < pages as i64,
@@ -326,22 +199,22 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     );
 
     let logs = || format!("A: {}\nB: {}", a.log(), b.log());
-    let job = wait_completed(&[b.port], &id, &logs);
+    let job = wait_completed(&[b.port()], &id, &logs);
     assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
-    assert_exactly_once(result_urls(b.port, &id), &expected(&site, pages));
+    assert_exactly_once(result_urls(b.port(), &id), &expected(&site, pages));
 
     // Firecrawl's status route reads the same job through B.
-    let (status, v) = get_json(b.port, &format!("/v1/crawl/{id}")).expect("firecrawl status");
+    let (status, v) = get_json(b.port(), &format!("/v1/crawl/{id}")).expect("firecrawl status");
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "completed", "{v}");
 
-    let job = wait_completed(&[b.port], &batch, &logs);
+    let job = wait_completed(&[b.port()], &batch, &logs);
     assert_eq!(job["done"].as_i64(), Some(12), "{job}");
     let mut want: Vec<String> = (0..12)
         .map(|i| site.url(&format!("/p{i}")).to_string())
         .collect();
     want.sort();
-    assert_exactly_once(result_urls(b.port, &batch), &want);
+    assert_exactly_once(result_urls(b.port(), &batch), &want);
 
     // The finished crawl's frontier expires with the job: no key of it without a TTL.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -361,7 +234,7 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
         pause(Duration::from_millis(200));
     }
     // Per replica metrics plus the cluster's gauges.
-    let (status, _, metrics) = http(b.port, "GET", "/metrics", None).expect("metrics");
+    let (status, _, metrics) = http(b.port(), "GET", "/metrics", None).expect("metrics");
     assert_eq!(status, 200);
     assert!(
         metrics.contains("gannet_cluster_replicas_alive "),
@@ -373,12 +246,12 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     );
 
     // The dashboard's snapshot shows the replicas and the cluster's jobs.
-    let snap = first_event(b.port, "/dashboard/events");
+    let snap = first_event(b.port(), "/dashboard/events");
     let replicas = snap["cluster"]["replicas"].as_array().expect("replicas");
     assert!(
         replicas
             .iter()
-            .any(|r| r["address"] == format!("127.0.0.1:{}", b.port)),
+            .any(|r| r["address"] == format!("127.0.0.1:{}", b.port())),
         "{snap}"
     );
     assert!(
@@ -395,7 +268,7 @@ fn a_replica_killed_mid_job_loses_nothing_and_any_replica_answers() {
     );
 
     // The cluster view: B alone now (A's membership expired or was never renewed).
-    let (status, health) = get_json(b.port, "/health").expect("health");
+    let (status, health) = get_json(b.port(), "/health").expect("health");
     assert_eq!(status, 200);
     assert_eq!(health["cluster"]["redis"], "ok", "{health}");
     assert!(
@@ -414,22 +287,22 @@ fn a_rolling_restart_during_a_job_loses_nothing_and_stores_nothing_twice() {
     let site = site(pages, Duration::from_millis(60));
     let mut a = Replica::start(&redis.url(), &dir, "a");
     let mut b = Replica::start(&redis.url(), &dir, "b");
-    let id = start_crawl(a.port, &site, pages);
+    let id = start_crawl(a.port(), &site, pages);
     let deadline = Instant::now() + JOB_LIMIT;
-    while done(a.port, &id).unwrap_or(0) < 3 {
+    while done(a.port(), &id).unwrap_or(0) < 3 {
         assert!(Instant::now() < deadline, "no progress: {}", a.log());
         pause(Duration::from_millis(50));
     }
     // Replace A, then B, each drained with SIGTERM.
     a.term();
     let a2 = Replica::start(&redis.url(), &dir, "a2");
-    while done(a2.port, &id).unwrap_or(0) < 8 {
+    while done(a2.port(), &id).unwrap_or(0) < 8 {
         assert!(Instant::now() < deadline, "no progress: {}", a2.log());
         pause(Duration::from_millis(50));
     }
     b.term();
     let b2 = Replica::start(&redis.url(), &dir, "b2");
-    let mid = done(b2.port, &id).unwrap_or(0);
+    let mid = done(b2.port(), &id).unwrap_or(0);
     assert!(mid < pages as i64, "restarted mid-job ({mid} of {pages})");
     let logs = || {
         format!(
@@ -440,9 +313,9 @@ fn a_rolling_restart_during_a_job_loses_nothing_and_stores_nothing_twice() {
             b2.log()
         )
     };
-    let job = wait_completed(&[a2.port, b2.port], &id, &logs);
+    let job = wait_completed(&[a2.port(), b2.port()], &id, &logs);
     assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
-    assert_exactly_once(result_urls(b2.port, &id), &expected(&site, pages));
+    assert_exactly_once(result_urls(b2.port(), &id), &expected(&site, pages));
     for log in [a.log(), b.log()] {
         assert!(!log.contains("panicked"), "{log}");
     }
@@ -451,14 +324,19 @@ fn a_rolling_restart_during_a_job_loses_nothing_and_stores_nothing_twice() {
     let urls: Vec<String> = (0..3)
         .map(|i| site.url(&format!("/p{i}")).to_string())
         .collect();
-    let (status, _, text) =
-        http(a2.port, "POST", "/crawl/job", Some(&json!({"urls": urls}))).expect("/crawl/job");
+    let (status, _, text) = http(
+        a2.port(),
+        "POST",
+        "/crawl/job",
+        Some(&json!({"urls": urls})),
+    )
+    .expect("/crawl/job");
     assert_eq!(status, 202, "{text}");
     let task: Value = serde_json::from_str(&text).expect("json");
     let task = task["task_id"].as_str().expect("task_id").to_string();
     let deadline = Instant::now() + JOB_LIMIT;
     loop {
-        let (status, v) = get_json(b2.port, &format!("/crawl/job/{task}")).expect("status");
+        let (status, v) = get_json(b2.port(), &format!("/crawl/job/{task}")).expect("status");
         assert_eq!(status, 200, "{v}");
         if v["status"] == "completed" {
             let results = v["result"]["results"].as_array().expect("results");
@@ -488,35 +366,35 @@ fn redis_down_mid_job_gives_503_with_retry_after_then_the_job_completes() {
     let site = site(pages, Duration::from_millis(60));
     let a = Replica::start(&redis.url(), &dir, "a");
     let b = Replica::start(&redis.url(), &dir, "b");
-    let id = start_crawl(a.port, &site, pages);
+    let id = start_crawl(a.port(), &site, pages);
     let deadline = Instant::now() + JOB_LIMIT;
-    while done(a.port, &id).unwrap_or(0) < 3 {
+    while done(a.port(), &id).unwrap_or(0) < 3 {
         assert!(Instant::now() < deadline, "no progress: {}", a.log());
         pause(Duration::from_millis(50));
     }
     redis.kill();
     // Job routes: 503 + Retry-After; a single-page route still works.
-    let (status, head, body) = http(b.port, "GET", &format!("/jobs/{id}"), None).expect("answer");
+    let (status, head, body) = http(b.port(), "GET", &format!("/jobs/{id}"), None).expect("answer");
     assert_eq!(status, 503, "{body}");
     assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
     assert!(body.contains("store_unavailable"), "{body}");
     let md = http(
-        a.port,
+        a.port(),
         "POST",
         "/md",
         Some(&json!({"url": site.url("/p1").as_str()})),
     )
     .expect("/md");
     assert_eq!(md.0, 200, "single-page routes work without Redis: {}", md.2);
-    let (status, health) = get_json(a.port, "/health").expect("health");
+    let (status, health) = get_json(a.port(), "/health").expect("health");
     assert_eq!(status, 200);
     assert_eq!(health["cluster"]["redis"], "unreachable", "{health}");
     pause(Duration::from_secs(2));
     redis.restart();
     let logs = || format!("A: {}\nB: {}", a.log(), b.log());
-    let job = wait_completed(&[a.port, b.port], &id, &logs);
+    let job = wait_completed(&[a.port(), b.port()], &id, &logs);
     assert_eq!(job["done"].as_i64(), Some(pages as i64), "{job}");
-    assert_exactly_once(result_urls(a.port, &id), &expected(&site, pages));
+    assert_exactly_once(result_urls(a.port(), &id), &expected(&site, pages));
 }
 
 #[test]
@@ -542,7 +420,7 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
     let a = Replica::start(&redis.url(), &dir, "a");
     // One page at a time on the replica: the worker has hosts to take.
     let body = json!({"crawl": {"url": sites[0].origin().as_str(), "limit": 200, "scope": "any", "sitemaps": false, "concurrency": 1}});
-    let (status, _, text) = http(a.port, "POST", "/jobs", Some(&body)).expect("POST /jobs");
+    let (status, _, text) = http(a.port(), "POST", "/jobs", Some(&body)).expect("POST /jobs");
     assert_eq!(status, 202, "{text}");
     let v: Value = serde_json::from_str(&text).expect("json");
     let id = v["id"].as_str().expect("id").to_string();
@@ -560,7 +438,7 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
         .expect("start gannet worker");
     let worker_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let logs = || format!("A: {}\nworker: {}", a.log(), worker_log());
-    let job = wait_completed(&[a.port], &id, &logs);
+    let job = wait_completed(&[a.port()], &id, &logs);
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Ok(Some(s)) = worker.try_wait() {
@@ -577,7 +455,7 @@ fn a_gannet_worker_joins_a_server_crawl_job_and_its_pages_reach_the_job() {
     let mut want: Vec<String> = sites.iter().flat_map(|s| expected(s, per_site)).collect();
     want.sort();
     assert_eq!(job["done"].as_i64(), Some(want.len() as i64), "{job}");
-    let urls = result_urls(a.port, &id);
+    let urls = result_urls(a.port(), &id);
     // The worker's pages are among the job's results: it worked the job.
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     let by_worker: Vec<String> = text
@@ -668,8 +546,8 @@ fn llm_jobs_of_firecrawl_and_crawl4ai_are_answered_by_any_replica() {
         ("GANNET_LLM_MODEL", "SmolLM2-135M-Instruct".to_owned()),
         ("GANNET_LLM_MAX_TOKENS", "512".to_owned()),
     ];
-    let a = Replica::start_with(&redis.url(), &dir, "a", &env);
-    let b = Replica::start_with(&redis.url(), &dir, "b", &env);
+    let a = Replica::launch(&redis.url(), &dir, "a", ["--cluster-lease", "2"], &env);
+    let b = Replica::launch(&redis.url(), &dir, "b", ["--cluster-lease", "2"], &env);
     let logs = || format!("{}\n{}", a.log(), b.log());
     let product = site.url("/product").to_string();
     let expected =
@@ -679,12 +557,12 @@ fn llm_jobs_of_firecrawl_and_crawl4ai_are_answered_by_any_replica() {
     let body = format!(
         r#"{{"urls": ["{product}"], "prompt": "Extract the product's name, price and manufacturer.", "schema": {PRODUCT_SCHEMA}}}"#
     );
-    let (status, _, text) = http_text(a.port, "POST", "/v1/extract", &body).expect("extract");
+    let (status, _, text) = http_text(a.port(), "POST", "/v1/extract", &body).expect("extract");
     assert_eq!(status, 200, "{text}");
     let started: Value = serde_json::from_str(&text).expect("json");
     let id = started["id"].as_str().expect("an id").to_owned();
     let done = poll_until(
-        &[b.port, a.port],
+        &[b.port(), a.port()],
         &format!("/v1/extract/{id}"),
         "processing",
         &logs,
@@ -692,16 +570,21 @@ fn llm_jobs_of_firecrawl_and_crawl4ai_are_answered_by_any_replica() {
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["data"], expected, "{done}");
     assert!(done["tokensUsed"].as_u64() > Some(50), "{done}");
-    let (_, through_a) = get_json(a.port, &format!("/v2/extract/{id}")).expect("status via A");
+    let (_, through_a) = get_json(a.port(), &format!("/v2/extract/{id}")).expect("status via A");
     assert_eq!(through_a["data"], expected);
 
     // crawl4ai /llm/job through B, its status through A.
     let body = json!({"url": product, "q": "Extract the product's name, price and manufacturer.", "schema": PRODUCT_SCHEMA});
-    let (status, _, text) = http(b.port, "POST", "/llm/job", Some(&body)).expect("llm job");
+    let (status, _, text) = http(b.port(), "POST", "/llm/job", Some(&body)).expect("llm job");
     assert_eq!(status, 200, "{text}");
     let started: Value = serde_json::from_str(&text).expect("json");
     let task = started["task_id"].as_str().expect("a task id").to_owned();
-    let done = poll_until(&[a.port], &format!("/llm/job/{task}"), "processing", &logs);
+    let done = poll_until(
+        &[a.port()],
+        &format!("/llm/job/{task}"),
+        "processing",
+        &logs,
+    );
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["result"], json!([expected]), "{done}");
 }

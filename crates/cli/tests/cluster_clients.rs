@@ -15,79 +15,15 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use gannet_testkit::nginx::{Nginx, http};
-use gannet_testkit::redis::{RedisServer as Redis, free_port};
+use gannet_testkit::redis::RedisServer as Redis;
 use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::Value;
 
+mod common;
+use common::Replica;
+
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
-
-/// One `gannet serve --redis` process, killed on drop.
-struct Replica {
-    addr: SocketAddr,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Replica {
-    fn start(redis: &str, dir: &TempDir, name: &str) -> Replica {
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port(false)));
-        let log = dir.0.join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
-            .args(["serve", "--redis", redis, "--allow-private", "-q"])
-            .args(["--listen", &addr.to_string()])
-            // Behind nginx the per-IP limit is nginx's (deploy/nginx.conf).
-            .args(["--cluster-lease", "2", "--rate-limit", "0"])
-            .arg("--data-dir")
-            .arg(dir.0.join(name))
-            .env("RUST_LOG", "gannet_server=info,gannet_frontier_redis=warn")
-            .env_remove("GANNET_CONFIG")
-            .env_remove("GANNET_TOKEN")
-            .env_remove("GANNET_LISTEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("start gannet serve");
-        let r = Replica {
-            addr,
-            child: Some(child),
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http::get(addr, "/health").map(|r| r.status).ok() != Some(200) {
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start: {}",
-                r.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        r
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `kill -9`.
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
 
 /// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`:
 /// the crawl discovers pages a few at a time, so it runs for a while.

@@ -4,15 +4,15 @@
 //! serves. The job is produced the real way (a batch job over a testkit site). The same
 //! measure at 100,000 results with a release build is `bench/cluster/paging-rss.sh`.
 
-use gannet_testkit::redis::{RedisServer as Redis, free_port};
+use gannet_testkit::redis::RedisServer as Redis;
 use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{Replica, get_json, http, pause};
 
 /// Results of the job.
 const RESULTS: usize = 5000;
@@ -20,96 +20,6 @@ const RESULTS: usize = 5000;
 const PAGE: usize = 40;
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(240);
-
-/// Blocking waits: these tests are plain threads.
-#[allow(clippy::disallowed_methods)]
-fn pause(d: Duration) {
-    std::thread::sleep(d);
-}
-
-struct Replica {
-    port: u16,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Replica {
-    fn start(redis: &str, dir: &TempDir, config: &std::path::Path, name: &str) -> Replica {
-        let port = free_port(false);
-        let log = dir.0.join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_gannet"))
-            .args(["serve", "--redis", redis, "--allow-private", "-q"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--rate-limit", "0"])
-            .arg("--config")
-            .arg(config)
-            .arg("--data-dir")
-            .arg(dir.0.join(name))
-            .env("RUST_LOG", "gannet_server=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("start gannet serve");
-        let r = Replica { port, child, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http(port, "GET", "/health", None).map(|r| r.0) != Some(200) {
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start: {}",
-                r.log()
-            );
-            pause(Duration::from_millis(100));
-        }
-        r
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Resident memory, bytes (`VmRSS`).
-    fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the replica's /proc status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .expect("VmRSS")
-            * 1024
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP/1.0 request: status and body.
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
-}
-
-fn get_json(port: u16, path: &str) -> (u16, Value) {
-    let (status, body) = http(port, "GET", path, None).expect("an answer");
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
 
 /// `n` pages of about 2 KB of text each, distinct.
 fn site(n: usize) -> Site {
@@ -143,7 +53,15 @@ fn paging_through_any_replica_returns_each_result_once_and_memory_stays_flat() {
     .expect("config");
     let replicas: Vec<Replica> = ["a", "b", "c"]
         .iter()
-        .map(|n| Replica::start(&redis.url(), &dir, &config, n))
+        .map(|n| {
+            Replica::launch(
+                &redis.url(),
+                &dir,
+                n,
+                [OsStr::new("--config"), config.as_os_str()],
+                &[],
+            )
+        })
         .collect();
     let logs = || {
         replicas
@@ -156,8 +74,8 @@ fn paging_through_any_replica_returns_each_result_once_and_memory_stays_flat() {
     let urls: Vec<String> = (0..RESULTS)
         .map(|i| site.url(&format!("/p{i}")).to_string())
         .collect();
-    let (status, text) = http(
-        replicas[0].port,
+    let (status, _, text) = http(
+        replicas[0].port(),
         "POST",
         "/jobs",
         Some(&json!({"urls": urls})),
@@ -170,7 +88,7 @@ fn paging_through_any_replica_returns_each_result_once_and_memory_stays_flat() {
         .to_string();
     let deadline = Instant::now() + JOB_LIMIT;
     loop {
-        let (_, v) = get_json(replicas[1].port, &format!("/jobs/{id}"));
+        let (_, v) = get_json(replicas[1].port(), &format!("/jobs/{id}")).expect("an answer");
         match v["status"].as_str() {
             Some("completed") => break,
             Some("failed") | Some("cancelled") => panic!("job ended {v}: {}", logs()),
@@ -194,7 +112,7 @@ fn paging_through_any_replica_returns_each_result_once_and_memory_stays_flat() {
             Some(c) => format!("/jobs/{id}/results?limit={PAGE}&cursor={c}"),
             None => format!("/jobs/{id}/results?limit={PAGE}"),
         };
-        let (status, body) = http(replicas[r].port, "GET", &path, None).expect("a page");
+        let (status, _, body) = http(replicas[r].port(), "GET", &path, None).expect("a page");
         assert_eq!(status, 200, "{body}");
         served[r] += body.len();
         let v: Value = serde_json::from_str(&body).expect("a page's json");
