@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 mod llama;
 
 mod common;
-use common::{Replica, get_json, http, http_text, pause};
+use common::{Replica, expected, get_json, http, http_text, pause, site};
 
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
@@ -43,44 +43,6 @@ fn first_event(port: u16, path: &str) -> Value {
             return serde_json::from_str(line).expect("an event's JSON");
         }
     }
-}
-
-/// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`.
-fn site(pages: usize, delay: Duration) -> Site {
-    let mut b = SiteBuilder::new();
-    for i in 0..pages {
-        let path = if i == 0 {
-            "/".to_string()
-        } else {
-            format!("/p{i}")
-        };
-        let links: String = [i + 1, (i * 7 + 3) % pages]
-            .iter()
-            .filter(|&&j| j > 0 && j < pages)
-            .map(|j| format!("<a href=/p{j}>p{j}</a> "))
-            .collect();
-        let body = format!(
-            "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, long \
-             enough to be content for the extractor. {links}</p></article>"
-        );
-        b = b.response(&path, Response::html(body).delay(delay));
-    }
-    b.start_blocking()
-}
-
-fn expected(site: &Site, pages: usize) -> Vec<String> {
-    let mut all: Vec<String> = (0..pages)
-        .map(|i| {
-            let path = if i == 0 {
-                "/".to_string()
-            } else {
-                format!("/p{i}")
-            };
-            site.url(&path).to_string()
-        })
-        .collect();
-    all.sort();
-    all
 }
 
 /// Starts a crawl job of the site through replica `port`; its id.

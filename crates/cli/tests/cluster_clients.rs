@@ -16,49 +16,14 @@ use std::time::{Duration, Instant};
 
 use gannet_testkit::nginx::{Nginx, http};
 use gannet_testkit::redis::RedisServer as Redis;
-use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
+use gannet_testkit::{Response, SiteBuilder, TempDir};
 use serde_json::Value;
 
 mod common;
-use common::Replica;
+use common::{Replica, expected, site};
 
 /// A job that has not completed after this long is a hang.
 const JOB_LIMIT: Duration = Duration::from_secs(150);
-
-/// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`:
-/// the crawl discovers pages a few at a time, so it runs for a while.
-fn site(pages: usize, delay: Duration) -> Site {
-    let mut b = SiteBuilder::new();
-    for i in 0..pages {
-        let links: String = [i + 1, (i * 7 + 3) % pages]
-            .iter()
-            .filter(|&&j| j > 0 && j < pages)
-            .map(|j| format!("<a href=/p{j}>p{j}</a> "))
-            .collect();
-        let body = format!(
-            "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, long \
-             enough to be content for the extractor. {links}</p></article>"
-        );
-        b = b.response(&page_path(i), Response::html(body).delay(delay));
-    }
-    b.start_blocking()
-}
-
-fn page_path(i: usize) -> String {
-    if i == 0 {
-        "/".to_string()
-    } else {
-        format!("/p{i}")
-    }
-}
-
-fn expected(site: &Site, pages: usize) -> Vec<String> {
-    let mut all: Vec<String> = (0..pages)
-        .map(|i| site.url(&page_path(i)).to_string())
-        .collect();
-    all.sort();
-    all
-}
 
 /// Every expected URL exactly once in a client's summary (`{"urls": [...]}`).
 fn assert_every_page_once(summary: &Value, expected: &[String], what: &str) {

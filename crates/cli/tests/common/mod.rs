@@ -3,8 +3,8 @@
 //! items one file does not use are not dead code.
 #![allow(dead_code)]
 
-use gannet_testkit::TempDir;
 use gannet_testkit::redis::free_port;
+use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -192,4 +192,41 @@ pub(crate) fn http_text(
 pub(crate) fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
     let (status, _, body) = http(port, "GET", path, None)?;
     Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+}
+
+/// A site of `pages` pages in a chain with cross links, each answer delayed by `delay`:
+/// the crawl discovers pages a few at a time, so it runs for a while.
+pub(crate) fn site(pages: usize, delay: Duration) -> Site {
+    let mut b = SiteBuilder::new();
+    for i in 0..pages {
+        let links: String = [i + 1, (i * 7 + 3) % pages]
+            .iter()
+            .filter(|&&j| j > 0 && j < pages)
+            .map(|j| format!("<a href=/p{j}>p{j}</a> "))
+            .collect();
+        let body = format!(
+            "<title>Page {i}</title><article><h1>Page {i}</h1><p>Text of page {i}, long \
+             enough to be content for the extractor. {links}</p></article>"
+        );
+        b = b.response(&page_path(i), Response::html(body).delay(delay));
+    }
+    b.start_blocking()
+}
+
+/// Page `i` of [`site`]: `/` for the first.
+pub(crate) fn page_path(i: usize) -> String {
+    if i == 0 {
+        "/".to_string()
+    } else {
+        format!("/p{i}")
+    }
+}
+
+/// Every page URL of [`site`], sorted.
+pub(crate) fn expected(site: &Site, pages: usize) -> Vec<String> {
+    let mut all: Vec<String> = (0..pages)
+        .map(|i| site.url(&page_path(i)).to_string())
+        .collect();
+    all.sort();
+    all
 }
