@@ -270,3 +270,43 @@ async fn running_jobs_checkpoint_on_shutdown_and_resume_at_the_next_start() {
     }
     server.stop().await;
 }
+
+/// A batch request larger than axum's default body limit (2 MB) is taken when the server's
+/// `max_body_bytes` allows it (the JSON is read twice, for its value and its text, and both
+/// reads keep the server's limit); past `max_body_bytes` it is a 413 in the API's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_60000_urls_is_taken_up_to_the_servers_body_limit() {
+    let site = site().await;
+    let mut cfg = test_config("big-batch");
+    cfg.max_body_bytes = 3 << 20;
+    cfg.max_job_urls = 100_000;
+    let server = start(cfg).await;
+    let c = client();
+    let urls: Vec<String> = (0..60_000)
+        .map(|i| format!("{}?page={i}", site.url("/other")))
+        .collect();
+    let body = json!({ "urls": urls });
+    assert!(body.to_string().len() > 2 << 20, "the body must pass 2 MB");
+    let (status, created) = post_json(&c, server.url("/jobs"), body).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("an id").to_string();
+    let job = get_json(&c, &server.url(&format!("/jobs/{id}"))).await;
+    assert_eq!(job["total"], 60_000, "{job}");
+    let r = c
+        .delete(server.url(&format!("/jobs/{id}")))
+        .send()
+        .await
+        .expect("DELETE");
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let urls: Vec<String> = (0..80_000)
+        .map(|i| format!("{}?page={i}", site.url("/other")))
+        .collect();
+    let c = client();
+    let (status, answer) = post_json(&c, server.url("/jobs"), json!({ "urls": urls })).await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (413, &json!("body_too_large"))
+    );
+    server.stop().await;
+}

@@ -25,18 +25,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let headers = req.headers().clone();
-        let text = Bytes::from_request(req, state).await.map_err(|e| {
-            let status = e.status();
-            let code = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                "body_too_large"
-            } else {
-                "bad_request"
-            };
-            ApiError::new(status, code, e.body_text())
-        })?;
-        let mut again = Request::new(axum::body::Body::from(text.clone()));
-        *again.headers_mut() = headers;
+        // The parts (headers, and the extensions that carry the body limit set by
+        // `DefaultBodyLimit`) go with both reads: a request rebuilt without them would
+        // be held to axum's default 2 MB whatever the server's `max_body_bytes`.
+        let (parts, body) = req.into_parts();
+        let text = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|e| {
+                let status = e.status();
+                let code = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    "body_too_large"
+                } else {
+                    "bad_request"
+                };
+                ApiError::new(status, code, e.body_text())
+            })?;
+        let again = Request::from_parts(parts, axum::body::Body::from(text.clone()));
         let body = Json::<T>::from_request(again, state).await;
         Ok(Self { body, text })
     }
