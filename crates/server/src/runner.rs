@@ -173,10 +173,10 @@ impl JobSpec {
         };
         match job.kind.as_str() {
             "crawl" => Ok(Self::Crawl(
-                CrawlSpec::deserialize(&job.request).map_err(bad)?,
+                serde_json::from_str(&job.request).map_err(bad)?,
             )),
             _ => Ok(Self::Batch(
-                BatchSpec::deserialize(&job.request).map_err(bad)?,
+                serde_json::from_str(&job.request).map_err(bad)?,
             )),
         }
     }

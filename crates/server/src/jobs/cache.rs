@@ -25,8 +25,6 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
-
 use super::{Job, ResultRow};
 
 /// Default bound of a replica's cache.
@@ -47,7 +45,7 @@ pub(crate) type Page = (Vec<ResultRow>, Option<i64>);
 #[derive(Debug, Clone)]
 pub(crate) struct Fixed {
     pub(crate) kind: String,
-    pub(crate) request: Value,
+    pub(crate) request: Arc<str>,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
 }
@@ -147,7 +145,7 @@ impl JobCache {
         if !job.status.finished() {
             return;
         }
-        let bytes = OVERHEAD + job.id.len() + value_bytes(&job.request);
+        let bytes = OVERHEAD + job.id.len() + job.request.len();
         let until = job.expires_at;
         let id = job.id.clone();
         self.put(
@@ -162,9 +160,9 @@ impl JobCache {
         }
     }
 
-    /// Keeps the fixed part of a job; `request_bytes`: the size of its request as stored.
-    pub(crate) fn put_fixed(&self, id: &str, fixed: Fixed, request_bytes: usize, now: i64) {
-        let bytes = OVERHEAD + id.len() + fixed.kind.len() + request_bytes * 2;
+    /// Keeps the fixed part of a job.
+    pub(crate) fn put_fixed(&self, id: &str, fixed: Fixed, now: i64) {
+        let bytes = OVERHEAD + id.len() + fixed.kind.len() + fixed.request.len();
         let until = fixed.expires_at.min(now + UNKNOWN_EXPIRY_SECS);
         self.put(
             Key::Fixed(id.to_string()),
@@ -291,21 +289,6 @@ impl Inner {
     }
 }
 
-/// About what a parsed JSON value holds in memory.
-fn value_bytes(v: &Value) -> usize {
-    match v {
-        Value::String(s) => 32 + s.len(),
-        Value::Array(a) => 32 + a.iter().map(value_bytes).sum::<usize>(),
-        Value::Object(o) => {
-            32 + o
-                .iter()
-                .map(|(k, v)| 48 + k.len() + value_bytes(v))
-                .sum::<usize>()
-        }
-        _ => 32,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +299,7 @@ mod tests {
             id: id.into(),
             kind: "crawl".into(),
             status,
-            request: serde_json::json!({"url": "http://x/"}),
+            request: r#"{"url":"http://x/"}"#.into(),
             created_at: 0,
             expires_at,
             total: 1,

@@ -69,7 +69,10 @@ pub(crate) struct Job {
     /// `batch` (a list of URLs) or `crawl` (a site crawl).
     pub(crate) kind: String,
     pub(crate) status: Status,
-    pub(crate) request: Value,
+    /// The request as stored (JSON text). Parsed only where a job's spec is needed
+    /// ([`crate::runner::JobSpec::of`]): a batch's request holds all its URLs (3 MB for
+    /// 100,000), and status and result pages read the job at every request.
+    pub(crate) request: Arc<str>,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
     pub(crate) total: i64,

@@ -345,14 +345,13 @@ impl RedisStore {
                 return Ok(None);
             };
             if !job.status.finished() {
-                let request_bytes = v.get(2).and_then(|r| r.as_ref()).map_or(0, String::len);
                 let fixed = Fixed {
                     kind: job.kind.clone(),
                     request: job.request.clone(),
                     created_at: job.created_at,
                     expires_at: job.expires_at,
                 };
-                self.cache.put_fixed(id, fixed, request_bytes, now);
+                self.cache.put_fixed(id, fixed, now);
             }
             job
         };
@@ -657,9 +656,7 @@ fn to_job(id: &str, v: &[Option<String>]) -> Option<Job> {
         id: id.to_string(),
         kind: s(0).unwrap_or_default(),
         status,
-        request: s(2)
-            .and_then(|r| serde_json::from_str(&r).ok())
-            .unwrap_or(Value::Null),
+        request: s(2).map_or_else(|| std::sync::Arc::from("null"), std::sync::Arc::from),
         created_at: n(3),
         expires_at: n(4),
         total: n(5),

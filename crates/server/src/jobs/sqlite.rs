@@ -271,7 +271,7 @@ fn row_to_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         id: r.get(0)?,
         kind: r.get(1)?,
         status: Status::parse(&status),
-        request: serde_json::from_str(&request).unwrap_or(Value::Null),
+        request: request.into(),
         created_at: r.get(4)?,
         expires_at: r.get(5)?,
         total: r.get(6)?,
