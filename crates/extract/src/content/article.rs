@@ -161,7 +161,8 @@ fn is_credit_line(text: &str) -> bool {
 
 impl<'d, 'i> Extractor<'d, 'i> {
     /// Drop comment regions, teaser runs, "read also" lines, credit lines and datelines,
-    /// links after the story, and the headings left with nothing under them.
+    /// links after the story, on article pages boilerplate lines and the label lines
+    /// that end the story (`tail.rs`), and the headings left with nothing under them.
     pub(super) fn article_boundary(&mut self, article: NodeId) {
         let before = self.agg_of(article).text;
         self.remove_comment_regions(article);
@@ -173,6 +174,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // and calls are its content.
         if self.page_type == PageType::Article {
             self.remove_boilerplate_lines(article);
+            self.remove_trailing_labels(article);
         }
         // A site's own page (service) may have headings over nothing but images or
         // widgets: its empty labels go only when something above was taken from it.
