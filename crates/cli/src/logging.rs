@@ -16,10 +16,10 @@ const DEFAULT: &str = "gannet=warn,gannet_crawl=warn,gannet_frontier=warn,gannet
 pub(crate) fn init(json: bool) {
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT));
     // `GANNET_DEBUG=…`: the extractor's explanations (target `gannet_extract::debug`).
-    if std::env::var_os("GANNET_DEBUG").is_some() {
-        if let Ok(d) = "gannet_extract::debug=trace".parse() {
-            filter = filter.add_directive(d);
-        }
+    if std::env::var_os("GANNET_DEBUG").is_some()
+        && let Ok(d) = "gannet_extract::debug=trace".parse()
+    {
+        filter = filter.add_directive(d);
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
