@@ -53,6 +53,7 @@ enum Outcome {
 }
 
 pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<bool> {
+    crate::logging::init(false);
     let mut files = args.files.clone();
     if let Some(list) = &args.files_from {
         let text = std::fs::read_to_string(list)

@@ -14,7 +14,13 @@ const DEFAULT: &str = "gannet=warn,gannet_crawl=warn,gannet_frontier=warn,gannet
 
 /// Installs the subscriber once; later calls change nothing.
 pub(crate) fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT));
+    // `GANNET_DEBUG=…`: the extractor's explanations (target `gannet_extract::debug`).
+    if std::env::var_os("GANNET_DEBUG").is_some()
+        && let Ok(d) = "gannet_extract::debug=trace".parse()
+    {
+        filter = filter.add_directive(d);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -172,3 +172,36 @@ fn no_input_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: no input"));
 }
+
+#[test]
+fn gannet_debug_shows_the_extractors_explanations_as_tracing_events() {
+    let dir = TempDir::new("debug");
+    let page = dir.write("a.html", ARTICLE.as_bytes());
+    let run = |debug: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gannet"));
+        cmd.arg("extract").arg(path(&page)).env_remove("RUST_LOG");
+        if debug {
+            cmd.env("GANNET_DEBUG", "1");
+        } else {
+            cmd.env_remove("GANNET_DEBUG");
+        }
+        cmd.output().unwrap()
+    };
+    let on = run(true);
+    assert!(on.status.success());
+    let err = String::from_utf8_lossy(&on.stderr);
+    // The chosen node, as an event of the extractor's debug target with key/value fields.
+    assert!(err.contains("gannet_extract::debug"), "{err}");
+    assert!(err.contains("top candidate"), "{err}");
+    assert!(err.contains(" score=") && err.contains(" text="), "{err}");
+    // The Markdown is the same either way, and nothing is printed without the variable.
+    let off = run(false);
+    assert!(off.status.success());
+    assert_eq!(on.stdout, off.stdout);
+    assert!(String::from_utf8_lossy(&on.stdout).contains("Gannets plunge"));
+    assert!(
+        off.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&off.stderr)
+    );
+}

@@ -6,6 +6,8 @@
 //!   --batch-cmd 'target/release/examples/eval_batch {list} {outdir}' -j 2
 //! ```
 //!
+//! `GANNET_DEBUG=…` shows the extractor's explanations on stderr.
+//!
 //! Writes `OUTDIR/<stem>.json` with `markdown`, `title`, `byline` and `page_type` per input listed in
 //! LIST (one path per line), like `gannet extract --format json --out OUTDIR`.
 
@@ -15,6 +17,14 @@ fn main() {
         eprintln!("usage: eval_batch LIST OUTDIR");
         std::process::exit(2);
     };
+    if std::env::var_os("GANNET_DEBUG").is_some() {
+        // The extractor's explanations (`GANNET_DEBUG`) are tracing events.
+        tracing_subscriber::fmt()
+            .with_env_filter("gannet_extract::debug=trace")
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    }
     let list = std::fs::read_to_string(list).unwrap_or_default();
     let _ = std::fs::create_dir_all(out);
     for path in list.lines().map(str::trim).filter(|l| !l.is_empty()) {

@@ -161,7 +161,8 @@ fn is_credit_line(text: &str) -> bool {
 
 impl<'d, 'i> Extractor<'d, 'i> {
     /// Drop comment regions, teaser runs, "read also" lines, credit lines and datelines,
-    /// links after the story, and the headings left with nothing under them.
+    /// links after the story, on article pages boilerplate lines and the label lines
+    /// that end the story (`tail.rs`), and the headings left with nothing under them.
     pub(super) fn article_boundary(&mut self, article: NodeId) {
         let before = self.agg_of(article).text;
         self.remove_comment_regions(article);
@@ -173,6 +174,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // and calls are its content.
         if self.page_type == PageType::Article {
             self.remove_boilerplate_lines(article);
+            self.remove_trailing_labels(article);
         }
         // A site's own page (service) may have headings over nothing but images or
         // widgets: its empty labels go only when something above was taken from it.
@@ -261,11 +263,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         for d in found {
             if debug() {
-                eprintln!(
-                    "trailing links remove {}.{} text {}",
-                    self.dom.tag_name(d),
-                    names(self.dom, d).trim(),
-                    self.agg_of(d).text
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    node = %format_args!("{}.{}", self.dom.tag_name(d), names(self.dom, d).trim()),
+                    text = self.agg_of(d).text,
+                    "trailing links remove"
                 );
             }
             self.remove(d);
@@ -426,11 +428,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
             for k in run {
                 if self.dom.is_ancestor(article, k) {
                     if debug() && self.agg_of(k).text > debug_min() / 4 {
-                        eprintln!(
-                            "teaser removes {}.{} text {}",
-                            self.dom.tag_name(k),
-                            names(self.dom, k).trim(),
-                            self.agg_of(k).text
+                        tracing::debug!(
+                            target: "gannet_extract::debug",
+                            node = %format_args!("{}.{}", self.dom.tag_name(k), names(self.dom, k).trim()),
+                            text = self.agg_of(k).text,
+                            "teaser removes"
                         );
                     }
                     self.remove(k);
@@ -497,7 +499,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             if debug() {
-                eprintln!("read-also line removed: {text:?}");
+                tracing::debug!(target: "gannet_extract::debug", text = text.trim(), "read-also line removed");
             }
             self.remove(p);
         }
@@ -531,11 +533,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         for d in found {
             if debug() && self.agg_of(d).text > debug_min() / 4 {
-                eprintln!(
-                    "comments remove {}.{} text {}",
-                    self.dom.tag_name(d),
-                    names(self.dom, d).trim(),
-                    self.agg_of(d).text
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    node = %format_args!("{}.{}", self.dom.tag_name(d), names(self.dom, d).trim()),
+                    text = self.agg_of(d).text,
+                    "comments remove"
                 );
             }
             self.remove(d);
@@ -593,7 +595,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             let dateline = !in_table && (at < first || at > last) && is_dateline(&text);
             if (short && (is_credit_line(&text) || dateline)) || (caption && has_credit(&text)) {
                 if debug() {
-                    eprintln!("credit line removed: {:?}", text.trim());
+                    tracing::debug!(target: "gannet_extract::debug", text = text.trim(), "credit line removed");
                 }
                 self.remove(b);
             }
@@ -712,9 +714,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             if debug() {
-                eprintln!(
-                    "empty section head removed: {:?}",
-                    self.dom.text_content(d).trim()
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    heading = self.dom.text_content(d).trim(),
+                    "empty section head removed"
                 );
             }
             self.remove(d);

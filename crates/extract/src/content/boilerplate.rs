@@ -433,10 +433,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                     .filter(|&(_, x)| x != 0.0)
                     .map(|(n, _)| *n)
                     .collect();
-                eprintln!(
-                    "boiler {score:.2} {f:?} {:?} [{}]",
-                    text.split_whitespace().collect::<Vec<_>>().join(" "),
-                    fired.join(", ")
+                tracing::trace!(
+                    target: "gannet_extract::debug",
+                    score,
+                    features = ?f,
+                    text = text.split_whitespace().collect::<Vec<_>>().join(" "),
+                    fired = fired.join(", "),
+                    "boiler"
                 );
             }
             if score > THRESHOLD {
@@ -450,9 +453,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         for d in found {
             if debug() {
-                eprintln!(
-                    "boilerplate line removed: {:?}",
-                    self.dom.text_content(d).trim()
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    text = self.dom.text_content(d).trim(),
+                    "boilerplate line removed"
                 );
             }
             self.remove(d);

@@ -172,15 +172,15 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
             let ratio = x.good as f32 / x.text as f32;
             if debug() {
-                eprintln!(
-                    "widen? {}.{} good {} text {} ratio {:.2} (base {:.2}) links {:.2}",
-                    self.dom.tag_name(a),
-                    names(self.dom, a).trim(),
-                    x.good,
-                    x.text,
+                tracing::trace!(
+                    target: "gannet_extract::debug",
+                    node = %format_args!("{}.{}", self.dom.tag_name(a), names(self.dom, a).trim()),
+                    good = x.good,
+                    text = x.text,
                     ratio,
                     base_ratio,
-                    x.link_density()
+                    links = x.link_density(),
+                    "widen?"
                 );
             }
             // Much more prose above tolerates more links around it.
@@ -289,12 +289,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 s = p;
             }
             if debug() {
-                eprintln!(
-                    "aside section {:?} removes {}.{} text {}",
-                    self.dom.text_content(h).trim(),
-                    self.dom.tag_name(s),
-                    names(self.dom, s).trim(),
-                    self.agg_of(s).text
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    heading = self.dom.text_content(h).trim(),
+                    node = %format_args!("{}.{}", self.dom.tag_name(s), names(self.dom, s).trim()),
+                    text = self.agg_of(s).text,
+                    "aside section removed"
                 );
             }
             if s != h {

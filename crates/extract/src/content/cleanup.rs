@@ -262,11 +262,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
             };
             if drop {
                 if debug() && self.agg_of(id).text > debug_min() * 5 {
-                    eprintln!(
-                        "preclean drops {}.{} with {} chars",
-                        self.dom.tag_name(id),
-                        names(self.dom, id).trim(),
-                        self.agg_of(id).text
+                    tracing::debug!(
+                        target: "gannet_extract::debug",
+                        node = %format_args!("{}.{}", self.dom.tag_name(id), names(self.dom, id).trim()),
+                        text = self.agg_of(id).text,
+                        "preclean drops"
                     );
                 }
                 remove.push(id);
@@ -595,11 +595,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         for id in dups {
             if debug() {
-                eprintln!(
-                    "duplicate removes {}.{} text {}",
-                    self.dom.tag_name(id),
-                    names(self.dom, id).trim(),
-                    self.agg_of(id).text
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    node = %format_args!("{}.{}", self.dom.tag_name(id), names(self.dom, id).trim()),
+                    text = self.agg_of(id).text,
+                    "duplicate removes"
                 );
             }
             self.remove(id);

@@ -32,6 +32,7 @@ mod cleanup;
 mod hidden;
 mod listing;
 mod page_type;
+mod tail;
 pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, is_discussion};
 mod scoring;
 #[cfg(test)]
@@ -82,7 +83,8 @@ fn heading_rank(dom: &Dom, id: NodeId) -> Option<u8> {
     }
 }
 
-/// `GANNET_DEBUG` set: explain choices on stderr.
+/// `GANNET_DEBUG` set: explain choices (tracing events, target `gannet_extract::debug`;
+/// `gannet extract` shows them on stderr). Nothing is computed for them when unset.
 fn debug() -> bool {
     static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DEBUG.get_or_init(|| std::env::var_os("GANNET_DEBUG").is_some())
@@ -164,7 +166,7 @@ pub(crate) fn extract_content(mut dom: Dom, input: &ContentInput<'_>) -> (Dom, N
             dom.stop_recording();
             let (page_type, why) = page_type_of(input, forum, &facts);
             if debug() {
-                eprintln!("page type {} ({why}); {facts:?}", page_type.as_str());
+                tracing::debug!(target: "gannet_extract::debug", page_type = page_type.as_str(), why = %why, facts = ?facts, "page type");
             }
             return (dom, root, page_type);
         }
@@ -377,12 +379,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .chain(self.dom.ancestors(top))
                 .map(|n| format!("{}.{}", self.dom.tag_name(n), names(self.dom, n).trim()))
                 .collect();
-            eprintln!(
-                "flags {:?} top {} score {} text {}",
-                self.flags,
-                path.join(" < "),
-                self.score.get(top.index()).copied().unwrap_or(0.0),
-                self.agg_of(top).text
+            tracing::debug!(
+                target: "gannet_extract::debug",
+                flags = ?self.flags,
+                top = path.join(" < "),
+                score = self.score.get(top.index()).copied().unwrap_or(0.0),
+                text = self.agg_of(top).text,
+                "top candidate"
             );
         }
         let mut top = self.widen(top, body);
@@ -395,12 +398,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
         if let Some(grid) = grid {
             let t = self.agg_of(top);
             if debug() {
-                eprintln!(
-                    "grid {}.{} text {} before the prose block (text {})",
-                    self.dom.tag_name(grid),
-                    names(self.dom, grid).trim(),
-                    self.agg_of(grid).text,
-                    t.text
+                tracing::debug!(
+                    target: "gannet_extract::debug",
+                    node = %format_args!("{}.{}", self.dom.tag_name(grid), names(self.dom, grid).trim()),
+                    text = self.agg_of(grid).text,
+                    prose_text = t.text,
+                    "grid before the prose block"
                 );
             }
             self.listing = true;
@@ -425,13 +428,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 && !self.dom.is_ancestor(top, list)
             {
                 if debug() {
-                    eprintln!(
-                        "listing {}.{} text {} beats top text {} good {}",
-                        self.dom.tag_name(list),
-                        names(self.dom, list).trim(),
-                        l.text,
-                        t.text,
-                        t.good
+                    tracing::debug!(
+                        target: "gannet_extract::debug",
+                        node = %format_args!("{}.{}", self.dom.tag_name(list), names(self.dom, list).trim()),
+                        text = l.text,
+                        top_text = t.text,
+                        top_good = t.good,
+                        "listing beats top"
                     );
                 }
                 self.listing = true;
@@ -521,18 +524,18 @@ impl<'d, 'i> Extractor<'d, 'i> {
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);
         if debug() && a.text > debug_min() {
-            eprintln!(
-                "clean removes {}.{} text {} links {:.2} p {} li {} img {} input {} embed {} good {}",
-                self.dom.tag_name(id),
-                names(self.dom, id).trim(),
-                a.text,
-                a.link_density(),
-                a.p,
-                a.li,
-                a.img,
-                a.input,
-                a.embed,
-                a.good
+            tracing::debug!(
+                target: "gannet_extract::debug",
+                node = %format_args!("{}.{}", self.dom.tag_name(id), names(self.dom, id).trim()),
+                text = a.text,
+                links = a.link_density(),
+                p = a.p,
+                li = a.li,
+                img = a.img,
+                input = a.input,
+                embed = a.embed,
+                good = a.good,
+                "clean removes"
             );
         }
         // Empty nodes (the common case in hostile, deeply nested pages) change no measure:

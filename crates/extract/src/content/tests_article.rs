@@ -1,5 +1,5 @@
 //! The article boundary's tests: teaser runs, read-also lines, comments, credits and
-//! datelines, trailing links, boilerplate lines, illustrated sections.
+//! datelines, trailing links, boilerplate lines, trailing labels, illustrated sections.
 
 use super::tests::{markdown, page_type, prose};
 
@@ -263,4 +263,54 @@ fn a_section_told_with_charts_stays() {
     assert!(md.contains("we kept to the largest ones"), "{md}");
     // A list of cards with pictures is still a widget.
     assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+}
+
+#[test]
+fn an_article_loses_the_label_lines_after_its_last_paragraph() {
+    // Controls, prompts and section labels whose items went, in any language.
+    let tail = "<div class=\"tools\"><span>drukuj</span></div>\
+        <p><strong>Möchten Sie den Artikel teilen</strong></p>\
+        <h3>Verwandte Artikel</h3><div>REKLAMA</div>";
+    let md = markdown(&news_page(tail));
+    assert!(md.contains("Paragraph 5 about the harbour"), "{md}");
+    for label in ["drukuj", "Möchten Sie", "Verwandte Artikel", "REKLAMA"] {
+        assert!(!md.contains(label), "{label}: {md}");
+    }
+}
+
+#[test]
+fn short_sentences_lists_and_code_at_the_end_of_an_article_stay() {
+    // A closing sentence, a question to the reader, a list of features, a labelled
+    // code block: content, however short; and a label before content is kept.
+    let tail = "<p>The harbour reopens in May.</p>\
+        <p><em>Have you visited the harbour?</em></p>\
+        <h3>Opening hours</h3><ul><li>Monday to Friday</li><li>Saturday mornings</li></ul>\
+        <p>Then run this:</p><pre><code>harbour --open</code></pre>\
+        <p>原标题：港口重新开放。</p>";
+    let md = markdown(&news_page(tail));
+    for kept in [
+        "The harbour reopens in May.",
+        "Have you visited the harbour?",
+        "Opening hours",
+        "Saturday mornings",
+        "Then run this:",
+        "harbour --open",
+        "港口重新开放",
+    ] {
+        assert!(md.contains(kept), "{kept}: {md}");
+    }
+}
+
+#[test]
+fn a_site_page_keeps_its_closing_labels() {
+    // Not an article (no declared type, no date): a service page's last lines are its
+    // own (contact labels, opening times).
+    let body = prose("the harbour office");
+    let html = format!(
+        "<html><body><div class=\"page\"><h1>Harbour office</h1>{body}\
+         <h3>Contact</h3><p>Harbour office, Quay 3</p></div></body></html>"
+    );
+    assert_ne!(page_type(&html), Some(gannet_core::PageType::Article));
+    let md = markdown(&html);
+    assert!(md.contains("Harbour office, Quay 3"), "{md}");
 }
