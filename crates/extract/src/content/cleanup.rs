@@ -273,6 +273,13 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 walk.skip_subtree(id);
             }
         }
+        for &id in &remove {
+            if self.dom.tag(id).is_some_and(|t| t.is_heading())
+                && self.input.skip_nodes.contains(&id)
+            {
+                self.headline_next = self.next_after(id);
+            }
+        }
         for id in remove {
             self.dom.detach(id);
         }

@@ -30,6 +30,7 @@ mod boilerplate;
 mod boundary;
 mod cleanup;
 mod hidden;
+mod lead;
 mod listing;
 mod page_type;
 mod tail;
@@ -324,6 +325,7 @@ struct Extractor<'d, 'i> {
     /// What kind of page it is, decided before cleaning: cleaning draws the boundary
     /// this kind of page needs.
     page_type: PageType,
+    headline_next: Option<NodeId>,
 }
 
 const IN_CODE: u8 = 1;
@@ -362,6 +364,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             item_fields: Vec::new(),
             repeated: Vec::new(),
             page_type: PageType::Other,
+            headline_next: None,
         }
     }
 
@@ -464,6 +467,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.listing = true;
             }
         }
+        let lead = self.standfirst(top);
         let mut article = self.gather(top, body);
         // (The prose block may be among the siblings gathered already.)
         if let Some(intro) = intro.filter(|&i| !self.dom.is_ancestor(article, i)) {
@@ -492,8 +496,24 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 .count() as u32,
         };
         self.page_type = page_type_of(self.input, self.flags.forum, &facts).0;
+        let mut lead_len = 0;
+        if let Some(lead) = lead.filter(|&l| {
+            self.page_type == PageType::Article
+                && !self.agg_of(article).h1
+                && !self.dom.is_ancestor(article, l)
+        }) {
+            if debug() {
+                let t = self.dom.text_content(lead);
+                tracing::debug!(target: "gannet_extract::debug", lead = t.trim(), "standfirst added");
+            }
+            lead_len = self.agg_of(lead).text;
+            let both = self.new_article();
+            self.move_into(both, lead);
+            self.move_into(both, article);
+            article = both;
+        }
         self.prepare(article);
-        let len = self.agg_of(article).text;
+        let len = self.agg_of(article).text.saturating_sub(lead_len);
         (article, len, page_good, facts)
     }
 

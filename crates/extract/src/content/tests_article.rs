@@ -314,3 +314,38 @@ fn a_site_page_keeps_its_closing_labels() {
     let md = markdown(&html);
     assert!(md.contains("Harbour office, Quay 3"), "{md}");
 }
+
+/// A news page whose header (headline, standfirst, byline) sits apart from the story's
+/// container, with a related-story teaser after the headline too.
+fn page_with_header(dek: &str) -> String {
+    let body = prose("the new bridge");
+    format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\
+         \"@type\":\"NewsArticle\",\"headline\":\"Bridge\"}}</script><title>Bridge</title></head>\
+         <body><nav><a href=\"/\">Home</a> <a href=\"/news\">News</a></nav><main>\
+         <header class=\"hd\"><h1>Bridge</h1>{dek}<p class=\"by\">By Jo Smith</p></header>\
+         <div class=\"story-body\">{body}</div></main></body></html>"
+    )
+}
+
+#[test]
+fn an_articles_standfirst_above_its_body_is_kept() {
+    let dek = "<p class=\"sub\">The city will open the new bridge over the river next spring, \
+               two years late and at twice the planned cost, officials said on Monday.</p>";
+    let md = markdown(&page_with_header(dek));
+    assert!(md.contains("Paragraph 5 about the new bridge"), "{md}");
+    assert!(md.contains("two years late and at twice the planned cost"), "{md}");
+    let lead = md.find("two years late").expect("the standfirst");
+    let body = md.find("Paragraph 1 about").expect("the body");
+    assert!(lead < body, "the standfirst comes first: {md}");
+}
+
+#[test]
+fn a_header_line_that_is_not_a_standfirst_stays_out() {
+    // A link line and a short label are not a lead paragraph.
+    let line = "<p><a href=\"/a\">Read our coverage of the new bridge and the river crossing \
+                plans over the last ten years here</a></p><p>Updated 5 May.</p>";
+    let md = markdown(&page_with_header(line));
+    assert!(md.contains("Paragraph 5 about the new bridge"), "{md}");
+    assert!(!md.contains("Read our coverage"), "{md}");
+}
