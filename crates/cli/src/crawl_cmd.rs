@@ -180,6 +180,15 @@ pub(crate) struct CrawlArgs {
     /// [default: from the machine's name and the --out path].
     #[arg(long, value_name = "ID")]
     pub(crate) worker_id: Option<String>,
+    /// Stored with a distributed crawl that extracts (its flags carry it): a gannet too old
+    /// to know the stored extraction refuses to join instead of writing records without
+    /// `extracted`.
+    #[arg(long, hide = true)]
+    pub(crate) stored_extraction: bool,
+    /// The extraction as text (a distributed crawl's, read from Redis or from the files
+    /// once when it is created); `None`: read the flags' files.
+    #[arg(skip)]
+    pub(crate) extraction: Option<Box<crate::extraction_spec::ExtractionSpec>>,
 }
 
 impl CrawlArgs {
@@ -224,7 +233,28 @@ impl CrawlArgs {
         if self.ignore_robots {
             f.push("--ignore-robots".into());
         }
+        if self.extraction.as_ref().is_some_and(|e| !e.is_empty()) {
+            f.push("--stored-extraction".into());
+        }
         f
+    }
+
+    /// Whether the command line asks for an extraction (`--schema` or `--extract`).
+    pub(crate) fn extraction_flags(&self) -> bool {
+        self.schema.schema.is_some() || self.extract.is_some()
+    }
+
+    /// Reads the extraction flags' files once, bounded for storing with a distributed
+    /// crawl: the crawl then extracts from this text, as its workers will.
+    pub(crate) fn read_extraction_for_storing(&mut self) -> anyhow::Result<()> {
+        let spec = crate::extraction_spec::ExtractionSpec::read(
+            &self.schema,
+            self.extract.as_deref(),
+            self.json_schema.as_deref(),
+            true,
+        )?;
+        self.extraction = Some(Box::new(spec));
+        Ok(())
     }
 
     /// Requests in flight in all.
@@ -382,14 +412,17 @@ pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
         ..FetchConfig::default()
     };
     config.render = args.render;
-    config.schema = crate::schema_opt::Extractor::load(&args.schema)?
-        .map(|s| std::sync::Arc::new(s.into_strategy()));
-    config.llm =
-        crate::scrape_cmd::llm_extraction(args.extract.as_deref(), args.json_schema.as_deref())?
-            .map(|(client, instruction)| gannet_crawl::CrawlLlm {
-                client,
-                instruction,
-            });
+    let extraction = match &args.extraction {
+        Some(spec) => (**spec).clone(),
+        None => crate::extraction_spec::ExtractionSpec::read(
+            &args.schema,
+            args.extract.as_deref(),
+            args.json_schema.as_deref(),
+            false,
+        )?,
+    };
+    config.schema = extraction.schema_strategy()?.map(Arc::new);
+    config.llm = extraction.llm()?;
     if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
         return Err(
             UsageError("--render-timeout must be a positive number of seconds".into()).into(),
@@ -427,17 +460,6 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             return Err(UsageError(
                 "--refresh is for a single-machine crawl: a distributed crawl keeps no \
                  ETag/Last-Modified per URL"
-                    .into(),
-            )
-            .into());
-        }
-        if args.schema.schema.is_some() || args.extract.is_some() {
-            // Workers rebuild their flags from the crawl's stored ones, which hold no
-            // schema or prompt: only this process would extract. Refused, not half done.
-            return Err(UsageError(
-                "--schema and --extract are not stored with a distributed crawl yet (workers \
-                 that join would not extract); extract on one machine, or run `gannet \
-                 extract --schema` over the output"
                     .into(),
             )
             .into());

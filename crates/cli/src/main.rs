@@ -4,6 +4,7 @@
 mod alloc;
 mod crawl_cmd;
 mod extract;
+mod extraction_spec;
 mod logging;
 mod mcp_cmd;
 mod output;
