@@ -3,6 +3,7 @@
 
 mod alloc;
 mod crawl_cmd;
+mod crawl_progress;
 mod extract;
 mod extraction_spec;
 mod logging;
