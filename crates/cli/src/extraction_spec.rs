@@ -89,6 +89,17 @@ impl ExtractionSpec {
         Ok(ExtractionSpec { schema, llm })
     }
 
+    /// Whether every text is within what a distributed crawl stores (a spec read back from
+    /// Redis is checked again: the store is not trusted more than a flag).
+    pub(crate) fn within_stored_bounds(&self) -> bool {
+        let schema_ok = |t: &str| t.len() as u64 <= MAX_STORED_SCHEMA_BYTES;
+        self.schema.as_ref().is_none_or(|s| schema_ok(&s.text))
+            && self.llm.as_ref().is_none_or(|l| {
+                l.prompt.len() <= MAX_STORED_PROMPT_BYTES
+                    && l.json_schema.as_deref().is_none_or(schema_ok)
+            })
+    }
+
     /// Whether anything is extracted.
     pub(crate) fn is_empty(&self) -> bool {
         self.schema.is_none() && self.llm.is_none()
@@ -184,6 +195,15 @@ mod tests {
             "an xpath schema"
         );
         assert!(ExtractionSpec::default().is_empty());
+        assert!(spec.within_stored_bounds());
+        let huge = ExtractionSpec {
+            schema: None,
+            llm: Some(LlmSpec {
+                prompt: "x".repeat(MAX_STORED_PROMPT_BYTES + 1),
+                json_schema: None,
+            }),
+        };
+        assert!(!huge.within_stored_bounds());
         // A field this version does not know is refused, not ignored.
         assert!(serde_json::from_str::<ExtractionSpec>(r#"{"later": 1}"#).is_err());
     }

@@ -115,9 +115,10 @@ fn stored_args(
         .map_err(|e| UsageError(format!("the crawl's stored flags: {e}")))?
         .args;
     let extraction = stored.extraction.unwrap_or_default();
-    if args.stored_extraction == extraction.is_empty() {
+    if args.stored_extraction == extraction.is_empty() || !extraction.within_stored_bounds() {
         return Err(UsageError(format!(
-            "crawl {id}: its stored flags and its stored extraction disagree"
+            "crawl {id}: its stored extraction is not gannet's (it disagrees with the stored \
+             flags or is over the size limits)"
         ))
         .into());
     }
