@@ -4,14 +4,13 @@
 
 use crate::UsageError;
 use anyhow::Context;
-use gannet_crawl::{Crawl, CrawlConfig, CrawlError, RenderPolicy, Stats, StopReason, Summary};
+use gannet_crawl::{Crawl, CrawlConfig, CrawlError, RenderPolicy, StopReason};
 use gannet_fetch::FetchConfig;
 use gannet_frontier::{ScopeConfig, ScopeKind};
 use gannet_sink::Format;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Output formats of `gannet crawl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -180,6 +179,15 @@ pub(crate) struct CrawlArgs {
     /// [default: from the machine's name and the --out path].
     #[arg(long, value_name = "ID")]
     pub(crate) worker_id: Option<String>,
+    /// Stored with a distributed crawl that extracts (its flags carry it): a gannet too old
+    /// to know the stored extraction refuses to join instead of writing records without
+    /// `extracted`.
+    #[arg(long, hide = true)]
+    pub(crate) stored_extraction: bool,
+    /// The extraction as text (a distributed crawl's, read from Redis or from the files
+    /// once when it is created); `None`: read the flags' files.
+    #[arg(skip)]
+    pub(crate) extraction: Option<Box<crate::extraction_spec::ExtractionSpec>>,
 }
 
 impl CrawlArgs {
@@ -218,13 +226,42 @@ impl CrawlArgs {
         put("--max-body", self.max_body.to_string());
         put("--max-attempts", self.max_attempts.to_string());
         put("--lease", self.lease.to_string());
+        // Rendering is the crawl's too: a worker that did not render would write different
+        // records for the same kind of page.
+        put("--render", self.render.name().into());
+        put("--render-timeout", self.render_timeout.to_string());
+        if let Some(w) = &self.wait_for {
+            put("--wait-for", w.clone());
+        }
+        put("--block", self.block.clone());
         if self.no_auto_throttle {
             f.push("--no-auto-throttle".into());
         }
         if self.ignore_robots {
             f.push("--ignore-robots".into());
         }
+        if self.extraction.as_ref().is_some_and(|e| !e.is_empty()) {
+            f.push("--stored-extraction".into());
+        }
         f
+    }
+
+    /// Whether the command line asks for an extraction (`--schema` or `--extract`).
+    pub(crate) fn extraction_flags(&self) -> bool {
+        self.schema.schema.is_some() || self.extract.is_some()
+    }
+
+    /// Reads the extraction flags' files once, bounded for storing with a distributed
+    /// crawl: the crawl then extracts from this text, as its workers will.
+    pub(crate) fn read_extraction_for_storing(&mut self) -> anyhow::Result<()> {
+        let spec = crate::extraction_spec::ExtractionSpec::read(
+            &self.schema,
+            self.extract.as_deref(),
+            self.json_schema.as_deref(),
+            true,
+        )?;
+        self.extraction = Some(Box::new(spec));
+        Ok(())
     }
 
     /// Requests in flight in all.
@@ -382,14 +419,17 @@ pub(crate) fn config(args: &CrawlArgs) -> anyhow::Result<CrawlConfig> {
         ..FetchConfig::default()
     };
     config.render = args.render;
-    config.schema = crate::schema_opt::Extractor::load(&args.schema)?
-        .map(|s| std::sync::Arc::new(s.into_strategy()));
-    config.llm =
-        crate::scrape_cmd::llm_extraction(args.extract.as_deref(), args.json_schema.as_deref())?
-            .map(|(client, instruction)| gannet_crawl::CrawlLlm {
-                client,
-                instruction,
-            });
+    let extraction = match &args.extraction {
+        Some(spec) => (**spec).clone(),
+        None => crate::extraction_spec::ExtractionSpec::read(
+            &args.schema,
+            args.extract.as_deref(),
+            args.json_schema.as_deref(),
+            false,
+        )?,
+    };
+    config.schema = extraction.schema_strategy()?.map(Arc::new);
+    config.llm = extraction.llm()?;
     if !(args.render_timeout.is_finite() && args.render_timeout > 0.0) {
         return Err(
             UsageError("--render-timeout must be a positive number of seconds".into()).into(),
@@ -427,17 +467,6 @@ pub(crate) fn run(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             return Err(UsageError(
                 "--refresh is for a single-machine crawl: a distributed crawl keeps no \
                  ETag/Last-Modified per URL"
-                    .into(),
-            )
-            .into());
-        }
-        if args.schema.schema.is_some() || args.extract.is_some() {
-            // Workers rebuild their flags from the crawl's stored ones, which hold no
-            // schema or prompt: only this process would extract. Refused, not half done.
-            return Err(UsageError(
-                "--schema and --extract are not stored with a distributed crawl yet (workers \
-                 that join would not extract); extract on one machine, or run `gannet \
-                 extract --schema` over the output"
                     .into(),
             )
             .into());
@@ -483,13 +512,13 @@ pub(crate) async fn run_opened(
     log: LogFormat,
     quiet: bool,
 ) -> anyhow::Result<CrawlExit> {
-    let progress = (!quiet).then(|| Progress::start(crawl.stats(), log));
+    let progress = (!quiet).then(|| crate::crawl_progress::Progress::start(crawl.stats(), log));
     let summary = crawl.run(stop_rx).await;
     if let Some(progress) = progress {
         progress.finish();
     }
     let summary = summary?;
-    print_summary(&summary, log);
+    crate::crawl_progress::print_summary(&summary, log);
     Ok(if summary.stop == StopReason::Interrupted {
         CrawlExit::Interrupted
     } else {
@@ -526,200 +555,6 @@ pub(crate) async fn wait_for_signal() {
     }
 }
 
-/// The progress display: a bar on a terminal, periodic lines otherwise.
-struct Progress {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Progress {
-    fn start(stats: Arc<Stats>, log: LogFormat) -> Progress {
-        let (stop, mut stopped) = tokio::sync::oneshot::channel();
-        let tty = std::io::stderr().is_terminal() && log == LogFormat::Text;
-        let task = tokio::spawn(async move {
-            let started = Instant::now();
-            let bar = tty.then(|| {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-                );
-                bar.enable_steady_tick(Duration::from_millis(200));
-                bar
-            });
-            let period = if tty {
-                Duration::from_millis(250)
-            } else {
-                Duration::from_secs(5)
-            };
-            let mut ticker = tokio::time::interval(period);
-            ticker.tick().await;
-            let mut last = (Instant::now(), 0u64);
-            loop {
-                tokio::select! {
-                    _ = ticker.tick() => {}
-                    _ = &mut stopped => break,
-                }
-                let written = Stats::get(&stats.written);
-                let now = Instant::now();
-                let rate =
-                    (written - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
-                if !tty {
-                    last = (now, written);
-                }
-                let line = ProgressLine {
-                    elapsed: started.elapsed().as_secs_f64(),
-                    pages: written,
-                    queued: Stats::get(&stats.queued),
-                    in_flight: Stats::get(&stats.in_flight),
-                    pages_per_sec: if tty {
-                        written as f64 / started.elapsed().as_secs_f64().max(1e-3)
-                    } else {
-                        rate
-                    },
-                    failed: Stats::get(&stats.failed),
-                    skipped: Stats::get(&stats.skipped),
-                    bytes: Stats::get(&stats.bytes),
-                };
-                match (&bar, log) {
-                    (Some(bar), _) => bar.set_message(line.text()),
-                    (None, LogFormat::Text) => eprintln!("progress: {}", line.text()),
-                    (None, LogFormat::Json) => eprintln!("{}", line.json()),
-                }
-            }
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-        });
-        Progress { stop, task }
-    }
-
-    fn finish(self) {
-        let _ = self.stop.send(());
-        self.task.abort();
-    }
-}
-
-struct ProgressLine {
-    elapsed: f64,
-    pages: u64,
-    queued: u64,
-    in_flight: u64,
-    pages_per_sec: f64,
-    failed: u64,
-    skipped: u64,
-    bytes: u64,
-}
-
-impl ProgressLine {
-    fn text(&self) -> String {
-        format!(
-            "pages {} | queued {} | in flight {} | {:.0} pages/s | failed {} | skipped {} | {}",
-            self.pages,
-            self.queued,
-            self.in_flight,
-            self.pages_per_sec,
-            self.failed,
-            self.skipped,
-            human_bytes(self.bytes)
-        )
-    }
-
-    fn json(&self) -> String {
-        serde_json::json!({
-            "event": "progress",
-            "elapsed_s": (self.elapsed * 10.0).round() / 10.0,
-            "pages": self.pages,
-            "queued": self.queued,
-            "in_flight": self.in_flight,
-            "pages_per_s": (self.pages_per_sec * 10.0).round() / 10.0,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "bytes": self.bytes,
-        })
-        .to_string()
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1e9 {
-        format!("{:.2} GB", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.1} MB", n / 1e6)
-    } else {
-        format!("{:.0} kB", n / 1e3)
-    }
-}
-
-fn print_summary(s: &Summary, log: LogFormat) {
-    let secs = s.elapsed.as_secs_f64();
-    let rate = s.written as f64 / secs.max(1e-3);
-    let stop = match s.stop {
-        StopReason::Finished => "finished",
-        StopReason::MaxPages => "max pages reached",
-        StopReason::MaxTime => "max time reached",
-        StopReason::Interrupted => "interrupted (continue with --resume)",
-    };
-    match log {
-        LogFormat::Json => {
-            let reasons: serde_json::Map<String, serde_json::Value> = s
-                .reasons
-                .iter()
-                .map(|(r, n)| (r.clone(), serde_json::Value::from(*n)))
-                .collect();
-            let line = serde_json::json!({
-                "event": "summary",
-                "stop": stop,
-                "pages": s.written,
-                "rendered": s.rendered,
-                "failed": s.failed,
-                "skipped": s.skipped,
-                "robots_blocked": s.robots_blocked,
-                "not_modified": s.not_modified,
-                "retries": s.retries,
-                "duplicate_links": s.duplicate_links,
-                "bytes": s.bytes,
-                "reasons": reasons,
-                "elapsed_s": (secs * 1000.0).round() / 1000.0,
-                "pages_per_s": (rate * 10.0).round() / 10.0,
-                "frontier": {
-                    "queued": s.frontier.queued,
-                    "done": s.frontier.done,
-                    "failed": s.frontier.failed,
-                    "skipped": s.frontier.skipped,
-                },
-            });
-            eprintln!("{line}");
-        }
-        LogFormat::Text => {
-            eprintln!(
-                "crawl {stop}: {} pages in {secs:.1} s ({rate:.1} pages/s), {} failed, {} skipped \
-                 ({} by robots.txt), {} retries, {} duplicate links dropped, {} received",
-                s.written,
-                s.failed,
-                s.skipped,
-                s.robots_blocked,
-                s.retries,
-                s.duplicate_links,
-                human_bytes(s.bytes)
-            );
-            if s.not_modified > 0 {
-                eprintln!("  {} not modified (304)", s.not_modified);
-            }
-            if s.rendered > 0 {
-                eprintln!("  {} rendered in the browser", s.rendered);
-            }
-            for (reason, n) in &s.reasons {
-                eprintln!("  {n:>8}  {reason}");
-            }
-            if s.frontier.queued > 0 {
-                eprintln!("  {} URLs still queued", s.frontier.queued);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -734,6 +569,49 @@ mod tests {
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("-3").is_err());
+    }
+
+    #[test]
+    fn stored_flags_parse_back_into_the_same_crawl() {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            args: CrawlArgs,
+        }
+        let parse = |argv: &[&str]| {
+            <P as clap::Parser>::try_parse_from(argv)
+                .expect("parses")
+                .args
+        };
+        let given = parse(&[
+            "g",
+            "https://a.test/",
+            "--out",
+            "o.jsonl",
+            "--scope",
+            "domain",
+            "--render",
+            "auto",
+            "--render-timeout",
+            "12.5",
+            "--wait-for",
+            "css:#main",
+            "--block",
+            "images",
+            "--max-depth",
+            "3",
+        ]);
+        let mut argv = vec!["g".to_string(), "--out".into(), "-".into()];
+        argv.extend(given.stored_flags());
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let back = parse(&argv);
+        assert_eq!(back.render, RenderPolicy::Auto);
+        assert_eq!(back.render_timeout, 12.5);
+        assert_eq!(back.wait_for.as_deref(), Some("css:#main"));
+        assert_eq!(back.block, "images");
+        assert_eq!(back.scope, ScopeArg::Domain);
+        assert_eq!(back.max_depth, Some(3));
+        assert!(!back.stored_extraction, "nothing to extract");
     }
 
     #[test]

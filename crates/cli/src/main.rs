@@ -3,7 +3,9 @@
 
 mod alloc;
 mod crawl_cmd;
+mod crawl_progress;
 mod extract;
+mod extraction_spec;
 mod logging;
 mod mcp_cmd;
 mod output;

@@ -3,7 +3,7 @@
 
 use crate::UsageError;
 use anyhow::Context;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Which crawl4ai strategy reads the schema file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,8 +41,20 @@ impl Extractor {
         let Some(path) = &args.schema else {
             return Ok(None);
         };
-        let spec = read_spec(path)?;
-        let e = match args.schema_type {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading schema {}", path.display()))?;
+        Extractor::from_text(&text, args.schema_type, &path.display().to_string()).map(Some)
+    }
+
+    /// Compile a schema from its text (`label` names it in errors: the file, or the flag).
+    pub(crate) fn from_text(
+        text: &str,
+        kind: SchemaType,
+        label: &str,
+    ) -> anyhow::Result<Extractor> {
+        let spec: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| UsageError(format!("schema {label}: not JSON: {e}")))?;
+        let e = match kind {
             SchemaType::Css => gannet_schema::Schema::css(&spec).map(Extractor::Json),
             SchemaType::Xpath => gannet_schema::Schema::xpath(&spec).map(Extractor::Json),
             SchemaType::Regex => {
@@ -50,8 +62,7 @@ impl Extractor {
             }
         };
         // A schema the user wrote is refused as a usage error (exit 64), naming why.
-        e.map(Some)
-            .map_err(|e| UsageError(format!("schema {}: {e}", path.display())).into())
+        e.map_err(|e| UsageError(format!("schema {label}: {e}")).into())
     }
 
     /// As the page service's strategy (a regex reads the page source, as here).
@@ -74,11 +85,4 @@ impl Extractor {
         };
         Ok(serde_json::Value::Array(items))
     }
-}
-
-fn read_spec(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading schema {}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| UsageError(format!("schema {}: not JSON: {e}", path.display())).into())
 }

@@ -262,17 +262,32 @@ pub(crate) fn llm_extraction(
     let Some(prompt) = extract else {
         return Ok(None);
     };
+    let text = match json_schema {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let label = json_schema.map(|p| p.display().to_string());
+    let schema = text.as_deref().zip(label.as_deref());
+    llm_extraction_text(prompt, schema).map(Some)
+}
+
+/// The LLM client (configured from the environment, else a usage error naming the
+/// setting) and the instruction, with the JSON Schema's text (and its name for errors)
+/// kept as written: the property order steers the model.
+pub(crate) fn llm_extraction_text(
+    prompt: &str,
+    json_schema: Option<(&str, &str)>,
+) -> anyhow::Result<(gannet_llm::LlmClient, gannet_llm::Instruction)> {
     let mut instruction = gannet_llm::Instruction::new(prompt);
-    if let Some(path) = json_schema {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        // As written: the property order steers the model.
+    if let Some((text, label)) = json_schema {
         instruction = instruction
-            .with_schema_json(&text)
-            .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            .with_schema_json(text)
+            .map_err(|e| usage(format!("{label}: {e}")))?;
     }
     let client = gannet_llm::LlmClient::from_env().map_err(|e| usage(e.to_string()))?;
-    Ok(Some((client, instruction)))
+    Ok((client, instruction))
 }
 
 /// The options every page shares, validated.

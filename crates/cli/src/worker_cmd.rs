@@ -6,6 +6,7 @@
 
 use crate::UsageError;
 use crate::crawl_cmd::{self, CrawlArgs, CrawlExit, LogFormat};
+use crate::extraction_spec::ExtractionSpec;
 use anyhow::Context;
 use gannet_crawl::{Crawl, CrawlError, SinkConfig, StoreFailure};
 use gannet_frontier_redis::{
@@ -47,6 +48,10 @@ pub(crate) struct WorkerArgs {
 struct Stored {
     version: u32,
     flags: Vec<String>,
+    /// What every worker extracts (`--schema`, `--extract`), as text; its flags then carry
+    /// `--stored-extraction`, which an older gannet refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extraction: Option<ExtractionSpec>,
 }
 
 /// For re-parsing stored flags into [`CrawlArgs`].
@@ -106,9 +111,20 @@ fn stored_args(
         argv.extend(["--worker-id".into(), w.into()]);
     }
     argv.extend(stored.flags);
-    Ok(<StoredArgs as clap::Parser>::try_parse_from(&argv)
+    let mut args = <StoredArgs as clap::Parser>::try_parse_from(&argv)
         .map_err(|e| UsageError(format!("the crawl's stored flags: {e}")))?
-        .args)
+        .args;
+    let extraction = stored.extraction.unwrap_or_default();
+    if args.stored_extraction == extraction.is_empty() || !extraction.within_stored_bounds() {
+        return Err(UsageError(format!(
+            "crawl {id}: its stored extraction is not gannet's (it disagrees with the stored \
+             flags or is over the size limits)"
+        ))
+        .into());
+    }
+    // The crawl's extraction, never this machine's files: every worker extracts the same.
+    args.extraction = Some(Box::new(extraction));
+    Ok(args)
 }
 
 /// `gannet crawl SEED... --redis URL --crawl-id ID`: creates the crawl with these flags (or
@@ -123,10 +139,23 @@ pub(crate) fn crawl(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
     let runtime = runtime()?;
     let (log, quiet) = args.log();
     crate::logging::init(log == LogFormat::Json);
+    let mut args = args;
+    if args.extraction_flags() {
+        // Read once, bounded: the crawl extracts from the text it stores for its workers.
+        args.read_extraction_for_storing()?;
+    }
+    // Every flag checked (the schema compiles, an LLM is configured for --extract) before
+    // the crawl exists in Redis: a refused creator leaves no crawl behind.
+    crawl_cmd::config(&args)?;
     runtime.block_on(async move {
         let stored = Stored {
             version: 1,
             flags: args.stored_flags(),
+            extraction: args
+                .extraction
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .cloned(),
         };
         let settings = CrawlSettings {
             config: serde_json::to_string(&stored)?,
@@ -149,6 +178,9 @@ pub(crate) fn crawl(args: CrawlArgs) -> anyhow::Result<CrawlExit> {
             // Joined: the crawl's stored flags apply; this command's seeds are added.
             tracing::info!(crawl = %id, seeds = args.seeds().len(), "joined an existing crawl with its stored settings");
             let mut joined = stored_args(&redis, &url, &id, args.worker_id.as_deref())?;
+            if args.extraction_flags() && args.extraction != joined.extraction {
+                tracing::warn!(crawl = %id, "this command's --schema/--extract differ from the crawl's; the crawl's apply");
+            }
             joined.out = args.out.take();
             joined.set_concurrency(args.concurrency());
             joined.set_seeds(args.seeds().to_vec());

@@ -777,36 +777,3 @@ fn refresh_is_refused_on_a_distributed_crawl() {
         "{err}"
     );
 }
-
-/// A schema or an LLM prompt is not stored with a distributed crawl, so workers that join
-/// would not extract: refused up front rather than done on one process's pages only.
-#[test]
-fn extraction_flags_are_refused_on_a_distributed_crawl() {
-    let dir = gannet_testkit::TempDir::new("dist-extract");
-    let schema = dir.path("schema.json");
-    std::fs::write(
-        &schema,
-        r#"{"name": "x", "baseSelector": "p", "fields": []}"#,
-    )
-    .expect("write schema");
-    for flags in [
-        vec!["--schema".to_string(), schema.display().to_string()],
-        vec!["--extract".to_string(), "the title".to_string()],
-    ] {
-        let out = gannet()
-            .args([
-                "crawl",
-                "http://127.0.0.1:9/",
-                "--redis",
-                "redis://127.0.0.1:1",
-            ])
-            .args(["--crawl-id", "x", "--out"])
-            .arg(dir.path("out.jsonl"))
-            .args(&flags)
-            .output()
-            .expect("gannet crawl");
-        assert_eq!(out.status.code(), Some(64), "{flags:?}: {out:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("not stored with a distributed crawl"), "{err}");
-    }
-}

@@ -108,12 +108,39 @@ pub struct TextAnswer {
     pub truncated: bool,
 }
 
-/// The fixed schema of crawl4ai's block mode, as sent (index, tags, content in this order).
-const BLOCK_SCHEMA: &str = r#"{"type":"object","properties":{"blocks":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"},"maxItems":8},"content":{"type":"string"}},"required":["index","tags","content"],"additionalProperties":false}}},"required":["blocks"],"additionalProperties":false}"#;
+/// Longest block `content`, in characters (a bound in the schema: llama.cpp's grammar and
+/// the validator both hold the model to it).
+const BLOCK_CONTENT_CHARS: usize = 200;
+/// Most tags per block, and longest tag.
+const BLOCK_TAGS: usize = 3;
+const BLOCK_TAG_CHARS: usize = 24;
+/// Most blocks one chunk's answer holds.
+const MAX_BLOCKS: usize = 8;
+/// Completion tokens one block may take at most (content, tags, and the whitespace a JSON
+/// grammar lets a model write between tokens; 135 measured with SmolLM2 at the bounds).
+const TOKENS_PER_BLOCK: usize = 160;
+/// Characters of page per block (a short page gets few blocks).
+const CHARS_PER_BLOCK: usize = 100;
 
-/// The fixed schema of crawl4ai's block mode: `{blocks: [{index, tags, content}]}`.
+/// The fixed schema of crawl4ai's block mode, `{blocks: [{index, tags, content}]}` in this
+/// order, bounded so that a whole answer fits in `max_tokens`: without bounds a small model
+/// loops inside one `content` string until `max_tokens` (the answer is then cut, invalid,
+/// and its repair runs to `max_tokens` again). At most [`MAX_BLOCKS`] blocks, fewer for a
+/// short chunk (one per [`CHARS_PER_BLOCK`] characters) or a small `max_tokens` (one per
+/// [`TOKENS_PER_BLOCK`]); contents of at most [`BLOCK_CONTENT_CHARS`] characters.
+fn block_schema_text(chunk_chars: usize, max_tokens: u32) -> String {
+    let by_page = chunk_chars.div_ceil(CHARS_PER_BLOCK);
+    let by_budget = max_tokens as usize / TOKENS_PER_BLOCK;
+    let blocks = by_page.min(by_budget).clamp(1, MAX_BLOCKS);
+    format!(
+        r#"{{"type":"object","properties":{{"blocks":{{"type":"array","items":{{"type":"object","properties":{{"index":{{"type":"integer","minimum":0,"maximum":999}},"tags":{{"type":"array","items":{{"type":"string","maxLength":{BLOCK_TAG_CHARS}}},"maxItems":{BLOCK_TAGS}}},"content":{{"type":"string","maxLength":{BLOCK_CONTENT_CHARS}}}}},"required":["index","tags","content"],"additionalProperties":false}},"maxItems":{blocks}}}}},"required":["blocks"],"additionalProperties":false}}"#
+    )
+}
+
+/// The fixed schema of crawl4ai's block mode, `{blocks: [{index, tags, content}]}`, at its
+/// largest bounds (a call sends fewer blocks for a short page or a small `max_tokens`).
 pub fn block_schema() -> Value {
-    serde_json::from_str(BLOCK_SCHEMA).unwrap_or(Value::Null)
+    serde_json::from_str(&block_schema_text(usize::MAX / 2, u32::MAX)).unwrap_or(Value::Null)
 }
 
 const EXTRACT_SYSTEM: &str = "You extract information from a web page. Reply with one JSON value that matches the JSON schema, using only facts from the page. Use null or an empty list when the page does not say.";
@@ -166,6 +193,8 @@ impl LlmClient {
         let started = Instant::now();
         let deadline = started + self.inner.cfg.total_timeout;
         let block_mode = instruction.schema.is_none();
+        let (chunks, truncated) = self.chunks(markdown);
+        let n = chunks.len();
         let (schema, schema_text, strict) = match instruction.schema {
             Some(s) => {
                 let text = match instruction.schema_text {
@@ -175,7 +204,13 @@ impl LlmClient {
                 };
                 (s, text, instruction.strict)
             }
-            None => (block_schema(), BLOCK_SCHEMA.to_owned(), true),
+            None => {
+                let longest = chunks.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+                let text = block_schema_text(longest, self.inner.cfg.max_tokens);
+                let schema = serde_json::from_str(&text)
+                    .map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
+                (schema, text, true)
+            }
         };
         let validator = jsonschema::validator_for(&schema)
             .map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
@@ -190,8 +225,6 @@ impl LlmClient {
         };
         let schema_raw = serde_json::value::RawValue::from_string(schema_text.clone())
             .map_err(|e| LlmError::InvalidSchema(e.to_string()))?;
-        let (chunks, truncated) = self.chunks(markdown);
-        let n = chunks.len();
         let format = ResponseFormat::JsonSchema {
             json_schema: JsonSchemaFormat {
                 name: if block_mode { "blocks" } else { "extraction" },
@@ -347,6 +380,14 @@ impl LlmClient {
         let mut usage = first.usage;
         let problem = match check_output(&first.content, validator) {
             Ok(v) => return Ok((v, usage)),
+            Err(error) if first.cut_short() => {
+                // Cut at max_tokens: a repair has the same budget and would be cut again
+                // (doubling the time spent); the budget is the problem, said as such.
+                return Err(LlmError::Truncated {
+                    max_tokens: self.inner.cfg.max_tokens,
+                    error,
+                });
+            }
             Err(problem) => problem,
         };
         warn!(error = %problem, cut_short = first.cut_short(), "llm output invalid; asking for a repair");
@@ -468,6 +509,42 @@ mod tests {
         let e = check_output("{\"name\": \"x", &v).expect_err("truncated");
         assert!(e.contains("not valid JSON"), "{e}");
         assert!(check_output("  ", &v).is_err());
+    }
+
+    #[test]
+    fn the_block_schema_is_bounded_by_the_page_and_the_token_budget() {
+        let max_items = |chunk: usize, tokens: u32| {
+            let s: Value = serde_json::from_str(&block_schema_text(chunk, tokens)).expect("json");
+            s["properties"]["blocks"]["maxItems"]
+                .as_u64()
+                .expect("bounded")
+        };
+        assert_eq!(
+            max_items(330, 1024),
+            4,
+            "a short page: one block per 100 chars"
+        );
+        assert_eq!(
+            max_items(330, 512),
+            3,
+            "a small budget: one block per 160 tokens"
+        );
+        assert_eq!(max_items(50_000, 8192), 8, "never more than 8");
+        assert_eq!(max_items(0, 16), 1, "always room for one");
+        let text = block_schema_text(330, 1024);
+        // Sent in crawl4ai's order, every string bounded.
+        let (i, t, c) = (
+            text.find("\"index\"").expect("index"),
+            text.find("\"tags\"").expect("tags"),
+            text.find("\"content\"").expect("content"),
+        );
+        assert!(i < t && t < c, "{text}");
+        let schema = block_schema();
+        let item = &schema["properties"]["blocks"]["items"]["properties"];
+        assert_eq!(item["content"]["maxLength"], 200);
+        assert_eq!(item["tags"]["maxItems"], 3);
+        assert_eq!(item["tags"]["items"]["maxLength"], 24);
+        assert!(jsonschema::validator_for(&schema).is_ok());
     }
 
     #[test]

@@ -460,5 +460,13 @@ async fn block_mode_uses_the_fixed_schema_and_returns_the_blocks() {
     let format = &stub.bodies()[0]["response_format"]["json_schema"];
     assert_eq!(format["name"], "blocks");
     assert_eq!(format["strict"], true);
-    assert_eq!(format["schema"], gannet_llm::block_schema());
+    // The fixed block schema, its number of blocks bounded by the page's length.
+    let (sent, fixed) = (&format["schema"], gannet_llm::block_schema());
+    let blocks = &sent["properties"]["blocks"];
+    assert_eq!(blocks["items"], fixed["properties"]["blocks"]["items"]);
+    let most = blocks["maxItems"].as_u64().expect("bounded");
+    assert!(
+        most >= 1 && most <= PAGE.len().div_ceil(100) as u64,
+        "{blocks}"
+    );
 }

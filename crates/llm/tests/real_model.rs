@@ -144,3 +144,52 @@ async fn real_model_answers_questions_and_summarizes() {
         "{err:?}"
     );
 }
+
+/// crawl4ai's block mode (no schema): the answer is held to the bounded block schema, so a
+/// small model that loops inside a block's content stops at its bounds instead of running
+/// to `max_tokens` (and a repair to `max_tokens` again: minutes on a loaded machine).
+#[tokio::test]
+async fn real_model_splits_a_page_into_bounded_blocks() {
+    let _serial = SERIAL.lock().await;
+    let Some(server) = llama::start("blocks").await else {
+        return;
+    };
+    let out = server
+        .client()
+        .extract(PRODUCT, Instruction::new(""))
+        .await
+        .expect("blocks");
+    let blocks = out.value.as_array().expect("a list of blocks");
+    // 257 characters of page, max_tokens 512: at most 3 blocks.
+    assert!((1..=3).contains(&blocks.len()), "{blocks:?}");
+    let page: String = PRODUCT.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (i, b) in blocks.iter().enumerate() {
+        let keys: Vec<&String> = b.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["content", "index", "tags"], "{b}");
+        assert_eq!(b["index"], i, "renumbered in page order");
+        let tags = b["tags"].as_array().expect("tags");
+        assert!(tags.len() <= 3, "{b}");
+        assert!(
+            tags.iter()
+                .all(|t| t.as_str().is_some_and(|t| t.chars().count() <= 24)),
+            "{b}"
+        );
+        let content = b["content"].as_str().expect("content");
+        assert!(content.chars().count() <= 200, "{b}");
+        // Drawn from the page: its first sentence is one of the page's (SmolLM2 then
+        // repeats itself up to the bound, which is what the bound is for).
+        let first = match content.find(". ") {
+            Some(end) => &content[..=end],
+            None => content,
+        };
+        assert!(first.len() > 10 && page.contains(first.trim()), "{b}");
+    }
+    // One request (no repair: the bounded answer is complete), its tokens reported.
+    assert_eq!((out.chunks, out.usage.requests), (1, 1), "{:?}", out.usage);
+    assert!(out.usage.prompt_tokens > 50, "{:?}", out.usage);
+    assert!(
+        out.usage.completion_tokens > 0 && out.usage.completion_tokens < 512,
+        "{:?}",
+        out.usage
+    );
+}

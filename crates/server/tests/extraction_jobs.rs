@@ -152,6 +152,37 @@ async fn crawl4ai_llm_job_and_crawl_job_with_the_real_model() {
     .expect("JSON");
     assert_eq!(items, json!([expected_product()]));
 
+    // Block mode (no schema): crawl4ai's {index, tags, content} blocks, held to the bounded
+    // block schema, so the job ends in one request instead of running to max_tokens twice.
+    let body = json!({"url": product, "q": "Split the page content into blocks."});
+    let (status, started) = post_json(&c, server.url("/llm/job"), body).await;
+    assert_eq!(status, 200, "{started}");
+    let href = started["_links"]["status"]["href"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    let done = poll(&c, &href).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let blocks = done["result"].as_array().expect("a list of blocks");
+    assert!((1..=8).contains(&blocks.len()), "{done}");
+    let page_text = PRODUCT.replace(['<', '>'], "\n");
+    for (i, b) in blocks.iter().enumerate() {
+        let keys: Vec<&String> = b.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["content", "index", "tags"], "{b}");
+        assert_eq!(b["index"], i);
+        assert!(b["tags"].as_array().is_some_and(|t| t.len() <= 3), "{b}");
+        let content = b["content"].as_str().expect("content");
+        assert!(content.chars().count() <= 200, "{b}");
+        // Drawn from the page: its first sentence is one of the page's.
+        let first = content.find(". ").map_or(content, |end| &content[..=end]);
+        assert!(first.len() > 10 && page_text.contains(first.trim()), "{b}");
+    }
+    assert_eq!(done["usage"]["requests"], 1, "{done}");
+    assert!(
+        done["usage"]["completion_tokens"].as_u64() > Some(0),
+        "{done}"
+    );
+
     // An LLM job's id is not a crawl4ai crawl task here, and a crawl job's is not an LLM
     // job: each route answers its own kind.
     let r = c
