@@ -430,6 +430,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
             self.remove(id);
         }
+        if !matches!(self.page_type, PageType::Article | PageType::Forum) {
+            self.remove_url_dumps(article);
+        }
         // Share bars and similar short widgets.
         // Reverse document order throughout: a node is visited before its ancestors, so
         // nothing visited can sit in a subtree removed earlier in the same loop, and no

@@ -32,6 +32,7 @@ mod cleanup;
 mod hidden;
 mod listing;
 mod page_type;
+mod product;
 pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, is_discussion};
 mod scoring;
 #[cfg(test)]
