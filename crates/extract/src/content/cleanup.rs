@@ -243,10 +243,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         || (self.agg_of(id).good >= 500 && self.agg_of(id).good * 2 > body_good)
                         || self.is_collapsed_item_body(id);
                     (!holds_most && self.memo.is_hidden(self.dom, id))
-                        || self
+                        || (self
                             .dom
                             .attr(id, "role")
                             .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                            && !self.is_disclosed_sheet(id))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && !self.is_content_head(id)
@@ -414,6 +415,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.dom.tag(id),
                 Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form)
             ) && !self.agg_of(id).keep
+                && !self.in_disclosed_sheet(id)
                 && (self.dom.tag(id) != Some(Tag::Form)
                     || self.agg_of(id).input > 0
                     || (self.page_type != PageType::Forum

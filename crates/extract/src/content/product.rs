@@ -69,3 +69,37 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
     }
 }
+
+impl Extractor<'_, '_> {
+    /// A non-modal `role="dialog"` sheet of prose right after the button that opens it
+    /// (a shop's "Description" button and the drawer with the product's text): content
+    /// a click away, like a collapsed accordion, not a pop-up. A modal dialog
+    /// (`aria-modal="true"`) blocks the page and stays out; a menu's sheet is links.
+    pub(super) fn is_disclosed_sheet(&self, id: NodeId) -> bool {
+        let a = self.agg_of(id);
+        a.good >= 100
+            && a.link_density() < 0.3
+            && self
+                .dom
+                .attr(id, "role")
+                .is_some_and(|r| r.trim() == "dialog")
+            && self.dom.attr(id, "aria-modal") != Some("true")
+            && self.dom.prev_element_sibling(id).is_some_and(|b| {
+                self.dom.is(b, Tag::Button)
+                    && self.agg_of(b).text > 0
+                    && !self.memo.is_hidden(self.dom, b)
+            })
+    }
+
+    /// Whether an `aside` is the panel of a [`Self::is_disclosed_sheet`] (the sheet's
+    /// body, not a sidebar of the page). Preclean drops every other dialog, so a dialog
+    /// still in the tree is such a sheet.
+    pub(super) fn in_disclosed_sheet(&self, id: NodeId) -> bool {
+        self.dom.is(id, Tag::Aside)
+            && self.dom.parent(id).is_some_and(|p| {
+                self.dom
+                    .attr(p, "role")
+                    .is_some_and(|r| r.trim() == "dialog")
+            })
+    }
+}
