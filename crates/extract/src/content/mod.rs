@@ -29,6 +29,7 @@ mod article;
 mod boilerplate;
 mod boundary;
 mod cleanup;
+mod forum;
 mod hidden;
 mod listing;
 mod page_type;
@@ -386,7 +387,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.agg_of(top).text
             );
         }
-        let mut top = self.widen(top, body);
+        let widened = self.widen(top, body);
+        // A discussion: the block of all its posts, when it holds the widened block.
+        let mut top = match self.thread_of(top, body) {
+            Some(thread) if self.dom.is_ancestor(thread, widened) => thread,
+            _ => widened,
+        };
         let mut intro = None;
         let (best_list, cards) = self.item_runs(body);
         // (A grid that is also the page's largest run is the listing below.)
