@@ -40,6 +40,8 @@ mod scoring;
 mod tests;
 #[cfg(test)]
 mod tests_article;
+#[cfg(test)]
+mod tests_types;
 
 use hidden::*;
 use page_type::*;

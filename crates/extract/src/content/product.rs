@@ -10,7 +10,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove the blocks of `article` that are mostly web addresses written out as text
     /// (a product template's hidden list of thumbnail URLs per colour, a data table for
     /// scripts): an address is not prose, and no reader reads a thousand characters of
-    /// them. Links are not counted (a list of links is judged by link density); a block
+    /// them. The innermost such blocks go (a container holding the page's description
+    /// beside the list stays). Links are not counted (a list of links is judged by link density); a block
     /// holding code is kept. One walk over the text when the article has no such text.
     pub(super) fn remove_url_dumps(&mut self, article: NodeId) {
         // Bare-URL characters per node, summed bottom-up over the article only when the
@@ -40,22 +41,28 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 *urls.entry(a).or_default() += n;
             }
         }
-        // Outermost first: a removed block takes its inner ones with it.
-        let mut dumps: Vec<NodeId> = urls
-            .into_iter()
-            .filter(|&(id, n)| {
-                let a = self.agg_of(id);
-                a.text >= URL_DUMP_MIN
-                    && n * 3 >= a.text * 2
-                    && a.link * 4 < a.text
-                    && !self.contains_code(id)
-            })
-            .map(|(id, _)| id)
-            .collect();
-        dumps.sort_unstable();
-        for id in dumps {
-            if !self.dom.is_ancestor(article, id) {
+        // Innermost first (descendants come after their ancestors in document order),
+        // each judged on what is left of it: a block whose dump went with an inner block
+        // is not a dump any more.
+        let mut candidates: Vec<NodeId> = urls.keys().copied().collect();
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        for id in candidates {
+            let n = urls.get(&id).copied().unwrap_or(0);
+            let a = self.agg_of(id);
+            if a.text < URL_DUMP_MIN
+                || n * 3 < a.text * 2
+                || a.link * 4 >= a.text
+                || self.contains_code(id)
+            {
                 continue;
+            }
+            for anc in self.dom.ancestors(id) {
+                if anc == article {
+                    break;
+                }
+                if let Some(x) = urls.get_mut(&anc) {
+                    *x = x.saturating_sub(n);
+                }
             }
             if debug() {
                 eprintln!(
