@@ -734,7 +734,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Readability's image rule is for galleries and ad blocks; a section of prose
         // paragraphs between its charts or photos (not a list: cards with pictures) is
         // a story told with pictures.
-        let illustrated = a.p >= 2 && a.li == 0 && a.good >= 250 && a.link_density() < 0.2;
+        let illustrated = (a.p >= 2 && a.li == 0 && a.good >= 250 && a.link_density() < 0.2)
+            || (a.link == 0 && a.good >= 150 && a.good * 5 >= a.text * 4);
         let remove = (img > 1.0 && p / img < 0.5 && !in_figure && !illustrated)
             || (!is_list && li > p)
             || (input > (p / 3.0).floor())
