@@ -5,14 +5,17 @@ use super::*;
 
 /// Smallest block (characters) that [`Extractor::remove_url_dumps`] judges.
 const URL_DUMP_MIN: u32 = 1000;
+/// How far above an address (levels) its block may sit: bounds the work on hostile,
+/// deeply nested pages.
+const URL_DUMP_DEPTH: usize = 64;
 
 impl<'d, 'i> Extractor<'d, 'i> {
     /// Remove the blocks of `article` that are mostly web addresses written out as text
-    /// (a product template's hidden list of thumbnail URLs per colour, a data table for
-    /// scripts): an address is not prose, and no reader reads a thousand characters of
-    /// them. The innermost such blocks go (a container holding the page's description
-    /// beside the list stays). Links are not counted (a list of links is judged by link density); a block
-    /// holding code is kept. One walk over the text when the article has no such text.
+    /// (a product template's hidden list of thumbnail URLs per colour): an address is not
+    /// prose, and no reader reads a thousand characters of them. The innermost such
+    /// blocks go, so a container holding the page's description beside the list stays.
+    /// Links are not counted (a list of links is judged by link density); a block holding
+    /// a table or code is kept. One walk over the text when the article has no such text.
     pub(super) fn remove_url_dumps(&mut self, article: NodeId) {
         // Bare-URL characters per node, summed bottom-up over the article only when the
         // article holds enough of them.
@@ -34,7 +37,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }
         let mut urls: std::collections::HashMap<NodeId, u32> = std::collections::HashMap::new();
         for (id, n) in texts {
-            for a in self.dom.ancestors(id) {
+            for a in self.dom.ancestors(id).take(URL_DUMP_DEPTH) {
                 if a == article {
                     break;
                 }
@@ -49,14 +52,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
         for id in candidates {
             let n = urls.get(&id).copied().unwrap_or(0);
             let a = self.agg_of(id);
-            if a.text < URL_DUMP_MIN
-                || n * 3 < a.text * 2
-                || a.link * 4 >= a.text
-                || self.contains_code(id)
-            {
+            if a.text < URL_DUMP_MIN || n * 3 < a.text * 2 || a.link * 4 >= a.text || a.keep {
                 continue;
             }
-            for anc in self.dom.ancestors(id) {
+            for anc in self.dom.ancestors(id).take(URL_DUMP_DEPTH) {
                 if anc == article {
                     break;
                 }
