@@ -119,9 +119,21 @@ fn a_modal_dialog_stays_out() {
 
 #[test]
 fn one_long_post_does_not_hide_the_replies() {
-    let log: String = (0..120)
-        .map(|i| format!("2024-05-03 10:09:{i:02} ERROR (MainThread) Error doing job: Future exception was never retrieved, line {i}\n"))
+    // A pasted log: one post with far more text than the thread's replies together.
+    let log: String = (0..150)
+        .map(|i| {
+            format!(
+                "2024-05-03 10:09:{:02} ERROR (MainThread), [homeassistant], Error doing job, \
+                 line {i}, in run, result, self, args, kwargs\n",
+                i % 60
+            )
+        })
         .collect();
+    let post = |n: usize, body: &str| {
+        format!(
+            "<div class=\"topic-body crawler-post post_{n}\"><div class=\"post\">{body}</div></div>"
+        )
+    };
     let replies: String = [
         "Looks like it is something to do with the local integration. Try disabling it and restarting, then tell us.",
         "I found a thread already open on the tracker: it seems to be a general problem, and it is being discussed.",
@@ -129,21 +141,22 @@ fn one_long_post_does_not_hide_the_replies() {
     ]
     .iter()
     .enumerate()
-    .map(|(i, t)| {
-        format!(
-            "<div class=\"topic-body crawler-post post_{}\"><div class=\"post\"><p>{t}</p></div></div>",
-            i + 3
-        )
-    })
+    .map(|(i, t)| post(i + 3, &format!("<p>{t}</p>")))
     .collect();
     let html = format!(
-        "<html><body><header><nav><a href=\"/\">Home</a></nav></header><main><div class=\"posts\">\
-         <div class=\"topic-body crawler-post post_1\"><div class=\"post\"><p>Home Assistant \
-         is starting, not everything will be available until it is finished: the message \
-         stays after every reboot. How can I solve it?</p></div></div>\
-         <div class=\"topic-body crawler-post post_2\"><div class=\"post\"><p>This is part \
-         of the log, I hope it is sufficient:</p><pre><code>{log}</code></pre></div></div>\
-         {replies}</div></main></body></html>"
+        "<html><body><header><nav><a href=\"/\">Home</a></nav></header><main>\
+         <div class=\"posts\">{}{}{replies}</div></main></body></html>",
+        post(
+            1,
+            "<p>Home Assistant is starting, not everything will be available until it is \
+             finished: the message stays after every reboot. How can I solve it?</p>"
+        ),
+        post(
+            2,
+            &format!(
+                "<p>This is part of the log, I hope it is sufficient:</p><pre><code>{log}</code></pre>"
+            )
+        ),
     );
     let doc = extract(
         &html,
@@ -151,7 +164,7 @@ fn one_long_post_does_not_hide_the_replies() {
     );
     assert_eq!(doc.page_type, Some(PageType::Forum));
     let md = &doc.markdown;
-    assert!(md.contains("Error doing job"), "{md}");
+    assert!(md.contains("line 149"), "{md}");
     assert!(md.contains("every reboot"), "{md}");
     assert!(md.contains("Try disabling it"), "{md}");
     assert!(md.contains("fixed the start-up"), "{md}");
