@@ -243,10 +243,11 @@ impl<'d, 'i> Extractor<'d, 'i> {
                         || (self.agg_of(id).good >= 500 && self.agg_of(id).good * 2 > body_good)
                         || self.is_collapsed_item_body(id);
                     (!holds_most && self.memo.is_hidden(self.dom, id))
-                        || self
+                        || (self
                             .dom
                             .attr(id, "role")
                             .is_some_and(|r| UNLIKELY_ROLES.contains(&r.trim()))
+                            && !self.is_disclosed_sheet(id))
                         || (self.flags.strip_unlikely
                             && self.agg_of(id).text * 5 < body_text * 3
                             && !self.is_content_head(id)
@@ -421,6 +422,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 self.dom.tag(id),
                 Some(Tag::Footer | Tag::Aside | Tag::Nav | Tag::Form)
             ) && !self.agg_of(id).keep
+                && !self.in_disclosed_sheet(id)
                 && (self.dom.tag(id) != Some(Tag::Form)
                     || self.agg_of(id).input > 0
                     || (self.page_type != PageType::Forum
@@ -436,6 +438,9 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 continue;
             }
             self.remove(id);
+        }
+        if !matches!(self.page_type, PageType::Article | PageType::Forum) {
+            self.remove_url_dumps(article);
         }
         // Share bars and similar short widgets.
         // Reverse document order throughout: a node is visited before its ancestors, so
@@ -736,7 +741,8 @@ impl<'d, 'i> Extractor<'d, 'i> {
         // Readability's image rule is for galleries and ad blocks; a section of prose
         // paragraphs between its charts or photos (not a list: cards with pictures) is
         // a story told with pictures.
-        let illustrated = a.p >= 2 && a.li == 0 && a.good >= 250 && a.link_density() < 0.2;
+        let illustrated = (a.p >= 2 && a.li == 0 && a.good >= 250 && a.link_density() < 0.2)
+            || (a.link == 0 && a.good >= 150 && a.good * 5 >= a.text * 4);
         let remove = (img > 1.0 && p / img < 0.5 && !in_figure && !illustrated)
             || (!is_list && li > p)
             || (input > (p / 3.0).floor())

@@ -29,10 +29,12 @@ mod article;
 mod boilerplate;
 mod boundary;
 mod cleanup;
+mod forum;
 mod hidden;
 mod lead;
 mod listing;
 mod page_type;
+mod product;
 mod tail;
 pub(crate) use page_type::{Signals as PageSignals, decide as decide_page_type, is_discussion};
 mod scoring;
@@ -40,6 +42,8 @@ mod scoring;
 mod tests;
 #[cfg(test)]
 mod tests_article;
+#[cfg(test)]
+mod tests_types;
 
 use hidden::*;
 use page_type::*;
@@ -391,7 +395,12 @@ impl<'d, 'i> Extractor<'d, 'i> {
                 "top candidate"
             );
         }
-        let mut top = self.widen(top, body);
+        let widened = self.widen(top, body);
+        // A discussion: the block of all its posts, when it holds the widened block.
+        let mut top = match self.thread_of(top, body) {
+            Some(thread) if self.dom.is_ancestor(thread, widened) => thread,
+            _ => widened,
+        };
         let mut intro = None;
         let (best_list, cards) = self.item_runs(body);
         // (A grid that is also the page's largest run is the listing below.)

@@ -347,6 +347,25 @@ pub(super) fn class_signature(class: &str) -> u64 {
     h
 }
 
+/// Whether a text is one web address and nothing else (a data list of image URLs, a
+/// link's target written out): an address is not prose, however long.
+pub(super) fn is_bare_url(t: &str) -> bool {
+    // Bytes, not chars: called on every text of a prose block, twice per attempt.
+    let b = t.as_bytes();
+    let Some(start) = b.iter().position(|c| !c.is_ascii_whitespace()) else {
+        return false;
+    };
+    let rest = &b[start..];
+    if !(rest.starts_with(b"https://") || rest.starts_with(b"http://") || rest.starts_with(b"//")) {
+        return false;
+    }
+    let end = rest
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |e| e + 1);
+    !rest[..end].iter().any(|c| c.is_ascii_whitespace())
+}
+
 pub(super) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// FNV-1a over bytes, continuing from `h`: cheap, for short keys.
@@ -522,7 +541,10 @@ impl<'d, 'i> Extractor<'d, 'i> {
             }
             let Some(b) = block else { continue };
             let ba = self.agg[b.index()];
-            if ba.text >= 25 && ba.link_density() < 0.33 {
+            if ba.text >= 25
+                && ba.link_density() < 0.33
+                && !self.dom.text(id).is_some_and(is_bare_url)
+            {
                 own[i] = self.agg[i].text;
             }
         }

@@ -334,7 +334,10 @@ fn an_articles_standfirst_above_its_body_is_kept() {
                two years late and at twice the planned cost, officials said on Monday.</p>";
     let md = markdown(&page_with_header(dek));
     assert!(md.contains("Paragraph 5 about the new bridge"), "{md}");
-    assert!(md.contains("two years late and at twice the planned cost"), "{md}");
+    assert!(
+        md.contains("two years late and at twice the planned cost"),
+        "{md}"
+    );
     let lead = md.find("two years late").expect("the standfirst");
     let body = md.find("Paragraph 1 about").expect("the body");
     assert!(lead < body, "the standfirst comes first: {md}");
