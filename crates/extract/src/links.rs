@@ -249,8 +249,8 @@ pub(crate) fn is_invisible(c: char) -> bool {
 
 /// Whitespace-normalized text of a subtree (`<script>`/`<style>` text is never in the DOM
 /// as content here; `<svg>`/`<template>` subtrees are skipped).
-fn normalized_text(dom: &Dom, id: NodeId) -> String {
-    let mut out = String::new();
+fn normalized_text(dom: &Dom, id: NodeId, out: &mut String) -> String {
+    out.clear();
     let mut descendants = dom.descendants(id);
     let mut space = false;
     while let Some(d) = descendants.next() {
@@ -268,7 +268,7 @@ fn normalized_text(dom: &Dom, id: NodeId) -> String {
                     out.push(' ');
                 }
                 space = false;
-                push_visible(&mut out, word);
+                push_visible(out, word);
             }
         } else if matches!(
             dom.tag(d),
@@ -279,7 +279,8 @@ fn normalized_text(dom: &Dom, id: NodeId) -> String {
             space = true;
         }
     }
-    out
+    // An exact-size copy: the scratch buffer grows once per page, not once per link.
+    out.as_str().to_owned()
 }
 
 /// The host of an absolute URL as the URL parser serializes it (`scheme://[user@]host[:port]/…`),
@@ -350,6 +351,7 @@ pub fn collect_links(
         .or_else(|| base.and_then(|b| b.host_str()))
         .map(|h| strip_www(h).to_ascii_lowercase());
     let mut links = Vec::new();
+    let mut scratch = String::new();
     // A page links to many URLs more than once (menus, "read more", share bars): each
     // `href` is resolved, and judged internal, once.
     let mut seen: HashMap<&str, Option<(String, bool)>, BuildHasherDefault<UrlHasher>> =
@@ -384,7 +386,7 @@ pub fn collect_links(
         let Some((href, internal)) = resolved else {
             continue;
         };
-        let mut text = normalized_text(dom, id);
+        let mut text = normalized_text(dom, id, &mut scratch);
         if text.is_empty() {
             let fallback = dom
                 .attr(id, "title")
