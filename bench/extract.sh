@@ -5,12 +5,20 @@
 # wcxb-dev pages from ../shared, decompressed to a temp dir).
 # With ANCHORS_PY=/path/to/python (a venv with resiliparse, trafilatura, lxml_html_clean),
 # the anchors run on the same pages right after, and the ratios are printed.
+# The readability set: decompress ../shared/corpus/readability/*/source.html.gz to a folder
+# of NAME.html files first (see bench/runs/2026-12-07-extract-speed-quiet/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${GANNET_SHARED:-../shared}
 src=${1:-$shared/corpus/wcxb-dev/html}
-cargo build --release --locked -p gannet >/dev/null
-bin=$(pwd)/target/release/gannet
+# GANNET_BIN=/path/to/gannet measures that build instead (say, main's copied aside, to
+# compare two builds in turns); else this checkout's release build, built first.
+if [ -n "${GANNET_BIN:-}" ]; then
+  bin=$GANNET_BIN
+else
+  cargo build --release --locked -p gannet >/dev/null
+  bin=$(pwd)/target/release/gannet
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/in" "$work/out"

@@ -25,6 +25,7 @@ pub mod relevance;
 pub mod serialize;
 pub mod tag;
 mod tagtext;
+mod textstat;
 
 pub use dom::{Dom, NodeId};
 pub use parse::MAX_DEPTH;
@@ -230,7 +231,7 @@ impl ParsedPage {
             published_time: meta.published_time.clone(),
             lang: meta.lang.clone(),
             dir: meta.dir.clone(),
-            word_count: text.split_whitespace().count(),
+            word_count: textstat::word_count(&text),
             markdown,
             text,
             links: all_links,

@@ -5,7 +5,8 @@
 use crate::dom::{Dom, NodeId};
 use crate::tag::Tag;
 use gannet_core::{Image, Link};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use url::Url;
 
 /// Resolve `href` to an absolute URL string.
@@ -225,6 +226,15 @@ fn push_collapsed(out: &mut String, s: &str) {
         if !out.is_empty() {
             out.push(' ');
         }
+        push_visible(out, word);
+    }
+}
+
+/// Append `word` without its zero-width characters ([`is_invisible`]).
+fn push_visible(out: &mut String, word: &str) {
+    if word.is_ascii() {
+        out.push_str(word);
+    } else {
         out.extend(word.chars().filter(|&c| !is_invisible(c)));
     }
 }
@@ -239,8 +249,8 @@ pub(crate) fn is_invisible(c: char) -> bool {
 
 /// Whitespace-normalized text of a subtree (`<script>`/`<style>` text is never in the DOM
 /// as content here; `<svg>`/`<template>` subtrees are skipped).
-fn normalized_text(dom: &Dom, id: NodeId) -> String {
-    let mut out = String::new();
+fn normalized_text(dom: &Dom, id: NodeId, out: &mut String) -> String {
+    out.clear();
     let mut descendants = dom.descendants(id);
     let mut space = false;
     while let Some(d) = descendants.next() {
@@ -258,7 +268,7 @@ fn normalized_text(dom: &Dom, id: NodeId) -> String {
                     out.push(' ');
                 }
                 space = false;
-                out.extend(word.chars().filter(|&c| !is_invisible(c)));
+                push_visible(out, word);
             }
         } else if matches!(
             dom.tag(d),
@@ -269,7 +279,8 @@ fn normalized_text(dom: &Dom, id: NodeId) -> String {
             space = true;
         }
     }
-    out
+    // An exact-size copy: the scratch buffer grows once per page, not once per link.
+    out.as_str().to_owned()
 }
 
 /// The host of an absolute URL as the URL parser serializes it (`scheme://[user@]host[:port]/…`),
@@ -292,6 +303,37 @@ fn strip_www(host: &str) -> &str {
     host.strip_prefix("www.").unwrap_or(host)
 }
 
+/// How many distinct `href`s [`collect_links`] remembers per page (a bound on the memory
+/// a page of 100,000 distinct links costs beyond its links).
+const SEEN_MAX: usize = 4096;
+
+/// A fast hash of short keys (the `href`s of one page) for [`collect_links`]: eight bytes
+/// a step, multiply and rotate (as `FxHash`). Not collision-resistant, which a per-page
+/// map bounded by [`SEEN_MAX`] entries does not need.
+#[derive(Default)]
+struct UrlHasher(u64);
+
+impl Hasher for UrlHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 /// Every `<a href>` under `root` (and `root` itself), in document order, with an absolute
 /// href, whitespace-normalized text (falling back to `title`, `aria-label`, then the alt
 /// text of an image inside), `rel`, and whether it stays on `page_host` (ignoring a leading
@@ -309,6 +351,11 @@ pub fn collect_links(
         .or_else(|| base.and_then(|b| b.host_str()))
         .map(|h| strip_www(h).to_ascii_lowercase());
     let mut links = Vec::new();
+    let mut scratch = String::new();
+    // A page links to many URLs more than once (menus, "read more", share bars): each
+    // `href` is resolved, and judged internal, once.
+    let mut seen: HashMap<&str, Option<(String, bool)>, BuildHasherDefault<UrlHasher>> =
+        HashMap::default();
     for id in std::iter::once(root).chain(dom.descendants(root)) {
         if !dom.is(id, Tag::A) {
             continue;
@@ -319,10 +366,27 @@ pub fn collect_links(
         if raw.trim_start().starts_with('#') {
             continue;
         }
-        let Some(href) = resolve(base, raw) else {
+        let judge = || {
+            let href = resolve(base, raw)?;
+            let internal = match scheme_of(&href) {
+                Some(_) => match (serialized_host(&href), &host) {
+                    (Some(h), Some(page)) => strip_www(&h.to_ascii_lowercase()) == page.as_str(),
+                    _ => false,
+                },
+                // Unresolvable without a base: a relative link stays on the site.
+                None => true,
+            };
+            Some((href, internal))
+        };
+        let resolved = match seen.get(raw) {
+            Some(r) => r.clone(),
+            None if seen.len() < SEEN_MAX => seen.entry(raw).or_insert_with(judge).clone(),
+            None => judge(),
+        };
+        let Some((href, internal)) = resolved else {
             continue;
         };
-        let mut text = normalized_text(dom, id);
+        let mut text = normalized_text(dom, id, &mut scratch);
         if text.is_empty() {
             let fallback = dom
                 .attr(id, "title")
@@ -337,14 +401,6 @@ pub fn collect_links(
                 push_collapsed(&mut text, f);
             }
         }
-        let internal = match scheme_of(&href) {
-            Some(_) => match (serialized_host(&href), &host) {
-                (Some(h), Some(page)) => strip_www(&h.to_ascii_lowercase()) == page.as_str(),
-                _ => false,
-            },
-            // Unresolvable without a base: a relative link stays on the site.
-            None => true,
-        };
         let rel = dom
             .attr(id, "rel")
             .map(str::trim)

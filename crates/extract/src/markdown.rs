@@ -147,6 +147,32 @@ fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c' | '\u{a0}')
 }
 
+/// [`RUN_BYTES`] bit: an ASCII byte plain text copies as it is (not whitespace).
+const PLAIN_RUN: u8 = 1;
+/// [`RUN_BYTES`] bit: an ASCII byte Markdown copies as it is away from a line start (not
+/// whitespace, not a character [`Renderer::text`] may escape).
+const MARKDOWN_RUN: u8 = 2;
+/// Per byte, which runs it may be part of ([`PLAIN_RUN`], [`MARKDOWN_RUN`]).
+const RUN_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let ws = matches!(b as u8, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+        let special = matches!(
+            b as u8,
+            b'\\' | b'`' | b'*' | b'_' | b'~' | b'[' | b']' | b'(' | b'<' | b'&'
+        );
+        if !ws {
+            t[b] = PLAIN_RUN;
+            if !special {
+                t[b] |= MARKDOWN_RUN;
+            }
+        }
+        b += 1;
+    }
+    t
+};
+
 impl<'a> Renderer<'a> {
     fn new(dom: &'a Dom, base: Option<&'a Url>, plain: bool) -> Self {
         Renderer {
@@ -753,6 +779,26 @@ impl<'a> Renderer<'a> {
             if word_start {
                 self.flush(true);
                 word_start = false;
+            }
+            // A run of ASCII that is neither whitespace nor anything Markdown would escape
+            // (away from a line start) is copied as it is, not char by char.
+            let mask = if self.plain {
+                PLAIN_RUN
+            } else if self.st.line_start {
+                0
+            } else {
+                MARKDOWN_RUN
+            };
+            if RUN_BYTES[usize::from(s.as_bytes()[i])] & mask != 0 {
+                let run = s.as_bytes()[i..]
+                    .iter()
+                    .take_while(|&&b| RUN_BYTES[usize::from(b)] & mask != 0)
+                    .count();
+                self.out.push_str(&s[i..i + run]);
+                if run > 1 {
+                    iter.nth(run - 2);
+                }
+                continue;
             }
             if self.plain {
                 self.out.push(c);

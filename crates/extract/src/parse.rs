@@ -33,6 +33,7 @@ pub(crate) fn parse(html: &str) -> Dom {
         seen_html: false,
         seen_body: false,
         seen_head: false,
+        name_buf: Vec::with_capacity(32),
     };
     p.run();
     p.dom
@@ -50,6 +51,8 @@ struct Parser<'a> {
     seen_html: bool,
     seen_body: bool,
     seen_head: bool,
+    /// The tag name being read, lowercased (one buffer for the whole page).
+    name_buf: Vec<u8>,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -199,7 +202,8 @@ impl Parser<'_> {
 
     fn end_tag(&mut self) {
         self.pos += 2;
-        let mut name = Vec::with_capacity(16);
+        let mut name = std::mem::take(&mut self.name_buf);
+        name.clear();
         self.tag_name(&mut name);
         self.skip_past(b'>');
         let tag = Tag::from_lowercase(&name);
@@ -210,6 +214,7 @@ impl Parser<'_> {
             }
             _ => self.close(tag, &name),
         }
+        self.name_buf = name;
     }
 
     /// Pop up to and including the innermost open element matching the end tag, unless a
@@ -290,10 +295,18 @@ impl Parser<'_> {
     }
 
     fn start_tag(&mut self) {
+        let mut name = std::mem::take(&mut self.name_buf);
+        name.clear();
+        self.start_tag_named(&mut name);
+        self.name_buf = name;
+    }
+
+    /// [`Self::start_tag`], reading the name into `name` (empty).
+    fn start_tag_named(&mut self, name: &mut Vec<u8>) {
         self.pos += 1;
-        let mut name = Vec::with_capacity(16);
-        self.tag_name(&mut name);
-        let tag = Tag::from_lowercase(&name);
+        self.tag_name(name);
+        let name: &[u8] = name;
+        let tag = Tag::from_lowercase(name);
         let attrs_start = self.dom.attrs.len() as u32;
         let self_closing = self.attributes();
         let attrs_len = self.dom.attrs.len() as u32 - attrs_start;
@@ -310,10 +323,10 @@ impl Parser<'_> {
             self.implied_end_tags(tag);
         }
         let leaf = tag.is_void() || (self_closing && (self.foreign > 0 || tag == Tag::Other));
-        let id = self.open(tag, &name, attrs_start, attrs_len, leaf);
+        let id = self.open(tag, name, attrs_start, attrs_len, leaf);
         if tag.is_raw_text() && !self_closing && self.foreign == 0 {
             let pushed = self.top().0 == id;
-            self.raw_text(tag, &name, attrs_start, attrs_len, pushed);
+            self.raw_text(tag, name, attrs_start, attrs_len, pushed);
         } else if tag == Tag::Plaintext {
             let start = self.pos;
             self.pos = self.src.len();

@@ -629,7 +629,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         for &id in nodes.iter().rev() {
             let (mut h, mut pow) = (0u64, 1u64);
             if let Some(t) = self.dom.text(id) {
-                for w in t.split_whitespace() {
+                for w in crate::textstat::words(t) {
                     h = h
                         .wrapping_mul(BASE)
                         .wrapping_add(fnv(FNV_OFFSET, w.as_bytes()));

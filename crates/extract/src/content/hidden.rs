@@ -132,15 +132,57 @@ pub(super) fn is_hidden(dom: &Dom, id: NodeId) -> bool {
             "aria-hidden" if v == "true" => {
                 return !class.contains("fallback-image") && !is_carousel_slide(class);
             }
-            "style" => {
-                let v = v.to_ascii_lowercase();
-                let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-                if compact.contains("display:none") || compact.contains("visibility:hidden") {
-                    return true;
-                }
-            }
+            "style" if style_hides(v) => return true,
             _ => {}
         }
     }
     false
+}
+
+/// Whether an inline style says `display:none` or `visibility:hidden` (any case, any
+/// whitespace inside). Short styles are compacted on the stack: no allocation.
+fn style_hides(style: &str) -> bool {
+    let mut stack = [0u8; 256];
+    let mut heap = Vec::new();
+    let mut len = 0;
+    for c in style.chars().filter(|c| !c.is_whitespace()) {
+        let mut utf8 = [0u8; 4];
+        let bytes = c.to_ascii_lowercase().encode_utf8(&mut utf8).as_bytes();
+        if heap.is_empty() && len + bytes.len() <= stack.len() {
+            stack[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&stack[..len]);
+            }
+            heap.extend_from_slice(bytes);
+        }
+    }
+    let compact = if heap.is_empty() {
+        &stack[..len]
+    } else {
+        &heap[..]
+    };
+    memchr::memmem::find(compact, b"display:none").is_some()
+        || memchr::memmem::find(compact, b"visibility:hidden").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::style_hides;
+
+    #[test]
+    fn style_hides_any_case_and_spacing() {
+        assert!(style_hides("DISPLAY : None"));
+        assert!(style_hides("color: red; visibility:\u{a0}hidden"));
+        assert!(!style_hides("display: block"));
+        assert!(!style_hides(""));
+        // Longer than the stack buffer: compacted on the heap, same answer.
+        let long = format!("{}display: none", "margin: 0; ".repeat(40));
+        assert!(style_hides(&long));
+        assert!(!style_hides(&"margin: 0; ".repeat(40)));
+        // Non-ASCII is kept (not lowercased), whitespace of any script dropped.
+        assert!(!style_hides("displaÿ:none"));
+        assert!(style_hides("display\u{3000}:none"));
+    }
 }

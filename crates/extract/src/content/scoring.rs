@@ -86,61 +86,7 @@ impl Agg {
 
 /// Count visible characters (whitespace runs once) and commas of a text.
 pub(super) fn measure(s: &str) -> (u32, u32) {
-    let mut chars = 0u32;
-    let mut commas = 0u32;
-    let mut in_ws = true;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // ASCII without decoding (most text); the same rules as the `char` path below.
-        let b = bytes[i];
-        let c = if b < 0x80 {
-            i += 1;
-            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-                if !in_ws {
-                    chars += 1;
-                    in_ws = true;
-                }
-            } else {
-                in_ws = false;
-                chars += 1;
-                commas += u32::from(b == b',');
-            }
-            continue;
-        } else {
-            match s[i..].chars().next() {
-                Some(c) => {
-                    i += c.len_utf8();
-                    c
-                }
-                None => break,
-            }
-        };
-        if c.is_whitespace() {
-            if !in_ws {
-                chars += 1;
-                in_ws = true;
-            }
-            continue;
-        }
-        in_ws = false;
-        chars += 1;
-        if matches!(
-            c,
-            '\u{060C}'
-                | '\u{FE50}'
-                | '\u{FE10}'
-                | '\u{FE11}'
-                | '\u{2E41}'
-                | '\u{2E34}'
-                | '\u{2E32}'
-                | '\u{FF0C}'
-                | '、'
-        ) {
-            commas += 1;
-        }
-    }
-    (chars, commas)
+    crate::textstat::measure(s)
 }
 
 pub(super) const NEGATIVE: WordSet = WordSet::new(&[
