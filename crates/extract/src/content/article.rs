@@ -713,14 +713,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             if self.agg_of(d).text * 4 > total || !self.is_label(d) {
                 continue;
             }
-            if debug() {
-                tracing::debug!(
-                    target: "gannet_extract::debug",
-                    heading = self.dom.text_content(d).trim(),
-                    "empty section head removed"
-                );
-            }
-            self.remove(d);
+            self.remove_line(d, "empty section head");
         }
     }
 }

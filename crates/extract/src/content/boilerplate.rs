@@ -452,14 +452,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return;
         }
         for d in found {
-            if debug() {
-                tracing::debug!(
-                    target: "gannet_extract::debug",
-                    text = self.dom.text_content(d).trim(),
-                    "boilerplate line removed"
-                );
-            }
-            self.remove(d);
+            self.remove_line(d, "boilerplate line");
         }
     }
 

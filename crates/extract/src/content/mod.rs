@@ -549,6 +549,20 @@ impl<'d, 'i> Extractor<'d, 'i> {
         art.block = true;
     }
 
+    /// [`Self::remove`] a line of the content, saying why under `GANNET_DEBUG` (with
+    /// its text: short lines fall under `remove`'s own trace threshold).
+    fn remove_line(&mut self, id: NodeId, why: &'static str) {
+        if debug() {
+            tracing::debug!(
+                target: "gannet_extract::debug",
+                text = self.dom.text_content(id).trim(),
+                why,
+                "line removed"
+            );
+        }
+        self.remove(id);
+    }
+
     /// Remove a node and subtract its measures from its ancestors.
     fn remove(&mut self, id: NodeId) {
         let a = self.agg_of(id);

@@ -122,14 +122,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
             return;
         }
         for d in found {
-            if debug() {
-                tracing::debug!(
-                    target: "gannet_extract::debug",
-                    text = self.dom.text_content(d).trim(),
-                    "trailing label removed"
-                );
-            }
-            self.remove(d);
+            self.remove_line(d, "trailing label");
         }
     }
 }
