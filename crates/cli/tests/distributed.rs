@@ -7,19 +7,15 @@
 
 use gannet_testkit::redis::{RedisCluster, RedisServer as Redis};
 use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
+mod common;
+use common::{assert_ok, pause, wait_created, wait_exit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A run that has not ended after this long is a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-/// Blocking waits: these tests are plain threads.
-#[allow(clippy::disallowed_methods)]
-fn pause(d: Duration) {
-    std::thread::sleep(d);
-}
 
 /// `hosts` sites (distinct origins: one port each) of `pages` pages each, in a tree with
 /// cross links, every response delayed by `delay`.
@@ -149,31 +145,6 @@ fn log_file(path: &Path) -> std::fs::File {
         .expect("log file")
 }
 
-fn wait(child: &mut Child, what: &str, logs: &Path) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!(
-                "{what} hung; its log:\n{}",
-                std::fs::read_to_string(logs).unwrap_or_default()
-            );
-        }
-        pause(Duration::from_millis(20));
-    }
-}
-
-fn assert_ok(status: ExitStatus, what: &str, log: &Path) {
-    assert!(
-        status.success(),
-        "{what} exited with {status}; its log:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
-}
-
 /// URL → how many times it is in the union of the JSONL outputs; every line must parse.
 fn union(outs: &[PathBuf]) -> BTreeMap<String, usize> {
     let mut seen = BTreeMap::new();
@@ -258,7 +229,7 @@ fn four_workers_write_every_page_exactly_once() {
         children.push(worker(&redis.url(), "four", &outs[i], &logs[i]));
     }
     for (i, c) in children.iter_mut().enumerate() {
-        let status = wait(c, "a worker", &logs[i]);
+        let status = wait_exit(RUN_LIMIT, c, "a worker", &logs[i]);
         assert_ok(status, "a worker", &logs[i]);
     }
     assert_exactly_once(&outs, &expected_urls(&sites, 20));
@@ -278,24 +249,9 @@ fn four_workers_write_every_page_exactly_once() {
     let late = dir.path("late.jsonl");
     let late_log = dir.path("late.log");
     let mut c = worker(&redis.url(), "four", &late, &late_log);
-    let s = wait(&mut c, "a late worker", &late_log);
+    let s = wait_exit(RUN_LIMIT, &mut c, "a late worker", &late_log);
     assert_ok(s, "a late worker", &late_log);
     assert_eq!(union(&[late]).len(), 0);
-}
-
-/// Waits until the crawl `id` exists in Redis (workers join it by id).
-fn wait_created(redis: &Redis, id: &str) {
-    let start = Instant::now();
-    while !redis
-        .cli(&["KEYS", &format!("*{id}*meta")])
-        .contains("meta")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the crawl was not created"
-        );
-        pause(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -377,9 +333,9 @@ fn robots_txt_is_fetched_once_per_host_for_all_workers() {
         .expect("kill")
         .success();
     assert!(ok, "kill -TERM");
-    let _ = wait(&mut children[1], "worker 1 (stopped)", &logs[1]);
+    let _ = wait_exit(RUN_LIMIT, &mut children[1], "worker 1 (stopped)", &logs[1]);
     for i in [0, 2] {
-        let status = wait(&mut children[i], "a worker", &logs[i]);
+        let status = wait_exit(RUN_LIMIT, &mut children[i], "a worker", &logs[i]);
         assert_ok(status, "a worker", &logs[i]);
     }
     let expected: Vec<String> = expected_urls(&sites, pages)
@@ -478,7 +434,7 @@ fn the_seeds_sitemaps_are_read_once_for_the_whole_crawl() {
         children.push(worker(&redis.url(), "sitemaps", &outs[i], &logs[i]));
     }
     for (i, c) in children.iter_mut().enumerate() {
-        let status = wait(c, "a worker", &logs[i]);
+        let status = wait_exit(RUN_LIMIT, c, "a worker", &logs[i]);
         assert_ok(status, "a worker", &logs[i]);
     }
     let mut expected = Vec::new();
@@ -544,10 +500,10 @@ fn workers_killed_and_restarted_on_the_same_out_lose_and_repeat_nothing() {
     }
     eprintln!("{kills} kills landed");
     for (i, c) in victims.iter_mut().enumerate() {
-        let s = wait(c, "a worker", &logs[i + 1]);
+        let s = wait_exit(RUN_LIMIT, c, "a worker", &logs[i + 1]);
         assert_ok(s, "a worker", &logs[i + 1]);
     }
-    let s = wait(&mut creator_child, "the creator", &logs[0]);
+    let s = wait_exit(RUN_LIMIT, &mut creator_child, "the creator", &logs[0]);
     assert_ok(s, "the creator", &logs[0]);
     assert!(kills >= 3, "too few kills landed mid-crawl: {kills}");
     assert_exactly_once(&outs, &expected_urls(&sites, pages));
@@ -585,11 +541,11 @@ fn a_worker_paused_past_its_lease_is_fenced() {
     signal("-STOP");
     pause(Duration::from_secs(4));
     signal("-CONT");
-    let sb = wait(&mut b, "worker b", &logs[1]);
+    let sb = wait_exit(RUN_LIMIT, &mut b, "worker b", &logs[1]);
     assert_ok(sb, "worker b", &logs[1]);
     // Presumed dead while paused (its batch aborted), it rejoins by itself: its output is
     // cut back to its committed checkpoint, and it ends as any worker does.
-    let sa = wait(&mut a, "worker a", &logs[0]);
+    let sa = wait_exit(RUN_LIMIT, &mut a, "worker a", &logs[0]);
     assert_ok(sa, "worker a", &logs[0]);
     let log = std::fs::read_to_string(&logs[0]).unwrap_or_default();
     let fenced: Vec<&str> = log
@@ -632,9 +588,9 @@ fn redis_killed_and_restarted_with_its_aof_loses_nothing() {
     redis.kill();
     pause(Duration::from_millis(1500));
     redis.spawn();
-    let sa = wait(&mut a, "worker a", &logs[0]);
+    let sa = wait_exit(RUN_LIMIT, &mut a, "worker a", &logs[0]);
     assert_ok(sa, "worker a", &logs[0]);
-    let sb = wait(&mut b, "worker b", &logs[1]);
+    let sb = wait_exit(RUN_LIMIT, &mut b, "worker b", &logs[1]);
     assert_ok(sb, "worker b", &logs[1]);
     let paused: usize = logs
         .iter()
@@ -676,7 +632,7 @@ fn the_page_limit_holds_exactly_across_four_workers() {
         children.push(worker(&redis.url(), "limit", &outs[i], &logs[i]));
     }
     for (i, c) in children.iter_mut().enumerate() {
-        let s = wait(c, "a worker", &logs[i]);
+        let s = wait_exit(RUN_LIMIT, c, "a worker", &logs[i]);
         assert_ok(s, "a worker", &logs[i]);
     }
     let seen = union(&outs);
@@ -713,7 +669,7 @@ fn a_429_with_retry_after_holds_the_host_for_every_worker() {
         children.push(worker(&redis.url(), "r429", &outs[i], &logs[i]));
     }
     for (i, c) in children.iter_mut().enumerate() {
-        let s = wait(c, "a worker", &logs[i]);
+        let s = wait_exit(RUN_LIMIT, c, "a worker", &logs[i]);
         assert_ok(s, "a worker", &logs[i]);
     }
     let requests = sites[0].requests();
@@ -752,9 +708,9 @@ fn a_three_master_cluster_completes_the_crawl() {
     let mut a = creator(&url, "cl", &sites, &outs[0], &[], &logs[0]);
     pause(Duration::from_millis(500));
     let mut b = worker(&url, "cl", &outs[1], &logs[1]);
-    let sa = wait(&mut a, "worker a", &logs[0]);
+    let sa = wait_exit(RUN_LIMIT, &mut a, "worker a", &logs[0]);
     assert_ok(sa, "worker a", &logs[0]);
-    let sb = wait(&mut b, "worker b", &logs[1]);
+    let sb = wait_exit(RUN_LIMIT, &mut b, "worker b", &logs[1]);
     assert_ok(sb, "worker b", &logs[1]);
     assert_exactly_once(&outs, &expected_urls(&sites, pages));
 }

@@ -13,35 +13,15 @@ mod llama;
 use gannet_testkit::redis::RedisServer as Redis;
 use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::{Value, json};
+mod common;
+use common::{LLM_VARS, assert_ok, wait_created, wait_exit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 /// A run that has not ended after this long is a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(240);
-
-/// The environment variables the LLM client reads: removed from every run, so only what a
-/// test sets applies.
-const LLM_VARS: &[&str] = &[
-    "GANNET_LLM_BASE_URL",
-    "LLM_BASE_URL",
-    "OPENAI_BASE_URL",
-    "GANNET_LLM_MODEL",
-    "MODEL_NAME",
-    "LLM_PROVIDER",
-    "GANNET_LLM_API_KEY",
-    "OPENAI_API_KEY",
-    "LLM_API_KEY",
-    "GANNET_LLM_CONCURRENCY",
-    "GANNET_LLM_MAX_TOKENS",
-];
-
-/// Blocking waits: these tests are plain threads.
-#[allow(clippy::disallowed_methods)]
-fn pause(d: Duration) {
-    std::thread::sleep(d);
-}
 
 fn gannet(env: &[(&str, String)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gannet"));
@@ -113,47 +93,6 @@ fn worker(redis: &str, id: &str, out: &Path, env: &[(&str, String)], log: &Path)
         .stderr(log_file(log))
         .spawn()
         .unwrap()
-}
-
-fn wait(child: &mut Child, what: &str, log: &Path) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{what} hung; its log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        pause(Duration::from_millis(20));
-    }
-}
-
-fn assert_ok(status: ExitStatus, what: &str, log: &Path) {
-    assert!(
-        status.success(),
-        "{what} exited with {status}; its log:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
-}
-
-/// Waits until the crawl `id` exists in Redis (workers join it by id).
-fn wait_created(redis: &Redis, id: &str) {
-    let start = Instant::now();
-    while !redis
-        .cli(&["KEYS", &format!("*{id}*meta")])
-        .contains("meta")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the crawl was not created"
-        );
-        pause(Duration::from_millis(20));
-    }
 }
 
 /// Every record of the outputs, by URL; a URL written twice fails.
@@ -240,7 +179,7 @@ fn every_worker_of_a_distributed_crawl_extracts_with_the_stored_schema() {
         children.push(worker(&redis.url(), "shops", &outs[i], &[], &logs[i]));
     }
     for (i, c) in children.iter_mut().enumerate() {
-        let status = wait(c, "a worker", &logs[i]);
+        let status = wait_exit(RUN_LIMIT, c, "a worker", &logs[i]);
         assert_ok(status, "a worker", &logs[i]);
     }
     let all = records(&outs);
@@ -374,11 +313,15 @@ fn a_worker_without_an_llm_refuses_to_join_an_extract_crawl() {
         .stderr(log_file(&log0))
         .spawn()
         .unwrap();
-    assert_ok(wait(&mut c, "the creator", &log0), "the creator", &log0);
+    assert_ok(
+        wait_exit(RUN_LIMIT, &mut c, "the creator", &log0),
+        "the creator",
+        &log0,
+    );
     // A worker with no LLM settings: exit 64 naming the setting, nothing written.
     let (out1, log1) = (dir.path("w.jsonl"), dir.path("w.log"));
     let mut w = worker(&redis.url(), "nollm", &out1, &[], &log1);
-    let status = wait(&mut w, "the worker", &log1);
+    let status = wait_exit(RUN_LIMIT, &mut w, "the worker", &log1);
     let log = std::fs::read_to_string(&log1).unwrap();
     assert_eq!(status.code(), Some(64), "{log}");
     assert!(log.contains("GANNET_LLM_BASE_URL"), "{log}");
@@ -386,7 +329,11 @@ fn a_worker_without_an_llm_refuses_to_join_an_extract_crawl() {
     // With one, it joins (and finds the crawl finished).
     let (out2, log2) = (dir.path("w2.jsonl"), dir.path("w2.log"));
     let mut w = worker(&redis.url(), "nollm", &out2, &llm, &log2);
-    assert_ok(wait(&mut w, "the worker", &log2), "the worker", &log2);
+    assert_ok(
+        wait_exit(RUN_LIMIT, &mut w, "the worker", &log2),
+        "the worker",
+        &log2,
+    );
 }
 
 /// Property order as a user writes it (the model and llama.cpp's grammar follow it).
@@ -470,14 +417,18 @@ async fn a_joined_worker_extracts_with_the_stored_prompt_and_json_schema_on_the_
             &logs[0],
         );
         assert_ok(
-            wait(&mut c, "the creator", &logs[0]),
+            wait_exit(RUN_LIMIT, &mut c, "the creator", &logs[0]),
             "the creator",
             &logs[0],
         );
         assert_eq!(lines(&outs[0]), 0, "the creator fetched nothing");
         std::fs::remove_file(&schema).unwrap();
         let mut w = worker(&redis_url, "llm", &outs[1], &llm, &logs[1]);
-        assert_ok(wait(&mut w, "the worker", &logs[1]), "the worker", &logs[1]);
+        assert_ok(
+            wait_exit(RUN_LIMIT, &mut w, "the worker", &logs[1]),
+            "the worker",
+            &logs[1],
+        );
         assert_eq!(lines(&outs[1]), PRODUCTS.len(), "the worker did every page");
         let urls: Vec<String> = sites.iter().map(|s| s.url("/").to_string()).collect();
         (outs, (dir, urls))

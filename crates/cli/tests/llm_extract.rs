@@ -14,6 +14,8 @@ mod llama;
 #[path = "../../llm/tests/stub/mod.rs"]
 mod stub;
 
+mod common;
+use common::LLM_VARS;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -72,18 +74,7 @@ fn shop() -> gannet_testkit::Site {
 /// Runs the binary with only the given LLM settings in its environment.
 fn gannet(args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gannet"));
-    for var in [
-        "GANNET_LLM_BASE_URL",
-        "LLM_BASE_URL",
-        "OPENAI_BASE_URL",
-        "GANNET_LLM_MODEL",
-        "MODEL_NAME",
-        "LLM_PROVIDER",
-        "GANNET_LLM_API_KEY",
-        "OPENAI_API_KEY",
-        "LLM_API_KEY",
-        "GANNET_LLM_CONCURRENCY",
-    ] {
+    for var in LLM_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in env {

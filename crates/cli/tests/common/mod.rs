@@ -3,14 +3,14 @@
 //! items one file does not use are not dead code.
 #![allow(dead_code)]
 
-use gannet_testkit::redis::free_port;
+use gannet_testkit::redis::{RedisServer, free_port};
 use gannet_testkit::{Response, Site, SiteBuilder, TempDir};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Blocking waits: these tests are plain threads.
@@ -229,4 +229,63 @@ pub(crate) fn expected(site: &Site, pages: usize) -> Vec<String> {
         .collect();
     all.sort();
     all
+}
+
+/// The environment variables the LLM client reads: removed from every run of a test, so
+/// only what the test sets applies.
+pub(crate) const LLM_VARS: &[&str] = &[
+    "GANNET_LLM_BASE_URL",
+    "LLM_BASE_URL",
+    "OPENAI_BASE_URL",
+    "GANNET_LLM_MODEL",
+    "MODEL_NAME",
+    "LLM_PROVIDER",
+    "GANNET_LLM_API_KEY",
+    "OPENAI_API_KEY",
+    "LLM_API_KEY",
+    "GANNET_LLM_CONCURRENCY",
+    "GANNET_LLM_MAX_TOKENS",
+];
+
+/// Waits for `child` to exit; past `limit` it is killed and the test fails with its log.
+pub(crate) fn wait_exit(limit: Duration, child: &mut Child, what: &str, log: &Path) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} hung; its log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        pause(Duration::from_millis(20));
+    }
+}
+
+/// Fails with the log unless the run succeeded.
+pub(crate) fn assert_ok(status: ExitStatus, what: &str, log: &Path) {
+    assert!(
+        status.success(),
+        "{what} exited with {status}; its log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// Waits until the distributed crawl `id` exists in Redis (workers join it by id).
+pub(crate) fn wait_created(redis: &RedisServer, id: &str) {
+    let start = Instant::now();
+    while !redis
+        .cli(&["KEYS", &format!("*{id}*meta")])
+        .contains("meta")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the crawl was not created"
+        );
+        pause(Duration::from_millis(20));
+    }
 }
