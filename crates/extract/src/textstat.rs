@@ -22,6 +22,22 @@ fn bytes_set(m: u64) -> u32 {
     ((m >> 7).wrapping_mul(LO) >> 56) as u32
 }
 
+/// The eight bytes at `i` as a little-endian word, if there are eight.
+#[inline]
+fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(i..i + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// The high bit of each byte of an all-ASCII word that is ASCII whitespace: bytes 9..=13
+/// (tab to CR) and space. For x < 0x80, x + 0x77 has bit 7 set iff x >= 9, and x + 0x72
+/// iff x >= 14; no carry leaves a byte.
+#[inline]
+fn ascii_ws_mask(w: u64) -> u64 {
+    let ctrl = (w + LO * (0x80 - 9)) & !(w + LO * (0x80 - 14)) & HI;
+    ctrl | eq_mask(w, b' ')
+}
+
 /// Count visible characters (whitespace runs once) and commas of a text. Whitespace is
 /// ASCII whitespace (space, tab, LF, VT, FF, CR) and Unicode `White_Space`; commas are
 /// `,` and the CJK/Arabic commas.
@@ -32,15 +48,9 @@ pub(crate) fn measure(s: &str) -> (u32, u32) {
     let mut in_ws = true;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(chunk);
-            let w = u64::from_le_bytes(a);
+        if let Some(w) = word_at(bytes, i) {
             if w & HI == 0 {
-                // Bytes 9..=13 (tab to CR) and space. For x < 0x80, x + 0x77 has bit 7
-                // set iff x >= 9, and x + 0x72 iff x >= 14; no carry leaves a byte.
-                let ctrl = (w + LO * (0x80 - 9)) & !(w + LO * (0x80 - 14)) & HI;
-                let ws = ctrl | eq_mask(w, b' ');
+                let ws = ascii_ws_mask(w);
                 // A whitespace byte after whitespace (or at the start of a run) is not
                 // counted; every other byte is.
                 let prev = (ws << 8) | if in_ws { 0x80 } else { 0 };
@@ -195,20 +205,16 @@ pub(crate) fn word_count(s: &str) -> usize {
     let mut in_ws = true;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(chunk);
-            let w = u64::from_le_bytes(a);
-            if w & HI == 0 {
-                let ctrl = (w + LO * (0x80 - 9)) & !(w + LO * (0x80 - 14)) & HI;
-                let ws = ctrl | eq_mask(w, b' ');
-                let prev = (ws << 8) | if in_ws { 0x80 } else { 0 };
-                // A word starts at a byte that is not whitespace after one that is.
-                count += bytes_set(!ws & prev & HI) as usize;
-                in_ws = ws >> 63 != 0;
-                i += 8;
-                continue;
-            }
+        if let Some(w) = word_at(bytes, i)
+            && w & HI == 0
+        {
+            let ws = ascii_ws_mask(w);
+            let prev = (ws << 8) | if in_ws { 0x80 } else { 0 };
+            // A word starts at a byte that is not whitespace after one that is.
+            count += bytes_set(!ws & prev & HI) as usize;
+            in_ws = ws >> 63 != 0;
+            i += 8;
+            continue;
         }
         let Some(&b) = bytes.get(i) else {
             break;

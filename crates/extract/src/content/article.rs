@@ -201,10 +201,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }) else {
             return;
         };
-        let end = order[last..]
-            .iter()
-            .position(|&d| !self.dom.is_ancestor(order[last], d) && d != order[last])
-            .map_or(order.len(), |k| last + k);
+        let end = self.past_subtree(&order, last);
         let total = self.agg_of(article).text;
         let mut found = Vec::new();
         let mut text = 0u32;

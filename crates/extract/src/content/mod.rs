@@ -549,6 +549,16 @@ impl<'d, 'i> Extractor<'d, 'i> {
         art.block = true;
     }
 
+    /// In `order` (nodes in document order), the index of the first node after the
+    /// subtree of `order[at]` (`order.len()` when none is).
+    fn past_subtree(&self, order: &[NodeId], at: usize) -> usize {
+        let root = order[at];
+        order[at..]
+            .iter()
+            .position(|&d| d != root && !self.dom.is_ancestor(root, d))
+            .map_or(order.len(), |k| at + k)
+    }
+
     /// [`Self::remove`] a line of the content, saying why under `GANNET_DEBUG` (with
     /// its text: short lines fall under `remove`'s own trace threshold).
     fn remove_line(&mut self, id: NodeId, why: &'static str) {

@@ -30,10 +30,7 @@ impl<'d, 'i> Extractor<'d, 'i> {
         }) else {
             return;
         };
-        let end = order[last..]
-            .iter()
-            .position(|&d| !self.dom.is_ancestor(order[last], d) && d != order[last])
-            .map_or(order.len(), |k| last + k);
+        let end = self.past_subtree(&order, last);
         // From the end back: the label lines after the last line that is not one.
         let mut found: Vec<NodeId> = Vec::new();
         let mut text = 0u32;
